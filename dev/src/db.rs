@@ -1,0 +1,37 @@
+//! Connections to the disposable database, configured the way the application configures
+//! its own, so migrations behave here exactly as they will in production.
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+
+use crate::error::{Error, Result};
+
+/// The settings every application connection gets. Foreign keys are stated explicitly even
+/// though the bundled SQLite enables them by default, so no build can differ.
+pub const APPLICATION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// The disposable database needs no durability: no journal on disk, no fsync.
+const SCRATCH_PRAGMAS: &str = "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;";
+
+/// A Diesel connection, as the migration harness and the application use.
+pub fn open_diesel(path: &Path) -> Result<SqliteConnection> {
+    let url = path
+        .to_str()
+        .ok_or_else(|| Error::input(format!("the path `{}` is not valid UTF-8", path.display())))?;
+    let mut conn = SqliteConnection::establish(url)
+        .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())))?;
+    conn.batch_execute(&format!("{APPLICATION_PRAGMAS} {SCRATCH_PRAGMAS}"))
+        .map_err(|e| Error::input(format!("cannot configure `{}`: {e}", path.display())))?;
+    Ok(conn)
+}
+
+/// A rusqlite connection to the same file, for introspection and statement-level work.
+pub fn open_rusqlite(path: &Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)
+        .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())))?;
+    conn.execute_batch(&format!("{APPLICATION_PRAGMAS} {SCRATCH_PRAGMAS}"))
+        .map_err(|e| Error::input(format!("cannot configure `{}`: {e}", path.display())))?;
+    Ok(conn)
+}

@@ -1,0 +1,337 @@
+//! Comparing the database (as print-schema reads it) with `schema.rs`, into explicit change
+//! values the planner turns into SQL. Column order is not a change.
+
+use std::fmt;
+
+use crate::model::{Column, Joinable, Schema, Table};
+
+/// One difference between head and `schema.rs`, described as what must happen to head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    CreateTable(Table),
+    DropTable(String),
+    AddColumn {
+        table: String,
+        column: Column,
+        /// The joinable `schema.rs` declares on the new column.
+        joinable: Option<Joinable>,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    /// Type or nullability differ.
+    AlterColumn {
+        table: String,
+        from: Column,
+        to: Column,
+    },
+    AlterPrimaryKey {
+        table: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    AddJoinable {
+        table: String,
+        joinable: Joinable,
+    },
+    DropJoinable {
+        table: String,
+        joinable: Joinable,
+    },
+}
+
+impl Change {
+    /// The table the change is about.
+    pub fn table(&self) -> &str {
+        match self {
+            Change::CreateTable(t) => &t.name,
+            Change::DropTable(name) => name,
+            Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::AlterPrimaryKey { table, .. }
+            | Change::AddJoinable { table, .. }
+            | Change::DropJoinable { table, .. } => table,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    /// The change in plain words, for headers, summaries and `check`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::CreateTable(t) => {
+                write!(f, "create table {} ({} columns", t.name, t.columns.len())?;
+                for j in &t.joinables {
+                    write!(f, ", {} -> {}", j.column, j.parent)?;
+                }
+                write!(f, ")")
+            }
+            Change::DropTable(name) => write!(f, "drop table {name}"),
+            Change::AddColumn {
+                table,
+                column,
+                joinable,
+            } => {
+                write!(f, "add column {table}.{} ({column}", column.name)?;
+                if let Some(j) = joinable {
+                    write!(f, ", joinable to {}", j.parent)?;
+                }
+                write!(f, ")")
+            }
+            Change::DropColumn { table, column } => write!(f, "drop column {table}.{column}"),
+            Change::AlterColumn { table, from, to } => {
+                write!(f, "change column {table}.{} from {from} to {to}", to.name)
+            }
+            Change::AlterPrimaryKey { table, from, to } => write!(
+                f,
+                "change primary key of {table} from ({}) to ({})",
+                from.join(", "),
+                to.join(", ")
+            ),
+            Change::AddJoinable { table, joinable } => write!(
+                f,
+                "add joinable {table}.{} -> {}",
+                joinable.column, joinable.parent
+            ),
+            Change::DropJoinable { table, joinable } => write!(
+                f,
+                "drop joinable {table}.{} -> {}",
+                joinable.column, joinable.parent
+            ),
+        }
+    }
+}
+
+/// What must change in `head` to match `target`, tables in name order; within a table,
+/// primary key, then columns in the target's order, then dropped columns, then joinables.
+pub fn diff(head: &Schema, target: &Schema) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for (name, table) in &target.tables {
+        match head.tables.get(name) {
+            None => changes.push(Change::CreateTable(table.clone())),
+            Some(current) => diff_table(current, table, &mut changes),
+        }
+    }
+    for name in head.tables.keys() {
+        if !target.tables.contains_key(name) {
+            changes.push(Change::DropTable(name.clone()));
+        }
+    }
+    changes
+}
+
+fn diff_table(head: &Table, target: &Table, changes: &mut Vec<Change>) {
+    let name = &target.name;
+    let same_key = {
+        let mut a = head.primary_key.clone();
+        let mut b = target.primary_key.clone();
+        a.sort();
+        b.sort();
+        a == b
+    };
+    if !same_key {
+        changes.push(Change::AlterPrimaryKey {
+            table: name.clone(),
+            from: head.primary_key.clone(),
+            to: target.primary_key.clone(),
+        });
+    }
+    let mut added_joinables = Vec::new();
+    for column in &target.columns {
+        match head.column(&column.name) {
+            None => {
+                let joinable = target
+                    .joinables
+                    .iter()
+                    .find(|j| j.column == column.name)
+                    .cloned();
+                added_joinables.extend(joinable.clone());
+                changes.push(Change::AddColumn {
+                    table: name.clone(),
+                    column: column.clone(),
+                    joinable,
+                });
+            }
+            Some(current) if !current.same_as(column) => changes.push(Change::AlterColumn {
+                table: name.clone(),
+                from: current.clone(),
+                to: column.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for column in &head.columns {
+        if target.column(&column.name).is_none() {
+            changes.push(Change::DropColumn {
+                table: name.clone(),
+                column: column.name.clone(),
+            });
+        }
+    }
+    for joinable in target.joinables.difference(&head.joinables) {
+        if !added_joinables.contains(joinable) {
+            changes.push(Change::AddJoinable {
+                table: name.clone(),
+                joinable: joinable.clone(),
+            });
+        }
+    }
+    for joinable in head.joinables.difference(&target.joinables) {
+        if target.column(&joinable.column).is_some() {
+            changes.push(Change::DropJoinable {
+                table: name.clone(),
+                joinable: joinable.clone(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SqlType;
+    use std::collections::BTreeSet;
+
+    fn column(name: &str, ty: SqlType, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            nullable,
+            max_length: None,
+        }
+    }
+
+    fn table(name: &str, columns: Vec<Column>, joinables: &[(&str, &str)]) -> Table {
+        Table {
+            name: name.into(),
+            primary_key: vec![columns[0].name.clone()],
+            columns,
+            joinables: joinables
+                .iter()
+                .map(|(c, p)| Joinable {
+                    column: c.to_string(),
+                    parent: p.to_string(),
+                })
+                .collect::<BTreeSet<_>>(),
+        }
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
+        }
+    }
+
+    fn users(extra: Vec<Column>) -> Table {
+        let mut columns = vec![
+            column("id", SqlType::Integer, false),
+            column("name", SqlType::Text, false),
+        ];
+        columns.extend(extra);
+        table("users", columns, &[])
+    }
+
+    #[test]
+    fn equal_schemas_ignore_column_order() {
+        let a = schema(vec![users(vec![column("bio", SqlType::Text, true)])]);
+        let mut b = a.clone();
+        b.tables.get_mut("users").unwrap().columns.reverse();
+        assert!(diff(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn reports_each_change_kind() {
+        let head = schema(vec![
+            users(vec![column("age", SqlType::Integer, true)]),
+            table("old", vec![column("id", SqlType::Integer, false)], &[]),
+        ]);
+        let mut changed_users = users(vec![column("bio", SqlType::Text, true)]);
+        changed_users.columns[1].ty = SqlType::Binary;
+        let posts = table(
+            "posts",
+            vec![
+                column("id", SqlType::Integer, false),
+                column("user_id", SqlType::Integer, false),
+            ],
+            &[("user_id", "users")],
+        );
+        let target = schema(vec![changed_users, posts.clone()]);
+        let changes = diff(&head, &target);
+        let words: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            words,
+            [
+                "create table posts (2 columns, user_id -> users)",
+                "change column users.name from Text to Binary",
+                "add column users.bio (Nullable<Text>)",
+                "drop column users.age",
+                "drop table old",
+            ]
+        );
+        assert_eq!(changes[0], Change::CreateTable(posts));
+    }
+
+    #[test]
+    fn joinable_on_a_new_column_travels_with_it() {
+        let head = schema(vec![
+            users(vec![]),
+            table("posts", vec![column("id", SqlType::Integer, false)], &[]),
+        ]);
+        let target = schema(vec![
+            users(vec![]),
+            table(
+                "posts",
+                vec![
+                    column("id", SqlType::Integer, false),
+                    column("user_id", SqlType::Integer, true),
+                ],
+                &[("user_id", "users")],
+            ),
+        ]);
+        let changes = diff(&head, &target);
+        assert_eq!(changes.len(), 1);
+        assert!(
+            matches!(&changes[0], Change::AddColumn { joinable: Some(j), .. } if j.parent == "users")
+        );
+    }
+
+    #[test]
+    fn joinable_and_primary_key_changes_on_existing_columns() {
+        let head = schema(vec![
+            users(vec![]),
+            table(
+                "posts",
+                vec![
+                    column("id", SqlType::Integer, false),
+                    column("user_id", SqlType::Integer, false),
+                ],
+                &[],
+            ),
+        ]);
+        let mut posts = head.tables["posts"].clone();
+        posts.joinables.insert(Joinable {
+            column: "user_id".into(),
+            parent: "users".into(),
+        });
+        posts.primary_key = vec!["id".into(), "user_id".into()];
+        let target = schema(vec![users(vec![]), posts]);
+        let words: Vec<String> = diff(&head, &target)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "change primary key of posts from (id) to (id, user_id)",
+                "add joinable posts.user_id -> users"
+            ]
+        );
+        let back: Vec<String> = diff(&target, &head)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(back[1], "drop joinable posts.user_id -> users");
+    }
+}

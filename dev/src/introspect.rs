@@ -1,0 +1,287 @@
+//! Reading a SQLite database's schema as SQLite stores it: tables with their stored CREATE
+//! text, columns, foreign keys, indexes and triggers.
+//!
+//! This stage only reports facts; how diesel print-schema would read them is `model`'s job,
+//! and the exact stored text is kept for restoring tables byte for byte.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::project::TableFilter;
+use crate::replay::sqlite_message;
+
+/// The tables of a database that print-schema describes, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Database {
+    pub tables: Vec<Table>,
+    /// Every foreign key of every user table, filtered or not: print-schema counts them all
+    /// when it decides which joinables to write.
+    pub all_foreign_keys: Vec<ForeignKey>,
+}
+
+impl Database {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// A table as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    /// The `CREATE TABLE` statement exactly as `sqlite_schema` holds it.
+    pub sql: String,
+    pub columns: Vec<Column>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub indexes: Vec<SchemaObject>,
+    pub triggers: Vec<SchemaObject>,
+    pub without_rowid: bool,
+}
+
+impl Table {
+    /// Columns of the primary key in declaration (cid) order, as print-schema lists them.
+    pub fn primary_key(&self) -> Vec<&Column> {
+        self.columns.iter().filter(|c| c.pk_position > 0).collect()
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A column as `PRAGMA table_xinfo` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub declared_type: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// 1-based position in the primary key, 0 when not part of it.
+    pub pk_position: u32,
+}
+
+/// One row of `PRAGMA foreign_key_list`: a single column of a (possibly composite) key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ForeignKey {
+    pub child: String,
+    pub id: i64,
+    pub column: String,
+    pub parent: String,
+    /// `None` when the constraint names no column (`REFERENCES parent`).
+    pub parent_column: Option<String>,
+    pub on_update: String,
+    pub on_delete: String,
+}
+
+/// An index or trigger: its name and stored SQL (`None` for automatic indexes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaObject {
+    pub name: String,
+    pub sql: Option<String>,
+}
+
+/// One row of `sqlite_schema` without its root page, for comparing schemas exactly.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SchemaEntry {
+    pub kind: String,
+    pub name: String,
+    pub table: String,
+    pub sql: Option<String>,
+}
+
+/// Whether print-schema lists a table: not SQLite's own (`sqlite%`) nor internal (`__%`,
+/// which covers `__diesel_schema_migrations`).
+fn is_user_table(name: &str) -> bool {
+    !name.starts_with("__") && !name.to_ascii_lowercase().starts_with("sqlite")
+}
+
+fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| {
+        Error::input(format!(
+            "cannot read the schema ({context}): {}",
+            sqlite_message(&e)
+        ))
+    }
+}
+
+/// Reads every table print-schema would describe under `filter`.
+pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .map_err(sql_error("tables"))?;
+    let names: Vec<(String, String)> = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error("tables"))?;
+    let mut database = Database::default();
+    for (name, sql) in names.into_iter().filter(|(n, _)| is_user_table(n)) {
+        let foreign_keys = foreign_keys(conn, &name)?;
+        database
+            .all_foreign_keys
+            .extend(foreign_keys.iter().cloned());
+        if !filter.includes(&name) {
+            continue;
+        }
+        database.tables.push(Table {
+            columns: columns(conn, &name)?,
+            indexes: objects(conn, "index", &name)?,
+            triggers: objects(conn, "trigger", &name)?,
+            without_rowid: without_rowid(conn, &name)?,
+            foreign_keys,
+            name,
+            sql,
+        });
+    }
+    Ok(database)
+}
+
+fn columns(conn: &Connection, table: &str) -> Result<Vec<Column>> {
+    let mut stmt = conn
+        .prepare("SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid")
+        .map_err(sql_error("columns"))?;
+    let rows = stmt
+        .query_map([table], |row| {
+            Ok((
+                Column {
+                    name: row.get(0)?,
+                    declared_type: row.get(1)?,
+                    not_null: row.get(2)?,
+                    default: row.get(3)?,
+                    pk_position: row.get(4)?,
+                },
+                row.get::<_, i64>(5)?,
+            ))
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(sql_error("columns"))?;
+    // hidden = 1 marks a virtual table's hidden column; generated columns (2, 3) are real.
+    Ok(rows
+        .into_iter()
+        .filter(|(_, hidden)| *hidden != 1)
+        .map(|(c, _)| c)
+        .collect())
+}
+
+fn foreign_keys(conn: &Connection, table: &str) -> Result<Vec<ForeignKey>> {
+    let mut stmt = conn
+        .prepare("SELECT id, \"from\", \"table\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
+        .map_err(sql_error("foreign keys"))?;
+    stmt.query_map([table], |row| {
+        Ok(ForeignKey {
+            child: table.to_owned(),
+            id: row.get(0)?,
+            column: row.get(1)?,
+            parent: row.get(2)?,
+            parent_column: row.get(3)?,
+            on_update: row.get(4)?,
+            on_delete: row.get(5)?,
+        })
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(sql_error("foreign keys"))
+}
+
+fn objects(conn: &Connection, kind: &str, table: &str) -> Result<Vec<SchemaObject>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_schema WHERE type = ?1 AND tbl_name = ?2 ORDER BY name",
+        )
+        .map_err(sql_error("indexes and triggers"))?;
+    stmt.query_map([kind, table], |row| {
+        Ok(SchemaObject {
+            name: row.get(0)?,
+            sql: row.get(1)?,
+        })
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(sql_error("indexes and triggers"))
+}
+
+fn without_rowid(conn: &Connection, table: &str) -> Result<bool> {
+    conn.query_row(
+        "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1",
+        [table],
+        |row| row.get(0),
+    )
+    .map_err(sql_error("table list"))
+}
+
+/// Every entry of `sqlite_schema` but the root pages, sorted: two databases with equal
+/// entries have the same schema, text for text.
+pub fn schema_entries(conn: &Connection) -> Result<Vec<SchemaEntry>> {
+    let mut stmt = conn
+        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")
+        .map_err(sql_error("sqlite_schema"))?;
+    stmt.query_map([], |row| {
+        Ok(SchemaEntry {
+            kind: row.get(0)?,
+            name: row.get(1)?,
+            table: row.get(2)?,
+            sql: row.get(3)?,
+        })
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(sql_error("sqlite_schema"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn
+    }
+
+    #[test]
+    fn reads_tables_columns_keys_indexes_and_triggers() {
+        let conn = database(
+            "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(255) UNIQUE, age INT DEFAULT 3);
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users ON DELETE CASCADE);
+             CREATE INDEX posts_user ON posts (user_id);
+             CREATE TRIGGER t AFTER INSERT ON posts BEGIN SELECT 1; END;
+             CREATE TABLE __diesel_schema_migrations (version TEXT PRIMARY KEY);",
+        );
+        let db = inspect(&conn, &TableFilter::All).unwrap();
+        let names: Vec<_> = db.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["posts", "users"]);
+        let users = db.table("users").unwrap();
+        assert_eq!(users.columns[1].declared_type, "VARCHAR(255)");
+        assert_eq!(users.columns[2].default.as_deref(), Some("3"));
+        assert_eq!(users.primary_key()[0].name, "id");
+        assert!(
+            users.indexes[0].sql.is_none(),
+            "UNIQUE makes an automatic index"
+        );
+        let posts = db.table("posts").unwrap();
+        assert_eq!(posts.foreign_keys[0].parent, "users");
+        assert_eq!(posts.foreign_keys[0].parent_column, None);
+        assert_eq!(posts.foreign_keys[0].on_delete, "CASCADE");
+        assert_eq!(posts.indexes[0].name, "posts_user");
+        assert_eq!(posts.triggers[0].name, "t");
+        assert!(!posts.columns[0].not_null);
+    }
+
+    #[test]
+    fn filter_hides_tables_but_their_foreign_keys_still_count() {
+        let conn = database(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));",
+        );
+        let filter = TableFilter::Except(vec![regex::Regex::new("^b$").unwrap()]);
+        let db = inspect(&conn, &filter).unwrap();
+        assert_eq!(db.tables.len(), 1);
+        assert_eq!(db.all_foreign_keys.len(), 1);
+    }
+
+    #[test]
+    fn schema_entries_compare_text_exactly() {
+        let a = database("CREATE TABLE t (x TEXT)");
+        let b = database("CREATE TABLE t (x  TEXT)");
+        assert_ne!(schema_entries(&a).unwrap(), schema_entries(&b).unwrap());
+        assert_eq!(
+            schema_entries(&a).unwrap(),
+            schema_entries(&database("CREATE TABLE t (x TEXT)")).unwrap()
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! Upgrading the disposable database to head: every migration in `versions/`, in order,
+//! through diesel_migrations' harness, exactly as `diesel migration run` and the application
+//! apply them.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use diesel::migration::{Migration, MigrationSource};
+use diesel::sqlite::Sqlite;
+use diesel::SqliteConnection;
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+use crate::db;
+use crate::error::{Error, Location, Result};
+use crate::sql_text;
+use crate::versions::Version;
+
+/// Runs `versions` (oldest first, as `versions::scan` returns them) on the database at
+/// `database` and returns the connection, now at head.
+pub fn upgrade_to_head(
+    database: &Path,
+    versions_dir: &Path,
+    versions: &[Version],
+) -> Result<SqliteConnection> {
+    let mut conn = db::open_diesel(database)?;
+    // Creates `__diesel_schema_migrations`, as `run_pending_migrations` does first.
+    conn.applied_migrations()
+        .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
+    if versions.is_empty() {
+        return Ok(conn);
+    }
+    let source = FileBasedMigrations::from_path(versions_dir)
+        .map_err(|e| Error::input(format!("cannot read `{}`: {e}", versions_dir.display())))?;
+    let migrations = MigrationSource::<Sqlite>::migrations(&source)
+        .map_err(|e| Error::input(format!("cannot read `{}`: {e}", versions_dir.display())))?;
+    let mut by_name: HashMap<String, Box<dyn Migration<Sqlite>>> = migrations
+        .into_iter()
+        .map(|m| (m.name().to_string(), m))
+        .collect();
+    for (applied, version) in versions.iter().enumerate() {
+        let migration = by_name.remove(&version.dir_name).ok_or_else(|| {
+            Error::input(format!(
+                "diesel_migrations did not load `{}`",
+                version.path.display()
+            ))
+        })?;
+        if let Err(err) = conn.run_migration(&*migration) {
+            return Err(failure(database, version, &err.to_string())
+                .note(format!(
+                    "while upgrading the disposable database to head ({applied} of {} migrations applied)",
+                    versions.len()
+                ))
+                .help("fix the SQL in that migration; the disposable database was discarded and nothing was written"));
+        }
+    }
+    Ok(conn)
+}
+
+/// Explains a failed migration: which statement, at which line, with SQLite's message. The
+/// harness reports only the message, so the file is run again statement by statement inside
+/// a savepoint that is rolled back, on the database the harness left at the previous version.
+fn failure(database: &Path, version: &Version, harness_message: &str) -> Error {
+    let up = version.up_sql();
+    let headline = |message: &str| format!("migration `{}` failed: {message}", version.dir_name);
+    let Ok(sql) = std::fs::read_to_string(&up) else {
+        return Error::input(headline(harness_message));
+    };
+    match locate_failing_statement(database, &sql) {
+        Some((offset, message)) => {
+            Error::input(headline(&message)).at(Location::at_offset(&up, &sql, offset))
+        }
+        None => Error::input(headline(harness_message)),
+    }
+}
+
+/// The byte offset of the first statement of `sql` that fails, with SQLite's message.
+fn locate_failing_statement(database: &Path, sql: &str) -> Option<(usize, String)> {
+    let conn = db::open_rusqlite(database).ok()?;
+    conn.execute_batch("SAVEPOINT dev_locate").ok()?;
+    let found = sql_text::split_statements(sql)
+        .into_iter()
+        .find_map(|range| {
+            conn.execute_batch(&sql[range.clone()])
+                .err()
+                .map(|e| (range.start, sqlite_message(&e)))
+        });
+    let _ = conn.execute_batch("ROLLBACK TO dev_locate; RELEASE dev_locate");
+    found
+}
+
+/// SQLite's own message, without rusqlite's wrapping.
+pub fn sqlite_message(err: &rusqlite::Error) -> String {
+    match err {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,181 @@
+//! The disposable database: a fresh directory under the OS temp dir, removed however the
+//! command ends.
+//!
+//! Normal returns and panics remove it through `Drop`; SIGINT, SIGTERM and SIGHUP through a
+//! handler that removes every live scratch directory before exiting; SIGKILL cannot be
+//! caught, so each directory's name carries its owner's pid and every run sweeps the
+//! directories whose owner is gone. Nothing is ever created in the working tree.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
+
+use crate::error::{Error, Result};
+
+/// Prefix of every scratch directory; the owner's pid follows it.
+pub const PREFIX: &str = "dev-migrate-";
+
+/// Directories to remove if a signal ends the process.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static HANDLER: Once = Once::new();
+
+/// Exit code after a termination signal, as shells report SIGINT.
+const SIGNAL_EXIT_CODE: i32 = 130;
+
+/// A scratch directory holding the disposable SQLite database.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Scratch {
+    /// Creates a scratch directory under the temp dir (`TMPDIR` honoured) after sweeping what
+    /// killed runs left there.
+    pub fn create() -> Result<Scratch> {
+        install_signal_handler();
+        let tmp = std::env::temp_dir();
+        sweep_orphans(&tmp);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
+            .tempdir_in(&tmp)
+            .map_err(|e| {
+                Error::io("create a scratch directory in", &tmp, e)
+                    .help("set TMPDIR to a writable directory")
+            })?;
+        lock_live().push(dir.path().to_path_buf());
+        Ok(Scratch { dir: Some(dir) })
+    }
+
+    /// The scratch directory.
+    pub fn path(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("scratch dir lives until drop")
+            .path()
+    }
+
+    /// The disposable database file inside the scratch directory.
+    pub fn database(&self) -> PathBuf {
+        self.path().join("scratch.sqlite3")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            let path = dir.path().to_path_buf();
+            lock_live().retain(|p| p != &path);
+            // A failure to remove is left for the next run's sweep: the pid is then gone.
+            let _ = dir.close();
+        }
+    }
+}
+
+fn lock_live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn install_signal_handler() {
+    HANDLER.call_once(|| {
+        // Another handler already installed (an embedding program's) keeps precedence;
+        // such runs rely on Drop and the sweep.
+        let _ = ctrlc::set_handler(|| {
+            for path in lock_live().drain(..) {
+                let _ = std::fs::remove_dir_all(path);
+            }
+            eprintln!("interrupted: the disposable database was removed");
+            std::process::exit(SIGNAL_EXIT_CODE);
+        });
+    });
+}
+
+/// Removes scratch directories in `tmp` whose owning process no longer exists.
+pub fn sweep_orphans(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = owner_pid(&name.to_string_lossy()) else {
+            continue;
+        };
+        if !process_alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The pid in a scratch directory name `dev-migrate-<pid>-<random>`.
+fn owner_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(PREFIX)?;
+    let (pid, random) = rest.split_once('-')?;
+    if random.is_empty() {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 checks existence only; EPERM means it exists under another user.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // Without a portable liveness check, never remove another run's directory.
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_owner_pid_only_from_scratch_names() {
+        assert_eq!(owner_pid("dev-migrate-1234-abc"), Some(1234));
+        assert_eq!(owner_pid("dev-migrate-1234-"), None);
+        assert_eq!(owner_pid("dev-migrate-x-abc"), None);
+        assert_eq!(owner_pid("other-1234-abc"), None);
+    }
+
+    #[test]
+    fn sweep_removes_dead_owners_and_keeps_live_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        // pid_max on Linux is at most 2^22, so this pid cannot exist.
+        let dead = tmp.path().join(format!("{PREFIX}99999999-aaaa"));
+        let live = tmp
+            .path()
+            .join(format!("{PREFIX}{}-bbbb", std::process::id()));
+        let unrelated = tmp.path().join("someone-else");
+        for dir in [&dead, &live, &unrelated] {
+            std::fs::create_dir(dir).unwrap();
+        }
+        sweep_orphans(tmp.path());
+        assert!(!dead.exists());
+        assert!(live.exists());
+        assert!(unrelated.exists());
+    }
+
+    #[test]
+    fn scratch_is_removed_on_drop_and_on_panic() {
+        let scratch = Scratch::create().unwrap();
+        let path = scratch.path().to_path_buf();
+        std::fs::write(scratch.database(), b"x").unwrap();
+        drop(scratch);
+        assert!(!path.exists());
+
+        let path = std::panic::catch_unwind(|| {
+            let scratch = Scratch::create().unwrap();
+            let path = scratch.path().to_path_buf();
+            std::panic::panic_any(path);
+        })
+        .unwrap_err()
+        .downcast::<PathBuf>()
+        .unwrap();
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,165 @@
+//! The migrations directory: which versions exist, in which order, and whether Diesel
+//! would accept them.
+//!
+//! Diesel takes the part of a directory name before the first `_` as the version (dashes
+//! removed) and runs versions in that order; a directory without `up.sql` is an error for it.
+//! Everything is validated here, before any SQL runs, so a bad tree fails fast and clearly.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// One migration directory under `versions/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// The directory name, e.g. `2026-11-21-193000_create_runs`.
+    pub dir_name: String,
+    /// The version as written in the name, e.g. `2026-11-21-193000`.
+    pub version: String,
+    /// The version as Diesel stores it in `__diesel_schema_migrations` (dashes removed).
+    pub key: String,
+    pub path: PathBuf,
+}
+
+impl Version {
+    pub fn up_sql(&self) -> PathBuf {
+        self.path.join("up.sql")
+    }
+}
+
+const EXAMPLE_NAME: &str = "2026-11-21-193000_create_users";
+
+/// Reads `versions_dir` and returns its migrations oldest first. A missing directory holds
+/// no migrations.
+pub fn scan(versions_dir: &Path) -> Result<Vec<Version>> {
+    let entries = match fs::read_dir(versions_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read the migrations directory", versions_dir, e)),
+    };
+    let mut by_key: BTreeMap<String, Version> = BTreeMap::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("read", versions_dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.starts_with('.') || !path.is_dir() {
+            continue;
+        }
+        let version = parse_dir_name(&name).map_err(|reason| {
+            Error::input(format!(
+                "`{}` is not a migration directory name Diesel accepts: {reason}",
+                path.display()
+            ))
+            .help(format!(
+                "name it `<version>_<name>` with a version of digits and dashes, e.g. `{EXAMPLE_NAME}`"
+            ))
+        })?;
+        if !path.join("up.sql").is_file() {
+            return Err(
+                Error::input(format!("migration `{}` has no up.sql", path.display()))
+                    .help("add an up.sql (and a down.sql) to it, or remove the directory"),
+            );
+        }
+        let key = version.replace('-', "");
+        let found = Version {
+            dir_name: name.clone(),
+            version: version.to_owned(),
+            key: key.clone(),
+            path,
+        };
+        if let Some(other) = by_key.insert(key, found) {
+            return Err(Error::input(format!(
+                "two migrations have the version {version}: `{}` and `{name}`",
+                other.dir_name
+            ))
+            .help("Diesel records applied migrations by version, so each must be unique: regenerate one of them"));
+        }
+    }
+    Ok(by_key.into_values().collect())
+}
+
+/// Splits `<version>_<name>` and returns the version, or why the name is not acceptable.
+fn parse_dir_name(name: &str) -> std::result::Result<&str, &'static str> {
+    let (version, rest) = name
+        .split_once('_')
+        .ok_or("there is no `_` between the version and the name")?;
+    if version.is_empty() || !version.chars().any(|c| c.is_ascii_digit()) {
+        return Err("the version before the first `_` has no digits");
+    }
+    if !version.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        return Err("the version before the first `_` may hold only digits and dashes");
+    }
+    if rest.is_empty() {
+        return Err("the name after the version is empty");
+    }
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make(dir: &Path, name: &str, with_up: bool) {
+        let path = dir.join(name);
+        fs::create_dir_all(&path).unwrap();
+        if with_up {
+            fs::write(path.join("up.sql"), "SELECT 1;").unwrap();
+        }
+    }
+
+    #[test]
+    fn lists_versions_in_diesel_order_and_skips_files_and_dot_dirs() {
+        let tmp = tempfile::tempdir().unwrap();
+        make(tmp.path(), "2026-01-02-000000_b", true);
+        make(tmp.path(), "00000000000000_diesel_initial_setup", true);
+        make(tmp.path(), ".staging", false);
+        fs::write(tmp.path().join("README.md"), "x").unwrap();
+        let versions = scan(tmp.path()).unwrap();
+        let names: Vec<_> = versions.iter().map(|v| v.dir_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["00000000000000_diesel_initial_setup", "2026-01-02-000000_b"]
+        );
+        assert_eq!(versions[1].key, "20260102000000");
+    }
+
+    #[test]
+    fn missing_directory_has_no_versions() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(scan(&tmp.path().join("nope")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rejects_directory_without_up_sql() {
+        let tmp = tempfile::tempdir().unwrap();
+        make(tmp.path(), "2026-01-02-000000_b", false);
+        let err = scan(tmp.path()).unwrap_err();
+        assert!(err.message.contains("has no up.sql"), "{err}");
+    }
+
+    #[test]
+    fn rejects_duplicate_versions_naming_both() {
+        let tmp = tempfile::tempdir().unwrap();
+        make(tmp.path(), "2026-01-02-000000_a", true);
+        make(tmp.path(), "20260102000000_b", true);
+        let err = scan(tmp.path()).unwrap_err();
+        assert!(err.message.contains("2026-01-02-000000_a"), "{err}");
+        assert!(err.message.contains("20260102000000_b"), "{err}");
+    }
+
+    #[test]
+    fn rejects_names_diesel_would_not_accept() {
+        for bad in ["create_users", "nounderscore", "2026-01-02_", "v1_users"] {
+            let tmp = tempfile::tempdir().unwrap();
+            make(tmp.path(), bad, true);
+            let err = scan(tmp.path()).unwrap_err();
+            assert!(
+                err.message.contains("not a migration directory name"),
+                "{bad}: {err}"
+            );
+            assert!(err.help.as_ref().unwrap().contains(EXAMPLE_NAME));
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The application's `open()` on real files: creates and migrates, upgrades an older
+//! database without losing rows, and enforces foreign keys.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_migrations::MigrationHarness;
+use flowstate::schema::{nodes, runs};
+use flowstate::{open, CONNECTION_PRAGMAS, MIGRATIONS};
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut SqliteConnection, table: &str) -> i64 {
+    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+}
+
+fn seed(conn: &mut SqliteConnection) {
+    conn.batch_execute(
+        "INSERT INTO runs (id, name, status, created_at) VALUES (1, 'mnist', 'running', '2026-11-21 10:00:00');
+         INSERT INTO nodes (id, created_at, heartbeat_interval) VALUES (7, '2026-11-21 10:00:00', 30.0);
+         INSERT INTO run_nodes (run_id, node_id, joined_at) VALUES (1, 7, '2026-11-21 10:01:00');
+         INSERT INTO logs (run_id, node_id, level, message, logged_at) VALUES (1, 7, 'INFO', 'joined', '2026-11-21 10:01:00');
+         INSERT INTO objects (object_id, size, content, created_at) VALUES ('abc', 3, x'010203', '2026-11-21 10:02:00');
+         INSERT INTO object_children (parent_id, child_id) VALUES ('abc', 'def');",
+    )
+    .unwrap();
+}
+
+#[test]
+fn open_creates_the_database_at_head_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite3");
+    let mut conn = open(&path).unwrap();
+    assert!(!conn.has_pending_migration(MIGRATIONS).unwrap());
+    diesel::insert_into(runs::table)
+        .values((
+            runs::id.eq(1),
+            runs::name.eq("mnist"),
+            runs::status.eq("pending"),
+            runs::created_at.eq("2026-11-21 10:00:00"),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    drop(conn);
+    let mut again = open(&path).unwrap();
+    let names: Vec<String> = runs::table.select(runs::name).load(&mut again).unwrap();
+    assert_eq!(names, ["mnist"]);
+    assert_eq!(
+        nodes::table.count().get_result::<i64>(&mut again).unwrap(),
+        0
+    );
+}
+
+#[test]
+fn open_upgrades_an_older_database_keeping_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite3");
+    {
+        let mut old = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        old.batch_execute(CONNECTION_PRAGMAS).unwrap();
+        old.run_next_migration(MIGRATIONS).unwrap();
+        seed(&mut old);
+    }
+    let mut conn = open(&path).unwrap();
+    assert!(!conn.has_pending_migration(MIGRATIONS).unwrap());
+    for (table, rows) in [
+        ("runs", 1),
+        ("nodes", 1),
+        ("run_nodes", 1),
+        ("logs", 1),
+        ("objects", 1),
+        ("object_children", 1),
+    ] {
+        assert_eq!(count(&mut conn, table), rows, "{table}");
+    }
+}
+
+#[test]
+fn open_enforces_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open(&dir.path().join("state.sqlite3")).unwrap();
+    let orphan = conn.batch_execute(
+        "INSERT INTO logs (run_id, level, message, logged_at) VALUES (99, 'INFO', 'x', '2026-11-21 10:00:00')",
+    );
+    assert!(orphan.unwrap_err().to_string().contains("FOREIGN KEY"));
+}
