@@ -53,18 +53,19 @@ pub fn plan(
     integer_primary_key_is_bigint: bool,
     conn: &rusqlite::Connection,
 ) -> Result<Plan> {
+    let dropped: BTreeSet<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    refuse_dropping_referenced(head_db, &dropped, changes)?;
     refuse_unsupported(changes)?;
     let created: Vec<&Table> = changes
         .iter()
         .filter_map(|c| match c {
             Change::CreateTable(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    let dropped: BTreeSet<&str> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::DropTable(t) => Some(t.as_str()),
             _ => None,
         })
         .collect();
@@ -104,7 +105,6 @@ pub fn plan(
         .iter()
         .map(|name| head_db.table(name).expect("dropped tables come from head"))
         .collect();
-    refuse_dropping_referenced(head_db, &dropped, changes)?;
     let drop_order = parents_first(
         dropped_tables
             .iter()

@@ -1,0 +1,229 @@
+//! Running the real `dev` binary on a temporary copy of a fixture project, with a private
+//! temp directory so each test can prove the run left nothing behind.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel::sqlite::Sqlite;
+use diesel::{Connection, SqliteConnection};
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_dev");
+
+/// A fixture project copied into a temporary directory, and the temp dir its runs use.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub tmp: tempfile::TempDir,
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Project {
+    /// Copies `dev/tests/fixtures/<name>`.
+    pub fn fixture(name: &str) -> Project {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&source, dir.path());
+        Project {
+            dir,
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, relative: &str) -> PathBuf {
+        self.path().join(relative)
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        fs::read_to_string(self.file(relative)).unwrap()
+    }
+
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.file(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// Replaces `from` by `to` in schema/schema.rs, failing if `from` is absent.
+    pub fn edit_schema(&self, from: &str, to: &str) {
+        let schema = self.read("schema/schema.rs");
+        assert!(schema.contains(from), "schema.rs has no `{from}`");
+        self.write("schema/schema.rs", &schema.replacen(from, to, 1));
+    }
+
+    /// Runs `dev ARGS` in the project directory.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(self.path(), args)
+    }
+
+    /// Runs `dev ARGS` with `cwd` as the working directory.
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
+        let output = duct::cmd(BIN, args)
+            .dir(cwd)
+            .env("TMPDIR", self.tmp.path())
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .unwrap();
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Every file of the project with its bytes, and every directory (as `None`).
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+        let mut files = BTreeMap::new();
+        collect(self.path(), self.path(), &mut files);
+        files
+    }
+
+    /// Asserts the run's temp directory is empty.
+    pub fn assert_no_temp_leftovers(&self) {
+        let left: Vec<_> = fs::read_dir(self.tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "left in the temp dir: {left:?}");
+    }
+
+    /// The version directories, oldest first.
+    pub fn versions(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(self.file("versions")) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The newest version directory's relative path.
+    pub fn newest(&self) -> String {
+        format!("versions/{}", self.versions().last().expect("a version"))
+    }
+
+    /// Runs `generate MESSAGE` and asserts it wrote exactly one new version directory and
+    /// changed nothing else, with no temp leftovers; returns the directory's relative path.
+    pub fn generate(&self, message: &str) -> String {
+        self.generate_with(&[message])
+    }
+
+    pub fn generate_with(&self, args: &[&str]) -> String {
+        let before = self.snapshot();
+        let mut full = vec!["generate"];
+        full.extend_from_slice(args);
+        let run = self.run(&full);
+        assert_eq!(run.code, Some(0), "generate failed: {run:?}");
+        let newest = self.newest();
+        let after = self.snapshot();
+        let mut changed: Vec<&PathBuf> = after
+            .iter()
+            .filter(|(path, bytes)| before.get(*path) != Some(bytes))
+            .map(|(path, _)| path)
+            .collect();
+        // The new directory, and `versions/` itself when generate had to create it.
+        changed.retain(|p| !p.starts_with(&newest) && !Path::new(&newest).starts_with(p));
+        assert!(
+            changed.is_empty(),
+            "generate changed files outside {newest}: {changed:?}"
+        );
+        assert!(
+            before.keys().all(|p| after.contains_key(p)),
+            "generate removed files"
+        );
+        self.assert_no_temp_leftovers();
+        assert!(run.stdout.contains(&format!("Created {newest}")), "{run:?}");
+        newest
+    }
+
+    /// Asserts `check` exits 0.
+    pub fn assert_check_passes(&self) {
+        let run = self.run(&["check"]);
+        assert_eq!(run.code, Some(0), "check failed: {run:?}");
+        assert!(
+            run.stdout.contains("schema.rs matches versions/"),
+            "{run:?}"
+        );
+        self.assert_no_temp_leftovers();
+    }
+
+    /// Asserts a run failed as bad input (exit 2) and wrote or left nothing.
+    pub fn assert_rejected(&self, args: &[&str]) -> Run {
+        let before = self.snapshot();
+        let run = self.run(args);
+        assert_eq!(run.code, Some(2), "expected exit 2: {run:?}");
+        assert!(run.stderr.starts_with("error: "), "{run:?}");
+        assert_eq!(before, self.snapshot(), "the tree changed");
+        self.assert_no_temp_leftovers();
+        run
+    }
+
+    /// The migrations of this project, loaded as `diesel migration run` loads them.
+    pub fn migrations(&self) -> Vec<Box<dyn diesel::migration::Migration<Sqlite>>> {
+        let source = FileBasedMigrations::from_path(self.file("versions")).unwrap();
+        let mut migrations = MigrationSource::<Sqlite>::migrations(&source).unwrap();
+        migrations.sort_by_key(|m| m.name().version().to_string());
+        migrations
+    }
+}
+
+/// A database file configured as the application configures its connections.
+pub fn application_database(path: &Path) -> SqliteConnection {
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+        .unwrap();
+    conn
+}
+
+/// Applies every pending migration, as the application's `open()` does.
+pub fn upgrade(conn: &mut SqliteConnection, project: &Project) {
+    let source = FileBasedMigrations::from_path(project.file("versions")).unwrap();
+    conn.run_pending_migrations(source).unwrap();
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let relative = path.strip_prefix(root).unwrap().to_path_buf();
+        if path.is_dir() {
+            files.insert(relative, None);
+            collect(root, &path, files);
+        } else {
+            files.insert(relative, Some(fs::read(&path).unwrap()));
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! `generate` and `check` end to end: the real binary on temporary copies of fixture
+//! projects, and the migrations it writes applied as applications apply them.
+
+mod common;
+
+use common::{application_database, upgrade, Project};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_migrations::MigrationHarness;
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    sql: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn schema_of(conn: &mut SqliteConnection) -> Vec<Entry> {
+    diesel::sql_query("SELECT name, sql FROM sqlite_schema ORDER BY name")
+        .load(conn)
+        .unwrap()
+}
+
+fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+}
+
+/// Rows in every table of the blog fixture: 3 users, 2 posts each (cascading children), and
+/// the audit rows the trigger wrote.
+fn seed_blog(conn: &mut SqliteConnection) {
+    conn.batch_execute(
+        "INSERT INTO users (id, name, age) VALUES (1, 'ann', 30), (2, 'bob', 41), (3, 'cy', NULL);
+         INSERT INTO posts (user_id, title) VALUES (1, 'a'), (1, 'b'), (2, 'c'), (2, 'd'), (3, 'e'), (3, 'f');",
+    )
+    .unwrap();
+}
+
+fn assert_blog_rows(conn: &mut SqliteConnection) {
+    assert_eq!(count(conn, "SELECT count(*) AS n FROM users"), 3);
+    assert_eq!(
+        count(conn, "SELECT count(*) AS n FROM posts"),
+        6,
+        "cascading children lost"
+    );
+    assert_eq!(
+        count(conn, "SELECT count(*) AS n FROM audit"),
+        3,
+        "a trigger fired again"
+    );
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS n FROM users WHERE name IN ('ann', 'bob', 'cy')"
+        ),
+        3
+    );
+}
+
+#[test]
+fn unchanged_schema_checks_clean_and_generates_nothing() {
+    let project = Project::fixture("blog");
+    project.assert_check_passes();
+    let before = project.snapshot();
+    let run = project.run(&["generate", "nothing to do"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout.trim(), "No changes in schema detected.");
+    assert_eq!(before, project.snapshot());
+    project.assert_no_temp_leftovers();
+}
+
+#[test]
+fn first_migration_of_a_fresh_project_creates_versions() {
+    let project = Project::fixture("fresh");
+    assert!(!project.file("versions").exists());
+    let dir = project.generate("create notes");
+    assert!(dir.ends_with("_create_notes"), "{dir}");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.starts_with("-- Message: create notes\n-- Version: "),
+        "{up}"
+    );
+    assert!(up.contains("CREATE TABLE notes (\n    id INTEGER NOT NULL PRIMARY KEY,\n    body TEXT NOT NULL,\n    archived BOOLEAN NOT NULL\n);"), "{up}");
+    assert!(project
+        .read(&format!("{dir}/down.sql"))
+        .contains("DROP TABLE notes;"));
+    project.assert_check_passes();
+}
+
+#[test]
+fn new_table_with_joinable_gets_its_foreign_key_and_applies() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "diesel::joinable!(posts -> users (user_id));",
+        "diesel::table! {\n    comments (id) {\n        id -> Integer,\n        post_id -> Integer,\n        body -> Text,\n    }\n}\n\ndiesel::joinable!(comments -> posts (post_id));\ndiesel::joinable!(posts -> users (user_id));",
+    );
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, Some(1), "{check:?}");
+    assert!(check.stdout.contains("create table comments"), "{check:?}");
+    assert!(
+        check.stdout.contains("cargo run -p dev -- generate \""),
+        "{check:?}"
+    );
+
+    let dir = project.generate("add comments");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("post_id INTEGER NOT NULL REFERENCES posts (id)"),
+        "{up}"
+    );
+    project.assert_check_passes();
+
+    let db = tempfile::tempdir().unwrap();
+    let mut conn = application_database(&db.path().join("app.sqlite3"));
+    upgrade(&mut conn, &project);
+    let orphan = conn.batch_execute("INSERT INTO comments (post_id, body) VALUES (42, 'x')");
+    assert!(orphan.is_err(), "the foreign key must be enforced");
+}
+
+#[test]
+fn add_nullable_column_then_revert_keeps_rows_and_schema() {
+    let project = Project::fixture("blog");
+    let db = tempfile::tempdir().unwrap();
+    let mut conn = application_database(&db.path().join("app.sqlite3"));
+    upgrade(&mut conn, &project);
+    seed_blog(&mut conn);
+    let before = schema_of(&mut conn);
+
+    project.edit_schema(
+        "        age -> Nullable<Integer>,\n",
+        "        age -> Nullable<Integer>,\n        bio -> Nullable<Text>,\n",
+    );
+    let dir = project.generate("add bio to users");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("ALTER TABLE users ADD COLUMN bio TEXT;"),
+        "{up}"
+    );
+    project.assert_check_passes();
+
+    upgrade(&mut conn, &project);
+    assert_blog_rows(&mut conn);
+    conn.batch_execute("UPDATE users SET bio = 'hi' WHERE id = 1")
+        .unwrap();
+    let newest = project.migrations().pop().unwrap();
+    conn.revert_migration(&*newest).unwrap();
+    assert_eq!(schema_of(&mut conn), before);
+    assert_blog_rows(&mut conn);
+}
+
+#[test]
+fn drop_column_keeps_every_row_and_down_restores_the_table_exactly() {
+    let project = Project::fixture("blog");
+    let db = tempfile::tempdir().unwrap();
+    let mut conn = application_database(&db.path().join("app.sqlite3"));
+    upgrade(&mut conn, &project);
+    seed_blog(&mut conn);
+    let before = schema_of(&mut conn);
+
+    project.edit_schema("        age -> Nullable<Integer>,\n", "");
+    let dir = project.generate("drop age from users");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("-- WARNING: drops column users.age and its values\n"),
+        "{up}"
+    );
+    assert!(up.contains("ALTER TABLE users DROP COLUMN age;"), "{up}");
+    assert!(project
+        .read(&format!("{dir}/metadata.toml"))
+        .contains("run_in_transaction = false"));
+    project.assert_check_passes();
+
+    upgrade(&mut conn, &project);
+    assert_blog_rows(&mut conn);
+    let newest = project.migrations().pop().unwrap();
+    conn.revert_migration(&*newest).unwrap();
+    assert_eq!(
+        schema_of(&mut conn),
+        before,
+        "down must restore CHECK, COLLATE, DEFAULT, index and trigger text"
+    );
+    assert_blog_rows(&mut conn);
+    let fk_on: i64 = count(
+        &mut conn,
+        "SELECT foreign_keys AS n FROM pragma_foreign_keys",
+    );
+    assert_eq!(fk_on, 1, "down must turn foreign keys back on");
+    // Up again after down: the redo path.
+    upgrade(&mut conn, &project);
+    assert_blog_rows(&mut conn);
+}
+
+#[test]
+fn drop_table_down_recreates_it_with_index_and_trigger() {
+    let project = Project::fixture("blog");
+    let db = tempfile::tempdir().unwrap();
+    let mut conn = application_database(&db.path().join("app.sqlite3"));
+    upgrade(&mut conn, &project);
+    let before = schema_of(&mut conn);
+
+    project.edit_schema("diesel::joinable!(posts -> users (user_id));\n", "");
+    let schema = project.read("schema/schema.rs");
+    let start = schema.find("diesel::table! {\n    posts").unwrap();
+    let end = start + schema[start..].find("}\n}\n").unwrap() + 4;
+    project.write(
+        "schema/schema.rs",
+        &format!("{}{}", &schema[..start], &schema[end..])
+            .replace("audit, posts, users", "audit, users"),
+    );
+
+    let dir = project.generate("drop posts");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("-- WARNING: drops table posts and every row in it\nDROP TABLE posts;"),
+        "{up}"
+    );
+    let down = project.read(&format!("{dir}/down.sql"));
+    assert!(
+        down.contains("CREATE INDEX posts_user_id ON posts (user_id);"),
+        "{down}"
+    );
+    project.assert_check_passes();
+
+    upgrade(&mut conn, &project);
+    let newest = project.migrations().pop().unwrap();
+    conn.revert_migration(&*newest).unwrap();
+    assert_eq!(schema_of(&mut conn), before);
+}
+
+#[test]
+fn dropping_a_referenced_table_is_refused() {
+    let project = Project::fixture("blog");
+    let schema = project.read("schema/schema.rs");
+    let start = schema.find("diesel::table! {\n    users").unwrap();
+    let end = start + schema[start..].find("}\n}\n").unwrap() + 4;
+    project.write(
+        "schema/schema.rs",
+        &format!("{}{}", &schema[..start], &schema[end..])
+            .replace("diesel::joinable!(posts -> users (user_id));\n", "")
+            .replace("audit, posts, users", "audit, posts"),
+    );
+    let run = project.assert_rejected(&["generate", "drop users"]);
+    assert!(
+        run.stderr.contains("posts.user_id references it"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn not_null_column_needs_a_default_and_takes_one() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        title -> Text,\n",
+        "        title -> Text,\n        score -> Integer,\n",
+    );
+    let run = project.assert_rejected(&["generate", "add score"]);
+    assert!(run.stderr.contains("--default posts.score="), "{run:?}");
+
+    let dir = project.generate_with(&["add score", "--default", "posts.score=0"]);
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("ADD COLUMN score INTEGER NOT NULL DEFAULT (0);"),
+        "{up}"
+    );
+
+    let db = tempfile::tempdir().unwrap();
+    let mut conn = application_database(&db.path().join("app.sqlite3"));
+    let mut migrations = project.migrations();
+    let newest = migrations.pop().unwrap();
+    conn.applied_migrations().unwrap();
+    conn.run_migration(&*migrations.pop().unwrap()).unwrap();
+    seed_blog(&mut conn);
+    conn.run_migration(&*newest).unwrap();
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM posts WHERE score = 0"),
+        6
+    );
+}
+
+#[test]
+fn changes_that_need_a_rebuild_are_refused_clearly() {
+    let project = Project::fixture("blog");
+    project.edit_schema("        title -> Text,\n", "        title -> Binary,\n");
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, Some(1), "{check:?}");
+    assert!(
+        check
+            .stdout
+            .contains("change column posts.title from Text to Binary"),
+        "{check:?}"
+    );
+    let run = project.assert_rejected(&["generate", "title to binary"]);
+    assert!(run.stderr.contains("need a table rebuild"), "{run:?}");
+    assert!(run.stderr.contains("--empty"), "{run:?}");
+}
+
+#[test]
+fn empty_migration_for_hand_written_sql() {
+    let project = Project::fixture("blog");
+    let dir = project.generate_with(&["backfill user names", "--empty"]);
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(up.starts_with("-- Message: backfill user names\n"), "{up}");
+    assert!(up.contains("-- Write the up SQL here."), "{up}");
+    assert!(project.file(&format!("{dir}/down.sql")).is_file());
+    project.assert_check_passes();
+}
+
+#[test]
+fn project_dir_flag_and_walking_up_find_the_project() {
+    let project = Project::fixture("blog");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let path = project.path().to_str().unwrap().to_owned();
+    let run = project.run_in(elsewhere.path(), &["-C", &path, "check"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let run = project.run_in(&project.file("schema"), &["check"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+
+    project.edit_schema(
+        "        title -> Text,\n",
+        "        title -> Text,\n        slug -> Nullable<Text>,\n",
+    );
+    let run = project.run_in(elsewhere.path(), &["check", "--project-dir", &path]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("cargo run -p dev -- -C {path} generate")),
+        "{run:?}"
+    );
+    project.assert_no_temp_leftovers();
+    assert!(std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[test]
+fn state_db_in_the_working_tree_is_never_touched() {
+    let project = Project::fixture("blog");
+    project.write("state.db", "not a database, and must stay exactly this");
+    let modified = std::fs::metadata(project.file("state.db"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    project.edit_schema(
+        "        title -> Text,\n",
+        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
+    );
+    project.generate("add views");
+    project.assert_check_passes();
+    assert_eq!(
+        project.read("state.db"),
+        "not a database, and must stay exactly this"
+    );
+    assert_eq!(
+        std::fs::metadata(project.file("state.db"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+}
+
+#[test]
+fn same_inputs_give_byte_identical_files() {
+    let a = Project::fixture("blog");
+    let b = Project::fixture("blog");
+    for project in [&a, &b] {
+        project.edit_schema("        age -> Nullable<Integer>,\n", "");
+        project.write(
+            "versions/2099-01-01-000000_pin_version/up.sql",
+            "SELECT 1;\n",
+        );
+        project.write(
+            "versions/2099-01-01-000000_pin_version/down.sql",
+            "SELECT 1;\n",
+        );
+    }
+    let dir_a = a.generate("drop age");
+    let dir_b = b.generate("drop age");
+    assert_eq!(
+        dir_a, "versions/2099-01-01-000001_drop_age",
+        "the version follows the newest"
+    );
+    assert_eq!(dir_a, dir_b);
+    for file in ["up.sql", "down.sql", "metadata.toml"] {
+        assert_eq!(
+            a.read(&format!("{dir_a}/{file}")),
+            b.read(&format!("{dir_b}/{file}")),
+            "{file}"
+        );
+    }
+}
