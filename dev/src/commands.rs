@@ -29,7 +29,11 @@ pub struct Comparison {
 
 /// Stages 1 to 5: everything `check` does.
 pub fn compare(project: &Project) -> Result<Comparison> {
-    let target = schema_rs::read(&project.schema_file)?;
+    let mut target = schema_rs::read(&project.schema_file)?;
+    // Tables the print_schema filter leaves out are not managed, on either side.
+    target
+        .tables
+        .retain(|name, _| project.filter.includes(name));
     let versions = versions::scan(&project.versions_dir)?;
     let scratch = Scratch::create()?;
     let conn = replay::upgrade_to_head(&scratch.database(), &project.versions_dir, &versions)?;
@@ -162,7 +166,43 @@ pub fn parse_default(arg: &str) -> std::result::Result<(String, String), String>
 pub fn suggested_message(changes: &[Change]) -> String {
     match changes {
         [] => String::new(),
-        [only] => only.to_string(),
-        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+        [only] => only.headline(),
+        [first, second] => format!("{} and {}", first.headline(), second.headline()),
+        [first, second, rest @ ..] => format!(
+            "{}, {} and {} more",
+            first.headline(),
+            second.headline(),
+            rest.len()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_message_stays_short() {
+        let drop = |t: &str| Change::DropTable(t.into());
+        assert_eq!(suggested_message(&[drop("a")]), "drop a");
+        assert_eq!(
+            suggested_message(&[drop("a"), drop("b")]),
+            "drop a and drop b"
+        );
+        assert_eq!(
+            suggested_message(&[drop("a"), drop("b"), drop("c"), drop("d")]),
+            "drop a, drop b and 2 more"
+        );
+    }
+
+    #[test]
+    fn default_flag_syntax() {
+        assert_eq!(
+            parse_default("users.bio=''").unwrap(),
+            ("users.bio".to_owned(), "''".to_owned())
+        );
+        assert!(parse_default("users.bio").is_err());
+        assert!(parse_default("bio=1").is_err());
+        assert!(parse_default("users.bio=").is_err());
     }
 }

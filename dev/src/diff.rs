@@ -42,6 +42,24 @@ pub enum Change {
 }
 
 impl Change {
+    /// A few words for a commit-style message, e.g. `add users.bio`.
+    pub fn headline(&self) -> String {
+        match self {
+            Change::CreateTable(t) => format!("create {}", t.name),
+            Change::DropTable(name) => format!("drop {name}"),
+            Change::AddColumn { table, column, .. } => format!("add {table}.{}", column.name),
+            Change::DropColumn { table, column } => format!("drop {table}.{column}"),
+            Change::AlterColumn { table, to, .. } => format!("change {table}.{}", to.name),
+            Change::AlterPrimaryKey { table, .. } => format!("change {table} primary key"),
+            Change::AddJoinable { table, joinable } => {
+                format!("link {table}.{} to {}", joinable.column, joinable.parent)
+            }
+            Change::DropJoinable { table, joinable } => {
+                format!("unlink {table}.{}", joinable.column)
+            }
+        }
+    }
+
     /// The table the change is about.
     pub fn table(&self) -> &str {
         match self {

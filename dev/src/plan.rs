@@ -436,23 +436,23 @@ fn rebuild_as_stored(table: &introspect::Table, changes: &[&Change]) -> String {
         .collect();
     let mut targets = kept.clone();
     let mut sources = kept;
+    let mut sql = format!("-- Restores {} exactly as it was.\n", table.name);
     for column in table
         .columns
         .iter()
         .filter(|c| dropped.contains(c.name.as_str()))
     {
-        if column.not_null && column.default.is_none() {
+        let refill = if column.not_null && column.default.is_none() {
+            let zero = zero_value(&column.declared_type);
             targets.push(quote(&column.name));
-            sources.push(zero_value(&column.declared_type).to_owned());
-        }
-    }
-    let mut sql = String::new();
-    let dropped_list: Vec<&str> = dropped.iter().copied().collect();
-    if !dropped_list.is_empty() {
+            sources.push(zero.to_owned());
+            format!("{zero} (it is NOT NULL without a default)")
+        } else {
+            "its default".to_owned()
+        };
         sql.push_str(&format!(
-            "-- Restores {} as it was; the values of {} were dropped by up and come back as their defaults.\n",
-            table.name,
-            dropped_list.join(", ")
+            "-- Up dropped the values of {}; existing rows get {refill}.\n",
+            column.name
         ));
     }
     if !added.is_empty() {

@@ -93,3 +93,78 @@ fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry]) -> String 
     }
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use crate::project::TableFilter;
+    use crate::scratch::Scratch;
+    use crate::{db, replay, schema_rs};
+
+    fn prove_files(up: &str, down: &str) -> Result<()> {
+        let scratch = Scratch::create().unwrap();
+        let empty = scratch.path().join("versions");
+        let mut conn = replay::upgrade_to_head(&scratch.database(), &empty, &[]).unwrap();
+        let inspector = db::open_rusqlite(&scratch.database()).unwrap();
+        let project = Project {
+            root: scratch.path().to_path_buf(),
+            schema_file: scratch.path().join("schema.rs"),
+            versions_dir: empty,
+            filter: TableFilter::All,
+            integer_primary_key_is_bigint: false,
+        };
+        let target = schema_rs::parse(
+            Path::new("schema.rs"),
+            "diesel::table! { t (id) { id -> Integer, } }",
+        )
+        .unwrap();
+        let files = Files {
+            up: up.into(),
+            down: down.into(),
+            metadata: None,
+        };
+        let stage = scratch.path().join("candidate");
+        prove(
+            &mut conn, &inspector, &project, &target, &stage, "1_x", &files,
+        )
+    }
+
+    #[test]
+    fn a_correct_migration_passes() {
+        prove_files(
+            "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY);",
+            "DROP TABLE t;",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn up_that_misses_schema_rs_is_a_tool_bug() {
+        let err =
+            prove_files("CREATE TABLE t (id INTEGER PRIMARY KEY);", "DROP TABLE t;").unwrap_err();
+        assert_eq!(err.kind, Kind::Proof);
+        assert!(err.message.contains("still differs"), "{err}");
+        assert!(err.message.contains("change column t.id"), "{err}");
+        assert!(err.notes[0].starts_with("up.sql:"), "{err}");
+    }
+
+    #[test]
+    fn down_that_does_not_restore_is_a_tool_bug() {
+        let err = prove_files(
+            "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY);",
+            "CREATE TABLE leftover (x);",
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, Kind::Proof);
+        assert!(err.message.contains("table leftover is left over"), "{err}");
+        assert!(err.message.contains("table t is left over"), "{err}");
+    }
+
+    #[test]
+    fn failing_up_is_a_tool_bug_with_sqlite_message() {
+        let err = prove_files("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY", "").unwrap_err();
+        assert_eq!(err.kind, Kind::Proof);
+        assert!(err.message.contains("up.sql failed"), "{err}");
+    }
+}

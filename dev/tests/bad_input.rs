@@ -151,25 +151,19 @@ fn versions_directory_not_writable() {
         for path in [project.path(), project.tmp.path()] {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
         }
-        duct::cmd(
+        let unprivileged = [
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            common::BIN,
+        ];
+        project.command(
             "setpriv",
-            [
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                common::BIN,
-                "generate",
-                "add views",
-            ],
+            &[&unprivileged[..], &["generate", "add views"]].concat(),
         )
     } else {
-        duct::cmd(common::BIN, ["generate", "add views"])
+        project.command(common::BIN, &["generate", "add views"])
     }
-    .dir(project.path())
-    .env("TMPDIR", project.tmp.path())
-    .stderr_capture()
-    .stdout_capture()
-    .unchecked()
     .run()
     .unwrap();
     std::fs::set_permissions(&versions, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -39,12 +39,8 @@ fn interrupt_slow_run(signal: libc::c_int) {
     let project = Project::fixture("blog");
     add_slow_migration(&project);
     let before = project.snapshot();
-    let handle = duct::cmd(common::BIN, ["generate", "never finishes"])
-        .dir(project.path())
-        .env("TMPDIR", project.tmp.path())
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
+    let handle = project
+        .command(common::BIN, &["generate", "never finishes"])
         .start()
         .unwrap();
     wait_for_scratch(&project);
@@ -75,14 +71,7 @@ fn sigterm_during_a_slow_migration_leaves_nothing() {
 fn next_run_removes_what_a_sigkilled_run_left() {
     let project = Project::fixture("blog");
     add_slow_migration(&project);
-    let handle = duct::cmd(common::BIN, ["check"])
-        .dir(project.path())
-        .env("TMPDIR", project.tmp.path())
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .start()
-        .unwrap();
+    let handle = project.command(common::BIN, &["check"]).start().unwrap();
     wait_for_scratch(&project);
     handle.kill().unwrap();
     // Reaped, so the pid is gone as it is after any real SIGKILL.

@@ -64,6 +64,37 @@ fn assert_blog_rows(conn: &mut SqliteConnection) {
     );
 }
 
+/// A database file at head with the blog's rows, and its schema before any new migration.
+fn seeded_blog(project: &Project) -> (tempfile::TempDir, SqliteConnection, Vec<Entry>) {
+    let db = tempfile::tempdir().unwrap();
+    let mut conn = application_database(&db.path().join("app.sqlite3"));
+    upgrade(&mut conn, project);
+    seed_blog(&mut conn);
+    let before = schema_of(&mut conn);
+    (db, conn, before)
+}
+
+/// Applies the new migration, runs `between` (writes into new columns), reverts, and
+/// asserts schema and rows are as before.
+fn apply_and_revert_newest(
+    conn: &mut SqliteConnection,
+    project: &Project,
+    before: &[Entry],
+    between: &str,
+) {
+    upgrade(conn, project);
+    assert_blog_rows(conn);
+    conn.batch_execute(between).unwrap();
+    let newest = project.migrations().pop().unwrap();
+    conn.revert_migration(&*newest).unwrap();
+    assert_eq!(
+        schema_of(conn),
+        before,
+        "down must restore every sqlite_schema entry"
+    );
+    assert_blog_rows(conn);
+}
+
 #[test]
 fn unchanged_schema_checks_clean_and_generates_nothing() {
     let project = Project::fixture("blog");
@@ -127,11 +158,7 @@ fn new_table_with_joinable_gets_its_foreign_key_and_applies() {
 #[test]
 fn add_nullable_column_then_revert_keeps_rows_and_schema() {
     let project = Project::fixture("blog");
-    let db = tempfile::tempdir().unwrap();
-    let mut conn = application_database(&db.path().join("app.sqlite3"));
-    upgrade(&mut conn, &project);
-    seed_blog(&mut conn);
-    let before = schema_of(&mut conn);
+    let (_db, mut conn, before) = seeded_blog(&project);
 
     project.edit_schema(
         "        age -> Nullable<Integer>,\n",
@@ -145,24 +172,18 @@ fn add_nullable_column_then_revert_keeps_rows_and_schema() {
     );
     project.assert_check_passes();
 
-    upgrade(&mut conn, &project);
-    assert_blog_rows(&mut conn);
-    conn.batch_execute("UPDATE users SET bio = 'hi' WHERE id = 1")
-        .unwrap();
-    let newest = project.migrations().pop().unwrap();
-    conn.revert_migration(&*newest).unwrap();
-    assert_eq!(schema_of(&mut conn), before);
-    assert_blog_rows(&mut conn);
+    apply_and_revert_newest(
+        &mut conn,
+        &project,
+        &before,
+        "UPDATE users SET bio = 'hi' WHERE id = 1",
+    );
 }
 
 #[test]
 fn drop_column_keeps_every_row_and_down_restores_the_table_exactly() {
     let project = Project::fixture("blog");
-    let db = tempfile::tempdir().unwrap();
-    let mut conn = application_database(&db.path().join("app.sqlite3"));
-    upgrade(&mut conn, &project);
-    seed_blog(&mut conn);
-    let before = schema_of(&mut conn);
+    let (_db, mut conn, before) = seeded_blog(&project);
 
     project.edit_schema("        age -> Nullable<Integer>,\n", "");
     let dir = project.generate("drop age from users");
@@ -177,16 +198,8 @@ fn drop_column_keeps_every_row_and_down_restores_the_table_exactly() {
         .contains("run_in_transaction = false"));
     project.assert_check_passes();
 
-    upgrade(&mut conn, &project);
-    assert_blog_rows(&mut conn);
-    let newest = project.migrations().pop().unwrap();
-    conn.revert_migration(&*newest).unwrap();
-    assert_eq!(
-        schema_of(&mut conn),
-        before,
-        "down must restore CHECK, COLLATE, DEFAULT, index and trigger text"
-    );
-    assert_blog_rows(&mut conn);
+    // CHECK, COLLATE, DEFAULT, the index and the trigger come back as text.
+    apply_and_revert_newest(&mut conn, &project, &before, "");
     let fk_on: i64 = count(
         &mut conn,
         "SELECT foreign_keys AS n FROM pragma_foreign_keys",
@@ -308,6 +321,10 @@ fn empty_migration_for_hand_written_sql() {
     let up = project.read(&format!("{dir}/up.sql"));
     assert!(up.starts_with("-- Message: backfill user names\n"), "{up}");
     assert!(up.contains("-- Write the up SQL here."), "{up}");
+    assert!(
+        !up.contains("proven"),
+        "an empty migration is not proven: {up}"
+    );
     assert!(project.file(&format!("{dir}/down.sql")).is_file());
     project.assert_check_passes();
 }
@@ -396,4 +413,45 @@ fn same_inputs_give_byte_identical_files() {
             "{file}"
         );
     }
+}
+
+#[test]
+fn added_column_with_joinable_reverts_by_rebuild_keeping_rows() {
+    let project = Project::fixture("blog");
+    let (_db, mut conn, before) = seeded_blog(&project);
+
+    project.edit_schema(
+        "        note -> Text,\n",
+        "        note -> Text,\n        user_id -> Nullable<Integer>,\n",
+    );
+    project.edit_schema(
+        "diesel::joinable!(posts -> users (user_id));",
+        "diesel::joinable!(audit -> users (user_id));\ndiesel::joinable!(posts -> users (user_id));",
+    );
+    let dir = project.generate("link audit to users");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("ALTER TABLE audit ADD COLUMN user_id INTEGER REFERENCES users (id);"),
+        "{up}"
+    );
+    let down = project.read(&format!("{dir}/down.sql"));
+    assert!(
+        down.contains("-- WARNING: drops column user_id of audit"),
+        "{down}"
+    );
+    project.assert_check_passes();
+
+    apply_and_revert_newest(&mut conn, &project, &before, "UPDATE audit SET user_id = 1");
+}
+
+#[test]
+fn tables_left_out_by_the_print_schema_filter_are_not_managed() {
+    let project = Project::fixture("blog");
+    project.write(
+        "diesel.toml",
+        "[print_schema]\nfile = \"schema/schema.rs\"\nfilter = { except_tables = [\"^audit$\"] }\n\n[migrations_directory]\ndir = \"versions\"\n",
+    );
+    // audit exists in the database and in schema.rs; changing it is invisible to both sides.
+    project.edit_schema("        note -> Text,\n", "        note -> Binary,\n");
+    project.assert_check_passes();
 }

@@ -75,19 +75,26 @@ impl Project {
 
     /// Runs `dev ARGS` with `cwd` as the working directory.
     pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
-        let output = duct::cmd(BIN, args)
-            .dir(cwd)
-            .env("TMPDIR", self.tmp.path())
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .unwrap();
+        let output = self.command_in(cwd, BIN, args).run().unwrap();
         Run {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+
+    /// `program ARGS` in the project, with this project's temp dir and output captured.
+    pub fn command(&self, program: &str, args: &[&str]) -> duct::Expression {
+        self.command_in(self.path(), program, args)
+    }
+
+    fn command_in(&self, cwd: &Path, program: &str, args: &[&str]) -> duct::Expression {
+        duct::cmd(program, args)
+            .dir(cwd)
+            .env("TMPDIR", self.tmp.path())
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
     }
 
     /// Every file of the project with its bytes, and every directory (as `None`).
