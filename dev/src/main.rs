@@ -91,9 +91,10 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!(
-                "{} differs from {}/ ({count} migrations): no migration makes these changes:",
+                "{} differs from {}/ ({count} migration{}): no migration makes these changes:",
                 project.display(&project.schema_file),
-                project.display(&project.versions_dir)
+                project.display(&project.versions_dir),
+                if count == 1 { "" } else { "s" }
             );
             for change in &comparison.changes {
                 println!("  - {change}");

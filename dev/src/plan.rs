@@ -268,7 +268,7 @@ impl Renderer<'_> {
             .filter(|c| !(implicit_rowid && table.primary_key[0] == c.name))
             .map(|column| {
                 let is_key = single_key == Some(column.name.as_str());
-                let mut line = format!("    {}", self.column_definition(table, column, is_key));
+                let mut line = format!("    {}", self.column_definition(column, is_key));
                 if let Some(j) = table.joinables.iter().find(|j| j.column == column.name) {
                     line.push_str(&self.references(j));
                 }
@@ -287,11 +287,11 @@ impl Renderer<'_> {
     }
 
     /// `name TYPE [NOT NULL] [PRIMARY KEY]`, typed so print-schema reads it back as declared.
-    fn column_definition(&self, table: &Table, column: &Column, is_key: bool) -> String {
+    fn column_definition(&self, column: &Column, is_key: bool) -> String {
         let mut def = format!(
             "{} {}",
             quote(&column.name),
-            self.declared_type(table, column, is_key)
+            self.declared_type(column, is_key)
         );
         if !column.nullable {
             def.push_str(" NOT NULL");
@@ -302,7 +302,7 @@ impl Renderer<'_> {
         def
     }
 
-    fn declared_type(&self, _table: &Table, column: &Column, is_key: bool) -> String {
+    fn declared_type(&self, column: &Column, is_key: bool) -> String {
         match (column.ty, column.max_length) {
             // With the BigInt setting, print-schema reads a rowid alias as BigInt: keep the
             // key a rowid alias, which needs the exact type INTEGER.
@@ -340,11 +340,10 @@ impl Renderer<'_> {
                 column,
                 joinable,
             } => {
-                let target_table = &self.target.tables[table];
                 let mut sql = format!(
                     "ALTER TABLE {} ADD COLUMN {}",
                     quote(table),
-                    self.column_definition(target_table, column, false)
+                    self.column_definition(column, false)
                 );
                 let key = format!("{table}.{}", column.name);
                 match defaults.get(&key) {

@@ -1,9 +1,5 @@
-//! Reading SQL as text: splitting a file into statements and a stored `CREATE TABLE` into its
-//! column definitions.
-//!
-//! The stored CREATE text is the only place SQLite keeps CHECKs, COLLATEs, exact declared
-//! types and the like, so restoring a table exactly means working on that text, not on what
-//! the pragmas report.
+//! Reading SQL as text: splitting a migration file into its statements, so a failure can be
+//! pinned to a line, with SQLite's own notion of a complete statement.
 
 use std::ffi::CString;
 use std::ops::Range;
@@ -40,7 +36,7 @@ fn is_complete(sql: &str) -> bool {
 }
 
 /// Length of the leading whitespace and comments of `sql`.
-pub fn skip_trivia(sql: &str) -> usize {
+fn skip_trivia(sql: &str) -> usize {
     let bytes = sql.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -57,138 +53,6 @@ pub fn skip_trivia(sql: &str) -> usize {
         }
     }
     i
-}
-
-/// A `CREATE TABLE` statement cut at the top-level commas of its definition list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreateTable<'a> {
-    pub sql: &'a str,
-    /// The text of each top-level item between the parentheses, trimmed, in order: column
-    /// definitions first, then table constraints.
-    pub items: Vec<Range<usize>>,
-}
-
-/// Words that begin a table constraint rather than a column definition.
-const CONSTRAINT_WORDS: [&str; 5] = ["constraint", "primary", "unique", "check", "foreign"];
-
-impl<'a> CreateTable<'a> {
-    /// Cuts a stored `CREATE TABLE ... ( ... ) [options]`; `None` for `CREATE TABLE ... AS`.
-    pub fn parse(sql: &'a str) -> Option<CreateTable<'a>> {
-        let mut depth = 0usize;
-        let mut items = Vec::new();
-        let mut item_start = None;
-        let mut chars = sql.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\'' | '"' | '`' => skip_quoted(&mut chars, c),
-                '[' => skip_quoted(&mut chars, ']'),
-                '-' if sql[i..].starts_with("--") => {
-                    while chars.next_if(|&(_, c)| c != '\n').is_some() {}
-                }
-                '/' if sql[i..].starts_with("/*") => {
-                    chars.next();
-                    for (j, _) in chars.by_ref() {
-                        if sql[..=j].ends_with("*/") {
-                            break;
-                        }
-                    }
-                }
-                '(' => {
-                    depth += 1;
-                    if depth == 1 {
-                        item_start = Some(i + 1);
-                    }
-                }
-                ')' => {
-                    if depth == 1 {
-                        items.push(trimmed(sql, item_start?..i));
-                        return Some(CreateTable { sql, items });
-                    }
-                    depth = depth.saturating_sub(1);
-                }
-                ',' if depth == 1 => {
-                    items.push(trimmed(sql, item_start?..i));
-                    item_start = Some(i + 1);
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-
-    /// The column definitions: items that do not start with a constraint keyword.
-    pub fn columns(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.items
-            .iter()
-            .map(|r| &self.sql[r.clone()])
-            .filter(|item| !starts_with_constraint(item))
-    }
-
-    /// The definition text of the column named `name` (compared case-insensitively).
-    pub fn column(&self, name: &str) -> Option<&'a str> {
-        self.columns()
-            .find(|def| first_identifier(def).is_some_and(|n| n.eq_ignore_ascii_case(name)))
-    }
-}
-
-fn starts_with_constraint(item: &str) -> bool {
-    let word: String = item
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    CONSTRAINT_WORDS.contains(&word.as_str())
-}
-
-fn trimmed(sql: &str, range: Range<usize>) -> Range<usize> {
-    let text = &sql[range.clone()];
-    let start = range.start + skip_trivia(text);
-    let end = range.start + text.trim_end().len();
-    start..end.max(start)
-}
-
-fn skip_quoted(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, close: char) {
-    while let Some((_, c)) = chars.next() {
-        if c == close {
-            // A doubled quote is an escaped quote inside the literal.
-            if close != ']' && chars.next_if(|&(_, n)| n == close).is_some() {
-                continue;
-            }
-            return;
-        }
-    }
-}
-
-/// The identifier a column definition starts with, unquoted.
-pub fn first_identifier(def: &str) -> Option<String> {
-    let def = def.trim_start();
-    let mut chars = def.chars();
-    let close = match chars.next()? {
-        '"' => '"',
-        '`' => '`',
-        '[' => ']',
-        _ => {
-            let word: String = def
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '(' && *c != ',')
-                .collect();
-            return (!word.is_empty()).then_some(word);
-        }
-    };
-    let mut name = String::new();
-    let mut rest = chars.peekable();
-    while let Some(c) = rest.next() {
-        if c == close {
-            if close != ']' && rest.peek() == Some(&close) {
-                rest.next();
-                name.push(c);
-                continue;
-            }
-            return Some(name);
-        }
-        name.push(c);
-    }
-    None
 }
 
 #[cfg(test)]
@@ -208,28 +72,5 @@ mod tests {
     #[test]
     fn comments_only_file_has_no_statements() {
         assert!(split_statements("-- nothing\n/* here */\n").is_empty());
-    }
-
-    #[test]
-    fn cuts_create_table_into_columns_and_constraints() {
-        let sql = "CREATE TABLE \"t\" (\n  id INTEGER NOT NULL PRIMARY KEY,\n  \"full name\" VARCHAR(255) COLLATE NOCASE CHECK (length(\"full name\") > 0),\n  price DECIMAL(10, 2) DEFAULT (1.0), -- money\n  [weird col] TEXT,\n  UNIQUE (price, id),\n  FOREIGN KEY (id) REFERENCES p(id)\n) STRICT";
-        let table = CreateTable::parse(sql).unwrap();
-        let columns: Vec<_> = table.columns().collect();
-        assert_eq!(columns.len(), 4, "{columns:?}");
-        assert_eq!(
-            table.column("FULL NAME"),
-            Some("\"full name\" VARCHAR(255) COLLATE NOCASE CHECK (length(\"full name\") > 0)")
-        );
-        assert_eq!(
-            table.column("price"),
-            Some("price DECIMAL(10, 2) DEFAULT (1.0)")
-        );
-        assert_eq!(table.items.len(), 6);
-        assert_eq!(table.column("weird col"), Some("[weird col] TEXT"));
-    }
-
-    #[test]
-    fn create_table_as_select_has_no_definition_list() {
-        assert!(CreateTable::parse("CREATE TABLE t AS SELECT 1").is_none());
     }
 }
