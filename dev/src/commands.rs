@@ -2,25 +2,24 @@
 //! upgrade a disposable database to head, introspect, diff; then (generate) plan, render,
 //! prove and write.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::diff::{diff, Change};
+use crate::ask::Prompt;
+use crate::diff::{diff, diff_with_renames, rename_suggestions, Change, Renames, Suggestion};
 use crate::error::{Error, Result};
-use crate::introspect::{self, Database};
 use crate::model::{self, Schema};
 use crate::plan::{self, Defaults};
 use crate::project::Project;
 use crate::render::{self, Files, Header};
 use crate::scratch::Scratch;
 use crate::versions::{self, Version};
-use crate::{db, prove, replay, schema_rs, write};
+use crate::{db, introspect, prove, replay, schema_rs, write};
 
 /// Head of `versions/` on a disposable database, compared with schema.rs.
 pub struct Comparison {
     pub versions: Vec<Version>,
     pub target: Schema,
-    pub head_db: Database,
+    pub head: Schema,
     pub changes: Vec<Change>,
     scratch: Scratch,
     conn: diesel::SqliteConnection,
@@ -44,7 +43,7 @@ pub fn compare(project: &Project) -> Result<Comparison> {
     Ok(Comparison {
         versions,
         target,
-        head_db,
+        head,
         changes,
         scratch,
         conn,
@@ -59,6 +58,7 @@ pub struct GenerateOptions {
     /// Write an empty migration for hand-written SQL.
     pub empty: bool,
     pub defaults: Defaults,
+    pub renames: Renames,
 }
 
 /// What `generate` did.
@@ -68,8 +68,14 @@ pub enum Generated {
     Written { dir: PathBuf, changes: Vec<Change> },
 }
 
-/// Generates, proves and writes the migration that brings head to schema.rs.
-pub fn generate(project: &Project, options: &GenerateOptions) -> Result<Generated> {
+/// Generates, proves and writes the migration that brings head to schema.rs. Questions go
+/// to `prompt` when a person is there to answer them; warnings and hints go to `report`.
+pub fn generate(
+    project: &Project,
+    options: &GenerateOptions,
+    mut prompt: Option<&mut dyn Prompt>,
+    report: &mut dyn FnMut(String),
+) -> Result<Generated> {
     let slug = write::slug(&options.message)?;
     let mut comparison = compare(project)?;
     let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
@@ -82,70 +88,127 @@ pub fn generate(project: &Project, options: &GenerateOptions) -> Result<Generate
             changes: Vec::new(),
         });
     }
-    if comparison.changes.is_empty() {
+    let mut renames = options.renames.clone();
+    let changes = loop {
+        let (renamed_head, changes) =
+            diff_with_renames(&comparison.head, &comparison.target, &renames)?;
+        let suggestions = rename_suggestions(&renamed_head, &changes);
+        let accepted = match prompt.as_deref_mut() {
+            Some(prompt) => suggestions
+                .into_iter()
+                .find(|s| prompt.confirm(&s.question())),
+            None => {
+                for suggestion in &suggestions {
+                    report(format!(
+                        "hint: {} If so, pass `{}` to keep the data.",
+                        suggestion.question(),
+                        suggestion.flag()
+                    ));
+                }
+                None
+            }
+        };
+        match accepted {
+            Some(Suggestion::Table { from, to }) => renames.tables.push((from, to)),
+            Some(Suggestion::Column { table, from, to }) => renames.columns.push((table, from, to)),
+            None => break changes,
+        }
+    };
+    if changes.is_empty() {
         return Ok(Generated::NoChanges);
     }
-    check_defaults(&options.defaults, &comparison.changes)?;
+    check_defaults(&options.defaults, &changes)?;
+    let mut defaults = options.defaults.clone();
+    for key in plan::needs_default(&changes) {
+        if defaults.contains_key(&key) {
+            continue;
+        }
+        let answer = prompt.as_deref_mut().and_then(|p| {
+            p.value(&format!(
+                "{key} is NOT NULL and its table may already hold rows. SQL value for them (e.g. 0 or ''):"
+            ))
+        });
+        if let Some(value) = answer {
+            defaults.insert(key, value);
+        }
+    }
     let plan = plan::plan(
-        &comparison.changes,
-        &comparison.head_db,
+        &changes,
         &comparison.target,
-        &options.defaults,
+        &defaults,
         project.integer_primary_key_is_bigint,
-        &comparison.inspector,
+        &comparison.scratch.database(),
+        &comparison.scratch.path().join("plan.sqlite3"),
     )?;
     let files: Files = render::render(
         &Header {
             message: options.message.trim(),
             version: &version,
-            changes: &comparison.changes,
+            changes: &changes,
         },
         &plan,
     );
     let stage = comparison.scratch.path().join("candidate");
-    prove::prove(
+    let proof = prove::prove(
         &mut comparison.conn,
         &comparison.inspector,
         project,
         &comparison.target,
+        &changes,
         &stage,
         &dir_name,
         &files,
     )?;
     let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
-    Ok(Generated::Written {
-        dir,
-        changes: comparison.changes,
-    })
+    for (direction, text) in [("up", &files.up), ("down", &files.down)] {
+        for warning in render::warnings(text) {
+            report(format!("warning ({direction}.sql): {warning}"));
+        }
+    }
+    report(proof);
+    Ok(Generated::Written { dir, changes })
 }
 
-/// Every `--default` must name a column this migration adds as NOT NULL.
+/// Every `--default` must name a column that needs a value for existing rows.
 fn check_defaults(defaults: &Defaults, changes: &[Change]) -> Result<()> {
-    let added: BTreeMap<String, ()> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::AddColumn { table, column, .. } => {
-                Some((format!("{table}.{}", column.name), ()))
-            }
-            _ => None,
-        })
-        .collect();
+    let needed = plan::needs_default(changes);
     for key in defaults.keys() {
-        if !added.contains_key(key) {
+        if !needed.contains(key) {
             return Err(Error::input(format!(
-                "`--default {key}=...` names no column this migration adds"
+                "`--default {key}=...` names no column that needs a value: only NOT NULL columns added to existing tables, or made NOT NULL, do"
             ))
-            .help(if added.is_empty() {
-                "this migration adds no columns; drop the flag".to_owned()
+            .help(if needed.is_empty() {
+                "this migration needs no defaults; drop the flag".to_owned()
             } else {
-                format!(
-                    "it adds: {}",
-                    added.keys().cloned().collect::<Vec<_>>().join(", ")
-                )
+                format!("these need one: {}", needed.join(", "))
             }));
         }
     }
     Ok(())
+}
+
+/// Parses `TABLE.OLD=NEW` for `--rename`.
+pub fn parse_column_rename(arg: &str) -> std::result::Result<(String, String, String), String> {
+    let (key, to) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("expected TABLE.OLD=NEW, got `{arg}`"))?;
+    let (table, from) = key
+        .split_once('.')
+        .ok_or_else(|| format!("expected TABLE.OLD before `=`, got `{key}`"))?;
+    if [table, from, to].iter().any(|s| s.trim().is_empty()) {
+        return Err(format!("expected TABLE.OLD=NEW, got `{arg}`"));
+    }
+    Ok((table.to_owned(), from.to_owned(), to.to_owned()))
+}
+
+/// Parses `OLD=NEW` for `--rename-table`.
+pub fn parse_table_rename(arg: &str) -> std::result::Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+            Ok((from.to_owned(), to.to_owned()))
+        }
+        _ => Err(format!("expected OLD=NEW, got `{arg}`")),
+    }
 }
 
 /// Parses `TABLE.COLUMN=SQL_EXPR`.

@@ -58,6 +58,8 @@ pub struct Column {
     pub default: Option<String>,
     /// 1-based position in the primary key, 0 when not part of it.
     pub pk_position: u32,
+    /// A generated column, which takes no inserted value.
+    pub generated: bool,
 }
 
 /// One row of `PRAGMA foreign_key_list`: a single column of a (possibly composite) key.
@@ -148,6 +150,7 @@ fn columns(conn: &Connection, table: &str) -> Result<Vec<Column>> {
                     not_null: row.get(2)?,
                     default: row.get(3)?,
                     pk_position: row.get(4)?,
+                    generated: row.get::<_, i64>(5)? >= 2,
                 },
                 row.get::<_, i64>(5)?,
             ))

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use dev::ask;
 use dev::commands::{self, GenerateOptions, Generated};
+use dev::diff::Renames;
 use dev::error::Error;
 use dev::project::Project;
 
@@ -31,9 +33,15 @@ enum Command {
         /// Write an empty migration for hand-written SQL.
         #[arg(long)]
         empty: bool,
-        /// Value for the existing rows of an added NOT NULL column: TABLE.COLUMN=SQL_EXPR.
+        /// Value for existing rows of a column added as, or made, NOT NULL (repeatable).
         #[arg(long = "default", value_name = "TABLE.COLUMN=SQL_EXPR", value_parser = commands::parse_default)]
         defaults: Vec<(String, String)>,
+        /// Rename a column instead of dropping and adding it (repeatable).
+        #[arg(long = "rename", value_name = "TABLE.OLD=NEW", value_parser = commands::parse_column_rename)]
+        renames: Vec<(String, String, String)>,
+        /// Rename a table instead of dropping and creating it (repeatable).
+        #[arg(long = "rename-table", value_name = "OLD=NEW", value_parser = commands::parse_table_rename)]
+        table_renames: Vec<(String, String)>,
     },
     /// Exit 0 when schema.rs matches versions/, 1 when a migration is missing.
     Check,
@@ -62,13 +70,23 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
             message,
             empty,
             defaults,
+            renames,
+            table_renames,
         } => {
             let options = GenerateOptions {
                 message: message.clone(),
                 empty: *empty,
                 defaults: defaults.iter().cloned().collect(),
+                renames: Renames {
+                    tables: table_renames.clone(),
+                    columns: renames.clone(),
+                },
             };
-            match commands::generate(&project, &options)? {
+            let mut terminal = ask::terminal();
+            let prompt = terminal.as_mut().map(|t| t as &mut dyn ask::Prompt);
+            let generated =
+                commands::generate(&project, &options, prompt, &mut |line| eprintln!("{line}"))?;
+            match generated {
                 Generated::NoChanges => println!("No changes in schema detected."),
                 Generated::Written { dir, changes } => {
                     println!("Created {}", project.display(&dir));

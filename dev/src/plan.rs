@@ -1,24 +1,28 @@
 //! Turning changes into SQLite statements for `up.sql` and `down.sql`.
 //!
-//! Every statement here must survive `../shared/sqlite-and-diesel-facts.md`: a down that
-//! restores a table does so from the table's stored CREATE text (fact 8), with foreign keys
-//! off outside any transaction (facts 4 to 6), with `legacy_alter_table` on so that renaming
-//! the old table away leaves other tables' REFERENCES alone (fact 7), and with a check that
-//! turns a foreign-key violation into an error (fact 9).
+//! Up is planned change by change on a planning copy of the disposable database: each
+//! statement runs there as soon as it is planned, so a later statement (a rebuild after a
+//! rename) is planned from the schema as it really is at that point. Down is planned by
+//! difference: whatever up dropped is recreated from its stored text, whatever it changed is
+//! rebuilt to its stored text, whatever it created is dropped. Every statement must survive
+//! `../shared/sqlite-and-diesel-facts.md`; table rebuilds live in `rebuild`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
+use crate::ddl::{self, Clause, ColumnDef, CreateTable, Edits, Item};
 use crate::diff::Change;
 use crate::error::{Error, Result};
-use crate::introspect::{self, Database};
+use crate::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
 use crate::model::{self, Column, Joinable, Schema, SqlType, Table};
+use crate::project::TableFilter;
+use crate::rebuild::{self, Rebuild};
 use crate::replay::sqlite_message;
 
 /// The SQL of one direction of a migration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Script {
-    /// Statements, each a complete SQL statement ending in `;`, with optional comment lines
-    /// above it.
+    /// Statements, each complete and ending in `;`, with comment lines above it.
     pub statements: Vec<String>,
     /// Whether a statement rebuilds a table, which needs foreign keys off (and so the file
     /// must run outside the harness's transaction).
@@ -39,222 +43,211 @@ impl Plan {
     }
 }
 
-/// Values for NOT NULL columns added to tables that may hold rows: `TABLE.COLUMN` to a SQL
-/// expression.
+/// Values for rows that a NOT NULL column needs: `TABLE.COLUMN` to a SQL expression.
 pub type Defaults = BTreeMap<String, String>;
 
-/// Plans `changes` (from `diff(head, target)`). `head_db` is head as stored, and `conn` a
-/// connection to head on which feasibility is tried inside savepoints.
+/// The keys of the columns in `changes` that need a value for existing rows: NOT NULL columns
+/// added to existing tables, and columns made NOT NULL.
+pub fn needs_default(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AddColumn { table, column, .. } if !column.nullable => {
+                Some(format!("{table}.{}", column.name))
+            }
+            Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
+                Some(format!("{table}.{}", to.name))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Plans `changes` (from head, the database at `head`, to `target`). `work` is where the
+/// planning copy is made; it is the caller's to remove.
 pub fn plan(
     changes: &[Change],
-    head_db: &Database,
     target: &Schema,
     defaults: &Defaults,
     integer_primary_key_is_bigint: bool,
-    conn: &rusqlite::Connection,
+    head: &Path,
+    work: &Path,
 ) -> Result<Plan> {
-    let dropped: BTreeSet<&str> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::DropTable(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect();
-    refuse_dropping_referenced(head_db, &dropped, changes)?;
-    refuse_unsupported(changes)?;
-    let created: Vec<&Table> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::CreateTable(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    let mut altered: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
-    for change in changes {
-        if matches!(change, Change::AddColumn { .. } | Change::DropColumn { .. }) {
-            altered.entry(change.table()).or_default().push(change);
-        }
-    }
-
-    let mut plan = Plan::default();
-    let renderer = Renderer {
+    std::fs::copy(head, work).map_err(|e| Error::io("copy the disposable database to", work, e))?;
+    let conn = crate::db::open_rusqlite(work)?;
+    let before = inspect(&conn, &TableFilter::All)?;
+    let before_entries = schema_entries(&conn)?;
+    let planner = Planner {
+        conn: &conn,
         target,
+        defaults,
         integer_primary_key_is_bigint,
     };
-
-    // Up: create parents before children, then alter, then drop children before parents.
-    let created_order = parents_first(
-        created
-            .iter()
-            .map(|t| (t.name.as_str(), parents_of(t)))
-            .collect(),
-    );
-    for name in &created_order {
-        let table = created
-            .iter()
-            .find(|t| t.name == *name)
-            .expect("ordered from created");
-        plan.up.statements.push(renderer.create_table(table));
-    }
-    for change in altered.values().flatten() {
-        plan.up
-            .statements
-            .push(renderer.alter(change, defaults, conn)?);
-    }
-    let dropped_tables: Vec<&introspect::Table> = dropped
-        .iter()
-        .map(|name| head_db.table(name).expect("dropped tables come from head"))
-        .collect();
-    let drop_order = parents_first(
-        dropped_tables
-            .iter()
-            .map(|t| (t.name.as_str(), stored_parents(t)))
-            .collect(),
-    );
-    for name in drop_order.iter().rev() {
-        plan.up.statements.push(format!(
-            "-- WARNING: drops table {name} and every row in it\nDROP TABLE {};",
-            quote(name)
-        ));
-    }
-
-    // Down: recreate dropped tables, restore altered tables, drop created tables.
-    for name in &drop_order {
-        let table = head_db.table(name).expect("dropped tables come from head");
-        plan.down.statements.push(restore_table(table));
-    }
-    for (table, table_changes) in &altered {
-        let stored = head_db.table(table).expect("altered tables come from head");
-        if let Some(columns) = simply_added(table_changes) {
-            for column in columns.iter().rev() {
-                plan.down.statements.push(format!(
-                    "ALTER TABLE {} DROP COLUMN {};",
-                    quote(table),
-                    quote(column)
-                ));
-            }
-        } else {
-            plan.down
-                .statements
-                .push(rebuild_as_stored(stored, table_changes));
-            plan.down.rebuilds = true;
-        }
-    }
-    for name in created_order.iter().rev() {
-        plan.down.statements.push(format!(
-            "-- WARNING: drops table {name} and every row in it\nDROP TABLE {};",
-            quote(name)
-        ));
-    }
-    Ok(plan)
+    let up = planner.up(changes, &before)?;
+    let after = inspect(&conn, &TableFilter::All)?;
+    let after_entries = schema_entries(&conn)?;
+    let down = restore(&before, &before_entries, &after, &after_entries, changes);
+    Ok(Plan { up, down })
 }
 
-/// Changes SQLite cannot ALTER need a table rebuild, which this version does not write.
-fn refuse_unsupported(changes: &[Change]) -> Result<()> {
-    let unsupported: Vec<String> = changes
-        .iter()
-        .filter(|c| {
-            matches!(
-                c,
-                Change::AlterColumn { .. }
-                    | Change::AlterPrimaryKey { .. }
-                    | Change::AddJoinable { .. }
-                    | Change::DropJoinable { .. }
-            )
-        })
-        .map(|c| format!("{c}"))
-        .collect();
-    if unsupported.is_empty() {
-        return Ok(());
-    }
-    Err(Error::input(
-        "these changes need a table rebuild, which `generate` does not write yet".to_string(),
-    )
-    .note(unsupported.join("\n"))
-    .help("revert them in schema.rs, or write the migration by hand: `cargo run -p dev -- generate --empty \"message\"` creates the files"))
-}
-
-/// Dropping a table that a kept table references would fire ON DELETE actions or break the
-/// reference (fact 4).
-fn refuse_dropping_referenced(
-    head_db: &Database,
-    dropped: &BTreeSet<&str>,
-    changes: &[Change],
-) -> Result<()> {
-    let column_dropped = |table: &str, column: &str| {
-        changes.iter().any(|c| {
-            matches!(c, Change::DropColumn { table: t, column: col } if t == table && col == column)
-        })
-    };
-    for fk in &head_db.all_foreign_keys {
-        if dropped.contains(fk.parent.as_str())
-            && !dropped.contains(fk.child.as_str())
-            && !column_dropped(&fk.child, &fk.column)
-        {
-            return Err(Error::input(format!(
-                "table {} cannot be dropped: {}.{} references it",
-                fk.parent, fk.child, fk.column
-            ))
-            .help("remove that reference in the same change (drop the column or the table), or keep the table"));
-        }
-    }
-    Ok(())
-}
-
-/// Names of the columns of `changes` when they only add columns without foreign keys:
-/// SQLite's DROP COLUMN then restores the stored text exactly.
-fn simply_added<'a>(changes: &[&'a Change]) -> Option<Vec<&'a str>> {
-    changes
-        .iter()
-        .map(|c| match c {
-            Change::AddColumn {
-                column,
-                joinable: None,
-                ..
-            } => Some(column.name.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn parents_of(table: &Table) -> Vec<&str> {
-    table.joinables.iter().map(|j| j.parent.as_str()).collect()
-}
-
-fn stored_parents(table: &introspect::Table) -> Vec<&str> {
-    table
-        .foreign_keys
-        .iter()
-        .map(|fk| fk.parent.as_str())
-        .collect()
-}
-
-/// Orders tables so each comes after the tables it references among them; ties and cycles
-/// fall back to name order, so the output is deterministic.
-fn parents_first<'a>(mut pending: BTreeMap<&'a str, Vec<&'a str>>) -> Vec<&'a str> {
-    let mut order = Vec::with_capacity(pending.len());
-    while !pending.is_empty() {
-        let ready = pending
-            .iter()
-            .find(|(name, parents)| {
-                parents
-                    .iter()
-                    .all(|p| p == *name || !pending.contains_key(p))
-            })
-            .map(|(name, _)| *name)
-            .unwrap_or_else(|| *pending.keys().next().expect("not empty"));
-        pending.remove(ready);
-        order.push(ready);
-    }
-    order
-}
-
-struct Renderer<'a> {
+struct Planner<'a> {
+    conn: &'a rusqlite::Connection,
     target: &'a Schema,
+    defaults: &'a Defaults,
     integer_primary_key_is_bigint: bool,
 }
 
-impl Renderer<'_> {
+impl Planner<'_> {
+    fn up(&self, changes: &[Change], before: &Database) -> Result<Script> {
+        let dropped: BTreeSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropTable(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        refuse_dropping_referenced(before, &dropped, changes)?;
+        for key in needs_default(changes) {
+            if !self.defaults.contains_key(&key) {
+                return Err(missing_default(&key));
+            }
+        }
+        let mut script = Script::default();
+
+        for change in changes {
+            let sql = match change {
+                Change::RenameTable { from, to } => {
+                    format!("ALTER TABLE {} RENAME TO {};", quote(from), quote(to))
+                }
+                Change::RenameColumn { table, from, to } => format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                    quote(table),
+                    quote(from),
+                    quote(to)
+                ),
+                _ => continue,
+            };
+            self.run(&mut script, sql, false)?;
+        }
+
+        let created: BTreeMap<&str, &Table> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::CreateTable(t) => Some((t.name.as_str(), t)),
+                _ => None,
+            })
+            .collect();
+        let order = parents_first(
+            created
+                .values()
+                .map(|t| {
+                    (
+                        t.name.as_str(),
+                        t.joinables.iter().map(|j| j.parent.as_str()).collect(),
+                    )
+                })
+                .collect(),
+        );
+        for name in order {
+            self.run(&mut script, self.create_table(created[name]), false)?;
+        }
+
+        let mut altered: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
+        for change in changes {
+            if matches!(
+                change,
+                Change::AddColumn { .. }
+                    | Change::DropColumn { .. }
+                    | Change::AlterColumn { .. }
+                    | Change::AlterPrimaryKey { .. }
+                    | Change::AddJoinable { .. }
+                    | Change::DropJoinable { .. }
+            ) {
+                altered.entry(change.table()).or_default().push(change);
+            }
+        }
+        for (table, table_changes) in altered {
+            let current = inspect_one(self.conn, table)?;
+            if self.needs_rebuild(table, &table_changes) {
+                let rebuild = self.rebuild_up(&current, &table_changes)?;
+                self.run(&mut script, rebuild.sql(), true)?;
+            } else {
+                for change in &table_changes {
+                    let sql = self.alter(change)?;
+                    self.run(&mut script, sql, false)?;
+                }
+            }
+        }
+
+        let drop_order = parents_first(
+            dropped
+                .iter()
+                .map(|name| {
+                    let parents = before
+                        .table(name)
+                        .map(|t| t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect())
+                        .unwrap_or_default();
+                    (*name, parents)
+                })
+                .collect(),
+        );
+        for name in drop_order.iter().rev() {
+            let sql = format!("{}\nDROP TABLE {};", drop_table_warning(name), quote(name));
+            self.run(&mut script, sql, false)?;
+        }
+        Ok(script)
+    }
+
+    /// Runs a planned statement on the planning copy, then adds it to the script.
+    fn run(&self, script: &mut Script, sql: String, rebuilds: bool) -> Result<()> {
+        let batch = if rebuilds {
+            format!("{FOREIGN_KEYS_OFF}BEGIN;\n{sql}\nCOMMIT;\n{FOREIGN_KEYS_ON}")
+        } else {
+            sql.clone()
+        };
+        if let Err(e) = self.conn.execute_batch(&batch) {
+            let _ = self
+                .conn
+                .execute_batch(&format!("ROLLBACK;\n{FOREIGN_KEYS_ON}"));
+            return Err(Error::input(format!(
+                "the planned SQL does not run on head: {}",
+                sqlite_message(&e)
+            ))
+            .note(sql)
+            .help("schema.rs asks for something SQLite refuses here; adjust it, or write this step with `generate --empty`"));
+        }
+        script.rebuilds |= rebuilds;
+        script.statements.push(sql);
+        Ok(())
+    }
+
+    /// Changes SQLite's ALTER TABLE cannot make, including a DROP COLUMN it refuses (fact 3),
+    /// which is tried on the planning copy and rolled back.
+    fn needs_rebuild(&self, table: &str, changes: &[&Change]) -> bool {
+        changes.iter().any(|change| match change {
+            Change::AlterColumn { .. }
+            | Change::AlterPrimaryKey { .. }
+            | Change::AddJoinable { .. }
+            | Change::DropJoinable { .. } => true,
+            Change::AddColumn {
+                column, joinable, ..
+            } => {
+                // SQLite cannot add a REFERENCES column with a non-NULL default.
+                joinable.is_some() && !column.nullable
+            }
+            Change::DropColumn { column, .. } => try_in_savepoint(
+                self.conn,
+                &format!(
+                    "ALTER TABLE {} DROP COLUMN {};",
+                    quote(table),
+                    quote(column)
+                ),
+            )
+            .is_err(),
+            _ => false,
+        })
+    }
+
     fn create_table(&self, table: &Table) -> String {
         let implicit_rowid =
             matches!(table.primary_key.as_slice(), [pk] if model::is_rowid_alias(pk));
@@ -276,8 +269,10 @@ impl Renderer<'_> {
             })
             .collect();
         if table.primary_key.len() > 1 {
-            let keys: Vec<String> = table.primary_key.iter().map(|k| quote(k)).collect();
-            lines.push(format!("    PRIMARY KEY ({})", keys.join(", ")));
+            lines.push(format!(
+                "    PRIMARY KEY ({})",
+                quoted_list(&table.primary_key)
+            ));
         }
         format!(
             "CREATE TABLE {} (\n{}\n);",
@@ -328,62 +323,610 @@ impl Renderer<'_> {
         )
     }
 
-    fn alter(
-        &self,
-        change: &Change,
-        defaults: &Defaults,
-        conn: &rusqlite::Connection,
-    ) -> Result<String> {
-        match change {
+    /// A new column's definition with the default its existing rows get.
+    fn added_column(&self, table: &str, column: &Column, joinable: Option<&Joinable>) -> String {
+        let mut def = self.column_definition(column, false);
+        if let Some(expr) = self.defaults.get(&format!("{table}.{}", column.name)) {
+            def.push_str(&format!(" DEFAULT ({expr})"));
+        }
+        if let Some(j) = joinable {
+            def.push_str(&self.references(j));
+        }
+        def
+    }
+
+    /// An in-place ALTER for a change that needs no rebuild.
+    fn alter(&self, change: &Change) -> Result<String> {
+        Ok(match change {
             Change::AddColumn {
                 table,
                 column,
                 joinable,
-            } => {
-                let mut sql = format!(
-                    "ALTER TABLE {} ADD COLUMN {}",
-                    quote(table),
-                    self.column_definition(column, false)
-                );
-                let key = format!("{table}.{}", column.name);
-                match defaults.get(&key) {
-                    Some(expr) => sql.push_str(&format!(" DEFAULT ({expr})")),
-                    None if !column.nullable => {
-                        return Err(Error::input(format!(
-                            "column {key} is added as NOT NULL, but table {table} may already hold rows and they need a value"
-                        ))
-                        .help(format!(
-                            "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=''`), or declare it `Nullable<{}>`",
-                            column.ty.diesel_name()
-                        )));
+            } => format!(
+                "ALTER TABLE {} ADD COLUMN {};",
+                quote(table),
+                self.added_column(table, column, joinable.as_ref())
+            ),
+            Change::DropColumn { table, column } => format!(
+                "-- WARNING: drops column {table}.{column} and its values\nALTER TABLE {} DROP COLUMN {};",
+                quote(table),
+                quote(column)
+            ),
+            other => unreachable!("rebuilt, not altered: {other}"),
+        })
+    }
+
+    /// Rebuilds `current` with every change of `changes` made to its stored text.
+    fn rebuild_up(&self, current: &introspect::Table, changes: &[&Change]) -> Result<Rebuild> {
+        let name = &current.name;
+        let table = CreateTable::parse(&current.sql).ok_or_else(|| {
+            Error::input(format!(
+                "table {name} was made by CREATE TABLE ... AS, which cannot be rebuilt"
+            ))
+        })?;
+        let dropped: BTreeSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropColumn { column, .. } => Some(column.as_str()),
+                _ => None,
+            })
+            .collect();
+        let altered: BTreeMap<&str, (&Column, &Column)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::AlterColumn { from, to, .. } => Some((to.name.as_str(), (from, to))),
+                _ => None,
+            })
+            .collect();
+        let new_key = changes.iter().find_map(|c| match c {
+            Change::AlterPrimaryKey { to, .. } => Some(to),
+            _ => None,
+        });
+        let added_joinables: BTreeMap<&str, &Joinable> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::AddJoinable { joinable, .. } => Some((joinable.column.as_str(), joinable)),
+                _ => None,
+            })
+            .collect();
+        let dropped_joinables: BTreeSet<(&str, &str)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropJoinable { joinable, .. } => {
+                    Some((joinable.column.as_str(), joinable.parent.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+
+        let mut edits = Edits::default();
+        let mut comments = vec![format!("Rebuilds {name}: {}", describe(changes))];
+        let mut guards = Vec::new();
+        let mut copy = Vec::new();
+        for (index, item) in table.items.iter().enumerate() {
+            let range = item.range().clone();
+            let text = &table.sql[range.clone()];
+            match item {
+                Item::Column { name: column, .. } => {
+                    if dropped.contains(column.as_str()) {
+                        edits.replace(ddl::removal_range(&table, index), "");
+                        comments.push(format!(
+                            "WARNING: drops column {name}.{column} and its values"
+                        ));
+                        continue;
                     }
-                    None => {}
+                    let def = ColumnDef::parse(text).expect("a column item has a name");
+                    let at =
+                        |r: &std::ops::Range<usize>| range.start + r.start..range.start + r.end;
+                    let remove = |edits: &mut Edits, clause: Clause| {
+                        for (c, r) in &def.clauses {
+                            if *c == clause {
+                                edits.replace(with_space_before(text, r, range.start), "");
+                            }
+                        }
+                    };
+                    let mut source = quote(column);
+                    if let Some((from, to)) = altered.get(column.as_str()) {
+                        if from.ty != to.ty {
+                            let ty = self.declared_type(to, false);
+                            if def.declared_type.is_empty() {
+                                edits.insert(range.start + def.name.end, format!(" {ty}"));
+                            } else {
+                                edits.replace(at(&def.declared_type), ty);
+                            }
+                            if let Some((label, kinds)) = storage_check(to.ty) {
+                                guards.push((
+                                    format!("{name}.{column}: values that are not {label}"),
+                                    format!(
+                                        "NOT EXISTS (SELECT 1 FROM {} WHERE typeof({}) NOT IN ({kinds}))",
+                                        quote(name),
+                                        quote(column)
+                                    ),
+                                ));
+                            }
+                            if !widens(from.ty, to.ty) {
+                                comments.push(format!(
+                                    "WARNING: changes {name}.{column} from {from} to {to}, which can lose values; a value that does not convert fails the migration"
+                                ));
+                            }
+                        }
+                        if from.nullable && !to.nullable {
+                            edits.insert(range.end, " NOT NULL");
+                            let expr = &self.defaults[&format!("{name}.{column}")];
+                            source = format!("COALESCE({source}, ({expr}))");
+                        } else if !from.nullable && to.nullable {
+                            remove(&mut edits, Clause::NotNull);
+                        }
+                    }
+                    if new_key.is_some() {
+                        remove(&mut edits, Clause::PrimaryKey);
+                    }
+                    if let Some(parent) = current
+                        .foreign_keys
+                        .iter()
+                        .find(|fk| {
+                            &fk.column == column
+                                && dropped_joinables
+                                    .contains(&(fk.column.as_str(), fk.parent.as_str()))
+                        })
+                        .map(|fk| fk.parent.as_str())
+                    {
+                        if def.has(Clause::References) {
+                            remove(&mut edits, Clause::References);
+                        } else {
+                            remove_foreign_key_constraint(&table, column, parent, &mut edits);
+                        }
+                    }
+                    if let Some(joinable) = added_joinables.get(column.as_str()) {
+                        edits.insert(range.end, self.references(joinable));
+                    }
+                    copy.push((column.clone(), source));
                 }
-                if let Some(j) = joinable {
-                    sql.push_str(&self.references(j));
+                Item::Constraint { .. } => {
+                    let words = constraint_words(text);
+                    let is_key = words.first().is_some_and(|w| w == "primary");
+                    let uses_dropped = mentions_any(text, &dropped);
+                    if (is_key && new_key.is_some()) || uses_dropped {
+                        edits.replace(ddl::removal_range(&table, index), "");
+                        if uses_dropped {
+                            comments.push(format!(
+                                "WARNING: drops the constraint `{text}`: it uses a dropped column"
+                            ));
+                        }
+                    }
                 }
-                sql.push(';');
-                Ok(sql)
             }
-            Change::DropColumn { table, column } => {
-                let sql = format!(
-                    "ALTER TABLE {} DROP COLUMN {};",
-                    quote(table),
-                    quote(column)
+        }
+        let separator = ddl::separator(&table);
+        let last_column_end = table
+            .columns()
+            .last()
+            .map(|(_, r)| r.end)
+            .unwrap_or(table.items[0].range().start);
+        for change in changes {
+            if let Change::AddColumn {
+                column, joinable, ..
+            } = change
+            {
+                edits.insert(
+                    last_column_end,
+                    format!(
+                        "{separator}{}",
+                        self.added_column(name, column, joinable.as_ref())
+                    ),
                 );
-                try_in_savepoint(conn, &sql).map_err(|reason| {
-                    Error::input(format!(
-                        "SQLite cannot drop column {table}.{column} in place: {reason}"
-                    ))
-                    .help("such a drop needs a table rebuild, which `generate` does not write yet; remove what uses the column first (an index, a key, a trigger) in its own migration")
-                })?;
-                Ok(format!(
-                    "-- WARNING: drops column {table}.{column} and its values\n{sql}"
-                ))
             }
-            other => unreachable!("refused before planning: {other}"),
+        }
+        if let Some(key) = new_key {
+            let end = table
+                .items
+                .last()
+                .map_or(last_column_end, |i| i.range().end);
+            edits.insert(
+                end,
+                format!("{separator}PRIMARY KEY ({})", quoted_list(key)),
+            );
+        }
+        let create_sql = edits.apply(&table.sql);
+
+        let mut objects = Vec::new();
+        for object in current.indexes.iter().chain(&current.triggers) {
+            let Some(sql) = &object.sql else { continue };
+            if mentions_any(sql, &dropped) {
+                comments.push(format!(
+                    "WARNING: drops {} (it uses a dropped column)",
+                    object.name
+                ));
+            } else {
+                objects.push(sql.clone());
+            }
+        }
+        guards.push(rebuild::foreign_key_guard(name));
+        Ok(Rebuild {
+            current: name.clone(),
+            name: name.clone(),
+            autoincrement: has_word(&create_sql, "autoincrement"),
+            create_sql,
+            copy,
+            objects,
+            comments,
+            guards,
+        })
+    }
+}
+
+/// Before a rebuild: foreign keys off (possible only outside a transaction) so no ON DELETE
+/// action fires, and legacy_alter_table so renaming the old table away leaves other tables'
+/// REFERENCES alone.
+pub const FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF;\nPRAGMA legacy_alter_table = ON;\n";
+/// After a rebuild: the connection as the application has it.
+pub const FOREIGN_KEYS_ON: &str = "PRAGMA legacy_alter_table = OFF;\nPRAGMA foreign_keys = ON;\n";
+
+fn missing_default(key: &str) -> Error {
+    let (table, _) = key.split_once('.').unwrap_or((key, ""));
+    Error::input(format!(
+        "column {key} is NOT NULL, but table {table} may already hold rows and they need a value"
+    ))
+    .help(format!(
+        "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=0`), or declare it Nullable<...>"
+    ))
+}
+
+/// A change list in a few words, for a rebuild's comment.
+fn describe(changes: &[&Change]) -> String {
+    changes
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// For a type whose values Diesel reads from one storage class, a label and the `typeof`
+/// results it accepts.
+fn storage_check(ty: SqlType) -> Option<(&'static str, &'static str)> {
+    match ty {
+        SqlType::Bool | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
+            Some(("integers", "'integer', 'null'"))
+        }
+        SqlType::Float | SqlType::Double => Some(("numbers", "'real', 'integer', 'null'")),
+        SqlType::Text => Some(("text", "'text', 'null'")),
+        _ => None,
+    }
+}
+
+/// Whether every value of `from` converts to `to` without loss.
+fn widens(from: SqlType, to: SqlType) -> bool {
+    use SqlType::*;
+    matches!(
+        (from, to),
+        (Bool | SmallInt, SmallInt | Integer | BigInt)
+            | (Integer, BigInt)
+            | (Float, Double)
+            | (_, Text)
+    ) || from == to
+}
+
+/// The range of `clause` within a definition at `offset`, with the whitespace before it.
+fn with_space_before(
+    def: &str,
+    clause: &std::ops::Range<usize>,
+    offset: usize,
+) -> std::ops::Range<usize> {
+    let start = def[..clause.start].trim_end().len();
+    offset + start..offset + clause.end
+}
+
+/// The lower-case words a table constraint starts with, past `CONSTRAINT name`.
+fn constraint_words(text: &str) -> Vec<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words.first().is_some_and(|w| w == "constraint") {
+        words.into_iter().skip(2).collect()
+    } else {
+        words
+    }
+}
+
+fn remove_foreign_key_constraint(
+    table: &CreateTable,
+    column: &str,
+    parent: &str,
+    edits: &mut Edits,
+) {
+    for (index, text) in table.constraints() {
+        let words = constraint_words(text);
+        let is_key = words.first().is_some_and(|w| w == "foreign");
+        let names_column = words.get(2).is_some_and(|w| w.eq_ignore_ascii_case(column));
+        if is_key && names_column && mentions_any(text, &BTreeSet::from([parent])) {
+            edits.replace(ddl::removal_range(table, index), "");
         }
     }
+}
+
+/// Whether `sql` uses any of `names` as an identifier.
+fn mentions_any(sql: &str, names: &BTreeSet<&str>) -> bool {
+    !names.is_empty()
+        && ddl::identifiers(sql).any(|word| names.iter().any(|n| n.eq_ignore_ascii_case(&word)))
+}
+
+fn has_word(sql: &str, word: &str) -> bool {
+    ddl::identifiers(sql).any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Dropping a table that a kept table references would fire ON DELETE actions or break the
+/// reference (fact 4).
+fn refuse_dropping_referenced(
+    head_db: &Database,
+    dropped: &BTreeSet<&str>,
+    changes: &[Change],
+) -> Result<()> {
+    let column_dropped = |table: &str, column: &str| {
+        changes.iter().any(|c| {
+            matches!(c, Change::DropColumn { table: t, column: col } if t == table && col == column)
+        })
+    };
+    for fk in &head_db.all_foreign_keys {
+        if dropped.contains(fk.parent.as_str())
+            && !dropped.contains(fk.child.as_str())
+            && !column_dropped(&fk.child, &fk.column)
+        {
+            return Err(Error::input(format!(
+                "table {} cannot be dropped: {}.{} references it",
+                fk.parent, fk.child, fk.column
+            ))
+            .help(format!(
+                "drop {}.{} (or its table) in the same migration; or first remove its joinable in a migration of its own, then drop {}: a down that recreates the table empty could not restore that reference",
+                fk.child, fk.column, fk.parent
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn drop_table_warning(name: &str) -> String {
+    format!("-- WARNING: drops table {name} and every row in it")
+}
+
+/// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
+/// leaves (`after`), keeping the rows of every table that exists on both sides.
+fn restore(
+    before: &Database,
+    before_entries: &[SchemaEntry],
+    after: &Database,
+    after_entries: &[SchemaEntry],
+    changes: &[Change],
+) -> Script {
+    let renamed_to: BTreeMap<&str, &str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RenameTable { from, to } => Some((from.as_str(), to.as_str())),
+            _ => None,
+        })
+        .collect();
+    // (table after up, column before up) -> column after up
+    let column_after = |table: &str, column: &str| -> String {
+        changes
+            .iter()
+            .find_map(|c| match c {
+                Change::RenameColumn { table: t, from, to } if t == table && from == column => {
+                    Some(to.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| column.to_owned())
+    };
+    let now_name = |name: &str| renamed_to.get(name).copied().unwrap_or(name).to_owned();
+
+    let mut script = Script::default();
+    let mut handled: BTreeSet<String> = BTreeSet::new();
+
+    let missing: Vec<&introspect::Table> = before
+        .tables
+        .iter()
+        .filter(|t| after.table(&now_name(&t.name)).is_none())
+        .collect();
+    let order = parents_first(
+        missing
+            .iter()
+            .map(|t| {
+                (
+                    t.name.as_str(),
+                    t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect(),
+                )
+            })
+            .collect(),
+    );
+    for name in order {
+        let table = before.table(name).expect("listed from before");
+        let mut sql = format!("{};", table.sql);
+        for object in table.indexes.iter().chain(&table.triggers) {
+            if let Some(text) = &object.sql {
+                sql.push_str(&format!("\n{text};"));
+            }
+        }
+        script.statements.push(sql);
+        handled.insert(name.to_owned());
+    }
+
+    for old in &before.tables {
+        let current_name = now_name(&old.name);
+        let Some(now) = after.table(&current_name) else {
+            continue;
+        };
+        if now.sql == old.sql && current_name == old.name {
+            continue;
+        }
+        handled.insert(old.name.clone());
+        handled.insert(current_name.clone());
+        let mapped: Vec<(String, String)> = old
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), column_after(&current_name, &c.name)))
+            .collect();
+        let extra: Vec<&str> = now
+            .columns
+            .iter()
+            .filter(|c| !mapped.iter().any(|(_, after)| after == &c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if let Some(sql) = drop_appended_columns(old, now, &extra, changes) {
+            script.statements.push(sql);
+            continue;
+        }
+        let mut copy = Vec::new();
+        let mut comments = vec![format!("Restores {} exactly as it was.", old.name)];
+        for (column, (_, source)) in old.columns.iter().zip(&mapped) {
+            if now.column(source).is_some() {
+                copy.push((column.name.clone(), quote(source)));
+            } else if column.not_null && column.default.is_none() {
+                let zero = zero_value(&column.declared_type);
+                copy.push((column.name.clone(), zero.to_owned()));
+                comments.push(format!(
+                    "Up dropped the values of {}; existing rows get {zero} (it is NOT NULL without a default).",
+                    column.name
+                ));
+            } else {
+                comments.push(format!(
+                    "Up dropped the values of {}; existing rows get its default.",
+                    column.name
+                ));
+            }
+        }
+        if !extra.is_empty() {
+            comments.push(format!(
+                "WARNING: drops column{} {} of {} and their values",
+                if extra.len() > 1 { "s" } else { "" },
+                extra.join(", "),
+                current_name
+            ));
+        }
+        let objects = old
+            .indexes
+            .iter()
+            .chain(&old.triggers)
+            .filter_map(|o| o.sql.clone())
+            .collect();
+        let rebuild = Rebuild {
+            current: current_name,
+            name: old.name.clone(),
+            create_sql: old.sql.clone(),
+            copy,
+            objects,
+            autoincrement: has_word(&old.sql, "autoincrement"),
+            comments,
+            guards: vec![rebuild::foreign_key_guard(&old.name)],
+        };
+        script.statements.push(rebuild.sql());
+        script.rebuilds = true;
+    }
+
+    let originals: BTreeSet<String> = before.tables.iter().map(|t| now_name(&t.name)).collect();
+    let created: Vec<&introspect::Table> = after
+        .tables
+        .iter()
+        .filter(|t| !originals.contains(&t.name))
+        .collect();
+    let order = parents_first(
+        created
+            .iter()
+            .map(|t| {
+                (
+                    t.name.as_str(),
+                    t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect(),
+                )
+            })
+            .collect(),
+    );
+    for name in order.iter().rev() {
+        script.statements.push(format!(
+            "{}\nDROP TABLE {};",
+            drop_table_warning(name),
+            quote(name)
+        ));
+        handled.insert((*name).to_owned());
+    }
+
+    // Indexes, triggers and views of untouched tables whose text up changed or removed.
+    let objects = |entries: &[SchemaEntry]| -> BTreeMap<(String, String), SchemaEntry> {
+        entries
+            .iter()
+            .filter(|e| e.kind != "table" && e.sql.is_some())
+            .filter(|e| e.kind == "view" || !handled.contains(&e.table))
+            .map(|e| ((e.kind.clone(), e.name.clone()), e.clone()))
+            .collect()
+    };
+    let (old_objects, new_objects) = (objects(before_entries), objects(after_entries));
+    for (key, entry) in &new_objects {
+        if old_objects.get(key).is_none_or(|old| old.sql != entry.sql) {
+            script
+                .statements
+                .push(format!("DROP {} {};", key.0.to_uppercase(), quote(&key.1)));
+        }
+    }
+    for (key, entry) in &old_objects {
+        if new_objects.get(key).is_none_or(|new| new.sql != entry.sql) {
+            script
+                .statements
+                .push(format!("{};", entry.sql.as_deref().unwrap_or_default()));
+        }
+    }
+    script
+}
+
+/// The down of columns appended by ADD COLUMN (without REFERENCES, which SQLite cannot drop):
+/// DROP COLUMN, which restores the stored text exactly.
+fn drop_appended_columns(
+    old: &introspect::Table,
+    now: &introspect::Table,
+    extra: &[&str],
+    changes: &[Change],
+) -> Option<String> {
+    let only_added = changes.iter().all(|c| match c {
+        Change::AddColumn {
+            table, joinable, ..
+        } => table != &now.name || joinable.is_none(),
+        Change::RenameTable { to, .. } => to != &now.name,
+        Change::RenameColumn { table, .. }
+        | Change::DropColumn { table, .. }
+        | Change::AlterColumn { table, .. }
+        | Change::AlterPrimaryKey { table, .. }
+        | Change::AddJoinable { table, .. }
+        | Change::DropJoinable { table, .. } => table != &now.name,
+        Change::CreateTable(_) | Change::DropTable(_) => true,
+    });
+    let appended = old.columns.len() + extra.len() == now.columns.len()
+        && old
+            .columns
+            .iter()
+            .zip(&now.columns)
+            .all(|(a, b)| a.name == b.name);
+    (only_added && appended && !extra.is_empty()).then(|| {
+        extra
+            .iter()
+            .rev()
+            .map(|c| {
+                format!(
+                    "-- WARNING: drops column {}.{c} and its values\nALTER TABLE {} DROP COLUMN {};",
+                    now.name,
+                    quote(&now.name),
+                    quote(c)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    })
+}
+
+/// One table of the planning copy, as it is now.
+fn inspect_one(conn: &rusqlite::Connection, name: &str) -> Result<introspect::Table> {
+    inspect(conn, &TableFilter::All)?
+        .tables
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| Error::input(format!("table {name} is not in the database")))
 }
 
 /// Runs `sql` on `conn` and rolls it back, returning SQLite's message if it fails.
@@ -396,96 +939,24 @@ fn try_in_savepoint(conn: &rusqlite::Connection, sql: &str) -> std::result::Resu
     outcome
 }
 
-/// Recreates a dropped table from its stored text, with its indexes and triggers.
-fn restore_table(table: &introspect::Table) -> String {
-    let mut sql = format!("{};", table.sql);
-    for object in table.indexes.iter().chain(&table.triggers) {
-        if let Some(text) = &object.sql {
-            sql.push_str(&format!("\n{text};"));
-        }
+/// Orders tables so each comes after the tables it references among them; ties and cycles
+/// fall back to name order, so the output is deterministic.
+fn parents_first<'a>(mut pending: BTreeMap<&'a str, Vec<&'a str>>) -> Vec<&'a str> {
+    let mut order = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .find(|(name, parents)| {
+                parents
+                    .iter()
+                    .all(|p| p == *name || !pending.contains_key(p))
+            })
+            .map(|(name, _)| *name)
+            .unwrap_or_else(|| *pending.keys().next().expect("not empty"));
+        pending.remove(ready);
+        order.push(ready);
     }
-    sql
-}
-
-/// Brings an altered table back to its stored text exactly: the old table is renamed away
-/// (with `legacy_alter_table` on, so other tables' REFERENCES keep naming this table), the
-/// stored CREATE runs again, the rows that fit are copied, and indexes and triggers are
-/// recreated from their stored text.
-fn rebuild_as_stored(table: &introspect::Table, changes: &[&Change]) -> String {
-    let added: BTreeSet<&str> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::AddColumn { column, .. } => Some(column.name.as_str()),
-            _ => None,
-        })
-        .collect();
-    let dropped: BTreeSet<&str> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::DropColumn { column, .. } => Some(column.as_str()),
-            _ => None,
-        })
-        .collect();
-    let old = format!("_dev_old_{}", table.name);
-    let kept: Vec<String> = table
-        .columns
-        .iter()
-        .filter(|c| !dropped.contains(c.name.as_str()))
-        .map(|c| quote(&c.name))
-        .collect();
-    let mut targets = kept.clone();
-    let mut sources = kept;
-    let mut sql = format!("-- Restores {} exactly as it was.\n", table.name);
-    for column in table
-        .columns
-        .iter()
-        .filter(|c| dropped.contains(c.name.as_str()))
-    {
-        let refill = if column.not_null && column.default.is_none() {
-            let zero = zero_value(&column.declared_type);
-            targets.push(quote(&column.name));
-            sources.push(zero.to_owned());
-            format!("{zero} (it is NOT NULL without a default)")
-        } else {
-            "its default".to_owned()
-        };
-        sql.push_str(&format!(
-            "-- Up dropped the values of {}; existing rows get {refill}.\n",
-            column.name
-        ));
-    }
-    if !added.is_empty() {
-        sql.push_str(&format!(
-            "-- WARNING: drops column{} {} of {} and their values\n",
-            if added.len() > 1 { "s" } else { "" },
-            added.iter().copied().collect::<Vec<_>>().join(", "),
-            table.name
-        ));
-    }
-    sql.push_str(&format!(
-        "ALTER TABLE {} RENAME TO {};\n{};\nINSERT INTO {} ({}) SELECT {} FROM {};\n",
-        quote(&table.name),
-        quote(&old),
-        table.sql,
-        quote(&table.name),
-        targets.join(", "),
-        sources.join(", "),
-        quote(&old)
-    ));
-    if table.sql.to_ascii_lowercase().contains("autoincrement") {
-        sql.push_str(&format!(
-            "UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = '{old}') WHERE name = '{name}';\n",
-            name = table.name.replace('\'', "''"),
-            old = old.replace('\'', "''"),
-        ));
-    }
-    sql.push_str(&format!("DROP TABLE {};", quote(&old)));
-    for object in table.indexes.iter().chain(&table.triggers) {
-        if let Some(text) = &object.sql {
-            sql.push_str(&format!("\n{text};"));
-        }
-    }
-    sql
+    order
 }
 
 /// A value of the column's affinity for NOT NULL columns whose values up dropped.
@@ -498,6 +969,14 @@ fn zero_value(declared_type: &str) -> &'static str {
         Some(SqlType::Time) => "'00:00:00'",
         _ => "0",
     }
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| quote(n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An identifier as SQL: bare when it is a plain word and not a keyword, else double-quoted.
@@ -544,5 +1023,13 @@ mod tests {
             ("tags", vec!["tags"]),
         ]));
         assert_eq!(order, ["tags", "users", "posts", "comments"]);
+    }
+
+    #[test]
+    fn widening_conversions_are_not_warned() {
+        assert!(widens(SqlType::Integer, SqlType::BigInt));
+        assert!(widens(SqlType::Double, SqlType::Text));
+        assert!(!widens(SqlType::Text, SqlType::Integer));
+        assert!(!widens(SqlType::BigInt, SqlType::Integer));
     }
 }

@@ -3,7 +3,8 @@
 //! the harness's transaction. Same inputs, byte-identical files.
 
 use crate::diff::Change;
-use crate::plan::{Plan, Script};
+use crate::plan::{Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
+use crate::rebuild::guard;
 
 /// The files of one migration directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,20 +84,37 @@ fn file(header: &Header<'_>, direction: &str, script: &Script, outside: bool) ->
         return text;
     }
     if script.rebuilds {
-        text.push_str("-- Foreign keys off (possible only outside a transaction) so rebuilding a table fires no\n-- ON DELETE action; legacy_alter_table so renaming it away leaves other tables' REFERENCES alone.\nPRAGMA foreign_keys = OFF;\nPRAGMA legacy_alter_table = ON;\n");
+        text.push_str("-- Foreign keys off (possible only outside a transaction) so rebuilding a table fires no\n-- ON DELETE action; legacy_alter_table so renaming it away leaves other tables' REFERENCES alone.\n");
+        text.push_str(FOREIGN_KEYS_OFF);
     }
     text.push_str("BEGIN;\n\n");
     text.push_str(&body);
     text.push_str("\n\n");
     if script.rebuilds {
-        text.push_str("-- PRAGMA foreign_key_check only reports; this turns any broken reference into an error.\nCREATE TEMP TABLE _dev_fk_guard (violations INTEGER CHECK (violations = 0));\nINSERT INTO _dev_fk_guard SELECT count(*) FROM pragma_foreign_key_check;\nDROP TABLE _dev_fk_guard;\n");
+        text.push_str("-- PRAGMA foreign_key_check only reports; this turns any broken reference into an error.\n");
+        text.push_str(&guard(
+            "a row references a missing parent row",
+            "NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check)",
+        ));
+        text.push('\n');
     }
     text.push_str("COMMIT;\n");
     if script.rebuilds {
-        text.push_str("PRAGMA legacy_alter_table = OFF;\nPRAGMA foreign_keys = ON;\n");
+        text.push_str(FOREIGN_KEYS_ON);
     }
     text
 }
+
+/// The `-- WARNING:` lines of a migration file: what it drops or may lose, as the file
+/// says it, for commands that must warn before running it.
+pub fn warnings(sql: &str) -> Vec<&str> {
+    sql.lines()
+        .filter_map(|line| line.trim_start().strip_prefix(WARNING_PREFIX))
+        .collect()
+}
+
+/// How every statement that can lose data is marked.
+pub const WARNING_PREFIX: &str = "-- WARNING: ";
 
 #[cfg(test)]
 mod tests {
@@ -169,6 +187,10 @@ mod tests {
         let off = files.down.find("PRAGMA foreign_keys = OFF;").unwrap();
         let begin = files.down.find("BEGIN;").unwrap();
         let guard = files.down.find("pragma_foreign_key_check").unwrap();
+        assert_eq!(
+            warnings("x\n-- WARNING: drops table t\n  -- WARNING: b\n"),
+            ["drops table t", "b"]
+        );
         let commit = files.down.find("COMMIT;").unwrap();
         assert!(off < begin && begin < guard && guard < commit);
         assert!(files.down.ends_with("PRAGMA foreign_keys = ON;\n"));

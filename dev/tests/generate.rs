@@ -298,23 +298,6 @@ fn not_null_column_needs_a_default_and_takes_one() {
 }
 
 #[test]
-fn changes_that_need_a_rebuild_are_refused_clearly() {
-    let project = Project::fixture("blog");
-    project.edit_schema("        title -> Text,\n", "        title -> Binary,\n");
-    let check = project.run(&["check"]);
-    assert_eq!(check.code, Some(1), "{check:?}");
-    assert!(
-        check
-            .stdout
-            .contains("change column posts.title from Text to Binary"),
-        "{check:?}"
-    );
-    let run = project.assert_rejected(&["generate", "title to binary"]);
-    assert!(run.stderr.contains("need a table rebuild"), "{run:?}");
-    assert!(run.stderr.contains("--empty"), "{run:?}");
-}
-
-#[test]
 fn empty_migration_for_hand_written_sql() {
     let project = Project::fixture("blog");
     let dir = project.generate_with(&["backfill user names", "--empty"]);

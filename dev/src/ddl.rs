@@ -1,0 +1,551 @@
+//! Editing a stored `CREATE TABLE` statement column by column.
+//!
+//! The stored text is the only place SQLite keeps CHECKs, COLLATEs, exact declared types,
+//! DEFAULT expressions and AUTOINCREMENT (fact 8), so a table rebuild edits that text: only
+//! the parts `schema.rs` describes change, every other byte stays.
+
+use std::ops::Range;
+
+/// A lexical token of SQL: its kind and byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// A keyword or identifier, quoted or not.
+    Word,
+    /// A string or blob literal.
+    Literal,
+    /// A balanced parenthesised group, as one token.
+    Group,
+    /// Anything else: numbers, operators, punctuation.
+    Other,
+}
+
+/// Splits `sql` into tokens, skipping whitespace and comments.
+fn tokenize(sql: &str) -> Vec<(Token, Range<usize>)> {
+    let bytes = sql.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if let Some(after) = end_of_comment(sql, i) {
+            i = after;
+            continue;
+        }
+        let kind = match c {
+            b'"' | b'`' => {
+                i = end_of_quoted(sql, i, c);
+                Token::Word
+            }
+            b'[' => {
+                i = sql[i..].find(']').map_or(bytes.len(), |n| i + n + 1);
+                Token::Word
+            }
+            b'\'' => {
+                i = end_of_quoted(sql, i, b'\'');
+                Token::Literal
+            }
+            b'x' | b'X' if bytes.get(i + 1) == Some(&b'\'') => {
+                i = end_of_quoted(sql, i + 1, b'\'');
+                Token::Literal
+            }
+            b'(' => {
+                i = end_of_group(sql, i);
+                Token::Group
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'_'
+                        || bytes[i] >= 0x80
+                        || bytes[i] == b'$')
+                {
+                    i += 1;
+                }
+                Token::Word
+            }
+            _ => {
+                i += sql[i..].chars().next().map_or(1, char::len_utf8);
+                Token::Other
+            }
+        };
+        tokens.push((kind, start..i));
+    }
+    tokens
+}
+
+/// The index after a quoted token starting at `start` (doubled quotes escape).
+fn end_of_quoted(sql: &str, start: usize, quote: u8) -> usize {
+    let bytes = sql.as_bytes();
+    let mut i = start + 1;
+    while i < bytes.len() {
+        if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// The index after the group whose `(` is at `start`.
+fn end_of_group(sql: &str, start: usize) -> usize {
+    let bytes = sql.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        if let Some(after) = end_of_comment(sql, i) {
+            i = after;
+            continue;
+        }
+        match bytes[i] {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            q @ (b'"' | b'`' | b'\'') => {
+                i = end_of_quoted(sql, i, q);
+                continue;
+            }
+            b'[' => {
+                i = sql[i..].find(']').map_or(bytes.len(), |n| i + n + 1);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// The index after a comment starting at `i`, if one does.
+fn end_of_comment(sql: &str, i: usize) -> Option<usize> {
+    let rest = &sql[i..];
+    if rest.starts_with("--") {
+        Some(rest.find('\n').map_or(sql.len(), |n| i + n + 1))
+    } else {
+        let body = rest.strip_prefix("/*")?;
+        Some(body.find("*/").map_or(sql.len(), |n| i + 2 + n + 2))
+    }
+}
+
+fn is_word(sql: &str, token: &(Token, Range<usize>), word: &str) -> bool {
+    token.0 == Token::Word && sql[token.1.clone()].eq_ignore_ascii_case(word)
+}
+
+/// An identifier token's name, unquoted.
+pub fn unquote(token: &str) -> String {
+    let bytes = token.as_bytes();
+    match bytes.first() {
+        Some(&q @ (b'"' | b'`')) if token.len() >= 2 => {
+            let inner = &token[1..token.len() - 1];
+            let q = q as char;
+            inner.replace(&format!("{q}{q}"), &q.to_string())
+        }
+        Some(b'[') if token.len() >= 2 => token[1..token.len() - 1].to_owned(),
+        _ => token.to_owned(),
+    }
+}
+
+/// Every identifier or keyword in `sql`, unquoted, including those inside parentheses.
+pub fn identifiers(sql: &str) -> impl Iterator<Item = String> {
+    let mut words = Vec::new();
+    collect_identifiers(sql, 0..sql.len(), &mut words);
+    words.into_iter()
+}
+
+fn collect_identifiers(sql: &str, range: Range<usize>, words: &mut Vec<String>) {
+    let offset = range.start;
+    for (kind, r) in tokenize(&sql[range]) {
+        let r = offset + r.start..offset + r.end;
+        match kind {
+            Token::Word => words.push(unquote(&sql[r])),
+            Token::Group if r.len() >= 2 => collect_identifiers(sql, r.start + 1..r.end - 1, words),
+            _ => {}
+        }
+    }
+}
+
+/// Words that begin a table constraint rather than a column definition.
+const TABLE_CONSTRAINT_WORDS: [&str; 5] = ["constraint", "primary", "unique", "check", "foreign"];
+
+/// Words that begin a column constraint.
+const COLUMN_CONSTRAINT_WORDS: [&str; 11] = [
+    "constraint",
+    "primary",
+    "not",
+    "null",
+    "unique",
+    "check",
+    "default",
+    "collate",
+    "references",
+    "generated",
+    "as",
+];
+
+/// One item of the definition list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Column { name: String, range: Range<usize> },
+    Constraint { range: Range<usize> },
+}
+
+impl Item {
+    pub fn range(&self) -> &Range<usize> {
+        match self {
+            Item::Column { range, .. } | Item::Constraint { range } => range,
+        }
+    }
+}
+
+/// A stored `CREATE TABLE` statement cut into its definition items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateTable {
+    pub sql: String,
+    pub items: Vec<Item>,
+}
+
+impl CreateTable {
+    /// Cuts a stored `CREATE TABLE ... ( ... ) [options]`; `None` for `CREATE TABLE ... AS`.
+    pub fn parse(sql: &str) -> Option<CreateTable> {
+        let group = tokenize(sql)
+            .into_iter()
+            .find(|(k, _)| *k == Token::Group)?;
+        let inner = group.1.start + 1..group.1.end - 1;
+        let mut items = Vec::new();
+        let mut start = inner.start;
+        for (kind, range) in tokenize(&sql[inner.clone()])
+            .into_iter()
+            .map(|(k, r)| (k, r.start + inner.start..r.end + inner.start))
+            .chain(std::iter::once((Token::Other, inner.end..inner.end)))
+        {
+            let at_end = range.start == inner.end;
+            if at_end || (kind == Token::Other && &sql[range.clone()] == ",") {
+                let item_range = trim(sql, start..range.start);
+                items.push(classify(sql, item_range));
+                start = range.end;
+            }
+        }
+        Some(CreateTable {
+            sql: sql.to_owned(),
+            items,
+        })
+    }
+
+    /// The column items, in order.
+    pub fn columns(&self) -> impl Iterator<Item = (&str, &Range<usize>)> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Column { name, range } => Some((name.as_str(), range)),
+            Item::Constraint { .. } => None,
+        })
+    }
+
+    /// The definition text of the column named `name` (case-insensitive).
+    pub fn column(&self, name: &str) -> Option<&str> {
+        self.columns()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, r)| &self.sql[r.clone()])
+    }
+
+    /// The table constraints' texts, in order.
+    pub fn constraints(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| match item {
+                Item::Constraint { range } => Some((i, &self.sql[range.clone()])),
+                Item::Column { .. } => None,
+            })
+    }
+}
+
+fn trim(sql: &str, range: Range<usize>) -> Range<usize> {
+    let tokens = tokenize(&sql[range.clone()]);
+    match (tokens.first(), tokens.last()) {
+        (Some(first), Some(last)) => range.start + first.1.start..range.start + last.1.end,
+        _ => range.start..range.start,
+    }
+}
+
+fn classify(sql: &str, range: Range<usize>) -> Item {
+    let tokens = tokenize(&sql[range.clone()]);
+    let first = tokens.first();
+    let is_constraint = first.is_some_and(|t| {
+        t.0 == Token::Word
+            && TABLE_CONSTRAINT_WORDS.iter().any(|w| {
+                sql[range.start + t.1.start..range.start + t.1.end].eq_ignore_ascii_case(w)
+            })
+    });
+    match first {
+        Some(t) if !is_constraint => Item::Column {
+            name: unquote(&sql[range.start + t.1.start..range.start + t.1.end]),
+            range,
+        },
+        _ => Item::Constraint { range },
+    }
+}
+
+/// A column constraint clause of a column definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clause {
+    PrimaryKey,
+    NotNull,
+    Null,
+    Unique,
+    Check,
+    Default,
+    Collate,
+    References,
+    Generated,
+}
+
+/// A column definition cut into name, type and constraint clauses (byte ranges within the
+/// definition text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: Range<usize>,
+    /// Empty (at the end of the name) when the column has no declared type.
+    pub declared_type: Range<usize>,
+    pub clauses: Vec<(Clause, Range<usize>)>,
+}
+
+impl ColumnDef {
+    pub fn parse(def: &str) -> Option<ColumnDef> {
+        let tokens = tokenize(def);
+        let (name, rest) = tokens.split_first()?;
+        let starts_clause = |i: usize| {
+            let t = &rest[i];
+            t.0 == Token::Word
+                && COLUMN_CONSTRAINT_WORDS
+                    .iter()
+                    .any(|w| def[t.1.clone()].eq_ignore_ascii_case(w))
+        };
+        let type_len = (0..rest.len())
+            .find(|&i| starts_clause(i))
+            .unwrap_or(rest.len());
+        let declared_type = match (rest.first(), type_len) {
+            (Some(first), n) if n > 0 => first.1.start..rest[n - 1].1.end,
+            _ => name.1.end..name.1.end,
+        };
+        let mut clauses: Vec<(Clause, Range<usize>)> = Vec::new();
+        let mut i = type_len;
+        while i < rest.len() {
+            let start = rest[i].1.start;
+            let mut j = i;
+            if is_word(def, &rest[j], "constraint") {
+                j += 2;
+            }
+            let Some(keyword) = rest.get(j) else {
+                break;
+            };
+            let word = def[keyword.1.clone()].to_ascii_lowercase();
+            let clause = match word.as_str() {
+                "primary" => Clause::PrimaryKey,
+                "not" => Clause::NotNull,
+                "null" => Clause::Null,
+                "unique" => Clause::Unique,
+                "check" => Clause::Check,
+                "default" => Clause::Default,
+                "collate" => Clause::Collate,
+                "references" => Clause::References,
+                _ => Clause::Generated,
+            };
+            // The clause runs to the next token that starts a clause, with the exceptions
+            // of words that belong to this one.
+            let mut k = j + 1;
+            match clause {
+                Clause::NotNull => k += 1,
+                Clause::Default | Clause::Collate => {
+                    while k < rest.len()
+                        && rest[k].0 == Token::Other
+                        && matches!(&def[rest[k].1.clone()], "-" | "+")
+                    {
+                        k += 1;
+                    }
+                    k += 1;
+                }
+                _ => {}
+            }
+            while k < rest.len() {
+                let belongs = match clause {
+                    Clause::References => {
+                        let previous = def[rest[k - 1].1.clone()].to_ascii_lowercase();
+                        (is_word(def, &rest[k], "null") && previous == "set")
+                            || (is_word(def, &rest[k], "not")
+                                && rest
+                                    .get(k + 1)
+                                    .is_some_and(|n| is_word(def, n, "deferrable")))
+                    }
+                    Clause::Generated => is_word(def, &rest[k], "as"),
+                    _ => false,
+                };
+                if starts_clause(k) && !belongs {
+                    break;
+                }
+                k += 1;
+            }
+            let end = rest[k.min(rest.len()) - 1].1.end;
+            clauses.push((clause, start..end));
+            i = k;
+        }
+        Some(ColumnDef {
+            name: name.1.clone(),
+            declared_type,
+            clauses,
+        })
+    }
+
+    pub fn has(&self, clause: Clause) -> bool {
+        self.clauses.iter().any(|(c, _)| *c == clause)
+    }
+}
+
+/// Byte edits on a text: each replaces a range; applied together, ranges must not overlap.
+#[derive(Debug, Default)]
+pub struct Edits {
+    edits: Vec<(Range<usize>, String)>,
+}
+
+impl Edits {
+    pub fn replace(&mut self, range: Range<usize>, text: impl Into<String>) {
+        self.edits.push((range, text.into()));
+    }
+
+    pub fn insert(&mut self, at: usize, text: impl Into<String>) {
+        self.replace(at..at, text);
+    }
+
+    pub fn apply(mut self, text: &str) -> String {
+        self.edits.sort_by_key(|(r, _)| (r.start, r.end));
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (range, replacement) in self.edits {
+            out.push_str(&text[at..range.start.max(at)]);
+            out.push_str(&replacement);
+            at = range.end.max(at);
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+}
+
+/// The range to delete so that item `index` disappears with one of its separating commas.
+pub fn removal_range(table: &CreateTable, index: usize) -> Range<usize> {
+    let item = table.items[index].range();
+    if index > 0 {
+        table.items[index - 1].range().end..item.end
+    } else if let Some(next) = table.items.get(1) {
+        item.start..next.range().start
+    } else {
+        item.clone()
+    }
+}
+
+/// The separator the table uses between items (`",\n    "` for one item a line).
+pub fn separator(table: &CreateTable) -> String {
+    match table.items.as_slice() {
+        [first, second, ..] => table.sql[first.range().end..second.range().start].to_owned(),
+        _ => ", ".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SQL: &str = "CREATE TABLE \"t\" (\n  id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n  \"full name\" VARCHAR(255) COLLATE NOCASE CHECK (length(\"full name\") > 0),\n  price DECIMAL(10, 2) DEFAULT (1.0), -- money\n  [weird col] TEXT,\n  owner INT CONSTRAINT fk REFERENCES users (id) ON DELETE SET NULL NOT DEFERRABLE NOT NULL,\n  UNIQUE (price, id),\n  FOREIGN KEY (id) REFERENCES p(id)\n) STRICT";
+
+    #[test]
+    fn cuts_items_into_columns_and_constraints() {
+        let table = CreateTable::parse(SQL).unwrap();
+        let names: Vec<&str> = table.columns().map(|(n, _)| n).collect();
+        assert_eq!(names, ["id", "full name", "price", "weird col", "owner"]);
+        assert_eq!(
+            table.column("FULL NAME"),
+            Some("\"full name\" VARCHAR(255) COLLATE NOCASE CHECK (length(\"full name\") > 0)")
+        );
+        assert_eq!(
+            table.column("price"),
+            Some("price DECIMAL(10, 2) DEFAULT (1.0)")
+        );
+        let constraints: Vec<&str> = table.constraints().map(|(_, c)| c).collect();
+        assert_eq!(
+            constraints,
+            ["UNIQUE (price, id)", "FOREIGN KEY (id) REFERENCES p(id)"]
+        );
+        assert_eq!(separator(&table), ",\n  ");
+    }
+
+    #[test]
+    fn create_table_as_select_has_no_definition_list() {
+        assert!(CreateTable::parse("CREATE TABLE t AS SELECT 1").is_none());
+    }
+
+    #[test]
+    fn cuts_a_column_definition_into_clauses() {
+        let def = "owner INT CONSTRAINT fk REFERENCES users (id) ON DELETE SET NULL NOT DEFERRABLE NOT NULL DEFAULT -1 COLLATE BINARY";
+        let column = ColumnDef::parse(def).unwrap();
+        assert_eq!(&def[column.name.clone()], "owner");
+        assert_eq!(&def[column.declared_type.clone()], "INT");
+        let clauses: Vec<(Clause, &str)> = column
+            .clauses
+            .iter()
+            .map(|(c, r)| (*c, &def[r.clone()]))
+            .collect();
+        assert_eq!(
+            clauses,
+            [
+                (
+                    Clause::References,
+                    "CONSTRAINT fk REFERENCES users (id) ON DELETE SET NULL NOT DEFERRABLE"
+                ),
+                (Clause::NotNull, "NOT NULL"),
+                (Clause::Default, "DEFAULT -1"),
+                (Clause::Collate, "COLLATE BINARY"),
+            ]
+        );
+        let typeless = ColumnDef::parse("x PRIMARY KEY").unwrap();
+        assert_eq!(typeless.declared_type, 1..1);
+        assert!(typeless.has(Clause::PrimaryKey));
+        let two_words =
+            ColumnDef::parse("x UNSIGNED BIG INT GENERATED ALWAYS AS (1) STORED").unwrap();
+        assert_eq!(two_words.declared_type, 2..18);
+        assert_eq!(two_words.clauses.len(), 1);
+    }
+
+    #[test]
+    fn identifiers_include_those_in_parentheses() {
+        let words: Vec<String> =
+            identifiers("CREATE INDEX \"i x\" ON t (age, lower(name)) WHERE [flag] = 'age'")
+                .collect();
+        assert_eq!(
+            words,
+            ["CREATE", "INDEX", "i x", "ON", "t", "age", "lower", "name", "WHERE", "flag"]
+        );
+    }
+
+    #[test]
+    fn edits_keep_every_other_byte() {
+        let table = CreateTable::parse(SQL).unwrap();
+        let mut edits = Edits::default();
+        edits.replace(removal_range(&table, 3), "");
+        let out = edits.apply(SQL);
+        assert!(!out.contains("weird col"));
+        assert!(out.contains("DEFAULT (1.0),\n  owner INT"), "{out}");
+        let mut first = Edits::default();
+        first.replace(removal_range(&table, 0), "");
+        assert!(first
+            .apply(SQL)
+            .starts_with("CREATE TABLE \"t\" (\n  \"full name\""));
+    }
+}

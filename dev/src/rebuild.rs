@@ -1,0 +1,179 @@
+//! The table rebuild: the one way to make a change SQLite cannot ALTER (fact 1), used by
+//! up and down alike.
+//!
+//! The old table is renamed away with `legacy_alter_table` on and foreign keys off, so other
+//! tables' REFERENCES keep naming it (facts 5 to 7) and no ON DELETE action fires (fact 4).
+//! The new CREATE statement then runs under the table's own name, which keeps its text
+//! exactly as written (a rename would rewrite the name token), the rows are copied, the old
+//! table is dropped, and its indexes and triggers are recreated from their stored text.
+//! The caller's file turns foreign keys off around it (see `render`).
+
+use crate::plan::quote;
+
+/// One rebuild of one table.
+#[derive(Debug, Clone)]
+pub struct Rebuild {
+    /// The table as it exists before the rebuild.
+    pub current: String,
+    /// The table's name afterwards (the name in `create_sql`).
+    pub name: String,
+    pub create_sql: String,
+    /// `(column of the new table, SQL expression over the old one)`.
+    pub copy: Vec<(String, String)>,
+    /// Index and trigger statements to run once the new table exists.
+    pub objects: Vec<String>,
+    pub autoincrement: bool,
+    /// Comment lines for the reviewer, without `-- `.
+    pub comments: Vec<String>,
+    /// Checks that must hold after the copy, as `(name, SQL boolean)`: the name is what
+    /// SQLite reports when one fails.
+    pub guards: Vec<(String, String)>,
+}
+
+impl Rebuild {
+    pub fn sql(&self) -> String {
+        let old = format!("_dev_old_{}", self.name);
+        let mut sql = String::new();
+        for comment in &self.comments {
+            sql.push_str(&format!("-- {comment}\n"));
+        }
+        let targets: Vec<String> = self.copy.iter().map(|(c, _)| quote(c)).collect();
+        let sources: Vec<&str> = self.copy.iter().map(|(_, e)| e.as_str()).collect();
+        sql.push_str(&format!(
+            "ALTER TABLE {} RENAME TO {};\n{};\nINSERT INTO {} ({}) SELECT {} FROM {};\n",
+            quote(&self.current),
+            quote(&old),
+            self.create_sql,
+            quote(&self.name),
+            targets.join(", "),
+            sources.join(", "),
+            quote(&old),
+        ));
+        if self.autoincrement {
+            let (name, old) = (literal(&self.name), literal(&old));
+            sql.push_str(&format!(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT {name}, seq FROM sqlite_sequence WHERE name = {old} AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {name});\n\
+                 UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = {old})) WHERE name = {name};\n"
+            ));
+        }
+        sql.push_str(&format!("DROP TABLE {};", quote(&old)));
+        for object in &self.objects {
+            sql.push_str(&format!("\n{object};"));
+        }
+        for (name, holds) in &self.guards {
+            sql.push('\n');
+            sql.push_str(&guard(name, holds));
+        }
+        sql
+    }
+}
+
+/// A statement sequence that fails with `name` as SQLite's message unless `holds` is true.
+/// `PRAGMA foreign_key_check` and friends only report rows (fact 9); this turns a report into
+/// an error that aborts the migration.
+pub fn guard(name: &str, holds: &str) -> String {
+    format!(
+        "CREATE TEMP TABLE _dev_guard (ok INTEGER CONSTRAINT {} CHECK (ok));\nINSERT INTO _dev_guard SELECT {holds};\nDROP TABLE _dev_guard;",
+        quote_always(name)
+    )
+}
+
+/// The guard that every rebuilt table's rows still reference existing parents.
+pub fn foreign_key_guard(table: &str) -> (String, String) {
+    (
+        format!("{table}: a row references a missing parent row"),
+        format!(
+            "NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check({}))",
+            literal(table)
+        ),
+    )
+}
+
+/// A SQL string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn quote_always(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_fails_with_its_name() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(&guard("t: fine", "1")).unwrap();
+        let err = conn
+            .execute_batch(&guard("t.x: values that are not integers", "0"))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("CHECK constraint failed: t.x: values that are not integers"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rebuild_keeps_the_create_text_and_the_sequence() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, p_id INTEGER REFERENCES p ON DELETE CASCADE, x TEXT);
+             CREATE INDEX t_x ON t (x);
+             INSERT INTO p VALUES (1); INSERT INTO t (p_id, x) VALUES (1, 'a'), (1, 'b'); DELETE FROM t WHERE x = 'b';",
+        )
+        .unwrap();
+        let rebuild = Rebuild {
+            current: "p".into(),
+            name: "p".into(),
+            create_sql: "CREATE TABLE p (id INTEGER PRIMARY KEY, note TEXT)".into(),
+            copy: vec![("id".into(), "id".into())],
+            objects: vec![],
+            autoincrement: false,
+            comments: vec!["adds note".into()],
+            guards: vec![foreign_key_guard("p")],
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; BEGIN; {} COMMIT; PRAGMA foreign_keys = ON;",
+            rebuild.sql()
+        ))
+        .unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "the cascading child row survived");
+        let t_sql: String = conn
+            .query_row("SELECT sql FROM sqlite_schema WHERE name = 't'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(t_sql.contains("REFERENCES p ON DELETE CASCADE"), "{t_sql}");
+
+        let sequence = Rebuild {
+            current: "t".into(),
+            name: "t".into(),
+            create_sql: "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, p_id INTEGER REFERENCES p ON DELETE CASCADE, x TEXT)".into(),
+            copy: vec![("id".into(), "id".into()), ("p_id".into(), "p_id".into()), ("x".into(), "x".into())],
+            objects: vec!["CREATE INDEX t_x ON t (x)".into()],
+            autoincrement: true,
+            comments: vec![],
+            guards: vec![],
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; BEGIN; {} COMMIT;",
+            sequence.sql()
+        ))
+        .unwrap();
+        let seq: i64 = conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 't'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(seq, 2, "the sequence outlives the deleted top row");
+    }
+}
