@@ -19,6 +19,7 @@ use crate::{db, introspect, prove, replay, schema_rs, write};
 pub struct Comparison {
     pub versions: Vec<Version>,
     pub target: Schema,
+    pub head_db: introspect::Database,
     pub head: Schema,
     pub changes: Vec<Change>,
     scratch: Scratch,
@@ -43,6 +44,7 @@ pub fn compare(project: &Project) -> Result<Comparison> {
     Ok(Comparison {
         versions,
         target,
+        head_db,
         head,
         changes,
         scratch,
@@ -117,20 +119,21 @@ pub fn generate(
     if changes.is_empty() {
         return Ok(Generated::NoChanges);
     }
-    check_defaults(&options.defaults, &changes)?;
+    let needed = plan::needs_default(&changes, &comparison.head_db);
+    check_defaults(&options.defaults, &needed)?;
     let mut defaults = options.defaults.clone();
-    for key in plan::needs_default(&changes) {
+    for key in needed {
         if defaults.contains_key(&key) {
             continue;
         }
-        let answer = prompt.as_deref_mut().and_then(|p| {
-            p.value(&format!(
-                "{key} is NOT NULL and its table may already hold rows. SQL value for them (e.g. 0 or ''):"
-            ))
-        });
-        if let Some(value) = answer {
-            defaults.insert(key, value);
-        }
+        let Some(prompt) = prompt.as_deref_mut() else {
+            return Err(plan::missing_default(&key, &changes));
+        };
+        let question = plan::missing_default(&key, &changes).message.clone();
+        match prompt.value(&format!("{question}. SQL value for them (e.g. 0 or ''):")) {
+            Some(value) => defaults.insert(key, value),
+            None => return Err(plan::missing_default(&key, &changes)),
+        };
     }
     let plan = plan::plan(
         &changes,
@@ -170,12 +173,11 @@ pub fn generate(
 }
 
 /// Every `--default` must name a column that needs a value for existing rows.
-fn check_defaults(defaults: &Defaults, changes: &[Change]) -> Result<()> {
-    let needed = plan::needs_default(changes);
+fn check_defaults(defaults: &Defaults, needed: &[String]) -> Result<()> {
     for key in defaults.keys() {
         if !needed.contains(key) {
             return Err(Error::input(format!(
-                "`--default {key}=...` names no column that needs a value: only NOT NULL columns added to existing tables, or made NOT NULL, do"
+                "`--default {key}=...` names no column that needs a value: only NOT NULL columns added to existing tables or made NOT NULL, and NOT NULL columns without a DEFAULT that are dropped, do"
             ))
             .help(if needed.is_empty() {
                 "this migration needs no defaults; drop the flag".to_owned()

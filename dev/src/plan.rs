@@ -46,9 +46,17 @@ impl Plan {
 /// Values for rows that a NOT NULL column needs: `TABLE.COLUMN` to a SQL expression.
 pub type Defaults = BTreeMap<String, String>;
 
-/// The keys of the columns in `changes` that need a value for existing rows: NOT NULL columns
-/// added to existing tables, and columns made NOT NULL.
-pub fn needs_default(changes: &[Change]) -> Vec<String> {
+/// The keys (`TABLE.COLUMN`) of the columns in `changes` that need a value for existing rows:
+/// NOT NULL columns added to existing tables or made NOT NULL (for up), and NOT NULL columns
+/// without a DEFAULT that up drops (for down, which adds them back). `head` is head as stored.
+pub fn needs_default(changes: &[Change], head: &Database) -> Vec<String> {
+    let stored_table = |table: &str| {
+        let original = changes.iter().find_map(|c| match c {
+            Change::RenameTable { from, to } if to == table => Some(from.as_str()),
+            _ => None,
+        });
+        head.table(original.unwrap_or(table))
+    };
     changes
         .iter()
         .filter_map(|c| match c {
@@ -58,6 +66,10 @@ pub fn needs_default(changes: &[Change]) -> Vec<String> {
             Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
                 Some(format!("{table}.{}", to.name))
             }
+            Change::DropColumn { table, column } => stored_table(table)
+                .and_then(|t| t.column(column))
+                .filter(|c| c.not_null && c.default.is_none() && !c.generated)
+                .map(|_| format!("{table}.{column}")),
             _ => None,
         })
         .collect()
@@ -86,7 +98,14 @@ pub fn plan(
     let up = planner.up(changes, &before)?;
     let after = inspect(&conn, &TableFilter::All)?;
     let after_entries = schema_entries(&conn)?;
-    let down = restore(&before, &before_entries, &after, &after_entries, changes);
+    let down = restore(
+        &before,
+        &before_entries,
+        &after,
+        &after_entries,
+        changes,
+        defaults,
+    );
     Ok(Plan { up, down })
 }
 
@@ -107,9 +126,9 @@ impl Planner<'_> {
             })
             .collect();
         refuse_dropping_referenced(before, &dropped, changes)?;
-        for key in needs_default(changes) {
+        for key in needs_default(changes, before) {
             if !self.defaults.contains_key(&key) {
-                return Err(missing_default(&key));
+                return Err(missing_default(&key, changes));
             }
         }
         let mut script = Script::default();
@@ -562,13 +581,24 @@ pub const FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF;\nPRAGMA legacy_al
 /// After a rebuild: the connection as the application has it.
 pub const FOREIGN_KEYS_ON: &str = "PRAGMA legacy_alter_table = OFF;\nPRAGMA foreign_keys = ON;\n";
 
-fn missing_default(key: &str) -> Error {
-    let (table, _) = key.split_once('.').unwrap_or((key, ""));
-    Error::input(format!(
-        "column {key} is NOT NULL, but table {table} may already hold rows and they need a value"
-    ))
-    .help(format!(
-        "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=0`), or declare it Nullable<...>"
+/// The error for a column that needs a value and got none.
+pub fn missing_default(key: &str, changes: &[Change]) -> Error {
+    let (table, column) = key.split_once('.').unwrap_or((key, ""));
+    let dropped = changes.iter().any(
+        |c| matches!(c, Change::DropColumn { table: t, column: c } if t == table && c == column),
+    );
+    let message = if dropped {
+        format!("column {key} is NOT NULL without a DEFAULT: down.sql adds it back and needs a value for the rows")
+    } else {
+        format!("column {key} is NOT NULL, but table {table} may already hold rows and they need a value")
+    };
+    Error::input(message).help(format!(
+        "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=0`){}",
+        if dropped {
+            ""
+        } else {
+            ", or declare it Nullable<...>"
+        }
     ))
 }
 
@@ -698,6 +728,7 @@ fn restore(
     after: &Database,
     after_entries: &[SchemaEntry],
     changes: &[Change],
+    defaults: &Defaults,
 ) -> Script {
     let renamed_to: BTreeMap<&str, &str> = changes
         .iter()
@@ -751,14 +782,32 @@ fn restore(
         handled.insert(name.to_owned());
     }
 
-    for old in &before.tables {
+    let changed: Vec<&introspect::Table> = before
+        .tables
+        .iter()
+        .filter(|old| {
+            let current_name = now_name(&old.name);
+            after
+                .table(&current_name)
+                .is_some_and(|now| now.sql != old.sql || current_name != old.name)
+        })
+        .collect();
+    // Parents first: each rebuild checks its rows' references right away.
+    let order = parents_first(
+        changed
+            .iter()
+            .map(|t| {
+                (
+                    t.name.as_str(),
+                    t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect(),
+                )
+            })
+            .collect(),
+    );
+    for name in order {
+        let old = before.table(name).expect("listed from before");
         let current_name = now_name(&old.name);
-        let Some(now) = after.table(&current_name) else {
-            continue;
-        };
-        if now.sql == old.sql && current_name == old.name {
-            continue;
-        }
+        let now = after.table(&current_name).expect("listed as changed");
         handled.insert(old.name.clone());
         handled.insert(current_name.clone());
         let mapped: Vec<(String, String)> = old
@@ -781,14 +830,13 @@ fn restore(
         for (column, (_, source)) in old.columns.iter().zip(&mapped) {
             if now.column(source).is_some() {
                 copy.push((column.name.clone(), quote(source)));
-            } else if column.not_null && column.default.is_none() {
-                let zero = zero_value(&column.declared_type);
-                copy.push((column.name.clone(), zero.to_owned()));
+            } else if let Some(expr) = defaults.get(&format!("{current_name}.{}", column.name)) {
+                copy.push((column.name.clone(), format!("({expr})")));
                 comments.push(format!(
-                    "Up dropped the values of {}; existing rows get {zero} (it is NOT NULL without a default).",
+                    "Up dropped the values of {}; existing rows get {expr}, as --default said.",
                     column.name
                 ));
-            } else {
+            } else if !column.generated {
                 comments.push(format!(
                     "Up dropped the values of {}; existing rows get its default.",
                     column.name
@@ -957,18 +1005,6 @@ fn parents_first<'a>(mut pending: BTreeMap<&'a str, Vec<&'a str>>) -> Vec<&'a st
         order.push(ready);
     }
     order
-}
-
-/// A value of the column's affinity for NOT NULL columns whose values up dropped.
-fn zero_value(declared_type: &str) -> &'static str {
-    match SqlType::from_declared(declared_type) {
-        Some(SqlType::Text) => "''",
-        Some(SqlType::Binary) => "X''",
-        Some(SqlType::Timestamp) => "'1970-01-01 00:00:00'",
-        Some(SqlType::Date) => "'1970-01-01'",
-        Some(SqlType::Time) => "'00:00:00'",
-        _ => "0",
-    }
 }
 
 fn quoted_list(names: &[String]) -> String {

@@ -3,97 +3,12 @@
 
 mod common;
 
-use common::{application_database, upgrade, Project};
+use common::{
+    application_database, apply_and_revert_newest, assert_blog_rows, count, schema_of, seed_blog,
+    seeded_blog, upgrade, Project,
+};
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_migrations::MigrationHarness;
-
-#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    sql: Option<String>,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn schema_of(conn: &mut SqliteConnection) -> Vec<Entry> {
-    diesel::sql_query("SELECT name, sql FROM sqlite_schema ORDER BY name")
-        .load(conn)
-        .unwrap()
-}
-
-fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
-}
-
-/// Rows in every table of the blog fixture: 3 users, 2 posts each (cascading children), and
-/// the audit rows the trigger wrote.
-fn seed_blog(conn: &mut SqliteConnection) {
-    conn.batch_execute(
-        "INSERT INTO users (id, name, age) VALUES (1, 'ann', 30), (2, 'bob', 41), (3, 'cy', NULL);
-         INSERT INTO posts (user_id, title) VALUES (1, 'a'), (1, 'b'), (2, 'c'), (2, 'd'), (3, 'e'), (3, 'f');",
-    )
-    .unwrap();
-}
-
-fn assert_blog_rows(conn: &mut SqliteConnection) {
-    assert_eq!(count(conn, "SELECT count(*) AS n FROM users"), 3);
-    assert_eq!(
-        count(conn, "SELECT count(*) AS n FROM posts"),
-        6,
-        "cascading children lost"
-    );
-    assert_eq!(
-        count(conn, "SELECT count(*) AS n FROM audit"),
-        3,
-        "a trigger fired again"
-    );
-    assert_eq!(
-        count(
-            conn,
-            "SELECT count(*) AS n FROM users WHERE name IN ('ann', 'bob', 'cy')"
-        ),
-        3
-    );
-}
-
-/// A database file at head with the blog's rows, and its schema before any new migration.
-fn seeded_blog(project: &Project) -> (tempfile::TempDir, SqliteConnection, Vec<Entry>) {
-    let db = tempfile::tempdir().unwrap();
-    let mut conn = application_database(&db.path().join("app.sqlite3"));
-    upgrade(&mut conn, project);
-    seed_blog(&mut conn);
-    let before = schema_of(&mut conn);
-    (db, conn, before)
-}
-
-/// Applies the new migration, runs `between` (writes into new columns), reverts, and
-/// asserts schema and rows are as before.
-fn apply_and_revert_newest(
-    conn: &mut SqliteConnection,
-    project: &Project,
-    before: &[Entry],
-    between: &str,
-) {
-    upgrade(conn, project);
-    assert_blog_rows(conn);
-    conn.batch_execute(between).unwrap();
-    let newest = project.migrations().pop().unwrap();
-    conn.revert_migration(&*newest).unwrap();
-    assert_eq!(
-        schema_of(conn),
-        before,
-        "down must restore every sqlite_schema entry"
-    );
-    assert_blog_rows(conn);
-}
 
 #[test]
 fn unchanged_schema_checks_clean_and_generates_nothing() {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{Connection, SqliteConnection};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
@@ -180,7 +182,10 @@ impl Project {
         let before = self.snapshot();
         let run = self.run(args);
         assert_eq!(run.code, Some(2), "expected exit 2: {run:?}");
-        assert!(run.stderr.starts_with("error: "), "{run:?}");
+        assert!(
+            run.stderr.lines().any(|l| l.starts_with("error: ")),
+            "{run:?}"
+        );
         assert_eq!(before, self.snapshot(), "the tree changed");
         self.assert_no_temp_leftovers();
         run
@@ -207,6 +212,92 @@ pub fn application_database(path: &Path) -> SqliteConnection {
 pub fn upgrade(conn: &mut SqliteConnection, project: &Project) {
     let source = FileBasedMigrations::from_path(project.file("versions")).unwrap();
     conn.run_pending_migrations(source).unwrap();
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub sql: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+pub fn schema_of(conn: &mut SqliteConnection) -> Vec<Entry> {
+    diesel::sql_query("SELECT name, sql FROM sqlite_schema ORDER BY name")
+        .load(conn)
+        .unwrap()
+}
+
+pub fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+}
+
+/// Rows in every table of the blog fixture: 3 users, 2 posts each (cascading children), and
+/// the audit rows the trigger wrote.
+pub fn seed_blog(conn: &mut SqliteConnection) {
+    conn.batch_execute(
+        "INSERT INTO users (id, name, age) VALUES (1, 'ann', 30), (2, 'bob', 41), (3, 'cy', NULL);
+         INSERT INTO posts (user_id, title) VALUES (1, 'a'), (1, 'b'), (2, 'c'), (2, 'd'), (3, 'e'), (3, 'f');",
+    )
+    .unwrap();
+}
+
+pub fn assert_blog_rows(conn: &mut SqliteConnection) {
+    assert_eq!(count(conn, "SELECT count(*) AS n FROM users"), 3);
+    assert_eq!(
+        count(conn, "SELECT count(*) AS n FROM posts"),
+        6,
+        "cascading children lost"
+    );
+    assert_eq!(
+        count(conn, "SELECT count(*) AS n FROM audit"),
+        3,
+        "a trigger fired again"
+    );
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS n FROM users WHERE name IN ('ann', 'bob', 'cy')"
+        ),
+        3
+    );
+}
+
+/// A database file at head with the blog's rows, and its schema before any new migration.
+pub fn seeded_blog(project: &Project) -> (tempfile::TempDir, SqliteConnection, Vec<Entry>) {
+    let db = tempfile::tempdir().unwrap();
+    let mut conn = application_database(&db.path().join("app.sqlite3"));
+    upgrade(&mut conn, project);
+    seed_blog(&mut conn);
+    let before = schema_of(&mut conn);
+    (db, conn, before)
+}
+
+/// Applies the new migration, runs `between` (writes into new columns), reverts, and
+/// asserts schema and rows are as before.
+pub fn apply_and_revert_newest(
+    conn: &mut SqliteConnection,
+    project: &Project,
+    before: &[Entry],
+    between: &str,
+) {
+    upgrade(conn, project);
+    assert_blog_rows(conn);
+    conn.batch_execute(between).unwrap();
+    let newest = project.migrations().pop().unwrap();
+    conn.revert_migration(&*newest).unwrap();
+    assert_eq!(
+        schema_of(conn),
+        before,
+        "down must restore every sqlite_schema entry"
+    );
+    assert_blog_rows(conn);
 }
 
 fn copy_tree(from: &Path, to: &Path) {
