@@ -1,10 +1,45 @@
-//! Editing a stored `CREATE TABLE` statement column by column.
+//! Reading and editing SQL as text: splitting a migration file into statements (so a failure
+//! can be pinned to a line), and editing a stored `CREATE TABLE` column by column.
 //!
 //! The stored text is the only place SQLite keeps CHECKs, COLLATEs, exact declared types,
 //! DEFAULT expressions and AUTOINCREMENT (fact 8), so a table rebuild edits that text: only
 //! the parts `schema.rs` describes change, every other byte stays.
 
+use std::ffi::CString;
 use std::ops::Range;
+
+/// Byte ranges of the complete statements in `sql`, each from its first token to its `;`
+/// (SQLite's own `sqlite3_complete` decides, so trigger bodies stay whole). Text after the
+/// last `;` that holds a token counts as a statement too.
+pub fn split_statements(sql: &str) -> Vec<Range<usize>> {
+    let first_token = |from: usize, to: usize| {
+        tokenize(&sql[from..to])
+            .first()
+            .map(|(_, r)| from + r.start)
+    };
+    let mut statements = Vec::new();
+    let mut start = 0;
+    for (pos, _) in sql.match_indices(';') {
+        if is_complete(&sql[start..=pos]) {
+            if let Some(first) = first_token(start, pos + 1) {
+                statements.push(first..pos + 1);
+            }
+            start = pos + 1;
+        }
+    }
+    if let Some(first) = first_token(start, sql.len()) {
+        statements.push(first..sql.len());
+    }
+    statements
+}
+
+fn is_complete(sql: &str) -> bool {
+    let Ok(c) = CString::new(sql) else {
+        return false;
+    };
+    // SAFETY: sqlite3_complete only reads the NUL-terminated string.
+    unsafe { libsqlite3_sys::sqlite3_complete(c.as_ptr()) != 0 }
+}
 
 /// A lexical token of SQL: its kind and byte range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -464,6 +499,17 @@ mod tests {
     use super::*;
 
     const SQL: &str = "CREATE TABLE \"t\" (\n  id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n  \"full name\" VARCHAR(255) COLLATE NOCASE CHECK (length(\"full name\") > 0),\n  price DECIMAL(10, 2) DEFAULT (1.0), -- money\n  [weird col] TEXT,\n  owner INT CONSTRAINT fk REFERENCES users (id) ON DELETE SET NULL NOT DEFERRABLE NOT NULL,\n  UNIQUE (price, id),\n  FOREIGN KEY (id) REFERENCES p(id)\n) STRICT";
+
+    #[test]
+    fn splits_statements_keeping_trigger_bodies_whole() {
+        let sql = "-- header\nCREATE TABLE a (x TEXT DEFAULT ';');\n\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET x = 'y';\nEND;\nSELECT 1";
+        let parts: Vec<_> = split_statements(sql).into_iter().map(|r| &sql[r]).collect();
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(parts[0], "CREATE TABLE a (x TEXT DEFAULT ';');");
+        assert!(parts[1].starts_with("CREATE TRIGGER") && parts[1].ends_with("END;"));
+        assert_eq!(parts[2], "SELECT 1");
+        assert!(split_statements("-- nothing\n/* here */\n").is_empty());
+    }
 
     #[test]
     fn cuts_items_into_columns_and_constraints() {

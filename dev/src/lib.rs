@@ -4,7 +4,8 @@
 //! Data flows one way through one module per stage: `project` and `versions` read the tree,
 //! `scratch` makes the disposable database, `replay` upgrades it to head, `introspect` reads
 //! it, `schema_rs` reads schema.rs, `model` holds both in one form, `diff` compares them,
-//! `plan` and `render` write SQL, `prove` runs it up and down, `write` publishes it.
+//! `plan` (with `ddl` and `rebuild`) writes SQL, `render` lays out the files, `prove` runs them
+//! up and down on `seed`ed rows, `write` publishes them. `ask` puts questions to a terminal.
 
 pub mod ask;
 pub mod commands;
@@ -23,6 +24,5 @@ pub mod replay;
 pub mod schema_rs;
 pub mod scratch;
 pub mod seed;
-pub mod sql_text;
 pub mod versions;
 pub mod write;

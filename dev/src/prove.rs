@@ -283,10 +283,16 @@ mod tests {
     use crate::{db, replay, schema_rs};
 
     fn prove_files(up: &str, down: &str) -> Result<()> {
+        prove_on("", "diesel::table! { t (id) { id -> Integer, } }", up, down).map(|_| ())
+    }
+
+    /// Proves `up`/`down` on a head made by `head_sql`, against the schema.rs `target`.
+    fn prove_on(head_sql: &str, target: &str, up: &str, down: &str) -> Result<String> {
         let scratch = Scratch::create().unwrap();
         let empty = scratch.path().join("versions");
         let mut conn = replay::upgrade_to_head(&scratch.database(), &empty, &[]).unwrap();
         let inspector = db::open_rusqlite(&scratch.database()).unwrap();
+        inspector.execute_batch(head_sql).unwrap();
         let project = Project {
             root: scratch.path().to_path_buf(),
             schema_file: scratch.path().join("schema.rs"),
@@ -294,11 +300,7 @@ mod tests {
             filter: TableFilter::All,
             integer_primary_key_is_bigint: false,
         };
-        let target = schema_rs::parse(
-            Path::new("schema.rs"),
-            "diesel::table! { t (id) { id -> Integer, } }",
-        )
-        .unwrap();
+        let target = schema_rs::parse(Path::new("schema.rs"), target).unwrap();
         let files = Files {
             up: up.into(),
             down: down.into(),
@@ -315,7 +317,73 @@ mod tests {
             "1_x",
             &files,
         )
-        .map(|_| ())
+    }
+
+    const HEAD: &str = "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL);";
+    const TARGET: &str =
+        "diesel::table! { t (id) { id -> Integer, name -> Text, bio -> Nullable<Text>, } }";
+
+    #[test]
+    fn proof_runs_on_seeded_rows_and_says_so() {
+        let line = prove_on(
+            HEAD,
+            TARGET,
+            "ALTER TABLE t ADD COLUMN bio TEXT;",
+            "ALTER TABLE t DROP COLUMN bio;",
+        )
+        .unwrap();
+        assert!(
+            line.starts_with("Proven on seeded data (1 tables, 3 rows)"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn up_that_loses_rows_is_caught() {
+        let err = prove_on(
+            HEAD,
+            TARGET,
+            "ALTER TABLE t ADD COLUMN bio TEXT; DELETE FROM t WHERE id = 1;",
+            "ALTER TABLE t DROP COLUMN bio;",
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("after up.sql, t has 2 rows instead of 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn down_that_changes_values_is_caught() {
+        let err = prove_on(
+            HEAD,
+            TARGET,
+            "ALTER TABLE t ADD COLUMN bio TEXT;",
+            "ALTER TABLE t DROP COLUMN bio; UPDATE t SET name = 'x';",
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("after down.sql, the values of t.name changed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redo_that_fails_is_caught() {
+        let err = prove_on(
+            HEAD,
+            TARGET,
+            "ALTER TABLE t ADD COLUMN bio TEXT; CREATE TEMP TABLE once (x);",
+            "ALTER TABLE t DROP COLUMN bio;",
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("up.sql failed when run again after down.sql"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
 use crate::db;
+use crate::ddl;
 use crate::error::{Error, Location, Result};
-use crate::sql_text;
 use crate::versions::Version;
 
 /// Runs `versions` (oldest first, as `versions::scan` returns them) on the database at
@@ -77,13 +77,11 @@ fn failure(database: &Path, version: &Version, harness_message: &str) -> Error {
 fn locate_failing_statement(database: &Path, sql: &str) -> Option<(usize, String)> {
     let conn = db::open_rusqlite(database).ok()?;
     conn.execute_batch("SAVEPOINT dev_locate").ok()?;
-    let found = sql_text::split_statements(sql)
-        .into_iter()
-        .find_map(|range| {
-            conn.execute_batch(&sql[range.clone()])
-                .err()
-                .map(|e| (range.start, sqlite_message(&e)))
-        });
+    let found = ddl::split_statements(sql).into_iter().find_map(|range| {
+        conn.execute_batch(&sql[range.clone()])
+            .err()
+            .map(|e| (range.start, sqlite_message(&e)))
+    });
     let _ = conn.execute_batch("ROLLBACK TO dev_locate; RELEASE dev_locate");
     found
 }

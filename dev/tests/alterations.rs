@@ -295,7 +295,7 @@ fn primary_key_change_that_meets_duplicates_fails_and_changes_nothing() {
 #[test]
 fn joinable_added_then_removed_on_an_existing_column() {
     let project = Project::fixture("blog");
-    let (_db, mut conn, before) = seeded_blog(&project);
+    let (_db, mut conn, _) = seeded_blog(&project);
     project.edit_schema(
         "        note -> Text,\n",
         "        note -> Text,\n        user_id -> Nullable<Integer>,\n",
@@ -331,7 +331,6 @@ fn joinable_added_then_removed_on_an_existing_column() {
     );
     conn.batch_execute("INSERT INTO audit (note, user_id) VALUES ('x', 99)")
         .unwrap();
-    let _ = before;
 }
 
 #[test]
