@@ -384,3 +384,92 @@ fn dropping_an_indexed_referencing_column_rebuilds_and_says_so() {
         6
     );
 }
+
+#[test]
+fn rebuild_keeps_autoincrement_sequence_unique_and_views() {
+    let project = Project::fixture("blog");
+    project.write(
+        "versions/2026-02-01-000000_tags/up.sql",
+        "CREATE TABLE tags (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    label TEXT NOT NULL UNIQUE\n);\nCREATE VIEW tag_labels AS SELECT label FROM tags;\n",
+    );
+    project.write(
+        "versions/2026-02-01-000000_tags/down.sql",
+        "DROP VIEW tag_labels;\nDROP TABLE tags;\n",
+    );
+    project.edit_schema(
+        "diesel::joinable!",
+        "diesel::table! {\n    tags (id) {\n        id -> Nullable<Integer>,\n        label -> Text,\n    }\n}\n\ndiesel::joinable!",
+    );
+    project.assert_check_passes();
+    let (_db, mut conn, _) = seeded_blog(&project);
+    conn.batch_execute(
+        "INSERT INTO tags (label) VALUES ('a'), ('b'), ('c'), ('d'), ('e');
+         DELETE FROM tags WHERE id > 3;",
+    )
+    .unwrap();
+    let before = schema_of(&mut conn);
+
+    project.edit_schema(
+        "        label -> Text,\n    }\n}\n\ndiesel::joinable!",
+        "        label -> Binary,\n    }\n}\n\ndiesel::joinable!",
+    );
+    project.generate("labels are bytes");
+    common::upgrade(&mut conn, &project);
+    let after = schema_of(&mut conn);
+    assert_eq!(
+        stored(&after, "tags"),
+        stored(&before, "tags").replace("label TEXT NOT NULL UNIQUE", "label BLOB NOT NULL UNIQUE")
+    );
+    assert_eq!(stored(&after, "tag_labels"), stored(&before, "tag_labels"));
+    conn.batch_execute("INSERT INTO tags (label) VALUES (x'66')")
+        .unwrap();
+    assert_eq!(
+        count(&mut conn, "SELECT max(id) AS n FROM tags"),
+        6,
+        "the sequence went back"
+    );
+    let duplicate = conn.batch_execute("INSERT INTO tags (label) VALUES (x'66')");
+    assert!(duplicate.is_err(), "UNIQUE must survive");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM tag_labels"), 4);
+    let newest = project.migrations().pop().unwrap();
+    conn.revert_migration(&*newest).unwrap();
+    assert_eq!(schema_of(&mut conn), before);
+}
+
+#[test]
+fn new_foreign_key_that_existing_rows_break_fails_naming_the_table() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        note -> Text,\n",
+        "        note -> Text,\n        user_id -> Nullable<Integer>,\n",
+    );
+    project.generate("audit user");
+    let (db, mut conn, _) = seeded_blog(&project);
+    conn.batch_execute("UPDATE audit SET user_id = 99 WHERE id = 1")
+        .unwrap();
+    let before = schema_of(&mut conn);
+
+    project.edit_schema(
+        "diesel::joinable!(posts -> users (user_id));",
+        "diesel::joinable!(audit -> users (user_id));\ndiesel::joinable!(posts -> users (user_id));",
+    );
+    project.generate("link audit to users");
+    let err = upgrade_fails(&mut conn, &project);
+    assert!(
+        err.contains("audit: a row references a missing parent row"),
+        "{err}"
+    );
+    drop(conn);
+    let mut reopened = application_database(&db.path().join("app.sqlite3"));
+    assert_eq!(schema_of(&mut reopened), before);
+    assert_blog_rows(&mut reopened);
+    let fk: i64 = count(
+        &mut reopened,
+        "SELECT foreign_keys AS n FROM pragma_foreign_keys",
+    );
+    assert_eq!(fk, 1);
+    reopened
+        .batch_execute("UPDATE audit SET user_id = 1 WHERE id = 1")
+        .unwrap();
+    common::upgrade(&mut reopened, &project);
+}
