@@ -198,18 +198,7 @@ impl Planner<'_> {
             }
         }
 
-        let drop_order = parents_first(
-            dropped
-                .iter()
-                .map(|name| {
-                    let parents = before
-                        .table(name)
-                        .map(|t| t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect())
-                        .unwrap_or_default();
-                    (*name, parents)
-                })
-                .collect(),
-        );
+        let drop_order = stored_parents_first(dropped.iter().filter_map(|name| before.table(name)));
         for name in drop_order.iter().rev() {
             let sql = format!("{}\nDROP TABLE {};", drop_table_warning(name), quote(name));
             self.run(&mut script, sql, false)?;
@@ -759,17 +748,7 @@ fn restore(
         .iter()
         .filter(|t| after.table(&now_name(&t.name)).is_none())
         .collect();
-    let order = parents_first(
-        missing
-            .iter()
-            .map(|t| {
-                (
-                    t.name.as_str(),
-                    t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect(),
-                )
-            })
-            .collect(),
-    );
+    let order = stored_parents_first(missing.iter().copied());
     for name in order {
         let table = before.table(name).expect("listed from before");
         let mut sql = format!("{};", table.sql);
@@ -793,17 +772,7 @@ fn restore(
         })
         .collect();
     // Parents first: each rebuild checks its rows' references right away.
-    let order = parents_first(
-        changed
-            .iter()
-            .map(|t| {
-                (
-                    t.name.as_str(),
-                    t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect(),
-                )
-            })
-            .collect(),
-    );
+    let order = stored_parents_first(changed.iter().copied());
     for name in order {
         let old = before.table(name).expect("listed from before");
         let current_name = now_name(&old.name);
@@ -877,17 +846,7 @@ fn restore(
         .iter()
         .filter(|t| !originals.contains(&t.name))
         .collect();
-    let order = parents_first(
-        created
-            .iter()
-            .map(|t| {
-                (
-                    t.name.as_str(),
-                    t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect(),
-                )
-            })
-            .collect(),
-    );
+    let order = stored_parents_first(created.iter().copied());
     for name in order.iter().rev() {
         script.statements.push(format!(
             "{}\nDROP TABLE {};",
@@ -985,6 +944,18 @@ fn try_in_savepoint(conn: &rusqlite::Connection, sql: &str) -> std::result::Resu
     conn.execute_batch("ROLLBACK TO dev_try; RELEASE dev_try")
         .map_err(|e| sqlite_message(&e))?;
     outcome
+}
+
+/// Stored tables ordered parents first, by their foreign keys.
+fn stored_parents_first<'a>(tables: impl Iterator<Item = &'a introspect::Table>) -> Vec<&'a str> {
+    parents_first(
+        tables
+            .map(|t| {
+                let parents = t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect();
+                (t.name.as_str(), parents)
+            })
+            .collect(),
+    )
 }
 
 /// Orders tables so each comes after the tables it references among them; ties and cycles

@@ -31,13 +31,11 @@ fn rows(database: &str, table: &str) -> i64 {
         .unwrap()
 }
 
-#[test]
-#[ignore = "needs diesel_cli; .ci/run installs it and runs this test"]
-fn diesel_migration_run_applies_generated_migrations_with_rows_kept() {
-    let project = Project::fixture("blog");
+/// A database made by `diesel migration run` on the fixture, with 2 users and 3 posts.
+fn populated(project: &Project) -> (tempfile::TempDir, String) {
     let db = tempfile::tempdir().unwrap();
     let database = db.path().join("app.sqlite3").to_str().unwrap().to_owned();
-    diesel(&project, &database, &["migration", "run"]);
+    diesel(project, &database, &["migration", "run"]);
     rusqlite::Connection::open(&database)
         .unwrap()
         .execute_batch(
@@ -45,6 +43,14 @@ fn diesel_migration_run_applies_generated_migrations_with_rows_kept() {
              INSERT INTO posts (user_id, title) VALUES (1, 'a'), (2, 'b'), (2, 'c');",
         )
         .unwrap();
+    (db, database)
+}
+
+#[test]
+#[ignore = "needs diesel_cli; .ci/run installs it and runs this test"]
+fn diesel_migration_run_applies_generated_migrations_with_rows_kept() {
+    let project = Project::fixture("blog");
+    let (_db, database) = populated(&project);
 
     project.edit_schema(
         "diesel::joinable!(posts -> users (user_id));",
@@ -88,16 +94,7 @@ fn sqlite_schema(database: &str) -> Vec<(String, Option<String>)> {
 #[ignore = "needs diesel_cli; .ci/run installs it and runs this test"]
 fn diesel_migration_run_applies_rebuilds_renames_and_defaults_with_rows_kept() {
     let project = Project::fixture("blog");
-    let db = tempfile::tempdir().unwrap();
-    let database = db.path().join("app.sqlite3").to_str().unwrap().to_owned();
-    diesel(&project, &database, &["migration", "run"]);
-    rusqlite::Connection::open(&database)
-        .unwrap()
-        .execute_batch(
-            "INSERT INTO users (id, name, age) VALUES (1, 'ann', 30), (2, 'bob', NULL);
-             INSERT INTO posts (user_id, title) VALUES (1, 'a'), (2, 'b'), (2, 'c');",
-        )
-        .unwrap();
+    let (_db, database) = populated(&project);
     let original = sqlite_schema(&database);
 
     project.edit_schema(
