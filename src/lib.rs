@@ -5,10 +5,14 @@
 //! migrations the `dev` tool generates from it, embedded here so that [`open`] brings any
 //! database file up to date without losing a row.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, SqliteConnection};
+use diesel::migration::{Migration, MigrationSource};
+use diesel::sql_types::Text;
+use diesel::sqlite::Sqlite;
+use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 /// The Diesel schema, generated into `schema/schema.rs`.
@@ -34,18 +38,26 @@ pub enum OpenError {
         path: String,
         source: diesel::ConnectionError,
     },
-    #[error("cannot configure `{path}`: {source}")]
-    Configure {
-        path: String,
-        source: diesel::result::Error,
-    },
-    #[error("cannot migrate `{path}`: {message}")]
-    Migrate { path: String, message: String },
+    #[error("cannot use `{path}`: {message}")]
+    Database { path: String, message: String },
+    #[error("`{path}` has applied {}, which this build does not know: newer code migrated it; run that code, or restore a backup", versions.join(", "))]
+    UnknownVersions { path: String, versions: Vec<String> },
+    #[error("`{path}` holds tables but no migrations table, and differs from the first version's schema: missing {}. Migrate it by hand to that schema (or start from an empty file); open() then stamps and upgrades it", missing.join(", "))]
+    NotFirstVersion { path: String, missing: Vec<String> },
 }
 
 /// Opens (creating it if needed) the database at `path` and applies pending migrations.
+///
+/// A database that applied a version this build does not contain is refused, never run.
+/// A database made before migrations existed (tables, no migrations table) is compared with
+/// the first version's schema: when every table and column of it is there, the first version
+/// is recorded as applied and the rest run; otherwise the error lists what is missing.
 pub fn open(path: &Path) -> Result<SqliteConnection, OpenError> {
     let display = path.display().to_string();
+    let failed = |message: String| OpenError::Database {
+        path: display.clone(),
+        message,
+    };
     let url = path
         .to_str()
         .ok_or_else(|| OpenError::Path(display.clone()))?;
@@ -54,14 +66,90 @@ pub fn open(path: &Path) -> Result<SqliteConnection, OpenError> {
         source,
     })?;
     conn.batch_execute(CONNECTION_PRAGMAS)
-        .map_err(|source| OpenError::Configure {
-            path: display.clone(),
-            source,
-        })?;
+        .map_err(|e| failed(e.to_string()))?;
+    let migrations: Vec<Box<dyn Migration<Sqlite>>> =
+        MigrationSource::<Sqlite>::migrations(&MIGRATIONS).map_err(|e| failed(e.to_string()))?;
+    let known: BTreeSet<String> = migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let tables = columns(&mut conn).map_err(|e| failed(e.to_string()))?;
+    let tracked = tables
+        .iter()
+        .any(|c| c.table == "__diesel_schema_migrations");
+    if tracked {
+        let applied = conn
+            .applied_migrations()
+            .map_err(|e| failed(e.to_string()))?;
+        let unknown: Vec<String> = applied
+            .iter()
+            .map(ToString::to_string)
+            .filter(|v| !known.contains(v))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(OpenError::UnknownVersions {
+                path: display,
+                versions: unknown,
+            });
+        }
+    } else if !tables.is_empty() {
+        if let Some(first) = migrations.first() {
+            let missing = missing_from(&tables, &**first).map_err(failed)?;
+            if !missing.is_empty() {
+                return Err(OpenError::NotFirstVersion {
+                    path: display,
+                    missing,
+                });
+            }
+            conn.applied_migrations()
+                .map_err(|e| failed(e.to_string()))?;
+            diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES (?)")
+                .bind::<Text, _>(first.name().version().to_string())
+                .execute(&mut conn)
+                .map_err(|e| failed(e.to_string()))?;
+        }
+    }
     conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| OpenError::Migrate {
-            path: display,
-            message: e.to_string(),
-        })?;
+        .map_err(|e| failed(e.to_string()))?;
     Ok(conn)
+}
+
+/// A column of a table, as listed from `sqlite_schema` and `pragma_table_info`.
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TableColumn {
+    #[diesel(sql_type = Text)]
+    table: String,
+    #[diesel(sql_type = Text)]
+    column: String,
+}
+
+fn columns(conn: &mut SqliteConnection) -> diesel::QueryResult<Vec<TableColumn>> {
+    diesel::sql_query(
+        "SELECT m.name AS \"table\", p.name AS \"column\" FROM sqlite_schema m, pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' ORDER BY 1, 2",
+    )
+    .load(conn)
+}
+
+/// What the first version creates that `tables` lacks, as `table t` or `column t.c`.
+fn missing_from(
+    tables: &[TableColumn],
+    first: &dyn Migration<Sqlite>,
+) -> Result<Vec<String>, String> {
+    let mut expected_db = SqliteConnection::establish(":memory:").map_err(|e| e.to_string())?;
+    first.run(&mut expected_db).map_err(|e| e.to_string())?;
+    let expected = columns(&mut expected_db).map_err(|e| e.to_string())?;
+    let have_table = |t: &str| tables.iter().any(|c| c.table == t);
+    let mut missing = Vec::new();
+    for column in &expected {
+        if !have_table(&column.table) {
+            let entry = format!("table {}", column.table);
+            if !missing.contains(&entry) {
+                missing.push(entry);
+            }
+        } else if !tables.contains(column) {
+            missing.push(format!("column {}.{}", column.table, column.column));
+        }
+    }
+    Ok(missing)
 }

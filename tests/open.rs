@@ -91,3 +91,87 @@ fn open_enforces_foreign_keys() {
     );
     assert!(orphan.unwrap_err().to_string().contains("FOREIGN KEY"));
 }
+
+fn first_version_up_sql() -> String {
+    let versions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("versions");
+    let mut dirs: Vec<_> = std::fs::read_dir(versions)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    std::fs::read_to_string(dirs[0].join("up.sql")).unwrap()
+}
+
+#[test]
+fn open_refuses_a_database_migrated_by_newer_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite3");
+    drop(open(&path).unwrap());
+    {
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        conn.batch_execute(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('29990101000000')",
+        )
+        .unwrap();
+    }
+    let Err(err) = open(&path) else {
+        panic!("open() ran a database with an unknown version")
+    };
+    assert!(
+        matches!(err, flowstate::OpenError::UnknownVersions { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("29990101000000"), "{err}");
+}
+
+#[test]
+fn open_stamps_a_pre_migrations_database_that_matches_the_first_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite3");
+    {
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        conn.batch_execute(&first_version_up_sql()).unwrap();
+        conn.batch_execute(
+            "INSERT INTO runs (id, name, status, created_at) VALUES (1, 'legacy', 'done', '2025-01-01 00:00:00')",
+        )
+        .unwrap();
+    }
+    let mut conn = open(&path).unwrap();
+    assert!(!conn.has_pending_migration(MIGRATIONS).unwrap());
+    assert_eq!(conn.applied_migrations().unwrap().len(), count_versions());
+    let names: Vec<String> = runs::table.select(runs::name).load(&mut conn).unwrap();
+    assert_eq!(names, ["legacy"]);
+}
+
+#[test]
+fn open_explains_a_pre_migrations_database_that_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite3");
+    {
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        conn.batch_execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT)")
+            .unwrap();
+    }
+    let Err(err) = open(&path) else {
+        panic!("open() accepted a database that differs from the first version")
+    };
+    let err = err.to_string();
+    assert!(err.contains("table logs"), "{err}");
+    assert!(err.contains("column runs.status"), "{err}");
+    assert!(err.contains("Migrate it by hand"), "{err}");
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    assert_eq!(
+        count(&mut conn, "sqlite_schema"),
+        1,
+        "open() changed nothing"
+    );
+}
+
+fn count_versions() -> usize {
+    let versions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("versions");
+    std::fs::read_dir(versions)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count()
+}

@@ -1,5 +1,5 @@
-//! Connections to the disposable database, configured the way the application configures
-//! its own, so migrations behave here exactly as they will in production.
+//! Connections, configured the way the application configures its own, so migrations behave
+//! on the disposable database exactly as they will in production.
 
 use std::path::Path;
 
@@ -15,14 +15,23 @@ pub const APPLICATION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_tim
 /// The disposable database needs no durability: no journal on disk, no fsync.
 const SCRATCH_PRAGMAS: &str = "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;";
 
-/// A Diesel connection, as the migration harness and the application use.
+/// A Diesel connection to the disposable database, as the migration harness uses.
 pub fn open_diesel(path: &Path) -> Result<SqliteConnection> {
+    establish(path, &format!("{APPLICATION_PRAGMAS} {SCRATCH_PRAGMAS}"))
+}
+
+/// A Diesel connection to a real database: the application's settings, full durability.
+pub fn open_application(path: &Path) -> Result<SqliteConnection> {
+    establish(path, APPLICATION_PRAGMAS)
+}
+
+fn establish(path: &Path, pragmas: &str) -> Result<SqliteConnection> {
     let url = path
         .to_str()
         .ok_or_else(|| Error::input(format!("the path `{}` is not valid UTF-8", path.display())))?;
     let mut conn = SqliteConnection::establish(url)
         .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())))?;
-    conn.batch_execute(&format!("{APPLICATION_PRAGMAS} {SCRATCH_PRAGMAS}"))
+    conn.batch_execute(pragmas)
         .map_err(|e| Error::input(format!("cannot configure `{}`: {e}", path.display())))?;
     Ok(conn)
 }

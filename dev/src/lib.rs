@@ -9,11 +9,14 @@
 
 pub mod ask;
 pub mod commands;
+pub mod database;
 pub mod db;
 pub mod ddl;
 pub mod diff;
 pub mod error;
+pub mod history;
 pub mod introspect;
+pub mod migrate;
 pub mod model;
 pub mod plan;
 pub mod project;

@@ -7,19 +7,26 @@ use clap::{Parser, Subcommand};
 
 use dev::ask;
 use dev::commands::{self, GenerateOptions, Generated};
+use dev::database::{self, DATABASE_URL};
 use dev::diff::Renames;
 use dev::error::Error;
+use dev::history;
+use dev::migrate::{Session, Step};
 use dev::project::Project;
 
 #[derive(Parser)]
 #[command(
     name = "dev",
+    version,
     about = "Generate and check Diesel SQLite migrations from schema.rs, proven on a disposable database"
 )]
 struct Cli {
     /// Run as if started in DIR (the project is found by walking up to diesel.toml).
     #[arg(short = 'C', long = "project-dir", value_name = "DIR", global = true)]
     project_dir: Option<PathBuf>,
+    /// The database to work on (a path or sqlite:// URL); DATABASE_URL is read otherwise.
+    #[arg(long, value_name = "PATH", global = true)]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,6 +52,50 @@ enum Command {
     },
     /// Exit 0 when schema.rs matches versions/, 1 when a migration is missing.
     Check,
+    /// Apply pending versions up to TARGET: head (default), a version, or +N.
+    Upgrade {
+        target: Option<String>,
+        #[command(flatten)]
+        safety: Safety,
+    },
+    /// Revert applied versions down to TARGET: -N steps, a version (kept), or base.
+    Downgrade {
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        #[command(flatten)]
+        safety: Safety,
+    },
+    /// Revert the newest applied version and apply it again.
+    Redo {
+        #[command(flatten)]
+        safety: Safety,
+    },
+    /// The newest applied version, and whether it is head.
+    Current,
+    /// Every version, oldest first, with its message (and, with a database, which are applied).
+    History {
+        /// Also list each version's changes.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// A version's header, up.sql and down.sql.
+    Show { version: String },
+    /// Mark versions applied up to VERSION without running anything (`base` clears).
+    Stamp { target: String },
+}
+
+/// Flags of the commands that change a database.
+#[derive(clap::Args)]
+struct Safety {
+    /// Print the SQL that would run, in order, and touch nothing.
+    #[arg(long)]
+    sql: bool,
+    /// Copy the database beside it (SQLite online backup) before changing anything.
+    #[arg(long)]
+    backup: bool,
+    /// Run SQL that drops tables or columns holding data without asking.
+    #[arg(long)]
+    yes: bool,
 }
 
 fn main() -> ExitCode {
@@ -128,5 +179,119 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::from(1))
         }
+        Command::Upgrade { target, safety } => migrate(cli, &project, safety, |s| {
+            s.upgrade_steps(target.as_deref())
+        }),
+        Command::Downgrade { target, safety } => {
+            migrate(cli, &project, safety, |s| s.downgrade_steps(target))
+        }
+        Command::Redo { safety } => migrate(cli, &project, safety, |s| s.redo_steps()),
+        Command::Current => {
+            let mut report = |line: String| println!("{line}");
+            let session = Session::new(&project, locate(cli)?, false, None, &mut report)?;
+            require_file(&session)?;
+            let pending: Vec<&str> = session
+                .versions
+                .iter()
+                .filter(|v| !session.applied.contains(&v.key))
+                .map(|v| v.dir_name.as_str())
+                .collect();
+            let unknown: Vec<String> = session
+                .unknown_applied()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let position = session.position();
+            if pending.is_empty() {
+                println!("{position} (head)");
+            } else {
+                println!(
+                    "{position} ({} pending: {})",
+                    pending.len(),
+                    pending.join(", ")
+                );
+            }
+            for version in unknown {
+                eprintln!(
+                    "warning: the database applied {version}, which versions/ does not contain"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History { verbose } => {
+            let versions = dev::versions::scan(&project.versions_dir)?;
+            let applied = match cli
+                .database
+                .as_deref()
+                .or(std::env::var(DATABASE_URL).ok().as_deref())
+            {
+                Some(given) => {
+                    let path = database::locate(Some(given))?;
+                    database::open(&path, false)?;
+                    Some(database::applied(&path)?)
+                }
+                None => None,
+            };
+            for version in &versions {
+                let header = history::header(version);
+                let mark = match &applied {
+                    Some(applied) if applied.contains(&version.key) => "[x] ",
+                    Some(_) => "[ ] ",
+                    None => "",
+                };
+                println!("{mark}{}  {}", version.dir_name, header.message);
+                if *verbose {
+                    for change in &header.changes {
+                        println!("      - {change}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { version } => {
+            let versions = dev::versions::scan(&project.versions_dir)?;
+            let version = history::resolve(&versions, version)?;
+            for file in [version.up_sql(), version.down_sql()] {
+                let text =
+                    std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
+                println!("==> {} <==\n{}", project.display(&file), text.trim_end());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stamp { target } => {
+            let mut report = |line: String| println!("{line}");
+            let mut session = Session::new(&project, locate(cli)?, false, None, &mut report)?;
+            require_file(&session)?;
+            session.stamp(target)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn locate(cli: &Cli) -> Result<PathBuf, Error> {
+    database::locate(cli.database.as_deref())
+}
+
+fn require_file(session: &Session<'_>) -> Result<(), Error> {
+    database::open(&session.database, false).map(|_| ())
+}
+
+/// Runs the steps `plan` picks, or prints them with `--sql`.
+fn migrate(
+    cli: &Cli,
+    project: &Project,
+    safety: &Safety,
+    plan: impl FnOnce(&Session<'_>) -> Result<Vec<Step>, Error>,
+) -> Result<ExitCode, Error> {
+    let mut report = |line: String| eprintln!("{line}");
+    let mut terminal = ask::terminal();
+    let prompt = terminal.as_mut().map(|t| t as &mut dyn ask::Prompt);
+    let mut session = Session::new(project, locate(cli)?, safety.yes, prompt, &mut report)?;
+    let steps = plan(&session)?;
+    if safety.sql {
+        print!("{}", session.sql(&steps)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    session.run(&steps, safety.backup)?;
+    Ok(ExitCode::SUCCESS)
 }

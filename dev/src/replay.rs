@@ -26,26 +26,10 @@ pub fn upgrade_to_head(
     // Creates `__diesel_schema_migrations`, as `run_pending_migrations` does first.
     conn.applied_migrations()
         .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
-    if versions.is_empty() {
-        return Ok(conn);
-    }
-    let source = FileBasedMigrations::from_path(versions_dir)
-        .map_err(|e| Error::input(format!("cannot read `{}`: {e}", versions_dir.display())))?;
-    let migrations = MigrationSource::<Sqlite>::migrations(&source)
-        .map_err(|e| Error::input(format!("cannot read `{}`: {e}", versions_dir.display())))?;
-    let mut by_name: HashMap<String, Box<dyn Migration<Sqlite>>> = migrations
-        .into_iter()
-        .map(|m| (m.name().to_string(), m))
-        .collect();
-    for (applied, version) in versions.iter().enumerate() {
-        let migration = by_name.remove(&version.dir_name).ok_or_else(|| {
-            Error::input(format!(
-                "diesel_migrations did not load `{}`",
-                version.path.display()
-            ))
-        })?;
-        if let Err(err) = conn.run_migration(&*migration) {
-            return Err(failure(database, version, &err.to_string())
+    let migrations = load(versions_dir, versions)?;
+    for (applied, (version, migration)) in versions.iter().zip(&migrations).enumerate() {
+        if let Err(err) = conn.run_migration(&**migration) {
+            return Err(failure(database, version, &version.up_sql(), &err.to_string())
                 .note(format!(
                     "while upgrading the disposable database to head ({applied} of {} migrations applied)",
                     versions.len()
@@ -56,18 +40,50 @@ pub fn upgrade_to_head(
     Ok(conn)
 }
 
-/// Explains a failed migration: which statement, at which line, with SQLite's message. The
-/// harness reports only the message, so the file is run again statement by statement inside
-/// a savepoint that is rolled back, on the database the harness left at the previous version.
-fn failure(database: &Path, version: &Version, harness_message: &str) -> Error {
-    let up = version.up_sql();
+/// The migrations of `versions`, loaded by diesel_migrations from their files, in the same
+/// order.
+pub fn load(versions_dir: &Path, versions: &[Version]) -> Result<Vec<Box<dyn Migration<Sqlite>>>> {
+    if versions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::input(format!("cannot read `{}`: {e}", versions_dir.display()))
+    };
+    let source = FileBasedMigrations::from_path(versions_dir).map_err(|e| unreadable(&e))?;
+    let migrations = MigrationSource::<Sqlite>::migrations(&source).map_err(|e| unreadable(&e))?;
+    let mut by_name: HashMap<String, Box<dyn Migration<Sqlite>>> = migrations
+        .into_iter()
+        .map(|m| (m.name().to_string(), m))
+        .collect();
+    versions
+        .iter()
+        .map(|version| {
+            by_name.remove(&version.dir_name).ok_or_else(|| {
+                Error::input(format!(
+                    "diesel_migrations did not load `{}`",
+                    version.path.display()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Explains a failed migration file: which statement, at which line, with SQLite's message.
+/// The harness reports only the message, so when the file runs in the harness's transaction
+/// it is run again statement by statement inside a savepoint that is rolled back, on the
+/// database the harness left as it was.
+pub fn failure(database: &Path, version: &Version, file: &Path, harness_message: &str) -> Error {
     let headline = |message: &str| format!("migration `{}` failed: {message}", version.dir_name);
-    let Ok(sql) = std::fs::read_to_string(&up) else {
+    let own_transaction = version.path.join("metadata.toml").is_file();
+    let Ok(sql) = std::fs::read_to_string(file) else {
         return Error::input(headline(harness_message));
     };
-    match locate_failing_statement(database, &sql) {
+    match (!own_transaction)
+        .then(|| locate_failing_statement(database, &sql))
+        .flatten()
+    {
         Some((offset, message)) => {
-            Error::input(headline(&message)).at(Location::at_offset(&up, &sql, offset))
+            Error::input(headline(&message)).at(Location::at_offset(file, &sql, offset))
         }
         None => Error::input(headline(harness_message)),
     }
@@ -75,7 +91,9 @@ fn failure(database: &Path, version: &Version, harness_message: &str) -> Error {
 
 /// The byte offset of the first statement of `sql` that fails, with SQLite's message.
 fn locate_failing_statement(database: &Path, sql: &str) -> Option<(usize, String)> {
-    let conn = db::open_rusqlite(database).ok()?;
+    // The application's settings: this may be a user's database, so no scratch shortcuts.
+    let conn = rusqlite::Connection::open(database).ok()?;
+    conn.execute_batch(db::APPLICATION_PRAGMAS).ok()?;
     conn.execute_batch("SAVEPOINT dev_locate").ok()?;
     let found = ddl::split_statements(sql).into_iter().find_map(|range| {
         conn.execute_batch(&sql[range.clone()])

@@ -27,6 +27,15 @@ impl Version {
     pub fn up_sql(&self) -> PathBuf {
         self.path.join("up.sql")
     }
+
+    pub fn down_sql(&self) -> PathBuf {
+        self.path.join("down.sql")
+    }
+
+    /// The name after the version, e.g. `create_users`.
+    pub fn slug(&self) -> &str {
+        self.dir_name.split_once('_').map_or("", |(_, slug)| slug)
+    }
 }
 
 const EXAMPLE_NAME: &str = "2026-11-21-193000_create_users";
