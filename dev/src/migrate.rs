@@ -304,10 +304,12 @@ impl<'a> Session<'a> {
     }
 
     /// `stamp TARGET`: marks every version up to `target` applied and none after it, running
-    /// nothing (`base` clears every mark).
+    /// nothing (`base` clears every mark, `head` marks all).
     pub fn stamp(&mut self, target: &str) -> Result<()> {
         let keep: Vec<String> = if target == "base" {
             Vec::new()
+        } else if target == "head" {
+            self.versions.iter().map(|v| v.key.clone()).collect()
         } else {
             let last = history::resolve(&self.versions, target)?;
             self.versions

@@ -94,6 +94,7 @@ impl Project {
         duct::cmd(program, args)
             .dir(cwd)
             .env("TMPDIR", self.tmp.path())
+            .env_remove("DATABASE_URL")
             .stdout_capture()
             .stderr_capture()
             .unchecked()
