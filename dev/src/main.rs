@@ -179,13 +179,13 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::from(1))
         }
-        Command::Upgrade { target, safety } => migrate(cli, &project, safety, |s| {
+        Command::Upgrade { target, safety } => migrate(cli, &project, safety, true, |s| {
             s.upgrade_steps(target.as_deref())
         }),
         Command::Downgrade { target, safety } => {
-            migrate(cli, &project, safety, |s| s.downgrade_steps(target))
+            migrate(cli, &project, safety, false, |s| s.downgrade_steps(target))
         }
-        Command::Redo { safety } => migrate(cli, &project, safety, |s| s.redo_steps()),
+        Command::Redo { safety } => migrate(cli, &project, safety, false, |s| s.redo_steps()),
         Command::Current => {
             let mut report = |line: String| println!("{line}");
             let session = Session::new(&project, locate(cli)?, false, None, &mut report)?;
@@ -276,17 +276,22 @@ fn require_file(session: &Session<'_>) -> Result<(), Error> {
     database::open(&session.database, false).map(|_| ())
 }
 
-/// Runs the steps `plan` picks, or prints them with `--sql`.
+/// Runs the steps `plan` picks, or prints them with `--sql`. Only a command that `creates`
+/// (upgrade) may work on a database file that does not exist yet.
 fn migrate(
     cli: &Cli,
     project: &Project,
     safety: &Safety,
+    creates: bool,
     plan: impl FnOnce(&Session<'_>) -> Result<Vec<Step>, Error>,
 ) -> Result<ExitCode, Error> {
     let mut report = |line: String| eprintln!("{line}");
     let mut terminal = ask::terminal();
     let prompt = terminal.as_mut().map(|t| t as &mut dyn ask::Prompt);
     let mut session = Session::new(project, locate(cli)?, safety.yes, prompt, &mut report)?;
+    if !creates {
+        require_file(&session)?;
+    }
     let steps = plan(&session)?;
     if safety.sql {
         print!("{}", session.sql(&steps)?);

@@ -221,15 +221,15 @@ impl<'a> Session<'a> {
         let mut conn = database::open(&self.database, creates)?;
         conn.applied_migrations()
             .map_err(|e| Error::input(format!("cannot read the migrations table: {e}")))?;
-        let versions: Vec<Version> = steps.iter().map(|(v, _)| v.clone()).collect();
-        let migrations = replay::load(&self.project.versions_dir, &versions)?;
-        for ((version, direction), migration) in steps.iter().zip(&migrations) {
+        let migrations = replay::load(&self.project.versions_dir)?;
+        for (version, direction) in steps {
+            let migration = migrations.get(version)?;
             let file = direction.file(version);
             let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
             self.confirm_losses(version, *direction, &sql)?;
             let outcome = match direction {
-                Direction::Up => conn.run_migration(&**migration),
-                Direction::Down => conn.revert_migration(&**migration),
+                Direction::Up => conn.run_migration(migration),
+                Direction::Down => conn.revert_migration(migration),
             };
             if let Err(e) = outcome {
                 return Err(

@@ -26,9 +26,9 @@ pub fn upgrade_to_head(
     // Creates `__diesel_schema_migrations`, as `run_pending_migrations` does first.
     conn.applied_migrations()
         .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
-    let migrations = load(versions_dir, versions)?;
-    for (applied, (version, migration)) in versions.iter().zip(&migrations).enumerate() {
-        if let Err(err) = conn.run_migration(&**migration) {
+    let migrations = load(versions_dir)?;
+    for (applied, version) in versions.iter().enumerate() {
+        if let Err(err) = conn.run_migration(migrations.get(version)?) {
             return Err(failure(database, version, &version.up_sql(), &err.to_string())
                 .note(format!(
                     "while upgrading the disposable database to head ({applied} of {} migrations applied)",
@@ -40,32 +40,37 @@ pub fn upgrade_to_head(
     Ok(conn)
 }
 
-/// The migrations of `versions`, loaded by diesel_migrations from their files, in the same
-/// order.
-pub fn load(versions_dir: &Path, versions: &[Version]) -> Result<Vec<Box<dyn Migration<Sqlite>>>> {
-    if versions.is_empty() {
-        return Ok(Vec::new());
+/// The migrations in `versions_dir`, loaded by diesel_migrations from their files, by
+/// directory name.
+pub fn load(versions_dir: &Path) -> Result<Migrations> {
+    if !versions_dir.is_dir() {
+        return Ok(Migrations(HashMap::new()));
     }
     let unreadable = |e: &dyn std::fmt::Display| {
         Error::input(format!("cannot read `{}`: {e}", versions_dir.display()))
     };
     let source = FileBasedMigrations::from_path(versions_dir).map_err(|e| unreadable(&e))?;
     let migrations = MigrationSource::<Sqlite>::migrations(&source).map_err(|e| unreadable(&e))?;
-    let mut by_name: HashMap<String, Box<dyn Migration<Sqlite>>> = migrations
-        .into_iter()
-        .map(|m| (m.name().to_string(), m))
-        .collect();
-    versions
-        .iter()
-        .map(|version| {
-            by_name.remove(&version.dir_name).ok_or_else(|| {
-                Error::input(format!(
-                    "diesel_migrations did not load `{}`",
-                    version.path.display()
-                ))
-            })
+    Ok(Migrations(
+        migrations
+            .into_iter()
+            .map(|m| (m.name().to_string(), m))
+            .collect(),
+    ))
+}
+
+/// Loaded migrations, found by version.
+pub struct Migrations(HashMap<String, Box<dyn Migration<Sqlite>>>);
+
+impl Migrations {
+    pub fn get(&self, version: &Version) -> Result<&dyn Migration<Sqlite>> {
+        self.0.get(&version.dir_name).map(|m| &**m).ok_or_else(|| {
+            Error::input(format!(
+                "diesel_migrations did not load `{}`",
+                version.path.display()
+            ))
         })
-        .collect()
+    }
 }
 
 /// Explains a failed migration file: which statement, at which line, with SQLite's message.
