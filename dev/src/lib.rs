@@ -6,6 +6,8 @@
 //! it, `schema_rs` reads schema.rs, `model` holds both in one form, `diff` compares them,
 //! `plan` (with `ddl` and `rebuild`) writes SQL, `render` lays out the files, `prove` runs them
 //! up and down on `seed`ed rows, `write` publishes them. `ask` puts questions to a terminal.
+//! For real databases, `database` finds and opens them, `migrate` moves them between
+//! versions and `history` reads what the versions say about themselves.
 
 pub mod ask;
 pub mod commands;
