@@ -144,17 +144,8 @@ fn not_null_value_is_asked_for_on_a_terminal() {
         "        title -> Text,\n",
         "        title -> Text,\n        score -> Integer,\n",
     );
-    let bin = common::BIN;
-    let output = project
-        .command(
-            "script",
-            &["-qec", &format!("{bin} generate 'add score'"), "/dev/null"],
-        )
-        .stdin_bytes("7\n")
-        .run()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let (code, text) = project.run_on_terminal("generate 'add score'", "7\n");
+    assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("posts.score is NOT NULL"), "{text}");
     let up = project.read(&format!("{}/up.sql", project.newest()));
     assert!(
@@ -201,21 +192,8 @@ fn column_rename_keeps_values_and_is_only_hinted_without_the_flag() {
 fn column_rename_is_asked_on_a_terminal() {
     let project = Project::fixture("blog");
     project.edit_schema("        name -> Text,", "        full_name -> Text,");
-    let bin = common::BIN;
-    let output = project
-        .command(
-            "script",
-            &[
-                "-qec",
-                &format!("{bin} generate 'rename name'"),
-                "/dev/null",
-            ],
-        )
-        .stdin_bytes("y\n")
-        .run()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let (code, text) = project.run_on_terminal("generate 'rename name'", "y\n");
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("Was column users.name renamed to full_name"),
         "{text}"

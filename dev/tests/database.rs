@@ -157,21 +157,8 @@ fn older_database_upgrades_through_every_version_keeping_rows_after_confirming_l
 fn losses_are_confirmed_on_a_terminal() {
     let project = project_with_history();
     let db = at_first_version(&project);
-    let bin = common::BIN;
-    let output = project
-        .command(
-            "script",
-            &[
-                "-qec",
-                &format!("{bin} upgrade --database {}", db.arg()),
-                "/dev/null",
-            ],
-        )
-        .stdin_bytes("y\n")
-        .run()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let (code, text) = project.run_on_terminal(&format!("upgrade --database {}", db.arg()), "y\n");
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("drops column users.age with 2 values. Continue? [y/N]"),
         "{text}"

@@ -11,9 +11,13 @@ use common::Project;
 
 fn diesel(project: &Project, database: &str, args: &[&str]) -> String {
     let program = std::env::var("DIESEL_CLI").unwrap_or_else(|_| "diesel".to_owned());
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--database-url", database])
+        .collect();
     let output = project
-        .command(&program, args)
-        .env("DATABASE_URL", database)
+        .command(&program, &args)
         .run()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
     let text = format!(

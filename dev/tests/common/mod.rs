@@ -85,6 +85,20 @@ impl Project {
         }
     }
 
+    /// Runs `dev ARGS` on a pseudo-terminal (util-linux `script`), typing `input`; returns
+    /// the exit code and everything the terminal showed.
+    pub fn run_on_terminal(&self, args: &str, input: &str) -> (Option<i32>, String) {
+        let output = self
+            .command("script", &["-qec", &format!("{BIN} {args}"), "/dev/null"])
+            .stdin_bytes(input.to_owned())
+            .run()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
+
     /// `program ARGS` in the project, with this project's temp dir and output captured.
     pub fn command(&self, program: &str, args: &[&str]) -> duct::Expression {
         self.command_in(self.path(), program, args)
