@@ -13,7 +13,7 @@ use crate::project::Project;
 use crate::render::{self, Files, Header};
 use crate::scratch::Scratch;
 use crate::versions::{self, Version};
-use crate::{db, introspect, prove, replay, schema_rs, write};
+use crate::{db, diagram, integrity, introspect, prove, replay, schema_rs, write};
 
 /// Head of `versions/` on a disposable database, compared with schema.rs.
 pub struct Comparison {
@@ -80,11 +80,13 @@ pub fn generate(
 ) -> Result<Generated> {
     let slug = write::slug(&options.message)?;
     let mut comparison = compare(project)?;
+    refuse_broken_history(project, &comparison.versions)?;
     let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
     let dir_name = format!("{version}_{slug}");
     if options.empty {
         let files = render::render_empty(options.message.trim(), &version);
         let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
+        record(project)?;
         return Ok(Generated::Written {
             dir,
             changes: Vec::new(),
@@ -163,6 +165,7 @@ pub fn generate(
         &files,
     )?;
     let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
+    record(project)?;
     for (direction, text) in [("up", &files.up), ("down", &files.down)] {
         for warning in render::warnings(text) {
             report(format!("warning ({direction}.sql): {warning}"));
@@ -170,6 +173,63 @@ pub fn generate(
     }
     report(proof);
     Ok(Generated::Written { dir, changes })
+}
+
+/// `generate` builds on a history that verifies, or not at all.
+fn refuse_broken_history(project: &Project, versions: &[Version]) -> Result<()> {
+    let problems = history_problems(project, versions)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut err = Error::input(format!(
+        "versions/ does not match {}; a new version on top of it would hide that",
+        integrity::SUM_FILE
+    ));
+    for problem in &problems {
+        err = err.note(
+            problem
+                .to_string()
+                .trim_end()
+                .trim_start_matches("error: ")
+                .to_owned(),
+        );
+    }
+    Err(err.help("run `cargo run -p dev -- check` and do what it says first"))
+}
+
+/// Problems of the recorded history; none when the project records no checksums.
+pub fn history_problems(project: &Project, versions: &[Version]) -> Result<Vec<Error>> {
+    if !integrity::recorded(&project.versions_dir) {
+        return Ok(Vec::new());
+    }
+    integrity::problems(&project.versions_dir, versions)
+}
+
+/// Records the checksums of every version, after `generate` added one or `rehash` was asked.
+pub fn record(project: &Project) -> Result<()> {
+    let versions = versions::scan(&project.versions_dir)?;
+    integrity::write(&project.versions_dir, &versions)
+}
+
+/// The diagram block for head, and whether the project's diagram (if it has one) matches it.
+pub fn diagram_of(comparison: &Comparison) -> String {
+    diagram::render(&comparison.head_db, &comparison.head)
+}
+
+/// A problem when the project keeps a diagram and it is not head's.
+pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Error> {
+    let path = diagram::path(&project.schema_file);
+    let text = std::fs::read_to_string(&path).ok()?;
+    if !diagram::has_block(&text) || text.contains(&diagram_of(comparison)) {
+        return None;
+    }
+    Some(
+        Error::check(format!(
+            "the diagram in {} is out of date",
+            project.display(&path)
+        ))
+        .help("run `cargo run -p dev -- diagram` and commit the result"),
+    )
 }
 
 /// Every `--default` must name a column that needs a value for existing rows.

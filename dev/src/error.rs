@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 /// Why a command failed; decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A check found the project out of order (history, diagram, a migration's down): exit 1.
+    Check,
     /// The user's input (files, arguments, environment) is wrong: exit 2.
     Input,
     /// A generated migration failed its own proof: a bug in the tool, exit 3.
@@ -20,6 +22,7 @@ impl Kind {
     /// The process exit code for this kind of failure.
     pub fn exit_code(self) -> i32 {
         match self {
+            Kind::Check => 1,
             Kind::Input => 2,
             Kind::Proof => 3,
         }
@@ -103,6 +106,13 @@ impl Error {
             notes: Vec::new(),
             help: None,
         }))
+    }
+
+    /// A problem a check found in the project.
+    pub fn check(message: impl Into<String>) -> Self {
+        let mut err = Error::input(message);
+        err.kind = Kind::Check;
+        err
     }
 
     /// A generated migration that did not pass its proof.

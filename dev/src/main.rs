@@ -82,6 +82,14 @@ enum Command {
     Show { version: String },
     /// Mark versions applied up to VERSION without running anything (`base` clears).
     Stamp { target: String },
+    /// Write the Mermaid diagram of head into the README beside schema.rs.
+    Diagram,
+    /// Record the checksums of versions/ again, accepting an intended edit.
+    Rehash,
+    /// Walk every version up, down and up again on a disposable database with rows.
+    Verify,
+    /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
+    InstallHooks,
 }
 
 /// Flags of the commands that change a database.
@@ -151,33 +159,49 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Check => {
             let comparison = commands::compare(&project)?;
             let count = comparison.versions.len();
+            let mut problems = commands::history_problems(&project, &comparison.versions)?;
+            problems.extend(commands::diagram_problem(&project, &comparison));
+            if !dev::integrity::recorded(&project.versions_dir) && count > 0 {
+                eprintln!(
+                    "note: versions/ has no {} yet; `generate` or `rehash` starts recording checksums",
+                    dev::integrity::SUM_FILE
+                );
+            }
             if comparison.changes.is_empty() {
                 println!(
                     "schema.rs matches {}/ ({count} migration{})",
                     project.display(&project.versions_dir),
                     if count == 1 { "" } else { "s" }
                 );
-                return Ok(ExitCode::SUCCESS);
+            } else {
+                println!(
+                    "{} differs from {}/ ({count} migration{}): no migration makes these changes:",
+                    project.display(&project.schema_file),
+                    project.display(&project.versions_dir),
+                    if count == 1 { "" } else { "s" }
+                );
+                for change in &comparison.changes {
+                    println!("  - {change}");
+                }
+                let project_flag = cli
+                    .project_dir
+                    .as_ref()
+                    .map(|d| format!(" -C {}", d.display()))
+                    .unwrap_or_default();
+                println!(
+                    "\nGenerate it with:\n  cargo run -p dev --{project_flag} generate \"{}\"",
+                    commands::suggested_message(&comparison.changes)
+                );
             }
-            println!(
-                "{} differs from {}/ ({count} migration{}): no migration makes these changes:",
-                project.display(&project.schema_file),
-                project.display(&project.versions_dir),
-                if count == 1 { "" } else { "s" }
-            );
-            for change in &comparison.changes {
-                println!("  - {change}");
+            for problem in &problems {
+                eprint!("{problem}");
             }
-            let project_flag = cli
-                .project_dir
-                .as_ref()
-                .map(|d| format!(" -C {}", d.display()))
-                .unwrap_or_default();
-            println!(
-                "\nGenerate it with:\n  cargo run -p dev --{project_flag} generate \"{}\"",
-                commands::suggested_message(&comparison.changes)
-            );
-            Ok(ExitCode::from(1))
+            let clean = comparison.changes.is_empty() && problems.is_empty();
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Upgrade { target, safety } => migrate(cli, &project, safety, true, |s| {
             s.upgrade_steps(target.as_deref())
@@ -256,6 +280,45 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
                     std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
                 println!("==> {} <==\n{}", project.display(&file), text.trim_end());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diagram => {
+            let comparison = commands::compare(&project)?;
+            let path =
+                dev::diagram::write(&project.schema_file, &commands::diagram_of(&comparison))?;
+            println!("Wrote the diagram of head into {}", project.display(&path));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rehash => {
+            commands::record(&project)?;
+            println!(
+                "Recorded the checksums of {}/ in {}",
+                project.display(&project.versions_dir),
+                dev::integrity::SUM_FILE
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify => {
+            println!("{}", dev::verify::verify(&project)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::InstallHooks => {
+            let hooks = project.root.join("dev/hooks");
+            if !hooks.join("pre-commit").is_file() {
+                return Err(Error::input(format!(
+                    "there is no hook at `{}`",
+                    hooks.join("pre-commit").display()
+                )));
+            }
+            duct::cmd!("git", "config", "core.hooksPath", "dev/hooks")
+                .dir(&project.root)
+                .stdout_null()
+                .run()
+                .map_err(|e| {
+                    Error::input(format!("cannot configure git's hooks: {e}"))
+                        .help("run it inside the project's git clone")
+                })?;
+            println!("git now runs dev/hooks/pre-commit before each commit");
             Ok(ExitCode::SUCCESS)
         }
         Command::Stamp { target } => {

@@ -49,7 +49,7 @@ pub fn prove(
         .ok_or_else(|| failed("the staged migration did not load".into()))?;
 
     let head = inspect(inspector, &TableFilter::All)?;
-    let seeded = seed::seed(inspector, &head);
+    let seeded = seed::seed(inspector, &head, &[]);
     let before_entries = schema_entries(inspector)?;
     let before_values = snapshots(inspector, &head, &seeded.tables, |t, c| {
         Some((t.to_owned(), c.to_owned()))
@@ -173,7 +173,7 @@ impl Renames {
 
 /// Snapshots of the seeded tables, keyed by head's table and column names; `locate` says
 /// where each head column is read now (`None`: not at all).
-fn snapshots(
+pub(crate) fn snapshots(
     conn: &rusqlite::Connection,
     head: &Database,
     seeded: &[String],
@@ -201,7 +201,7 @@ fn snapshots(
 }
 
 /// Every table and column of `expected` must hold the same values in `actual`.
-fn compare_values(
+pub(crate) fn compare_values(
     expected: &BTreeMap<String, Snapshot>,
     actual: &BTreeMap<String, Snapshot>,
     step: &str,
@@ -229,7 +229,7 @@ fn compare_values(
 }
 
 /// `PRAGMA integrity_check` must say ok and `PRAGMA foreign_key_check` report nothing.
-fn check_integrity(conn: &rusqlite::Connection) -> std::result::Result<(), String> {
+pub(crate) fn check_integrity(conn: &rusqlite::Connection) -> std::result::Result<(), String> {
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(|e| e.to_string())?;
@@ -250,7 +250,7 @@ fn check_integrity(conn: &rusqlite::Connection) -> std::result::Result<(), Strin
 }
 
 /// The entries that differ, each with its text before and after.
-fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry]) -> String {
+pub(crate) fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry]) -> String {
     let key = |e: &SchemaEntry| (e.kind.clone(), e.name.clone());
     let mut lines = Vec::new();
     for entry in before {

@@ -28,10 +28,18 @@ pub struct Seeded {
     pub failed: Vec<(String, String)>,
 }
 
-/// Seeds every table of `db`, parents before children.
-pub fn seed(conn: &Connection, db: &Database) -> Seeded {
-    let mut seeded = Seeded::default();
-    let mut pending: Vec<&Table> = db.tables.iter().collect();
+/// Seeds every table of `db` but those in `present` (which already hold seed rows, and so
+/// count as seeded parents), parents before children.
+pub fn seed(conn: &Connection, db: &Database, present: &[String]) -> Seeded {
+    let mut seeded = Seeded {
+        tables: present.to_vec(),
+        ..Seeded::default()
+    };
+    let mut pending: Vec<&Table> = db
+        .tables
+        .iter()
+        .filter(|t| !present.contains(&t.name))
+        .collect();
     while !pending.is_empty() {
         let ready = pending
             .iter()
@@ -192,7 +200,7 @@ mod tests {
         )
         .unwrap();
         let db = inspect(&conn, &TableFilter::All).unwrap();
-        let seeded = seed(&conn, &db);
+        let seeded = seed(&conn, &db, &[]);
         assert_eq!(seeded.tables, ["users", "posts"]);
         assert_eq!(seeded.rows, 6);
         assert_eq!(seeded.failed.len(), 1);

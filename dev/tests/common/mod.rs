@@ -136,7 +136,9 @@ impl Project {
             return Vec::new();
         };
         let mut names: Vec<String> = entries
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
         names
@@ -147,8 +149,9 @@ impl Project {
         format!("versions/{}", self.versions().last().expect("a version"))
     }
 
-    /// Runs `generate MESSAGE` and asserts it wrote exactly one new version directory and
-    /// changed nothing else, with no temp leftovers; returns the directory's relative path.
+    /// Runs `generate MESSAGE` and asserts it wrote exactly one new version directory,
+    /// recorded it in versions/dev.sum and changed nothing else, with no temp leftovers;
+    /// returns the directory's relative path.
     pub fn generate(&self, message: &str) -> String {
         self.generate_with(&[message])
     }
@@ -166,8 +169,13 @@ impl Project {
             .filter(|(path, bytes)| before.get(*path) != Some(bytes))
             .map(|(path, _)| path)
             .collect();
-        // The new directory, and `versions/` itself when generate had to create it.
-        changed.retain(|p| !p.starts_with(&newest) && !Path::new(&newest).starts_with(p));
+        // The new directory, the checksum record, and `versions/` itself when generate had to
+        // create it.
+        changed.retain(|p| {
+            !p.starts_with(&newest)
+                && !Path::new(&newest).starts_with(p)
+                && p.as_path() != Path::new("versions/dev.sum")
+        });
         assert!(
             changed.is_empty(),
             "generate changed files outside {newest}: {changed:?}"
@@ -178,6 +186,12 @@ impl Project {
         );
         self.assert_no_temp_leftovers();
         assert!(run.stdout.contains(&format!("Created {newest}")), "{run:?}");
+        let sum = self.read("versions/dev.sum");
+        let dir_name = newest.trim_start_matches("versions/");
+        assert!(
+            sum.contains(&format!("\n{dir_name} ")),
+            "{newest} is not recorded: {sum}"
+        );
         newest
     }
 

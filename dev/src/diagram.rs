@@ -1,0 +1,161 @@
+//! The schema diagram: a Mermaid `erDiagram` of head (tables, columns with their Diesel
+//! types, PK and FK markers, relationships from foreign keys), kept in `schema/README.md`
+//! between marker comments so the rest of that file stays the user's.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::introspect::Database;
+use crate::model::Schema;
+
+pub const BEGIN: &str = "<!-- dev diagram: begin (written by `cargo run -p dev -- diagram`; edits here are replaced) -->";
+pub const END: &str = "<!-- dev diagram: end -->";
+
+/// The file beside schema.rs that holds the diagram.
+pub fn path(schema_file: &Path) -> PathBuf {
+    schema_file.with_file_name("README.md")
+}
+
+/// The diagram block, markers included.
+pub fn render(db: &Database, schema: &Schema) -> String {
+    let mut out = format!("{BEGIN}\n```mermaid\nerDiagram\n");
+    for table in &db.tables {
+        let Some(described) = schema.tables.get(&table.name) else {
+            continue;
+        };
+        out.push_str(&format!("    {} {{\n", entity(&table.name)));
+        for column in &described.columns {
+            let stored = table.column(&column.name);
+            let key = stored.is_some_and(|c| c.pk_position > 0);
+            let foreign = table.foreign_keys.iter().any(|fk| fk.column == column.name);
+            let markers = match (key, foreign) {
+                (true, true) => " PK, FK",
+                (true, false) => " PK",
+                (false, true) => " FK",
+                (false, false) => "",
+            };
+            let comment = if column.nullable { " \"nullable\"" } else { "" };
+            out.push_str(&format!(
+                "        {} {}{markers}{comment}\n",
+                column.ty.diesel_name(),
+                entity(&column.name)
+            ));
+        }
+        out.push_str("    }\n");
+    }
+    for table in &db.tables {
+        let mut ids: Vec<i64> = table.foreign_keys.iter().map(|fk| fk.id).collect();
+        ids.dedup();
+        for id in ids {
+            let key: Vec<_> = table.foreign_keys.iter().filter(|fk| fk.id == id).collect();
+            if db.table(&key[0].parent).is_none() {
+                continue;
+            }
+            let optional = key
+                .iter()
+                .any(|fk| table.column(&fk.column).is_some_and(|c| !c.not_null));
+            let columns: Vec<&str> = key.iter().map(|fk| fk.column.as_str()).collect();
+            out.push_str(&format!(
+                "    {} {}--o{{ {} : \"{}\"\n",
+                entity(&key[0].parent),
+                if optional { "|o" } else { "||" },
+                entity(&table.name),
+                columns.join(", ")
+            ));
+        }
+    }
+    out.push_str(&format!("```\n{END}\n"));
+    out
+}
+
+/// A name Mermaid accepts as an entity or attribute.
+fn entity(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `text` with its diagram block replaced by `block` (appended when it has none).
+pub fn splice(text: &str, block: &str) -> String {
+    match (text.find(BEGIN), text.find(END)) {
+        (Some(start), Some(end)) if end > start => {
+            let after = end + END.len();
+            let rest = text[after..].strip_prefix('\n').unwrap_or(&text[after..]);
+            format!("{}{block}{rest}", &text[..start])
+        }
+        _ if text.is_empty() => {
+            format!("# Schema\n\nThe tables at head of `versions/`.\n\n{block}")
+        }
+        _ => format!("{}\n\n{block}", text.trim_end()),
+    }
+}
+
+/// Whether the file holds a diagram block at all (a project opts in by having one).
+pub fn has_block(text: &str) -> bool {
+    text.contains(BEGIN) && text.contains(END)
+}
+
+/// Writes the diagram into the file beside schema.rs; returns its path.
+pub fn write(schema_file: &Path, block: &str) -> Result<PathBuf> {
+    let path = path(schema_file);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    std::fs::write(&path, splice(&text, block)).map_err(|e| Error::io("write", &path, e))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::introspect::inspect;
+    use crate::project::TableFilter;
+
+    #[test]
+    fn draws_tables_markers_and_relationships() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, bio TEXT);
+             CREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), editor_id INTEGER REFERENCES users (id));",
+        )
+        .unwrap();
+        let db = inspect(&conn, &TableFilter::All).unwrap();
+        let schema = crate::model::from_database(&db, false).unwrap();
+        let block = render(&db, &schema);
+        assert!(
+            block.contains(
+                "    users {\n        Integer id PK\n        Text bio \"nullable\"\n    }\n"
+            ),
+            "{block}"
+        );
+        assert!(block.contains("        Integer user_id FK\n"), "{block}");
+        assert!(
+            block.contains("    users ||--o{ posts : \"user_id\"\n"),
+            "{block}"
+        );
+        assert!(
+            block.contains("    users |o--o{ posts : \"editor_id\"\n"),
+            "{block}"
+        );
+    }
+
+    #[test]
+    fn splices_between_markers_and_keeps_the_rest() {
+        let text = format!("# Mine\n\nintro\n\n{BEGIN}\nold\n{END}\ntail\n");
+        let new = format!("{BEGIN}\nnew\n{END}\n");
+        assert_eq!(
+            splice(&text, &new),
+            format!("# Mine\n\nintro\n\n{BEGIN}\nnew\n{END}\ntail\n")
+        );
+        assert_eq!(splice("# Mine\n", &new), format!("# Mine\n\n{new}"));
+        assert!(splice("", &new).starts_with("# Schema\n"));
+    }
+}

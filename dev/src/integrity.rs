@@ -1,0 +1,330 @@
+//! The checksum file of `versions/`: what was recorded, so that `check` can say when history
+//! was rewritten.
+//!
+//! Like Atlas's `atlas.sum`, its first line hashes everything below it, so two branches that
+//! each add a version always conflict in git. Each version's line holds a hash of its files
+//! and a hash chained over the line before it. A changed file, a removed version, two
+//! versions added on the same parent, and a version older than one recorded before it can
+//! then each be told apart and explained.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::versions::Version;
+
+/// The checksum file, inside the migrations directory (Diesel reads only directories).
+pub const SUM_FILE: &str = "dev.sum";
+
+const HEADER: &str = "# Checksums of every version: written by `generate`, checked by `check`.\n# After an intended edit of a version, `cargo run -p dev -- rehash` records it.\n";
+const TOTAL: &str = "total ";
+
+pub fn sum_path(versions_dir: &Path) -> PathBuf {
+    versions_dir.join(SUM_FILE)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A hash of every file of a version directory, names included.
+fn files_hash(version: &Version) -> Result<String> {
+    let mut names: Vec<String> = fs::read_dir(&version.path)
+        .map_err(|e| Error::io("read", &version.path, e))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    let mut hasher = Sha256::new();
+    for name in names {
+        let path = version.path.join(&name);
+        let bytes = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn chain(previous: &str, dir_name: &str, files: &str) -> String {
+    sha256_hex(format!("{previous}\n{dir_name} {files}").as_bytes())
+}
+
+/// One recorded version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    dir_name: String,
+    files: String,
+    chain: String,
+}
+
+/// The checksum file's text for `versions`, oldest first.
+pub fn render(versions: &[Version]) -> Result<String> {
+    let mut body = String::new();
+    let mut previous = String::new();
+    for version in versions {
+        let files = files_hash(version)?;
+        let link = chain(&previous, &version.dir_name, &files);
+        body.push_str(&format!("{} {files} {link}\n", version.dir_name));
+        previous = link;
+    }
+    Ok(format!(
+        "{HEADER}{TOTAL}{}\n{body}",
+        sha256_hex(body.as_bytes())
+    ))
+}
+
+/// Writes the checksum file for `versions` (through a temporary file renamed into place).
+pub fn write(versions_dir: &Path, versions: &[Version]) -> Result<()> {
+    let text = render(versions)?;
+    let path = sum_path(versions_dir);
+    let staging = versions_dir.join(format!(".{SUM_FILE}.partial-{}", std::process::id()));
+    fs::write(&staging, text)
+        .and_then(|()| fs::rename(&staging, &path))
+        .map_err(|e| {
+            let _ = fs::remove_file(&staging);
+            Error::io("write", &path, e)
+        })
+}
+
+/// Whether the project records checksums at all.
+pub fn recorded(versions_dir: &Path) -> bool {
+    sum_path(versions_dir).is_file()
+}
+
+/// Everything wrong with the history against its checksum file, each problem explained with
+/// what to do; empty when it verifies.
+pub fn problems(versions_dir: &Path, versions: &[Version]) -> Result<Vec<Error>> {
+    let path = sum_path(versions_dir);
+    let text = fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+    let merged_parallel = || {
+        Error::input(format!(
+            "{SUM_FILE}: two branches each added a version on the same parent"
+        ))
+        .help("keep the other branch's versions: remove your new version directory, take their dev.sum, then run `generate` again so yours comes after theirs")
+    };
+    if text
+        .lines()
+        .any(|l| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>"))
+    {
+        return Ok(vec![merged_parallel()]);
+    }
+    let mut lines = Vec::new();
+    let mut total = None;
+    for (number, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if let Some(hash) = line.strip_prefix(TOTAL) {
+            total = Some(hash.to_owned());
+            continue;
+        }
+        let parts: Vec<&str> = line.split(' ').collect();
+        let [dir_name, files, link] = parts.as_slice() else {
+            return Ok(vec![Error::input(format!(
+                "{SUM_FILE}:{}: expected `<version dir> <files hash> <chain hash>`",
+                number + 1
+            ))
+            .help(
+                "run `cargo run -p dev -- rehash` to rewrite it from versions/",
+            )]);
+        };
+        lines.push(Line {
+            dir_name: (*dir_name).to_owned(),
+            files: (*files).to_owned(),
+            chain: (*link).to_owned(),
+        });
+    }
+    let mut found = Vec::new();
+    let newest_recorded = lines.iter().map(|l| key_of(&l.dir_name)).max();
+    let mut previous = String::new();
+    let mut chain_broken = false;
+    for line in &lines {
+        let Some(version) = versions.iter().find(|v| v.dir_name == line.dir_name) else {
+            found.push(
+                Error::input(format!("version {} was recorded but is gone from versions/", line.dir_name))
+                    .help("restore it (databases may have applied it); if it truly must go, run `cargo run -p dev -- rehash`"),
+            );
+            continue;
+        };
+        let files = files_hash(version)?;
+        if files != line.files {
+            found.push(
+                Error::input(format!("version {} changed after it was recorded", line.dir_name))
+                    .note("never edit a migration others may have applied: write a new one instead")
+                    .help("if the edit is intended (nobody applied it yet), run `cargo run -p dev -- rehash`"),
+            );
+        } else if chain(&previous, &line.dir_name, &files) != line.chain && !chain_broken {
+            chain_broken = true;
+            found.push(merged_parallel().note(format!(
+                "{} was recorded on a different parent than the version before it here",
+                line.dir_name
+            )));
+        }
+        previous = line.chain.clone();
+    }
+    let body: String = lines
+        .iter()
+        .map(|l| format!("{} {} {}\n", l.dir_name, l.files, l.chain))
+        .collect();
+    if total.as_deref() != Some(sha256_hex(body.as_bytes()).as_str()) && !chain_broken {
+        found.push(merged_parallel().note(format!(
+            "the `total` line of {SUM_FILE} does not match its versions"
+        )));
+    }
+    for version in versions {
+        if lines.iter().any(|l| l.dir_name == version.dir_name) {
+            continue;
+        }
+        match &newest_recorded {
+            Some(newest) if &version.key < newest => found.push(
+                Error::input(format!(
+                    "version {} is older than versions recorded before it arrived",
+                    version.dir_name
+                ))
+                .note("databases that applied the newer versions would run it out of order")
+                .help("run `generate` again so it comes after the newest version, and remove this directory"),
+            ),
+            _ => found.push(
+                Error::input(format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
+                    .help("`generate` records the versions it writes; for a hand-made one run `cargo run -p dev -- rehash`"),
+            ),
+        }
+    }
+    Ok(found)
+}
+
+fn key_of(dir_name: &str) -> String {
+    dir_name
+        .split('_')
+        .next()
+        .unwrap_or_default()
+        .replace('-', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let versions = dir.path().join("versions");
+        for name in ["2026-01-01-000000_a", "2026-01-02-000000_b"] {
+            fs::create_dir_all(versions.join(name)).unwrap();
+            fs::write(versions.join(name).join("up.sql"), format!("-- {name}")).unwrap();
+        }
+        (dir, versions)
+    }
+
+    fn scan(versions: &Path) -> Vec<Version> {
+        crate::versions::scan(versions).unwrap()
+    }
+
+    fn messages(versions: &Path) -> Vec<String> {
+        problems(versions, &scan(versions))
+            .unwrap()
+            .iter()
+            .map(|e| e.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn written_history_verifies() {
+        let (_dir, versions) = project();
+        write(&versions, &scan(&versions)).unwrap();
+        assert!(messages(&versions).is_empty());
+        assert!(
+            crate::versions::scan(&versions).unwrap().len() == 2,
+            "dev.sum is not a version"
+        );
+    }
+
+    #[test]
+    fn detects_edit_removal_out_of_order_and_unrecorded() {
+        let (_dir, versions) = project();
+        write(&versions, &scan(&versions)).unwrap();
+        fs::write(versions.join("2026-01-01-000000_a/up.sql"), "-- edited").unwrap();
+        assert_eq!(
+            messages(&versions),
+            ["version 2026-01-01-000000_a changed after it was recorded"]
+        );
+
+        let (_dir, versions) = project();
+        write(&versions, &scan(&versions)).unwrap();
+        fs::remove_dir_all(versions.join("2026-01-01-000000_a")).unwrap();
+        assert!(messages(&versions)[0].contains("is gone from versions/"));
+
+        let (_dir, versions) = project();
+        write(&versions, &scan(&versions)).unwrap();
+        fs::create_dir(versions.join("2025-12-31-000000_late")).unwrap();
+        fs::write(versions.join("2025-12-31-000000_late/up.sql"), "").unwrap();
+        fs::create_dir(versions.join("2026-02-01-000000_new")).unwrap();
+        fs::write(versions.join("2026-02-01-000000_new/up.sql"), "").unwrap();
+        let found = messages(&versions);
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("2025-12-31-000000_late is older")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("2026-02-01-000000_new is not recorded")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn detects_two_versions_added_on_the_same_parent() {
+        let (_dir, versions) = project();
+        // Branch one records c on top of b; branch two records d on top of b.
+        let add = |name: &str| {
+            fs::create_dir(versions.join(name)).unwrap();
+            fs::write(versions.join(name).join("up.sql"), name).unwrap();
+        };
+        add("2026-01-03-000000_c");
+        let ours = render(&scan(&versions)).unwrap();
+        fs::remove_dir_all(versions.join("2026-01-03-000000_c")).unwrap();
+        add("2026-01-04-000000_d");
+        let theirs = render(&scan(&versions)).unwrap();
+        add("2026-01-03-000000_c");
+        // A merge that kept both lines, as a careless conflict resolution does.
+        let c_line = ours.lines().last().unwrap();
+        let merged: String = theirs
+            .lines()
+            .map(|l| {
+                if l.starts_with("2026-01-04") {
+                    format!("{c_line}\n{l}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        fs::write(sum_path(&versions), merged).unwrap();
+        let found = messages(&versions);
+        assert!(
+            found[0].contains("two branches each added a version on the same parent"),
+            "{found:?}"
+        );
+
+        fs::write(
+            sum_path(&versions),
+            "<<<<<<< HEAD\nx\n=======\ny\n>>>>>>> other\n",
+        )
+        .unwrap();
+        assert!(messages(&versions)[0].contains("same parent"));
+    }
+}
