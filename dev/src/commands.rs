@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::ask::Prompt;
+use crate::cache::Cache;
 use crate::diff::{diff, diff_with_renames, rename_suggestions, Change, Renames, Suggestion};
 use crate::error::{Error, Result};
 use crate::model::{self, Schema};
@@ -12,6 +13,7 @@ use crate::plan::{self, Defaults};
 use crate::project::Project;
 use crate::render::{self, Files, Header};
 use crate::scratch::Scratch;
+use crate::timing::Timings;
 use crate::versions::{self, Version};
 use crate::{db, diagram, integrity, introspect, prove, replay, schema_rs, write};
 
@@ -28,19 +30,30 @@ pub struct Comparison {
 }
 
 /// Stages 1 to 5: everything `check` does.
-pub fn compare(project: &Project) -> Result<Comparison> {
-    let mut target = schema_rs::read(&project.schema_file)?;
+pub fn compare(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<Comparison> {
+    let mut target = timings.time("read schema.rs", || schema_rs::read(&project.schema_file))?;
     // Tables the print_schema filter leaves out are not managed, on either side.
     target
         .tables
         .retain(|name, _| project.filter.includes(name));
     let versions = versions::scan(&project.versions_dir)?;
     let scratch = Scratch::create()?;
-    let conn = replay::upgrade_to_head(&scratch.database(), &project.versions_dir, &versions)?;
+    let cache = use_cache.then(|| Cache::for_root(&project.root));
+    let conn = timings.time("replay", || {
+        replay::upgrade_to_head(
+            &scratch.database(),
+            &project.versions_dir,
+            &versions,
+            cache.as_ref(),
+        )
+    })?;
     let inspector = db::open_rusqlite(&scratch.database())?;
-    let head_db = introspect::inspect(&inspector, &project.filter)?;
-    let head = model::from_database(&head_db, project.integer_primary_key_is_bigint)?;
-    let changes = diff(&head, &target);
+    let (head_db, head) = timings.time("introspect", || -> Result<_> {
+        let head_db = introspect::inspect(&inspector, &project.filter)?;
+        let head = model::from_database(&head_db, project.integer_primary_key_is_bigint)?;
+        Ok((head_db, head))
+    })?;
+    let changes = timings.time("diff", || diff(&head, &target));
     Ok(Comparison {
         versions,
         target,
@@ -61,6 +74,8 @@ pub struct GenerateOptions {
     pub empty: bool,
     pub defaults: Defaults,
     pub renames: Renames,
+    /// Start from a snapshot of head under `target/` when one verifies.
+    pub use_cache: bool,
 }
 
 /// What `generate` did.
@@ -77,16 +92,20 @@ pub fn generate(
     options: &GenerateOptions,
     mut prompt: Option<&mut dyn Prompt>,
     report: &mut dyn FnMut(String),
+    timings: &mut Timings,
 ) -> Result<Generated> {
     let slug = write::slug(&options.message)?;
-    let mut comparison = compare(project)?;
+    let mut comparison = compare(project, options.use_cache, timings)?;
     refuse_broken_history(project, &comparison.versions)?;
     let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
     let dir_name = format!("{version}_{slug}");
     if options.empty {
         let files = render::render_empty(options.message.trim(), &version);
-        let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
-        record(project)?;
+        timings.time("write", || -> Result<()> {
+            write::publish(&project.versions_dir, &dir_name, &files)?;
+            record(project)
+        })?;
+        let dir = project.versions_dir.join(&dir_name);
         return Ok(Generated::Written {
             dir,
             changes: Vec::new(),
@@ -137,14 +156,16 @@ pub fn generate(
             None => return Err(plan::missing_default(&key, &changes)),
         };
     }
-    let plan = plan::plan(
-        &changes,
-        &comparison.target,
-        &defaults,
-        project.integer_primary_key_is_bigint,
-        &comparison.scratch.database(),
-        &comparison.scratch.path().join("plan.sqlite3"),
-    )?;
+    let plan = timings.time("plan", || {
+        plan::plan(
+            &changes,
+            &comparison.target,
+            &defaults,
+            project.integer_primary_key_is_bigint,
+            &comparison.scratch.database(),
+            &comparison.scratch.path().join("plan.sqlite3"),
+        )
+    })?;
     let files: Files = render::render(
         &Header {
             message: options.message.trim(),
@@ -154,18 +175,23 @@ pub fn generate(
         &plan,
     );
     let stage = comparison.scratch.path().join("candidate");
-    let proof = prove::prove(
-        &mut comparison.conn,
-        &comparison.inspector,
-        project,
-        &comparison.target,
-        &changes,
-        &stage,
-        &dir_name,
-        &files,
-    )?;
-    let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
-    record(project)?;
+    let proof = timings.time("prove", || {
+        prove::prove(
+            &mut comparison.conn,
+            &comparison.inspector,
+            project,
+            &comparison.target,
+            &changes,
+            &stage,
+            &dir_name,
+            &files,
+        )
+    })?;
+    let dir = timings.time("write", || -> Result<PathBuf> {
+        let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
+        record(project)?;
+        Ok(dir)
+    })?;
     for (direction, text) in [("up", &files.up), ("down", &files.down)] {
         for warning in render::warnings(text) {
             report(format!("warning ({direction}.sql): {warning}"));

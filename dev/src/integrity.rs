@@ -25,7 +25,7 @@ pub fn sum_path(versions_dir: &Path) -> PathBuf {
     versions_dir.join(SUM_FILE)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -70,15 +70,26 @@ struct Line {
     chain: String,
 }
 
+/// Each version's files hash and the chain hash up to and including it, oldest first: the
+/// chain hash of version i identifies the whole history up to i.
+pub fn links(versions: &[Version]) -> Result<Vec<(String, String)>> {
+    let mut previous = String::new();
+    versions
+        .iter()
+        .map(|version| {
+            let files = files_hash(version)?;
+            let link = chain(&previous, &version.dir_name, &files);
+            previous = link.clone();
+            Ok((files, link))
+        })
+        .collect()
+}
+
 /// The checksum file's text for `versions`, oldest first.
 pub fn render(versions: &[Version]) -> Result<String> {
     let mut body = String::new();
-    let mut previous = String::new();
-    for version in versions {
-        let files = files_hash(version)?;
-        let link = chain(&previous, &version.dir_name, &files);
+    for (version, (files, link)) in versions.iter().zip(links(versions)?) {
         body.push_str(&format!("{} {files} {link}\n", version.dir_name));
-        previous = link;
     }
     Ok(format!(
         "{HEADER}{TOTAL}{}\n{body}",

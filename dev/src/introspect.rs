@@ -106,107 +106,123 @@ fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
     }
 }
 
-/// Reads every table print-schema would describe under `filter`.
+/// Reads every table print-schema would describe under `filter`: four queries for the
+/// whole database, whatever its size, joining `sqlite_schema` with the pragma functions.
 pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-        .map_err(sql_error("tables"))?;
-    let names: Vec<(String, String)> = stmt
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .and_then(|rows| rows.collect())
-        .map_err(sql_error("tables"))?;
-    let mut database = Database::default();
-    for (name, sql) in names.into_iter().filter(|(n, _)| is_user_table(n)) {
-        let foreign_keys = foreign_keys(conn, &name)?;
-        database
-            .all_foreign_keys
-            .extend(foreign_keys.iter().cloned());
-        if !filter.includes(&name) {
-            continue;
+    let mut tables: Vec<Table> = query(
+        conn,
+        "tables",
+        "SELECT s.name, s.sql, l.wr FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name AND l.schema = 'main' \
+         WHERE s.type = 'table' ORDER BY s.name",
+        |row| {
+            Ok(Table {
+                name: row.get(0)?,
+                sql: row.get(1)?,
+                without_rowid: row.get(2)?,
+                columns: Vec::new(),
+                foreign_keys: Vec::new(),
+                indexes: Vec::new(),
+                triggers: Vec::new(),
+            })
+        },
+    )?;
+    tables.retain(|t| is_user_table(&t.name));
+    let position =
+        |tables: &[Table], name: &str| tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok();
+
+    // hidden = 1 marks a virtual table's hidden column; generated columns (2, 3) are real.
+    let columns: Vec<(String, Column)> = query(
+        conn,
+        "columns",
+        "SELECT s.name, c.name, c.type, c.\"notnull\", c.dflt_value, c.pk, c.hidden \
+         FROM sqlite_schema s JOIN pragma_table_xinfo(s.name) c \
+         WHERE s.type = 'table' AND c.hidden != 1 ORDER BY s.name, c.cid",
+        |row| {
+            Ok((
+                row.get(0)?,
+                Column {
+                    name: row.get(1)?,
+                    declared_type: row.get(2)?,
+                    not_null: row.get(3)?,
+                    default: row.get(4)?,
+                    pk_position: row.get(5)?,
+                    generated: row.get::<_, i64>(6)? >= 2,
+                },
+            ))
+        },
+    )?;
+    for (table, column) in columns {
+        if let Some(i) = position(&tables, &table) {
+            tables[i].columns.push(column);
         }
-        database.tables.push(Table {
-            columns: columns(conn, &name)?,
-            indexes: objects(conn, "index", &name)?,
-            triggers: objects(conn, "trigger", &name)?,
-            without_rowid: without_rowid(conn, &name)?,
-            foreign_keys,
-            name,
-            sql,
-        });
     }
+
+    let foreign_keys: Vec<ForeignKey> = query(
+        conn,
+        "foreign keys",
+        "SELECT s.name, f.id, f.\"from\", f.\"table\", f.\"to\", f.on_update, f.on_delete \
+         FROM sqlite_schema s JOIN pragma_foreign_key_list(s.name) f \
+         WHERE s.type = 'table' ORDER BY s.name, f.id, f.seq",
+        |row| {
+            Ok(ForeignKey {
+                child: row.get(0)?,
+                id: row.get(1)?,
+                column: row.get(2)?,
+                parent: row.get(3)?,
+                parent_column: row.get(4)?,
+                on_update: row.get(5)?,
+                on_delete: row.get(6)?,
+            })
+        },
+    )?;
+    let mut database = Database::default();
+    for fk in foreign_keys
+        .into_iter()
+        .filter(|fk| is_user_table(&fk.child))
+    {
+        if let Some(i) = position(&tables, &fk.child) {
+            tables[i].foreign_keys.push(fk.clone());
+        }
+        database.all_foreign_keys.push(fk);
+    }
+
+    let objects: Vec<(String, String, SchemaObject)> = query(
+        conn,
+        "indexes and triggers",
+        "SELECT type, tbl_name, name, sql FROM sqlite_schema WHERE type IN ('index', 'trigger') ORDER BY name",
+        |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                SchemaObject {
+                    name: row.get(2)?,
+                    sql: row.get(3)?,
+                },
+            ))
+        },
+    )?;
+    for (kind, table, object) in objects {
+        if let Some(i) = position(&tables, &table) {
+            match kind.as_str() {
+                "index" => tables[i].indexes.push(object),
+                _ => tables[i].triggers.push(object),
+            }
+        }
+    }
+    tables.retain(|t| filter.includes(&t.name));
+    database.tables = tables;
     Ok(database)
 }
 
-fn columns(conn: &Connection, table: &str) -> Result<Vec<Column>> {
-    let mut stmt = conn
-        .prepare("SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid")
-        .map_err(sql_error("columns"))?;
-    let rows = stmt
-        .query_map([table], |row| {
-            Ok((
-                Column {
-                    name: row.get(0)?,
-                    declared_type: row.get(1)?,
-                    not_null: row.get(2)?,
-                    default: row.get(3)?,
-                    pk_position: row.get(4)?,
-                    generated: row.get::<_, i64>(5)? >= 2,
-                },
-                row.get::<_, i64>(5)?,
-            ))
-        })
-        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(sql_error("columns"))?;
-    // hidden = 1 marks a virtual table's hidden column; generated columns (2, 3) are real.
-    Ok(rows
-        .into_iter()
-        .filter(|(_, hidden)| *hidden != 1)
-        .map(|(c, _)| c)
-        .collect())
-}
-
-fn foreign_keys(conn: &Connection, table: &str) -> Result<Vec<ForeignKey>> {
-    let mut stmt = conn
-        .prepare("SELECT id, \"from\", \"table\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
-        .map_err(sql_error("foreign keys"))?;
-    stmt.query_map([table], |row| {
-        Ok(ForeignKey {
-            child: table.to_owned(),
-            id: row.get(0)?,
-            column: row.get(1)?,
-            parent: row.get(2)?,
-            parent_column: row.get(3)?,
-            on_update: row.get(4)?,
-            on_delete: row.get(5)?,
-        })
-    })
-    .and_then(|rows| rows.collect())
-    .map_err(sql_error("foreign keys"))
-}
-
-fn objects(conn: &Connection, kind: &str, table: &str) -> Result<Vec<SchemaObject>> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT name, sql FROM sqlite_schema WHERE type = ?1 AND tbl_name = ?2 ORDER BY name",
-        )
-        .map_err(sql_error("indexes and triggers"))?;
-    stmt.query_map([kind, table], |row| {
-        Ok(SchemaObject {
-            name: row.get(0)?,
-            sql: row.get(1)?,
-        })
-    })
-    .and_then(|rows| rows.collect())
-    .map_err(sql_error("indexes and triggers"))
-}
-
-fn without_rowid(conn: &Connection, table: &str) -> Result<bool> {
-    conn.query_row(
-        "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1",
-        [table],
-        |row| row.get(0),
-    )
-    .map_err(sql_error("table list"))
+fn query<T>(
+    conn: &Connection,
+    what: &str,
+    sql: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_map([], row)?.collect())
+        .map_err(sql_error(what))
 }
 
 /// Every entry of `sqlite_schema` but the root pages, sorted: two databases with equal

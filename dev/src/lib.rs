@@ -10,6 +10,7 @@
 //! versions and `history` reads what the versions say about themselves.
 
 pub mod ask;
+pub mod cache;
 pub mod commands;
 pub mod database;
 pub mod db;
@@ -31,6 +32,7 @@ pub mod replay;
 pub mod schema_rs;
 pub mod scratch;
 pub mod seed;
+pub mod timing;
 pub mod verify;
 pub mod versions;
 pub mod write;

@@ -13,6 +13,7 @@ use dev::error::Error;
 use dev::history;
 use dev::migrate::{Session, Step};
 use dev::project::Project;
+use dev::timing::Timings;
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +25,12 @@ struct Cli {
     /// Run as if started in DIR (the project is found by walking up to diesel.toml).
     #[arg(short = 'C', long = "project-dir", value_name = "DIR", global = true)]
     project_dir: Option<PathBuf>,
+    /// Replay every migration instead of starting from a cached snapshot of head.
+    #[arg(long, global = true)]
+    no_cache: bool,
+    /// Print how long each stage took (generate and check), on stderr.
+    #[arg(long, global = true)]
+    timings: bool,
     /// The database to work on (a path or sqlite:// URL); DATABASE_URL is read otherwise.
     #[arg(long, value_name = "PATH", global = true)]
     database: Option<String>,
@@ -108,7 +115,12 @@ struct Safety {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
+    let mut timings = Timings::default();
+    let outcome = run(&cli, &mut timings);
+    if cli.timings {
+        eprint!("{}", timings.report());
+    }
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             eprint!("{err}");
@@ -117,7 +129,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> Result<ExitCode, Error> {
+fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
     let start = match &cli.project_dir {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()
@@ -140,11 +152,17 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
                     tables: table_renames.clone(),
                     columns: renames.clone(),
                 },
+                use_cache: !cli.no_cache,
             };
             let mut terminal = ask::terminal();
             let prompt = terminal.as_mut().map(|t| t as &mut dyn ask::Prompt);
-            let generated =
-                commands::generate(&project, &options, prompt, &mut |line| eprintln!("{line}"))?;
+            let generated = commands::generate(
+                &project,
+                &options,
+                prompt,
+                &mut |line| eprintln!("{line}"),
+                timings,
+            )?;
             match generated {
                 Generated::NoChanges => println!("No changes in schema detected."),
                 Generated::Written { dir, changes } => {
@@ -157,7 +175,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
-            let comparison = commands::compare(&project)?;
+            let comparison = commands::compare(&project, !cli.no_cache, timings)?;
             let count = comparison.versions.len();
             let mut problems = commands::history_problems(&project, &comparison.versions)?;
             problems.extend(commands::diagram_problem(&project, &comparison));
@@ -283,7 +301,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Diagram => {
-            let comparison = commands::compare(&project)?;
+            let comparison = commands::compare(&project, !cli.no_cache, timings)?;
             let path =
                 dev::diagram::write(&project.schema_file, &commands::diagram_of(&comparison))?;
             println!("Wrote the diagram of head into {}", project.display(&path));

@@ -10,34 +10,141 @@ use diesel::sqlite::Sqlite;
 use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
+use crate::cache::Cache;
 use crate::db;
 use crate::ddl;
 use crate::error::{Error, Location, Result};
 use crate::versions::Version;
 
-/// Runs `versions` (oldest first, as `versions::scan` returns them) on the database at
-/// `database` and returns the connection, now at head.
+/// Runs `versions` (oldest first, as `versions::scan` returns them) and leaves head in the
+/// file `database`; returns a connection to it.
+///
+/// With a `cache`, the newest snapshot of a prefix of the history is copied in and only the
+/// versions after it run, on the file; the result is stored as head's snapshot. Without one
+/// (or when no snapshot is close enough), the harness runs every version on an in-memory
+/// database, which is then written to the file in one go (`VACUUM INTO`): a thousand commits
+/// to a file cost more than SQLite's own DDL does.
 pub fn upgrade_to_head(
     database: &Path,
     versions_dir: &Path,
     versions: &[Version],
+    cache: Option<&Cache>,
 ) -> Result<SqliteConnection> {
-    let mut conn = db::open_diesel(database)?;
-    // Creates `__diesel_schema_migrations`, as `run_pending_migrations` does first.
-    conn.applied_migrations()
-        .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
+    let keys = match cache {
+        Some(_) if !versions.is_empty() => Cache::keys(versions)?,
+        _ => Vec::new(),
+    };
     let migrations = load(versions_dir)?;
-    for (applied, version) in versions.iter().enumerate() {
+    let restored = cache.and_then(|c| Some((c, c.restore(&keys, database)?)));
+    let conn = match restored {
+        Some((cache, held)) => match from_snapshot(database, versions, held)? {
+            Some(mut conn) => {
+                run_all(
+                    &mut conn,
+                    database,
+                    &versions[held..],
+                    &migrations,
+                    held,
+                    versions.len(),
+                )?;
+                conn
+            }
+            None => {
+                cache.forget(&keys[held - 1]);
+                in_memory(database, versions, &migrations)?
+            }
+        },
+        None => in_memory(database, versions, &migrations)?,
+    };
+    if let (Some(cache), Some(head)) = (cache, keys.last()) {
+        cache.store(head, database);
+    }
+    Ok(conn)
+}
+
+/// Opens a restored snapshot, or `None` when its migrations table is not exactly the first
+/// `held` versions (a snapshot is never trusted on its name alone).
+fn from_snapshot(
+    database: &Path,
+    versions: &[Version],
+    held: usize,
+) -> Result<Option<SqliteConnection>> {
+    let mut conn = db::open_diesel(database)?;
+    let mut applied: Vec<String> = conn
+        .applied_migrations()
+        .map(|v| v.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    applied.sort();
+    let expected: Vec<&str> = versions[..held].iter().map(|v| v.key.as_str()).collect();
+    if applied == expected {
+        return Ok(Some(conn));
+    }
+    drop(conn);
+    std::fs::remove_file(database).map_err(|e| Error::io("remove", database, e))?;
+    Ok(None)
+}
+
+/// Every version on an in-memory database, then head written to `database`.
+fn in_memory(
+    database: &Path,
+    versions: &[Version],
+    migrations: &Migrations,
+) -> Result<SqliteConnection> {
+    let mut memory = db::open_diesel(Path::new(":memory:"))?;
+    // Creates `__diesel_schema_migrations`, as `run_pending_migrations` does first.
+    memory
+        .applied_migrations()
+        .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
+    run_all(
+        &mut memory,
+        database,
+        versions,
+        migrations,
+        0,
+        versions.len(),
+    )?;
+    save(&mut memory, database)?;
+    db::open_diesel(database)
+}
+
+fn run_all(
+    conn: &mut SqliteConnection,
+    database: &Path,
+    versions: &[Version],
+    migrations: &Migrations,
+    already: usize,
+    total: usize,
+) -> Result<()> {
+    for (index, version) in versions.iter().enumerate() {
         if let Err(err) = conn.run_migration(migrations.get(version)?) {
+            // The harness rolled the failing version back. An in-memory replay writes the
+            // versions before it to the file, where its statement is then located.
+            if !database.exists() {
+                save(conn, database)?;
+            }
             return Err(failure(database, version, &version.up_sql(), &err.to_string())
                 .note(format!(
-                    "while upgrading the disposable database to head ({applied} of {} migrations applied)",
-                    versions.len()
+                    "while upgrading the disposable database to head ({} of {total} migrations applied)",
+                    already + index
                 ))
                 .help("fix the SQL in that migration; the disposable database was discarded and nothing was written"));
         }
     }
-    Ok(conn)
+    Ok(())
+}
+
+/// Writes an in-memory database to `path`.
+fn save(memory: &mut SqliteConnection, path: &Path) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    let target = path.to_string_lossy().replace('\'', "''");
+    memory
+        .batch_execute(&format!("VACUUM INTO '{target}'"))
+        .map_err(|e| {
+            Error::input(format!(
+                "cannot write the disposable database `{}`: {e}",
+                path.display()
+            ))
+        })
 }
 
 /// The migrations in `versions_dir`, loaded by diesel_migrations from their files, by

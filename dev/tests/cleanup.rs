@@ -19,9 +19,12 @@ fn add_slow_migration(project: &Project) {
 fn wait_for_scratch(project: &Project) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let found = std::fs::read_dir(project.tmp.path())
-            .unwrap()
-            .any(|e| e.unwrap().path().join("scratch.sqlite3").exists());
+        let found = std::fs::read_dir(project.tmp.path()).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("dev-migrate-")
+        });
         if found {
             // Let the slow migration start.
             std::thread::sleep(Duration::from_millis(300));

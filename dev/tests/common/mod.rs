@@ -346,6 +346,10 @@ fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Option<Vec<u8>
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let relative = path.strip_prefix(root).unwrap().to_path_buf();
+        // Build output and the snapshot cache, ignored by git: not the working tree.
+        if relative == Path::new("target") {
+            continue;
+        }
         if path.is_dir() {
             files.insert(relative, None);
             collect(root, &path, files);
