@@ -49,13 +49,23 @@ fn measure(tables: usize, migrations: usize, details: &mut String) -> String {
     fs::create_dir_all(&tmp).unwrap();
     write_project(&project, tables, migrations);
 
-    let floor = floor(&project);
-    let cold = run(
-        &project,
-        &tmp,
-        &["generate", "--no-cache", "--timings", "add pending"],
-    );
+    // The floor and the uncached generate alternate, so a machine that speeds up or slows
+    // down during the run weighs on both alike; each figure is the median of its runs.
+    let mut floors = Vec::new();
+    let mut colds = Vec::new();
+    for _ in 0..REPEAT {
+        floors.push(floor(&project));
+        reset(&project);
+        colds.push(run_once(
+            &project,
+            &tmp,
+            &["generate", "--no-cache", "--timings", "add pending"],
+        ));
+    }
     reset(&project);
+    floors.sort();
+    let floor = floors[REPEAT / 2];
+    let cold = median(colds);
     let check_cold = run(&project, &tmp, &["check", "--no-cache", "--timings"]);
     // Warm the cache, then measure what a contributor's second run costs.
     run(&project, &tmp, &["check"]);
@@ -115,22 +125,27 @@ struct Run {
 /// Runs the tool `REPEAT` times and keeps the run with the median wall time (the highest
 /// peak memory of all), so one noisy run on a shared machine does not decide a figure.
 fn run(project: &Path, tmp: &Path, args: &[&str]) -> Run {
-    let mut runs: Vec<Run> = (0..REPEAT)
-        .map(|_| {
-            if args[0] == "generate" {
-                reset(project);
-            }
-            run_once(project, tmp, args)
-        })
-        .collect();
+    median(
+        (0..REPEAT)
+            .map(|_| {
+                if args[0] == "generate" {
+                    reset(project);
+                }
+                run_once(project, tmp, args)
+            })
+            .collect(),
+    )
+}
+
+fn median(mut runs: Vec<Run>) -> Run {
     let peak = runs.iter().map(|r| r.peak_kib).max().unwrap();
     runs.sort_by_key(|r| r.wall);
-    let mut median = runs.swap_remove(REPEAT / 2);
+    let mut median = runs.swap_remove(runs.len() / 2);
     median.peak_kib = peak;
     median
 }
 
-const REPEAT: usize = 3;
+const REPEAT: usize = 5;
 
 /// Runs the tool once and reaps it with wait4, for its own peak resident memory.
 // The child is reaped by wait4 (for its rusage), not by Child::wait.

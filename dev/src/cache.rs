@@ -10,9 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
-use crate::integrity::{links, sha256_hex};
-use crate::versions::Version;
+use crate::integrity::sha256_hex;
 
 /// How many snapshots to keep; older ones are removed.
 const KEEP: usize = 4;
@@ -39,17 +37,18 @@ impl Cache {
         }
     }
 
-    /// The key of every prefix of `versions`: key i stands for versions 0..=i.
-    pub fn keys(versions: &[Version]) -> Result<Vec<String>> {
+    /// The key of every prefix of a history, from its `integrity::links`: key i stands for
+    /// versions 0..=i.
+    pub fn keys(links: &[(String, String)]) -> Vec<String> {
         let salt = format!(
             "dev {} sqlite {} snapshot 1",
             env!("CARGO_PKG_VERSION"),
             rusqlite::version()
         );
-        Ok(links(versions)?
-            .into_iter()
+        links
+            .iter()
             .map(|(_, chain)| sha256_hex(format!("{salt}\n{chain}").as_bytes()))
-            .collect())
+            .collect()
     }
 
     fn snapshot(&self, key: &str) -> PathBuf {

@@ -10,7 +10,7 @@ use crate::diff::{diff, diff_with_renames, rename_suggestions, Change, Renames, 
 use crate::error::{Error, Result};
 use crate::model::{self, Schema};
 use crate::plan::{self, Defaults};
-use crate::project::Project;
+use crate::project::{Project, TableFilter};
 use crate::render::{self, Files, Header};
 use crate::scratch::Scratch;
 use crate::timing::Timings;
@@ -20,7 +20,12 @@ use crate::{db, diagram, integrity, introspect, prove, replay, schema_rs, write}
 /// Head of `versions/` on a disposable database, compared with schema.rs.
 pub struct Comparison {
     pub versions: Vec<Version>,
+    /// Each version's files hash and chain hash (`integrity::links`), when the cache or
+    /// dev.sum needs them; empty otherwise.
+    pub links: Vec<(String, String)>,
     pub target: Schema,
+    /// Head as stored, every table; `head_db` is the part print-schema describes.
+    pub all_db: introspect::Database,
     pub head_db: introspect::Database,
     pub head: Schema,
     pub changes: Vec<Change>,
@@ -37,26 +42,36 @@ pub fn compare(project: &Project, use_cache: bool, timings: &mut Timings) -> Res
         .tables
         .retain(|name, _| project.filter.includes(name));
     let versions = versions::scan(&project.versions_dir)?;
+    // The history's hash chain keys the cache and is what dev.sum records: computed once.
+    let links = if use_cache || integrity::recorded(&project.versions_dir) {
+        timings.time("hash versions", || integrity::links(&versions))?
+    } else {
+        Vec::new()
+    };
     let scratch = Scratch::create()?;
     let cache = use_cache.then(|| Cache::for_root(&project.root));
+    let keys = Cache::keys(&links);
     let conn = timings.time("replay", || {
         replay::upgrade_to_head(
             &scratch.database(),
             &project.versions_dir,
             &versions,
-            cache.as_ref(),
+            cache.as_ref().map(|c| (c, keys.as_slice())),
         )
     })?;
     let inspector = db::open_rusqlite(&scratch.database())?;
-    let (head_db, head) = timings.time("introspect", || -> Result<_> {
-        let head_db = introspect::inspect(&inspector, &project.filter)?;
+    let (all_db, head_db, head) = timings.time("introspect", || -> Result<_> {
+        let all_db = introspect::inspect(&inspector, &TableFilter::All)?;
+        let head_db = all_db.filtered(&project.filter);
         let head = model::from_database(&head_db, project.integer_primary_key_is_bigint)?;
-        Ok((head_db, head))
+        Ok((all_db, head_db, head))
     })?;
     let changes = timings.time("diff", || diff(&head, &target));
     Ok(Comparison {
         versions,
+        links,
         target,
+        all_db,
         head_db,
         head,
         changes,
@@ -96,14 +111,14 @@ pub fn generate(
 ) -> Result<Generated> {
     let slug = write::slug(&options.message)?;
     let mut comparison = compare(project, options.use_cache, timings)?;
-    refuse_broken_history(project, &comparison.versions)?;
+    refuse_broken_history(project, &comparison)?;
     let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
     let dir_name = format!("{version}_{slug}");
     if options.empty {
         let files = render::render_empty(options.message.trim(), &version);
         timings.time("write", || -> Result<()> {
             write::publish(&project.versions_dir, &dir_name, &files)?;
-            record(project)
+            record_added(project, &comparison, &dir_name)
         })?;
         let dir = project.versions_dir.join(&dir_name);
         return Ok(Generated::Written {
@@ -162,6 +177,7 @@ pub fn generate(
             &comparison.target,
             &defaults,
             project.integer_primary_key_is_bigint,
+            &comparison.all_db,
             &comparison.scratch.database(),
             &comparison.scratch.path().join("plan.sqlite3"),
         )
@@ -180,6 +196,7 @@ pub fn generate(
             &mut comparison.conn,
             &comparison.inspector,
             project,
+            &comparison.all_db,
             &comparison.target,
             &changes,
             &stage,
@@ -189,7 +206,7 @@ pub fn generate(
     })?;
     let dir = timings.time("write", || -> Result<PathBuf> {
         let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
-        record(project)?;
+        record_added(project, &comparison, &dir_name)?;
         Ok(dir)
     })?;
     for (direction, text) in [("up", &files.up), ("down", &files.down)] {
@@ -202,8 +219,8 @@ pub fn generate(
 }
 
 /// `generate` builds on a history that verifies, or not at all.
-fn refuse_broken_history(project: &Project, versions: &[Version]) -> Result<()> {
-    let problems = history_problems(project, versions)?;
+fn refuse_broken_history(project: &Project, comparison: &Comparison) -> Result<()> {
+    let problems = history_problems(project, comparison)?;
     if problems.is_empty() {
         return Ok(());
     }
@@ -224,17 +241,42 @@ fn refuse_broken_history(project: &Project, versions: &[Version]) -> Result<()> 
 }
 
 /// Problems of the recorded history; none when the project records no checksums.
-pub fn history_problems(project: &Project, versions: &[Version]) -> Result<Vec<Error>> {
+pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Vec<Error>> {
     if !integrity::recorded(&project.versions_dir) {
         return Ok(Vec::new());
     }
-    integrity::problems(&project.versions_dir, versions)
+    integrity::problems(
+        &project.versions_dir,
+        &comparison.versions,
+        &comparison.links,
+    )
 }
 
-/// Records the checksums of every version, after `generate` added one or `rehash` was asked.
+/// Records the checksums of every version, for `rehash`.
 pub fn record(project: &Project) -> Result<()> {
     let versions = versions::scan(&project.versions_dir)?;
-    integrity::write(&project.versions_dir, &versions)
+    integrity::write(
+        &project.versions_dir,
+        &versions,
+        &integrity::links(&versions)?,
+    )
+}
+
+/// Records the version `generate` just wrote on top of the history it compared against.
+fn record_added(project: &Project, comparison: &Comparison, dir_name: &str) -> Result<()> {
+    let mut versions = comparison.versions.clone();
+    let mut links = if comparison.links.len() == versions.len() {
+        comparison.links.clone()
+    } else {
+        integrity::links(&versions)?
+    };
+    let added = versions::scan(&project.versions_dir)?
+        .into_iter()
+        .find(|v| v.dir_name == dir_name)
+        .ok_or_else(|| Error::input(format!("`{dir_name}` vanished after it was written")))?;
+    integrity::extend(&mut links, &added)?;
+    versions.push(added);
+    integrity::write(&project.versions_dir, &versions, &links)
 }
 
 /// The diagram block for head, and whether the project's diagram (if it has one) matches it.

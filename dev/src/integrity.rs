@@ -85,21 +85,28 @@ pub fn links(versions: &[Version]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// The checksum file's text for `versions`, oldest first.
-pub fn render(versions: &[Version]) -> Result<String> {
-    let mut body = String::new();
-    for (version, (files, link)) in versions.iter().zip(links(versions)?) {
-        body.push_str(&format!("{} {files} {link}\n", version.dir_name));
-    }
-    Ok(format!(
-        "{HEADER}{TOTAL}{}\n{body}",
-        sha256_hex(body.as_bytes())
-    ))
+/// `links` with `version` added after them.
+pub fn extend(links: &mut Vec<(String, String)>, version: &Version) -> Result<()> {
+    let previous = links.last().map_or("", |(_, chain)| chain.as_str());
+    let files = files_hash(version)?;
+    let link = chain(previous, &version.dir_name, &files);
+    links.push((files, link));
+    Ok(())
 }
 
-/// Writes the checksum file for `versions` (through a temporary file renamed into place).
-pub fn write(versions_dir: &Path, versions: &[Version]) -> Result<()> {
-    let text = render(versions)?;
+/// The checksum file's text for `versions` and their `links`, oldest first.
+pub fn render(versions: &[Version], links: &[(String, String)]) -> String {
+    let mut body = String::new();
+    for (version, (files, link)) in versions.iter().zip(links) {
+        body.push_str(&format!("{} {files} {link}\n", version.dir_name));
+    }
+    format!("{HEADER}{TOTAL}{}\n{body}", sha256_hex(body.as_bytes()))
+}
+
+/// Writes the checksum file for `versions` and their `links` (through a temporary file
+/// renamed into place).
+pub fn write(versions_dir: &Path, versions: &[Version], links: &[(String, String)]) -> Result<()> {
+    let text = render(versions, links);
     let path = sum_path(versions_dir);
     let staging = versions_dir.join(format!(".{SUM_FILE}.partial-{}", std::process::id()));
     fs::write(&staging, text)
@@ -115,9 +122,13 @@ pub fn recorded(versions_dir: &Path) -> bool {
     sum_path(versions_dir).is_file()
 }
 
-/// Everything wrong with the history against its checksum file, each problem explained with
-/// what to do; empty when it verifies.
-pub fn problems(versions_dir: &Path, versions: &[Version]) -> Result<Vec<Error>> {
+/// Everything wrong with the history (`versions` and their `links`) against its checksum
+/// file, each problem explained with what to do; empty when it verifies.
+pub fn problems(
+    versions_dir: &Path,
+    versions: &[Version],
+    links: &[(String, String)],
+) -> Result<Vec<Error>> {
     let path = sum_path(versions_dir);
     let text = fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
     let merged_parallel = || {
@@ -163,21 +174,21 @@ pub fn problems(versions_dir: &Path, versions: &[Version]) -> Result<Vec<Error>>
     let mut previous = String::new();
     let mut chain_broken = false;
     for line in &lines {
-        let Some(version) = versions.iter().find(|v| v.dir_name == line.dir_name) else {
+        let Some(index) = versions.iter().position(|v| v.dir_name == line.dir_name) else {
             found.push(
                 Error::input(format!("version {} was recorded but is gone from versions/", line.dir_name))
                     .help("restore it (databases may have applied it); if it truly must go, run `cargo run -p dev -- rehash`"),
             );
             continue;
         };
-        let files = files_hash(version)?;
-        if files != line.files {
+        let files = &links[index].0;
+        if files != &line.files {
             found.push(
                 Error::input(format!("version {} changed after it was recorded", line.dir_name))
                     .note("never edit a migration others may have applied: write a new one instead")
                     .help("if the edit is intended (nobody applied it yet), run `cargo run -p dev -- rehash`"),
             );
-        } else if chain(&previous, &line.dir_name, &files) != line.chain && !chain_broken {
+        } else if chain(&previous, &line.dir_name, files) != line.chain && !chain_broken {
             chain_broken = true;
             found.push(merged_parallel().note(format!(
                 "{} was recorded on a different parent than the version before it here",
@@ -244,11 +255,20 @@ mod tests {
     }
 
     fn messages(versions: &Path) -> Vec<String> {
-        problems(versions, &scan(versions))
+        let found = scan(versions);
+        problems(versions, &found, &links(&found).unwrap())
             .unwrap()
             .iter()
             .map(|e| e.message.clone())
             .collect()
+    }
+
+    fn write(versions: &Path, found: &[Version]) -> Result<()> {
+        super::write(versions, found, &links(found)?)
+    }
+
+    fn render(found: &[Version]) -> Result<String> {
+        Ok(super::render(found, &links(found)?))
     }
 
     #[test]

@@ -20,6 +20,19 @@ pub struct Database {
 }
 
 impl Database {
+    /// The tables `filter` lets through; foreign keys of the others still count.
+    pub fn filtered(&self, filter: &TableFilter) -> Database {
+        Database {
+            tables: self
+                .tables
+                .iter()
+                .filter(|t| filter.includes(&t.name))
+                .cloned()
+                .collect(),
+            all_foreign_keys: self.all_foreign_keys.clone(),
+        }
+    }
+
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }

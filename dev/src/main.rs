@@ -177,7 +177,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         Command::Check => {
             let comparison = commands::compare(&project, !cli.no_cache, timings)?;
             let count = comparison.versions.len();
-            let mut problems = commands::history_problems(&project, &comparison.versions)?;
+            let mut problems = commands::history_problems(&project, &comparison)?;
             problems.extend(commands::diagram_problem(&project, &comparison));
             if !dev::integrity::recorded(&project.versions_dir) && count > 0 {
                 eprintln!(

@@ -75,19 +75,19 @@ pub fn needs_default(changes: &[Change], head: &Database) -> Vec<String> {
         .collect()
 }
 
-/// Plans `changes` (from head, the database at `head`, to `target`). `work` is where the
-/// planning copy is made; it is the caller's to remove.
+/// Plans `changes` (from head, the database at `head` whose tables are `before`, to
+/// `target`). `work` is where the planning copy is made; it is the caller's to remove.
 pub fn plan(
     changes: &[Change],
     target: &Schema,
     defaults: &Defaults,
     integer_primary_key_is_bigint: bool,
+    before: &Database,
     head: &Path,
     work: &Path,
 ) -> Result<Plan> {
     std::fs::copy(head, work).map_err(|e| Error::io("copy the disposable database to", work, e))?;
     let conn = crate::db::open_rusqlite(work)?;
-    let before = inspect(&conn, &TableFilter::All)?;
     let before_entries = schema_entries(&conn)?;
     let planner = Planner {
         conn: &conn,
@@ -95,11 +95,11 @@ pub fn plan(
         defaults,
         integer_primary_key_is_bigint,
     };
-    let up = planner.up(changes, &before)?;
+    let up = planner.up(changes, before)?;
     let after = inspect(&conn, &TableFilter::All)?;
     let after_entries = schema_entries(&conn)?;
     let down = restore(
-        &before,
+        before,
         &before_entries,
         &after,
         &after_entries,

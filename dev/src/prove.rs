@@ -28,6 +28,7 @@ pub fn prove(
     conn: &mut SqliteConnection,
     inspector: &rusqlite::Connection,
     project: &Project,
+    head: &Database,
     target: &Schema,
     changes: &[Change],
     stage: &Path,
@@ -48,10 +49,9 @@ pub fn prove(
         .pop()
         .ok_or_else(|| failed("the staged migration did not load".into()))?;
 
-    let head = inspect(inspector, &TableFilter::All)?;
-    let seeded = seed::seed(inspector, &head, &[]);
+    let seeded = seed::seed(inspector, head, &[]);
     let before_entries = schema_entries(inspector)?;
-    let before_values = snapshots(inspector, &head, &seeded.tables, |t, c| {
+    let before_values = snapshots(inspector, head, &seeded.tables, |t, c| {
         Some((t.to_owned(), c.to_owned()))
     })
     .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
@@ -67,7 +67,7 @@ pub fn prove(
     .map_err(|e| failed(format!("cannot read the rows after up.sql: {e}")))?;
     compare_values(&before_values, &kept, "up.sql").map_err(&failed)?;
     let described = model::from_database(
-        &inspect(inspector, &project.filter)?,
+        &after_up.filtered(&project.filter),
         project.integer_primary_key_is_bigint,
     )?;
     let remaining = diff(&described, target);
@@ -101,7 +101,7 @@ pub fn prove(
         })
         .filter(|(_, columns)| !columns.is_empty())
         .collect();
-    let restored = snapshots(inspector, &head, &seeded.tables, |t, c| {
+    let restored = snapshots(inspector, head, &seeded.tables, |t, c| {
         restorable
             .get(t)
             .is_some_and(|cols| cols.contains_key(c))
@@ -307,10 +307,12 @@ mod tests {
             metadata: None,
         };
         let stage = scratch.path().join("candidate");
+        let head = inspect(&inspector, &TableFilter::All).unwrap();
         prove(
             &mut conn,
             &inspector,
             &project,
+            &head,
             &target,
             &[],
             &stage,

@@ -19,7 +19,7 @@ use crate::versions::Version;
 /// Runs `versions` (oldest first, as `versions::scan` returns them) and leaves head in the
 /// file `database`; returns a connection to it.
 ///
-/// With a `cache`, the newest snapshot of a prefix of the history is copied in and only the
+/// With a `cache` (and the keys of every prefix of the history), the newest snapshot of a prefix of the history is copied in and only the
 /// versions after it run, on the file; the result is stored as head's snapshot. Without one
 /// (or when no snapshot is close enough), the harness runs every version on an in-memory
 /// database, which is then written to the file in one go (`VACUUM INTO`): a thousand commits
@@ -28,14 +28,14 @@ pub fn upgrade_to_head(
     database: &Path,
     versions_dir: &Path,
     versions: &[Version],
-    cache: Option<&Cache>,
+    cache: Option<(&Cache, &[String])>,
 ) -> Result<SqliteConnection> {
-    let keys = match cache {
-        Some(_) if !versions.is_empty() => Cache::keys(versions)?,
-        _ => Vec::new(),
+    let (cache, keys) = match cache {
+        Some((cache, keys)) if !versions.is_empty() => (Some(cache), keys),
+        _ => (None, &[][..]),
     };
     let migrations = load(versions_dir)?;
-    let restored = cache.and_then(|c| Some((c, c.restore(&keys, database)?)));
+    let restored = cache.and_then(|c| Some((c, c.restore(keys, database)?)));
     let conn = match restored {
         Some((cache, held)) => match from_snapshot(database, versions, held)? {
             Some(mut conn) => {

@@ -370,7 +370,7 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
         comparison.changes.is_empty(),
         "schema.rs has no migration: run generate"
     );
-    let problems = dev::commands::history_problems(&project, &comparison.versions).unwrap();
+    let problems = dev::commands::history_problems(&project, &comparison).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     assert!(dev::integrity::recorded(&project.versions_dir));
     assert!(
