@@ -145,7 +145,7 @@ fn median(mut runs: Vec<Run>) -> Run {
     median
 }
 
-const REPEAT: usize = 5;
+const REPEAT: usize = 7;
 
 /// Runs the tool once and reaps it with wait4, for its own peak resident memory.
 // The child is reaped by wait4 (for its rusage), not by Child::wait.

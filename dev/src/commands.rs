@@ -34,30 +34,58 @@ pub struct Comparison {
     inspector: rusqlite::Connection,
 }
 
-/// Stages 1 to 5: everything `check` does.
-pub fn compare(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<Comparison> {
-    let mut target = timings.time("read schema.rs", || schema_rs::read(&project.schema_file))?;
-    // Tables the print_schema filter leaves out are not managed, on either side.
-    target
-        .tables
-        .retain(|name, _| project.filter.includes(name));
+/// Stages 1 to 5: everything `check` does. `need_links` asks for the history's hash chain
+/// even when neither the cache nor dev.sum needs it (generate records it afterwards).
+pub fn compare(
+    project: &Project,
+    use_cache: bool,
+    need_links: bool,
+    timings: &mut Timings,
+) -> Result<Comparison> {
     let versions = versions::scan(&project.versions_dir)?;
-    // The history's hash chain keys the cache and is what dev.sum records: computed once.
-    let links = if use_cache || integrity::recorded(&project.versions_dir) {
-        timings.time("hash versions", || integrity::links(&versions))?
-    } else {
-        Vec::new()
-    };
+    let wants_links = need_links || integrity::recorded(&project.versions_dir);
     let scratch = Scratch::create()?;
     let cache = use_cache.then(|| Cache::for_root(&project.root));
-    let keys = Cache::keys(&links);
-    let conn = timings.time("replay", || {
-        replay::upgrade_to_head(
+    // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
+    // does not need it first) run on the other.
+    let (target, links, conn) = std::thread::scope(|scope| -> Result<_> {
+        let reading = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            (schema_rs::read(&project.schema_file), started.elapsed())
+        });
+        let hashing = (wants_links && !use_cache).then(|| {
+            scope.spawn(|| {
+                let started = std::time::Instant::now();
+                (integrity::links(&versions), started.elapsed())
+            })
+        });
+        let mut links = if use_cache {
+            timings.time("hash versions", || integrity::links(&versions))?
+        } else {
+            Vec::new()
+        };
+        let keys = Cache::keys(&links);
+        let conn = replay::upgrade_to_head(
             &scratch.database(),
             &project.versions_dir,
             &versions,
             cache.as_ref().map(|c| (c, keys.as_slice())),
-        )
+            timings,
+        );
+        let (target, read_time) = reading.join().expect("reading schema.rs does not panic");
+        timings.parallel("read schema.rs", read_time);
+        if let Some(hashing) = hashing {
+            let (hashed, hash_time) = hashing.join().expect("hashing does not panic");
+            timings.parallel("hash versions", hash_time);
+            links = hashed?;
+        }
+        // A broken schema.rs is reported before a failing migration, as it is found first.
+        let mut target = target?;
+        // Tables the print_schema filter leaves out are not managed, on either side.
+        target
+            .tables
+            .retain(|name, _| project.filter.includes(name));
+        Ok((target, links, conn?))
     })?;
     let inspector = db::open_rusqlite(&scratch.database())?;
     let (all_db, head_db, head) = timings.time("introspect", || -> Result<_> {
@@ -110,7 +138,7 @@ pub fn generate(
     timings: &mut Timings,
 ) -> Result<Generated> {
     let slug = write::slug(&options.message)?;
-    let mut comparison = compare(project, options.use_cache, timings)?;
+    let mut comparison = compare(project, options.use_cache, true, timings)?;
     refuse_broken_history(project, &comparison)?;
     let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
     let dir_name = format!("{version}_{slug}");

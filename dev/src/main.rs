@@ -114,6 +114,7 @@ struct Safety {
 }
 
 fn main() -> ExitCode {
+    dev::db::configure_sqlite();
     let cli = Cli::parse();
     let mut timings = Timings::default();
     let outcome = run(&cli, &mut timings);
@@ -175,7 +176,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
-            let comparison = commands::compare(&project, !cli.no_cache, timings)?;
+            let comparison = commands::compare(&project, !cli.no_cache, false, timings)?;
             let count = comparison.versions.len();
             let mut problems = commands::history_problems(&project, &comparison)?;
             problems.extend(commands::diagram_problem(&project, &comparison));
@@ -301,7 +302,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Diagram => {
-            let comparison = commands::compare(&project, !cli.no_cache, timings)?;
+            let comparison = commands::compare(&project, !cli.no_cache, false, timings)?;
             let path =
                 dev::diagram::write(&project.schema_file, &commands::diagram_of(&comparison))?;
             println!("Wrote the diagram of head into {}", project.display(&path));

@@ -290,7 +290,14 @@ mod tests {
     fn prove_on(head_sql: &str, target: &str, up: &str, down: &str) -> Result<String> {
         let scratch = Scratch::create().unwrap();
         let empty = scratch.path().join("versions");
-        let mut conn = replay::upgrade_to_head(&scratch.database(), &empty, &[], None).unwrap();
+        let mut conn = replay::upgrade_to_head(
+            &scratch.database(),
+            &empty,
+            &[],
+            None,
+            &mut Default::default(),
+        )
+        .unwrap();
         let inspector = db::open_rusqlite(&scratch.database()).unwrap();
         inspector.execute_batch(head_sql).unwrap();
         let project = Project {

@@ -14,6 +14,7 @@ use crate::cache::Cache;
 use crate::db;
 use crate::ddl;
 use crate::error::{Error, Location, Result};
+use crate::timing::Timings;
 use crate::versions::Version;
 
 /// Runs `versions` (oldest first, as `versions::scan` returns them) and leaves head in the
@@ -29,35 +30,43 @@ pub fn upgrade_to_head(
     versions_dir: &Path,
     versions: &[Version],
     cache: Option<(&Cache, &[String])>,
+    timings: &mut Timings,
 ) -> Result<SqliteConnection> {
     let (cache, keys) = match cache {
         Some((cache, keys)) if !versions.is_empty() => (Some(cache), keys),
         _ => (None, &[][..]),
     };
-    let migrations = load(versions_dir)?;
-    let restored = cache.and_then(|c| Some((c, c.restore(keys, database)?)));
+    let restored = timings.time("restore cache", || {
+        cache.and_then(|c| Some((c, c.restore(keys, database)?)))
+    });
     let conn = match restored {
         Some((cache, held)) => match from_snapshot(database, versions, held)? {
             Some(mut conn) => {
-                run_all(
-                    &mut conn,
-                    database,
-                    &versions[held..],
-                    &migrations,
-                    held,
-                    versions.len(),
-                )?;
+                let rest = &versions[held..];
+                timings.notes.push(format!(
+                    "replayed {} of {} versions; the rest came from a snapshot",
+                    rest.len(),
+                    versions.len()
+                ));
+                let migrations = timings.time("load versions", || load_only(database, rest))?;
+                timings.time("replay", || {
+                    run_all(&mut conn, database, rest, &migrations, held, versions.len())
+                })?;
                 conn
             }
             None => {
                 cache.forget(&keys[held - 1]);
-                in_memory(database, versions, &migrations)?
+                let migrations = timings.time("load versions", || load(versions_dir))?;
+                in_memory(database, versions, &migrations, timings)?
             }
         },
-        None => in_memory(database, versions, &migrations)?,
+        None => {
+            let migrations = timings.time("load versions", || load(versions_dir))?;
+            in_memory(database, versions, &migrations, timings)?
+        }
     };
     if let (Some(cache), Some(head)) = (cache, keys.last()) {
-        cache.store(head, database);
+        timings.time("store cache", || cache.store(head, database));
     }
     Ok(conn)
 }
@@ -89,21 +98,24 @@ fn in_memory(
     database: &Path,
     versions: &[Version],
     migrations: &Migrations,
+    timings: &mut Timings,
 ) -> Result<SqliteConnection> {
     let mut memory = db::open_diesel(Path::new(":memory:"))?;
     // Creates `__diesel_schema_migrations`, as `run_pending_migrations` does first.
     memory
         .applied_migrations()
         .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
-    run_all(
-        &mut memory,
-        database,
-        versions,
-        migrations,
-        0,
-        versions.len(),
-    )?;
-    save(&mut memory, database)?;
+    timings.time("replay", || {
+        run_all(
+            &mut memory,
+            database,
+            versions,
+            migrations,
+            0,
+            versions.len(),
+        )
+    })?;
+    timings.time("write scratch", || save(&mut memory, database))?;
     db::open_diesel(database)
 }
 
@@ -164,6 +176,26 @@ pub fn load(versions_dir: &Path) -> Result<Migrations> {
             .map(|m| (m.name().to_string(), m))
             .collect(),
     ))
+}
+
+/// Loads just `versions` (the few a snapshot lacks), staged beside the disposable
+/// `database`, instead of every directory of the history.
+fn load_only(database: &Path, versions: &[Version]) -> Result<Migrations> {
+    let stage = database.with_file_name("pending");
+    for version in versions {
+        let target = stage.join(&version.dir_name);
+        std::fs::create_dir_all(&target).map_err(|e| Error::io("create", &target, e))?;
+        for entry in
+            std::fs::read_dir(&version.path).map_err(|e| Error::io("read", &version.path, e))?
+        {
+            let entry = entry.map_err(|e| Error::io("read", &version.path, e))?;
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), target.join(entry.file_name()))
+                    .map_err(|e| Error::io("copy", &entry.path(), e))?;
+            }
+        }
+    }
+    load(&stage)
 }
 
 /// Loaded migrations, found by version.

@@ -83,7 +83,8 @@ fn seed_table(
             .iter()
             .map(|column| value_for(db, table, column, k, seeded))
             .collect::<Result<_, _>>()?;
-        conn.execute(&sql, rusqlite::params_from_iter(values))
+        conn.prepare_cached(&sql)
+            .and_then(|mut insert| insert.execute(rusqlite::params_from_iter(values)))
             .map(|_| ())
             .map_err(|e| sqlite_message(&e))
     });

@@ -365,7 +365,8 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
     let summary = dev::verify::verify(&project).unwrap();
     assert!(summary.starts_with("Verified "), "{summary}");
     let comparison =
-        dev::commands::compare(&project, false, &mut dev::timing::Timings::default()).unwrap();
+        dev::commands::compare(&project, false, false, &mut dev::timing::Timings::default())
+            .unwrap();
     assert!(
         comparison.changes.is_empty(),
         "schema.rs has no migration: run generate"
