@@ -13,10 +13,7 @@ fn add_migration(project: &Project, name: &str, up: Option<&str>) {
 }
 
 fn with_pending_change(project: &Project) {
-    project.edit_schema(
-        "        title -> Text,\n",
-        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
-    );
+    project.add_posts_views();
 }
 
 #[test]

@@ -24,10 +24,7 @@ fn snapshot_is_stored_then_used_and_a_new_version_replays_on_top() {
     project.assert_check_passes();
     assert_eq!(snapshots(&project).len(), 1, "check stores head's snapshot");
 
-    project.edit_schema(
-        "        title -> Text,\n",
-        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
-    );
+    project.add_posts_views();
     project.generate("add views");
     project.assert_check_passes();
     assert_eq!(
@@ -54,10 +51,7 @@ fn snapshot_is_stored_then_used_and_a_new_version_replays_on_top() {
 fn a_new_version_replays_only_itself() {
     let project = Project::fixture("blog");
     project.assert_check_passes();
-    project.edit_schema(
-        "        title -> Text,\n",
-        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
-    );
+    project.add_posts_views();
     let run = project.run(&["generate", "--timings", "add views"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
@@ -91,10 +85,7 @@ fn corrupt_snapshot_is_detected_ignored_and_replaced() {
     bytes[middle] ^= 0xff;
     fs::write(&snapshot, &bytes).unwrap();
 
-    project.edit_schema(
-        "        title -> Text,\n",
-        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
-    );
+    project.add_posts_views();
     let check = project.run(&["check"]);
     assert_eq!(check.code, Some(1), "{check:?}");
     assert!(check.stdout.contains("add column posts.views"), "{check:?}");

@@ -263,10 +263,7 @@ fn state_db_in_the_working_tree_is_never_touched() {
         .unwrap()
         .modified()
         .unwrap();
-    project.edit_schema(
-        "        title -> Text,\n",
-        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
-    );
+    project.add_posts_views();
     project.generate("add views");
     project.assert_check_passes();
     assert_eq!(

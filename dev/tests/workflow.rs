@@ -38,10 +38,7 @@ fn git_ok(dir: &Path, args: &[&str]) -> String {
 /// The blog fixture with one generated version, so versions/dev.sum exists.
 fn recorded_project() -> Project {
     let project = Project::fixture("blog");
-    project.edit_schema(
-        "        title -> Text,\n",
-        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
-    );
+    project.add_posts_views();
     project.generate("add views");
     project.assert_check_passes();
     project
@@ -248,10 +245,7 @@ fn hook_blocks_a_commit_without_its_migration_then_lets_it_through() {
         "dev/hooks"
     );
 
-    project.edit_schema(
-        "        title -> Text,\n",
-        "        title -> Text,\n        views -> Nullable<BigInt>,\n",
-    );
+    project.add_posts_views();
     git_ok(project.path(), &["add", "-A"]);
     let blocked = git(project.path(), &["commit", "-q", "-m", "views"]);
     assert!(!blocked.status.success(), "{blocked:?}");

@@ -70,6 +70,14 @@ impl Project {
         self.write("schema/schema.rs", &schema.replacen(from, to, 1));
     }
 
+    /// The pending change most tests use: a nullable `views` column on the blog's posts.
+    pub fn add_posts_views(&self) {
+        self.edit_schema(
+            "        title -> Text,\n",
+            "        title -> Text,\n        views -> Nullable<BigInt>,\n",
+        );
+    }
+
     /// Runs `dev ARGS` in the project directory.
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_in(self.path(), args)
