@@ -17,7 +17,7 @@ const KEEP: usize = 4;
 
 /// Versions replayed on top of a snapshot at most; further back, a full in-memory replay is
 /// faster than committing each version to the file.
-pub const MAX_REPLAY_ON_SNAPSHOT: usize = 64;
+const MAX_REPLAY_ON_SNAPSHOT: usize = 64;
 
 /// The snapshot store of one project.
 #[derive(Debug, Clone)]

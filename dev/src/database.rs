@@ -50,7 +50,7 @@ pub fn reader(path: &Path) -> Result<rusqlite::Connection> {
 }
 
 /// The versions the database has applied (Diesel's keys, dashes removed), oldest first; none
-/// when it has no migrations table. `None` for a database file that does not exist yet.
+/// when it has no migrations table or does not exist yet.
 pub fn applied(path: &Path) -> Result<Vec<String>> {
     if !path.is_file() {
         return Ok(Vec::new());

@@ -59,3 +59,11 @@ pub fn open_rusqlite(path: &Path) -> Result<rusqlite::Connection> {
         .map_err(|e| Error::input(format!("cannot configure `{}`: {e}", path.display())))?;
     Ok(conn)
 }
+
+/// SQLite's own message, without rusqlite's wrapping.
+pub fn sqlite_message(err: &rusqlite::Error) -> String {
+    match err {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    }
+}

@@ -285,13 +285,6 @@ impl CreateTable {
         })
     }
 
-    /// The definition text of the column named `name` (case-insensitive).
-    pub fn column(&self, name: &str) -> Option<&str> {
-        self.columns()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, r)| &self.sql[r.clone()])
-    }
-
     /// The table constraints' texts, in order.
     pub fn constraints(&self) -> impl Iterator<Item = (usize, &str)> {
         self.items
@@ -511,17 +504,24 @@ mod tests {
         assert!(split_statements("-- nothing\n/* here */\n").is_empty());
     }
 
+    fn column_text<'a>(table: &'a CreateTable, name: &str) -> Option<&'a str> {
+        table
+            .columns()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| &table.sql[r.clone()])
+    }
+
     #[test]
     fn cuts_items_into_columns_and_constraints() {
         let table = CreateTable::parse(SQL).unwrap();
         let names: Vec<&str> = table.columns().map(|(n, _)| n).collect();
         assert_eq!(names, ["id", "full name", "price", "weird col", "owner"]);
         assert_eq!(
-            table.column("FULL NAME"),
+            column_text(&table, "full name"),
             Some("\"full name\" VARCHAR(255) COLLATE NOCASE CHECK (length(\"full name\") > 0)")
         );
         assert_eq!(
-            table.column("price"),
+            column_text(&table, "price"),
             Some("price DECIMAL(10, 2) DEFAULT (1.0)")
         );
         let constraints: Vec<&str> = table.constraints().map(|(_, c)| c).collect();

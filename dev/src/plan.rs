@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::db::sqlite_message;
 use crate::ddl::{self, Clause, ColumnDef, CreateTable, Edits, Item};
 use crate::diff::Change;
 use crate::error::{Error, Result};
@@ -17,7 +18,6 @@ use crate::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
 use crate::model::{self, Column, Joinable, Schema, SqlType, Table};
 use crate::project::TableFilter;
 use crate::rebuild::{self, Rebuild};
-use crate::replay::sqlite_message;
 
 /// The SQL of one direction of a migration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

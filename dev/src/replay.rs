@@ -242,16 +242,8 @@ fn locate_failing_statement(database: &Path, sql: &str) -> Option<(usize, String
     let found = ddl::split_statements(sql).into_iter().find_map(|range| {
         conn.execute_batch(&sql[range.clone()])
             .err()
-            .map(|e| (range.start, sqlite_message(&e)))
+            .map(|e| (range.start, db::sqlite_message(&e)))
     });
     let _ = conn.execute_batch("ROLLBACK TO dev_locate; RELEASE dev_locate");
     found
-}
-
-/// SQLite's own message, without rusqlite's wrapping.
-pub fn sqlite_message(err: &rusqlite::Error) -> String {
-    match err {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        other => other.to_string(),
-    }
 }

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
+use crate::db::sqlite_message;
 use crate::introspect::{Database, Table};
 use crate::model::SqlType;
 use crate::plan::quote;
-use crate::replay::sqlite_message;
 
 /// Rows seeded per table.
 pub const ROWS: i64 = 3;

@@ -1,4 +1,4 @@
-//! The disposable database is removed however a run ends: SIGINT and SIGTERM during a slow
+//! The disposable database is removed however a run ends: SIGINT, SIGTERM and SIGHUP during a slow
 //! migration, and SIGKILL (cleaned by the next run).
 
 mod common;
@@ -68,6 +68,11 @@ fn sigint_during_a_slow_migration_leaves_nothing() {
 #[test]
 fn sigterm_during_a_slow_migration_leaves_nothing() {
     interrupt_slow_run(libc::SIGTERM);
+}
+
+#[test]
+fn sighup_during_a_slow_migration_leaves_nothing() {
+    interrupt_slow_run(libc::SIGHUP);
 }
 
 #[test]
