@@ -328,8 +328,27 @@ pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Err
     )
 }
 
-/// Every `--default` must name a column that needs a value for existing rows.
+/// Every `--default` must name a column that needs a value for existing rows, and be one SQL
+/// expression: it is written into the migration as `DEFAULT (expr)` or a `COALESCE` backfill,
+/// so anything more (`0); DROP TABLE t; --`) would run as SQL of its own.
 fn check_defaults(defaults: &Defaults, needed: &[String]) -> Result<()> {
+    let conn = rusqlite::Connection::open_in_memory()
+        .map_err(|e| Error::input(format!("cannot open an in-memory database: {e}")))?;
+    for (key, expr) in defaults {
+        // A column reference is for the planner to judge on the real table.
+        match conn.prepare(&format!("SELECT ({expr})")) {
+            Err(rusqlite::Error::SqliteFailure(_, Some(message)))
+                if message.starts_with("no such column") => {}
+            Err(e) => {
+                return Err(Error::input(format!(
+                    "`--default {key}={expr}` is not one SQL expression: {}",
+                    db::sqlite_message(&e)
+                ))
+                .help(format!("give a single value or expression, e.g. `--default {key}=0`, `--default {key}=''` or `--default {key}=CURRENT_TIMESTAMP`; quote it for your shell")));
+            }
+            Ok(_) => {}
+        }
+    }
     for key in defaults.keys() {
         if !needed.contains(key) {
             return Err(Error::input(format!(

@@ -18,6 +18,7 @@ use crate::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
 use crate::model::{self, Column, Joinable, Schema, SqlType, Table};
 use crate::project::TableFilter;
 use crate::rebuild::{self, Rebuild};
+use crate::{objects, seed};
 
 /// The SQL of one direction of a migration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,6 +89,9 @@ pub fn plan(
 ) -> Result<Plan> {
     std::fs::copy(head, work).map_err(|e| Error::io("copy the disposable database to", work, e))?;
     let conn = crate::db::open_rusqlite(work)?;
+    // Rows, as a real database has them: some statements (ADD COLUMN with a non-constant
+    // default, a NOT NULL column without one) succeed on an empty table and fail on rows.
+    seed::seed_for(&conn, before, changes);
     let before_entries = schema_entries(&conn)?;
     let planner = Planner {
         conn: &conn,
@@ -95,7 +99,13 @@ pub fn plan(
         defaults,
         integer_primary_key_is_bigint,
     };
+    let broken_at_head = objects::broken(&conn)?;
     let up = planner.up(changes, before)?;
+    let broken = objects::newly_broken(&broken_at_head, objects::broken(&conn)?);
+    if !broken.is_empty() {
+        let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+        return Err(objects::refuse(&what.join(", "), &broken));
+    }
     let after = inspect(&conn, &TableFilter::All)?;
     let after_entries = schema_entries(&conn)?;
     let down = restore(
@@ -240,8 +250,18 @@ impl Planner<'_> {
             Change::AddColumn {
                 column, joinable, ..
             } => {
-                // SQLite cannot add a REFERENCES column with a non-NULL default.
-                joinable.is_some() && !column.nullable
+                // SQLite cannot add a REFERENCES column with a non-NULL default, nor (on a
+                // table with rows) one whose default is not constant: tried on the rows.
+                (joinable.is_some() && !column.nullable)
+                    || try_in_savepoint(
+                        self.conn,
+                        &format!(
+                            "ALTER TABLE {} ADD COLUMN {};",
+                            quote(table),
+                            self.added_column(table, column, joinable.as_ref())
+                        ),
+                    )
+                    .is_err()
             }
             Change::DropColumn { column, .. } => try_in_savepoint(
                 self.conn,
@@ -356,7 +376,8 @@ impl Planner<'_> {
                 self.added_column(table, column, joinable.as_ref())
             ),
             Change::DropColumn { table, column } => format!(
-                "-- WARNING: drops column {table}.{column} and its values\nALTER TABLE {} DROP COLUMN {};",
+                "{}\nALTER TABLE {} DROP COLUMN {};",
+                comment(&format!("WARNING: drops column {table}.{column} and its values")),
                 quote(table),
                 quote(column)
             ),
@@ -537,29 +558,76 @@ impl Planner<'_> {
         }
         let create_sql = edits.apply(&table.sql);
 
-        let mut objects = Vec::new();
-        for object in current.indexes.iter().chain(&current.triggers) {
-            let Some(sql) = &object.sql else { continue };
-            if mentions_any(sql, &dropped) {
-                comments.push(format!(
-                    "WARNING: drops {} (it uses a dropped column)",
-                    object.name
-                ));
-            } else {
-                objects.push(sql.clone());
-            }
-        }
         guards.push(rebuild::foreign_key_guard(name));
-        Ok(Rebuild {
+        let mut rebuild = Rebuild {
             current: name.clone(),
             name: name.clone(),
             autoincrement: has_word(&create_sql, "autoincrement"),
             create_sql,
             copy,
-            objects,
+            objects: Vec::new(),
             comments,
             guards,
-        })
+        };
+        self.recreate_indexes_and_triggers(&mut rebuild, current)?;
+        Ok(rebuild)
+    }
+
+    /// Puts back the table's indexes and triggers after a rebuild. Which index still has its
+    /// columns is asked of SQLite (the rebuild is tried on the planning copy and rolled
+    /// back), not read from words: an index that cannot be recreated is dropped, with a
+    /// warning. Triggers are always recreated; one that no longer compiles is found by the
+    /// check on views and triggers after up, which refuses the change.
+    fn recreate_indexes_and_triggers(
+        &self,
+        rebuild: &mut Rebuild,
+        current: &introspect::Table,
+    ) -> Result<()> {
+        let guards = std::mem::take(&mut rebuild.guards);
+        let trial = format!(
+            "SAVEPOINT dev_rebuild_trial;\nPRAGMA legacy_alter_table = ON;\n{}",
+            rebuild.sql()
+        );
+        let tried = self.conn.execute_batch(&trial);
+        let mut outcome = Ok(());
+        if tried.is_ok() {
+            for index in &current.indexes {
+                let Some(sql) = &index.sql else { continue };
+                match try_in_savepoint(self.conn, sql) {
+                    Ok(()) => rebuild.objects.push(sql.clone()),
+                    Err(reason) => {
+                        // SQLite quotes the whole statement after its reason; the name says it.
+                        let reason = reason
+                            .split_once(&format!(" in {sql}"))
+                            .map_or(reason.as_str(), |(reason, _)| reason);
+                        rebuild.comments.push(format!(
+                            "WARNING: drops index {} ({reason})",
+                            index.name
+                        ));
+                    }
+                }
+            }
+        }
+        let undone = self.conn.execute_batch(
+            "ROLLBACK TO dev_rebuild_trial; RELEASE dev_rebuild_trial; PRAGMA legacy_alter_table = OFF;",
+        );
+        if let Err(e) = tried.and(undone) {
+            outcome = Err(Error::input(format!(
+                "the rebuild of {} does not run on head: {}",
+                rebuild.name,
+                sqlite_message(&e)
+            ))
+            .note(rebuild.sql())
+            .help("schema.rs asks for something SQLite refuses here; adjust it, or write this step with `generate --empty`"));
+        }
+        rebuild.objects.extend(
+            current
+                .triggers
+                .iter()
+                .filter_map(|trigger| trigger.sql.clone()),
+        );
+        rebuild.guards = guards;
+        outcome
     }
 }
 
@@ -706,7 +774,7 @@ fn refuse_dropping_referenced(
 }
 
 fn drop_table_warning(name: &str) -> String {
-    format!("-- WARNING: drops table {name} and every row in it")
+    comment(&format!("WARNING: drops table {name} and every row in it"))
 }
 
 /// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
@@ -884,7 +952,8 @@ fn restore(
 }
 
 /// The down of columns appended by ADD COLUMN (without REFERENCES, which SQLite cannot drop):
-/// DROP COLUMN, which restores the stored text exactly.
+/// DROP COLUMN, when SQLite confirms it restores the stored text exactly (a column that up
+/// added by a rebuild sits in the text differently, and is rebuilt back instead).
 fn drop_appended_columns(
     old: &introspect::Table,
     now: &introspect::Table,
@@ -910,21 +979,33 @@ fn drop_appended_columns(
             .iter()
             .zip(&now.columns)
             .all(|(a, b)| a.name == b.name);
-    (only_added && appended && !extra.is_empty()).then(|| {
-        extra
-            .iter()
-            .rev()
-            .map(|c| {
-                format!(
-                    "-- WARNING: drops column {}.{c} and its values\nALTER TABLE {} DROP COLUMN {};",
-                    now.name,
-                    quote(&now.name),
-                    quote(c)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n\n")
-    })
+    if !(only_added && appended && !extra.is_empty()) {
+        return None;
+    }
+    let sql = extra
+        .iter()
+        .rev()
+        .map(|c| {
+            format!(
+                "{}\nALTER TABLE {} DROP COLUMN {};",
+                comment(&format!("WARNING: drops column {}.{c} and its values", now.name)),
+                quote(&now.name),
+                quote(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let restores = || -> rusqlite::Result<bool> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        conn.execute_batch(&format!("{};\n{sql}", now.sql))?;
+        let text: String = conn.query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = ?1",
+            [&now.name],
+            |r| r.get(0),
+        )?;
+        Ok(text == old.sql)
+    };
+    restores().unwrap_or(false).then_some(sql)
 }
 
 /// One table of the planning copy, as it is now.
@@ -986,6 +1067,21 @@ fn quoted_list(names: &[String]) -> String {
         .join(", ")
 }
 
+/// `text` as one `--` comment line. SQLite ends such a comment at a line break, so a message,
+/// name or constraint text holding one would turn the rest of it into live SQL: control
+/// characters (and the Unicode separators editors break lines at) are written as escapes.
+pub fn comment(text: &str) -> String {
+    let mut line = String::from("-- ");
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line
+}
+
 /// An identifier as SQL: bare when it is a plain word and not a keyword, else double-quoted.
 pub fn quote(name: &str) -> String {
     let plain = name
@@ -1011,6 +1107,20 @@ fn is_keyword(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_stay_on_one_line_whatever_the_text() {
+        let text = comment("drops t\nDELETE FROM logs;\r\u{2028}x");
+        assert_eq!(text, "-- drops t\\nDELETE FROM logs;\\r\\u{2028}x");
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE logs (x); INSERT INTO logs VALUES (1);")
+            .unwrap();
+        conn.execute_batch(&format!("{text}\nSELECT 1;")).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM logs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1);
+    }
 
     #[test]
     fn quotes_only_what_needs_it() {

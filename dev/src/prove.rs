@@ -2,7 +2,8 @@
 //! every table: up runs through the harness on the rows; integrity and foreign keys are
 //! clean; every kept table keeps its rows and every kept column its values; the database now
 //! matches `schema.rs`; down restores every `sqlite_schema` entry exactly and the values of
-//! every column up did not drop; up runs again.
+//! every column up did not drop; up runs again. After each step every view and trigger that
+//! compiled at head still compiles (`objects`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,6 +17,7 @@ use crate::diff::{diff, Change};
 use crate::error::{Error, Result};
 use crate::introspect::{inspect, schema_entries, Database, SchemaEntry};
 use crate::model::{self, Schema};
+use crate::objects;
 use crate::project::{Project, TableFilter};
 use crate::render::Files;
 use crate::seed::{self, Snapshot};
@@ -49,17 +51,30 @@ pub fn prove(
         .pop()
         .ok_or_else(|| failed("the staged migration did not load".into()))?;
 
-    let seeded = seed::seed(inspector, head, &[]);
+    let seeded = seed::seed_for(inspector, head, changes);
     let before_entries = schema_entries(inspector)?;
     let before_values = snapshots(inspector, head, &seeded.tables, |t, c| {
         Some((t.to_owned(), c.to_owned()))
     })
     .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
     let renames = Renames::of(changes);
+    let broken_at_head = objects::broken(inspector)?;
+    let compiles = |step: &str| -> Result<()> {
+        let broken = objects::newly_broken(&broken_at_head, objects::broken(inspector)?);
+        if broken.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = broken.iter().map(|b| format!("- {b}")).collect();
+        Err(failed(format!(
+            "after {step}, views or triggers no longer compile:\n{}",
+            list.join("\n")
+        )))
+    };
 
     conn.run_migration(&*migration)
         .map_err(|e| failed(format!("up.sql failed on seeded rows: {e}")))?;
     check_integrity(inspector).map_err(|e| failed(format!("after up.sql, {e}")))?;
+    compiles("up.sql")?;
     let after_up = inspect(inspector, &TableFilter::All)?;
     let kept = snapshots(inspector, &after_up, &seeded.tables, |t, c| {
         renames.after(&after_up, t, c)
@@ -89,6 +104,7 @@ pub fn prove(
         )));
     }
     check_integrity(inspector).map_err(|e| failed(format!("after down.sql, {e}")))?;
+    compiles("down.sql")?;
     let restorable: BTreeMap<String, Snapshot> = before_values
         .iter()
         .map(|(table, columns)| {
@@ -112,6 +128,7 @@ pub fn prove(
 
     conn.run_migration(&*migration)
         .map_err(|e| failed(format!("up.sql failed when run again after down.sql: {e}")))?;
+    compiles("up.sql run again")?;
 
     let mut line = format!(
         "Proven on seeded data ({} tables, {} rows): up, integrity and foreign keys, rows and values kept, schema.rs matched, down restored schema and values, up again.",

@@ -8,7 +8,7 @@
 //! table is dropped, and its indexes and triggers are recreated from their stored text.
 //! The caller's file turns foreign keys off around it (see `render`).
 
-use crate::plan::quote;
+use crate::plan::{comment, quote};
 
 /// One rebuild of one table.
 #[derive(Debug, Clone)]
@@ -34,8 +34,9 @@ impl Rebuild {
     pub fn sql(&self) -> String {
         let old = format!("_dev_old_{}", self.name);
         let mut sql = String::new();
-        for comment in &self.comments {
-            sql.push_str(&format!("-- {comment}\n"));
+        for comment_text in &self.comments {
+            sql.push_str(&comment(comment_text));
+            sql.push('\n');
         }
         let targets: Vec<String> = self.copy.iter().map(|(c, _)| quote(c)).collect();
         let sources: Vec<&str> = self.copy.iter().map(|(_, e)| e.as_str()).collect();

@@ -12,6 +12,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use crate::db::sqlite_message;
+use crate::diff::Change;
 use crate::introspect::{Database, Table};
 use crate::model::SqlType;
 use crate::plan::quote;
@@ -31,6 +32,52 @@ pub struct Seeded {
 /// Seeds every table of `db` but those in `present` (which already hold seed rows, and so
 /// count as seeded parents), parents before children.
 pub fn seed(conn: &Connection, db: &Database, present: &[String]) -> Seeded {
+    seed_with(conn, db, present, &Retyped::new())
+}
+
+/// Head's `(table, column)` to its type before and after, for columns whose type changes.
+type Retyped = BTreeMap<(String, String), (SqlType, SqlType)>;
+
+/// Seeds every table of `db` (head) with values that survive `changes`: a column whose type
+/// changes gets whole numbers, which every storage class holds and converts back without
+/// loss (`1`, `1.0` and `'1'`). A real value of the old type may not convert (that fails at
+/// upgrade, naming the column); a seed that never converts (`1.5` into an INTEGER column)
+/// would make every such change unprovable.
+pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change]) -> Seeded {
+    let head_table = |table: &str| {
+        changes
+            .iter()
+            .find_map(|c| match c {
+                Change::RenameTable { from, to } if to == table => Some(from.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| table.to_owned())
+    };
+    let head_column = |table: &str, column: &str| {
+        changes
+            .iter()
+            .find_map(|c| match c {
+                Change::RenameColumn { table: t, from, to } if t == table && to == column => {
+                    Some(from.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| column.to_owned())
+    };
+    let retyped: Retyped = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterColumn { table, from, to } if from.ty != to.ty => Some((
+                (head_table(table), head_column(table, &to.name)),
+                (from.ty, to.ty),
+            )),
+            _ => None,
+        })
+        .collect();
+    seed_with(conn, db, &[], &retyped)
+}
+
+fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Retyped) -> Seeded {
     let mut seeded = Seeded {
         tables: present.to_vec(),
         ..Seeded::default()
@@ -50,7 +97,7 @@ pub fn seed(conn: &Connection, db: &Database, present: &[String]) -> Seeded {
             })
             .unwrap_or(0);
         let table = pending.remove(ready);
-        match seed_table(conn, db, table, &seeded) {
+        match seed_table(conn, db, table, &seeded, retyped) {
             Ok(()) => {
                 seeded.tables.push(table.name.clone());
                 seeded.rows += ROWS as usize;
@@ -66,6 +113,7 @@ fn seed_table(
     db: &Database,
     table: &Table,
     seeded: &Seeded,
+    retyped: &Retyped,
 ) -> Result<(), String> {
     let columns: Vec<&crate::introspect::Column> =
         table.columns.iter().filter(|c| !c.generated).collect();
@@ -81,7 +129,7 @@ fn seed_table(
     let outcome = (1..=ROWS).try_for_each(|k| {
         let values: Vec<Value> = columns
             .iter()
-            .map(|column| value_for(db, table, column, k, seeded))
+            .map(|column| value_for(db, table, column, k, seeded, retyped))
             .collect::<Result<_, _>>()?;
         conn.prepare_cached(&sql)
             .and_then(|mut insert| insert.execute(rusqlite::params_from_iter(values)))
@@ -103,7 +151,13 @@ fn value_for(
     column: &crate::introspect::Column,
     k: i64,
     seeded: &Seeded,
+    retyped: &Retyped,
 ) -> Result<Value, String> {
+    let typed = |declared: &str| match retyped.get(&(table.name.clone(), column.name.clone())) {
+        Some((SqlType::Bool, _) | (_, SqlType::Bool)) => Value::Integer(k % 2),
+        Some(_) => Value::Integer(k),
+        None => typed_value(declared, k),
+    };
     if let Some(fk) = table
         .foreign_keys
         .iter()
@@ -123,18 +177,24 @@ fn value_for(
                 Ok(typed_value(&parent_column.declared_type, k))
             }
             _ if !column.not_null => Ok(Value::Null),
-            (true, ..) => Ok(typed_value(&column.declared_type, k)),
+            (true, ..) => Ok(typed(&column.declared_type)),
             _ => Err(format!("its parent {} could not be seeded", fk.parent)),
         };
     }
-    Ok(typed_value(&column.declared_type, k))
+    Ok(typed(&column.declared_type))
 }
 
 /// The k-th seed value of a declared type.
 fn typed_value(declared_type: &str, k: i64) -> Value {
-    match SqlType::from_declared(declared_type) {
+    value_of(SqlType::from_declared(declared_type), k)
+}
+
+/// The k-th seed value of a type. Numbers are whole and text is digits, so that a seed
+/// converts to every other numeric or text type a change can give its column.
+fn value_of(ty: Option<SqlType>, k: i64) -> Value {
+    match ty {
         Some(SqlType::Bool) => Value::Integer(k % 2),
-        Some(SqlType::Float | SqlType::Double) => Value::Real(k as f64 + 0.5),
+        Some(SqlType::Float | SqlType::Double) => Value::Real(k as f64),
         Some(SqlType::Text) => Value::Text(k.to_string()),
         Some(SqlType::Binary) => Value::Blob(vec![k as u8; 3]),
         Some(SqlType::Timestamp) => Value::Text(format!("2026-01-0{k} 12:00:0{k}")),
@@ -172,14 +232,24 @@ pub fn snapshot(conn: &Connection, table: &str, columns: &[String]) -> Result<Sn
         .collect())
 }
 
-/// A value as text that survives the conversions a type change makes (1, 1.0 and '1' agree).
+/// A value as text that survives the conversions a type change makes (1, 1.0, '1' and '1.0'
+/// agree, as they do when SQLite compares them with numeric affinity).
 fn canonical(value: &Value) -> String {
+    let number = |f: f64| {
+        if f.fract() == 0.0 && f.abs() < 1e15 {
+            format!("{}", f as i64)
+        } else {
+            f.to_string()
+        }
+    };
     match value {
         Value::Null => "NULL".to_owned(),
         Value::Integer(i) => i.to_string(),
-        Value::Real(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Value::Real(f) => f.to_string(),
-        Value::Text(t) => t.clone(),
+        Value::Real(f) => number(*f),
+        Value::Text(t) => match t.parse::<f64>() {
+            Ok(f) if f.is_finite() && t.trim() == t => number(f),
+            _ => t.clone(),
+        },
         Value::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
     }
 }
@@ -211,7 +281,7 @@ mod tests {
         );
         let users = snapshot(&conn, "users", &["email".into(), "score".into()]).unwrap();
         assert_eq!(users["email"], ["1", "2", "3"]);
-        assert_eq!(users["score"], ["1.5", "2.5", "3.5"]);
+        assert_eq!(users["score"], ["1", "2", "3"]);
     }
 
     #[test]
@@ -221,5 +291,10 @@ mod tests {
             canonical(&Value::Integer(1)),
             canonical(&Value::Text("1".into()))
         );
+        assert_eq!(
+            canonical(&Value::Real(2.0)),
+            canonical(&Value::Text("2.0".into()))
+        );
+        assert_ne!(canonical(&Value::Integer(1)), canonical(&Value::Real(1.5)));
     }
 }

@@ -14,31 +14,57 @@ use crate::versions::Version;
 /// Longest slug, as the issue tracker and Alembic keep names short.
 const SLUG_MAX: usize = 40;
 
-/// The slug of a message: lower-case ASCII letters and digits, everything else `_` (runs
-/// folded, none at the ends), at most 40 characters.
+/// The slug of a message: its words transliterated to lower-case ASCII (`clé` is `cle`,
+/// `日本語` is `ri_ben_yu`) and joined by `_`, cut at a word boundary to at most 40 characters.
+/// A message is one line of text: it names the directory and heads both files.
 pub fn slug(message: &str) -> Result<String> {
     let message = message.trim();
     if message.is_empty() {
         return Err(Error::input("the migration message is empty")
             .help("say what the migration does, e.g. `generate \"add bio to users\"`"));
     }
-    let mut slug = String::new();
-    for c in message.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.ends_with('_') {
-            slug.push('_');
-        }
-    }
-    let slug = slug.trim_matches('_');
-    if slug.is_empty() {
+    if let Some((at, c)) = message
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}'))
+    {
         return Err(Error::input(format!(
-            "the migration message `{message}` has no ASCII letters or digits to name the directory after"
+            "the migration message has {} at character {}: a message is one line",
+            if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}') {
+                "a line break".to_owned()
+            } else {
+                format!("the control character {}", c.escape_default())
+            },
+            at + 1
+        ))
+        .help("put the message on one line; say more in a comment inside up.sql after it is written"));
+    }
+    let ascii = deunicode::deunicode(message).to_ascii_lowercase();
+    let words: Vec<&str> = ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Err(Error::input(format!(
+            "the migration message `{message}` has no letters or digits to name the directory after"
         ))
         .help("use a message such as \"add bio to users\""));
     }
-    let cut: String = slug.chars().take(SLUG_MAX).collect();
-    Ok(cut.trim_end_matches('_').to_owned())
+    let mut slug = String::new();
+    for word in words {
+        let needed = slug.len() + usize::from(!slug.is_empty()) + word.len();
+        if needed > SLUG_MAX {
+            if slug.is_empty() {
+                slug.push_str(&word[..SLUG_MAX]);
+            }
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('_');
+        }
+        slug.push_str(word);
+    }
+    Ok(slug)
 }
 
 /// A version for `now`, strictly later than every existing version.
@@ -126,15 +152,28 @@ mod tests {
     fn slug_rules() {
         assert_eq!(slug("Add bio to users").unwrap(), "add_bio_to_users");
         assert_eq!(slug("  drop   users.age!! ").unwrap(), "drop_users_age");
-        assert_eq!(slug("café au lait").unwrap(), "caf_au_lait");
-        let long = slug(&"word ".repeat(20)).unwrap();
-        assert!(long.len() <= 40 && !long.ends_with('_'), "{long}");
+        assert_eq!(
+            slug("ajouter la clé d'accès").unwrap(),
+            "ajouter_la_cle_d_acces"
+        );
+        assert_eq!(slug("日本語").unwrap(), "ri_ben_yu");
+        assert_eq!(slug(&"word ".repeat(20)).unwrap(), "word_".repeat(7) + "word");
+        assert_eq!(
+            slug("add the extraordinarily long column description to users").unwrap(),
+            "add_the_extraordinarily_long_column"
+        );
+        assert_eq!(slug(&"x".repeat(50)).unwrap(), "x".repeat(40));
+        for bad in ["tidy logs\nDELETE FROM logs;", "a\rb", "a\u{2028}b", "a\u{7}b"] {
+            let err = slug(bad).unwrap_err();
+            assert_eq!(err.kind.exit_code(), 2);
+            assert!(err.message.contains("a message is one line"), "{err}");
+        }
         assert!(slug("").is_err());
         assert!(slug("   ").is_err());
         assert!(slug("!!! ---")
             .unwrap_err()
             .message
-            .contains("no ASCII letters"));
+            .contains("no letters or digits"));
     }
 
     #[test]

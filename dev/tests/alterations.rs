@@ -340,7 +340,7 @@ fn dropping_an_indexed_referencing_column_rebuilds_and_says_so() {
     );
     assert!(
         run.stderr
-            .contains("warning (up.sql): drops posts_user_id (it uses a dropped column)"),
+            .contains("warning (up.sql): drops index posts_user_id (no such column: user_id)"),
         "{run:?}"
     );
     let up = project.read(&format!("{}/up.sql", project.newest()));

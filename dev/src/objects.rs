@@ -1,0 +1,254 @@
+//! Whether every view and trigger still compiles, asked of SQLite itself.
+//!
+//! SQLite validates neither when it is created, nor when a table it uses is dropped or
+//! rebuilt with `legacy_alter_table` on: `CREATE VIEW v AS SELECT y FROM a` followed by a
+//! rebuild of `a` without `y` succeeds, and only `SELECT * FROM v` fails later. A trigger is
+//! compiled into each statement that can fire it, when that statement is prepared. So a view
+//! is checked by preparing a `SELECT` from it, and the triggers of a table or view by
+//! preparing one INSERT, UPDATE (of every column) and DELETE on it; nothing is run.
+
+use std::collections::BTreeSet;
+
+use rusqlite::Connection;
+
+use crate::db::sqlite_message;
+use crate::error::{Error, Result};
+use crate::plan::quote;
+
+/// A view or trigger SQLite cannot compile, with SQLite's reason.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Broken {
+    /// `view` or `trigger`.
+    pub kind: String,
+    pub name: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.kind, self.name, self.reason)
+    }
+}
+
+/// Every view and trigger of the main schema that does not compile on `conn` now.
+pub fn broken(conn: &Connection) -> Result<Vec<Broken>> {
+    let entries = entries(conn)?;
+    let mut found = BTreeSet::new();
+    for (kind, name, _) in entries.iter().filter(|(kind, ..)| kind == "view") {
+        if let Err(e) = conn.prepare(&format!("SELECT * FROM {}", quote(name))) {
+            found.insert(Broken {
+                kind: kind.clone(),
+                name: name.clone(),
+                reason: sqlite_message(&e),
+            });
+        }
+    }
+    let fired: BTreeSet<&str> = entries
+        .iter()
+        .filter(|(kind, ..)| kind == "trigger")
+        .map(|(_, _, table)| table.as_str())
+        .collect();
+    for table in fired {
+        if firing_failures(conn, table).is_empty() {
+            continue;
+        }
+        // One trigger at a time, so the one that fails is named, not its neighbours.
+        let triggers = entries
+            .iter()
+            .filter(|(kind, _, on)| kind == "trigger" && on == table);
+        for (_, trigger, _) in triggers {
+            if let Some(reason) = alone(conn, &entries, trigger, table)? {
+                found.insert(Broken {
+                    kind: "trigger".into(),
+                    name: trigger.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+/// The objects broken in `after` that were not broken in `before`.
+pub fn newly_broken(before: &[Broken], after: Vec<Broken>) -> Vec<Broken> {
+    after
+        .into_iter()
+        .filter(|b| !before.iter().any(|old| old.kind == b.kind && old.name == b.name))
+        .collect()
+}
+
+/// The error for a change that would break views or triggers: never written, since the
+/// database would accept it and fail only when the object is next used.
+pub fn refuse(what: &str, broken: &[Broken]) -> Error {
+    let names: Vec<String> = broken
+        .iter()
+        .map(|b| format!("{} {}", b.kind, b.name))
+        .collect();
+    let mut err = Error::input(format!("{what} would break {}", names.join(", ")));
+    for b in broken {
+        err = err.note(format!("{b}"));
+    }
+    err.help(
+        "rewrite or drop what uses it first, in a migration of its own (`cargo run -p dev -- generate --empty \"...\"`, then write the SQL), and generate this change after it; or keep what it uses in schema.rs",
+    )
+}
+
+/// `(type, name, tbl_name)` of every view and trigger.
+fn entries(conn: &Connection) -> Result<Vec<(String, String, String)>> {
+    let read = || -> rusqlite::Result<Vec<(String, String, String)>> {
+        conn.prepare(
+            "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY type, name",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+    };
+    read().map_err(|e| Error::input(format!("cannot read sqlite_schema: {}", sqlite_message(&e))))
+}
+
+/// SQLite's messages for the statements on `table` that fire triggers and do not prepare.
+fn firing_failures(conn: &Connection, table: &str) -> Vec<String> {
+    let columns: Vec<String> = match conn
+        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .and_then(|mut stmt| {
+            stmt.query_map([table], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<_>>()
+        }) {
+        Ok(columns) => columns,
+        // A view that does not compile has no columns to read: nothing on it fires.
+        Err(e) => return vec![sqlite_message(&e)],
+    };
+    let set: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{0} = {0}", quote(c)))
+        .collect();
+    let table_sql = quote(table);
+    let mut statements = vec![
+        format!("INSERT INTO {table_sql} DEFAULT VALUES"),
+        format!("DELETE FROM {table_sql}"),
+    ];
+    if !set.is_empty() {
+        statements.push(format!("UPDATE {table_sql} SET {}", set.join(", ")));
+    }
+    statements
+        .iter()
+        .filter_map(|sql| conn.prepare(sql).err())
+        .map(|e| sqlite_message(&e))
+        // A view is modified only through INSTEAD OF triggers; an event it has none for is
+        // not a broken trigger.
+        .filter(|message| !message.contains("because it is a view"))
+        .collect()
+}
+
+/// Why `trigger` does not compile when it is the only trigger, or `None` when it does.
+fn alone(
+    conn: &Connection,
+    entries: &[(String, String, String)],
+    trigger: &str,
+    table: &str,
+) -> Result<Option<String>> {
+    let sql_error = |e: rusqlite::Error| {
+        Error::input(format!(
+            "cannot check trigger {trigger}: {}",
+            sqlite_message(&e)
+        ))
+    };
+    conn.execute_batch("SAVEPOINT dev_objects")
+        .map_err(sql_error)?;
+    let others = entries
+        .iter()
+        .filter(|(kind, name, _)| kind == "trigger" && name != trigger)
+        .map(|(_, name, _)| format!("DROP TRIGGER {};", quote(name)))
+        .collect::<String>();
+    let outcome = conn
+        .execute_batch(&others)
+        .map_err(sql_error)
+        .map(|()| firing_failures(conn, table));
+    conn.execute_batch("ROLLBACK TO dev_objects; RELEASE dev_objects")
+        .map_err(sql_error)?;
+    Ok(outcome?.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn
+    }
+
+    const HEAD: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER, note TEXT);
+        CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);
+        CREATE VIEW user_ages AS SELECT id, age FROM users;
+        CREATE TRIGGER users_audit AFTER UPDATE OF age ON users BEGIN
+            INSERT INTO audit (note) VALUES (NEW.age);
+        END;
+        CREATE TRIGGER users_keep AFTER DELETE ON users BEGIN
+            INSERT INTO audit (note) VALUES (OLD.id);
+        END;";
+
+    #[test]
+    fn a_sound_schema_has_nothing_broken() {
+        assert_eq!(broken(&database(HEAD)).unwrap(), []);
+    }
+
+    #[test]
+    fn views_and_triggers_that_lost_a_column_are_named() {
+        // A rebuild without `age`, as legacy_alter_table lets it happen.
+        let conn = database(HEAD);
+        conn.execute_batch(
+            "PRAGMA legacy_alter_table = ON;
+             ALTER TABLE users RENAME TO old_users;
+             CREATE TABLE users (id INTEGER PRIMARY KEY, note TEXT);
+             DROP TABLE old_users;
+             CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN
+                 INSERT INTO audit (note) VALUES (NEW.age);
+             END;
+             CREATE TRIGGER users_keep AFTER DELETE ON users BEGIN
+                 INSERT INTO audit (note) VALUES (OLD.id);
+             END;",
+        )
+        .unwrap();
+        let found = broken(&conn).unwrap();
+        let names: Vec<(&str, &str)> = found
+            .iter()
+            .map(|b| (b.kind.as_str(), b.name.as_str()))
+            .collect();
+        assert_eq!(names, [("trigger", "users_audit"), ("view", "user_ages")]);
+        assert!(found.iter().all(|b| b.reason.contains("age")), "{found:?}");
+        // Nothing was left dropped by the one-at-a-time check.
+        assert_eq!(entries(&conn).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_trigger_on_a_view_is_checked_through_its_own_event() {
+        let conn = database(
+            "CREATE TABLE t (a);
+             CREATE VIEW v AS SELECT a FROM t;
+             CREATE TRIGGER v_insert INSTEAD OF INSERT ON v BEGIN INSERT INTO t VALUES (NEW.a); END;",
+        );
+        assert_eq!(broken(&conn).unwrap(), []);
+        conn.execute_batch("DROP TABLE t; CREATE TABLE t (b);")
+            .unwrap();
+        let found = broken(&conn).unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
+    fn only_new_breakage_counts() {
+        let old = Broken {
+            kind: "view".into(),
+            name: "v".into(),
+            reason: "x".into(),
+        };
+        let new = Broken {
+            name: "w".into(),
+            ..old.clone()
+        };
+        assert_eq!(
+            newly_broken(std::slice::from_ref(&old), vec![old.clone(), new.clone()]),
+            [new]
+        );
+    }
+}
