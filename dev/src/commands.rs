@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::ask::Prompt;
+use crate::lock::ProjectLock;
 use crate::cache::Cache;
 use crate::diff::{diff, diff_with_renames, rename_suggestions, Change, Renames, Suggestion};
 use crate::error::{Error, Result};
@@ -138,17 +139,28 @@ pub fn generate(
     timings: &mut Timings,
 ) -> Result<Generated> {
     let slug = write::slug(&options.message)?;
+    for path in [
+        project.versions_dir.join(".dev"),
+        integrity::sum_path(&project.versions_dir),
+        diagram::path(&project.schema_file),
+    ] {
+        project.ensure_writable_inside(&path)?;
+    }
+    // Held until the new version is published: a second run waits, then builds on it.
+    let _lock = ProjectLock::acquire(&project.versions_dir, &mut *report)?;
+    write::recover(&project.versions_dir, &[diagram_dir(project)]);
     let mut comparison = compare(project, options.use_cache, true, timings)?;
     refuse_broken_history(project, &comparison)?;
     let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
     let dir_name = format!("{version}_{slug}");
+    let stage = comparison.scratch.path().join("candidate");
     if options.empty {
         let files = render::render_empty(options.message.trim(), &version);
-        timings.time("write", || -> Result<()> {
-            write::publish(&project.versions_dir, &dir_name, &files)?;
-            record_added(project, &comparison, &dir_name)
+        let dir = timings.time("write", || -> Result<PathBuf> {
+            write::write_files(&stage.join(&dir_name), &files)?;
+            let records = records(project, &comparison, &stage, diagram_of(&comparison))?;
+            write::publish(&project.versions_dir, &dir_name, &files, &records)
         })?;
-        let dir = project.versions_dir.join(&dir_name);
         return Ok(Generated::Written {
             dir,
             changes: Vec::new(),
@@ -218,7 +230,6 @@ pub fn generate(
         },
         &plan,
     );
-    let stage = comparison.scratch.path().join("candidate");
     let proof = timings.time("prove", || {
         prove::prove(
             &mut comparison.conn,
@@ -233,9 +244,13 @@ pub fn generate(
         )
     })?;
     let dir = timings.time("write", || -> Result<PathBuf> {
-        let dir = write::publish(&project.versions_dir, &dir_name, &files)?;
-        record_added(project, &comparison, &dir_name)?;
-        Ok(dir)
+        // The proof leaves the disposable database at the new head.
+        let new_head = introspect::inspect(&comparison.inspector, &TableFilter::All)?
+            .filtered(&project.filter);
+        let new_schema = model::from_database(&new_head, project.integer_primary_key_is_bigint)?;
+        let block = diagram::render(&new_head, &new_schema);
+        let records = records(project, &comparison, &stage, block)?;
+        write::publish(&project.versions_dir, &dir_name, &files, &records)
     })?;
     for (direction, text) in [("up", &files.up), ("down", &files.down)] {
         for warning in render::warnings(text) {
@@ -280,31 +295,69 @@ pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Ve
     )
 }
 
-/// Records the checksums of every version, for `rehash`.
+/// Records the checksums of every version, for `rehash`, and brings the diagram (when the
+/// project keeps one) to head, so `check` passes right after.
 pub fn record(project: &Project) -> Result<()> {
+    let sum = integrity::sum_path(&project.versions_dir);
+    project.ensure_writable_inside(&sum)?;
+    let _lock = ProjectLock::acquire(&project.versions_dir, &mut |line| eprintln!("{line}"))?;
+    write::recover(&project.versions_dir, &[diagram_dir(project)]);
     let versions = versions::scan(&project.versions_dir)?;
-    integrity::write(
-        &project.versions_dir,
-        &versions,
-        &integrity::links(&versions)?,
-    )
+    let mut records = vec![write::Record {
+        text: integrity::render(&versions, &integrity::links(&versions)?),
+        path: sum,
+    }];
+    let keeps_diagram = std::fs::read_to_string(diagram::path(&project.schema_file))
+        .is_ok_and(|text| diagram::has_block(&text));
+    if keeps_diagram {
+        let comparison = compare(project, true, false, &mut Timings::default())?;
+        project.ensure_writable_inside(&diagram::path(&project.schema_file))?;
+        records.extend(diagram::refreshed(
+            &project.schema_file,
+            &diagram_of(&comparison),
+        )?);
+    }
+    write::replace(&records)
 }
 
-/// Records the version `generate` just wrote on top of the history it compared against.
-fn record_added(project: &Project, comparison: &Comparison, dir_name: &str) -> Result<()> {
+/// What is rewritten with the version staged under `stage`: the checksum file with it
+/// recorded on top of the history compared against, and the diagram showing `block` when
+/// the project keeps one.
+fn records(
+    project: &Project,
+    comparison: &Comparison,
+    stage: &std::path::Path,
+    block: String,
+) -> Result<Vec<write::Record>> {
     let mut versions = comparison.versions.clone();
     let mut links = if comparison.links.len() == versions.len() {
         comparison.links.clone()
     } else {
         integrity::links(&versions)?
     };
-    let added = versions::scan(&project.versions_dir)?
-        .into_iter()
-        .find(|v| v.dir_name == dir_name)
-        .ok_or_else(|| Error::input(format!("`{dir_name}` vanished after it was written")))?;
-    integrity::extend(&mut links, &added)?;
-    versions.push(added);
-    integrity::write(&project.versions_dir, &versions, &links)
+    let staged = versions::scan(stage)?;
+    let [added] = staged.as_slice() else {
+        return Err(Error::input(format!(
+            "`{}` should hold exactly the new version",
+            stage.display()
+        )));
+    };
+    integrity::extend(&mut links, added)?;
+    versions.push(added.clone());
+    let mut records = vec![write::Record {
+        path: integrity::sum_path(&project.versions_dir),
+        text: integrity::render(&versions, &links),
+    }];
+    records.extend(diagram::refreshed(&project.schema_file, &block)?);
+    Ok(records)
+}
+
+/// The directory of the diagram file, where its partial copies are written.
+fn diagram_dir(project: &Project) -> &std::path::Path {
+    project
+        .schema_file
+        .parent()
+        .unwrap_or(project.root.as_path())
 }
 
 /// The diagram block for head, and whether the project's diagram (if it has one) matches it.

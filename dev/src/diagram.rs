@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::write::Record;
 use crate::introspect::Database;
 use crate::model::Schema;
 
@@ -101,16 +102,39 @@ pub fn has_block(text: &str) -> bool {
     text.contains(BEGIN) && text.contains(END)
 }
 
-/// Writes the diagram into the file beside schema.rs; returns its path.
+/// Writes the diagram into the file beside schema.rs (never through a link); returns its path.
 pub fn write(schema_file: &Path, block: &str) -> Result<PathBuf> {
     let path = path(schema_file);
+    crate::project::refuse_link(&path, &path.display().to_string())?;
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::io("read", &path, e)),
     };
-    std::fs::write(&path, splice(&text, block)).map_err(|e| Error::io("write", &path, e))?;
+    crate::write::replace(&[Record {
+        text: splice(&text, block),
+        path: path.clone(),
+    }])?;
     Ok(path)
+}
+
+/// The diagram file with `block` in place of its diagram, when the project keeps one (the
+/// file exists and has the markers) and it differs: what `generate` and `rehash` rewrite so
+/// that `check` passes right after them.
+pub fn refreshed(schema_file: &Path, block: &str) -> Result<Option<Record>> {
+    let path = path(schema_file);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    if !has_block(&text) || text.contains(block) {
+        return Ok(None);
+    }
+    Ok(Some(Record {
+        text: splice(&text, block),
+        path,
+    }))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! work on the same tree. diesel_cli rejects unknown keys, so the same key set is accepted
 //! here and nothing of the tool's own is ever stored in that file.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
@@ -167,10 +168,53 @@ impl Project {
         })
     }
 
+    /// Refuses to write `path` when a symbolic link would carry the write elsewhere: the
+    /// file itself being a link, or its directory resolving outside the project. A command
+    /// writes into the project and nowhere else.
+    pub fn ensure_writable_inside(&self, path: &Path) -> Result<()> {
+        let shown = self.display(path).to_string();
+        refuse_link(path, &shown)?;
+        let root = fs::canonicalize(&self.root).map_err(|e| Error::io("resolve", &self.root, e))?;
+        // The nearest existing ancestor decides: the rest would be created inside it.
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if let Ok(real) = fs::canonicalize(d) {
+                if !real.starts_with(&root) {
+                    return Err(Error::input(format!(
+                        "`{shown}` would be written outside the project: `{}` leads to `{}` through a symbolic link",
+                        self.display(d),
+                        real.display()
+                    ))
+                    .help("dev writes only inside the project; make that directory a real one inside it"));
+                }
+                return Ok(());
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+
     /// A path shown relative to the project root, as a user would type it there.
     pub fn display<'a>(&self, path: &'a Path) -> std::path::Display<'a> {
         path.strip_prefix(&self.root).unwrap_or(path).display()
     }
+}
+
+/// Refuses to write `path` (shown to the user as `shown`) when it is a symbolic link, which
+/// could carry the write to any file on the machine.
+pub fn refuse_link(path: &Path, shown: &str) -> Result<()> {
+    if !fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Ok(());
+    }
+    let target = fs::read_link(path)
+        .map(|t| t.display().to_string())
+        .unwrap_or_default();
+    Err(Error::input(format!(
+        "`{shown}` is a symbolic link (to `{target}`); dev does not write through links"
+    ))
+    .help(format!(
+        "replace `{shown}` with a regular file (e.g. copy the target over it)"
+    )))
 }
 
 fn compile(patterns: &[String]) -> Result<Vec<Regex>> {

@@ -6,7 +6,9 @@
 //! caught, so each directory's name carries its owner's pid and every run sweeps the
 //! directories whose owner is gone. Nothing is ever created in the working tree.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 use crate::error::{Error, Result};
@@ -14,7 +16,7 @@ use crate::error::{Error, Result};
 /// Prefix of every scratch directory; the owner's pid follows it.
 pub const PREFIX: &str = "dev-migrate-";
 
-/// Directories to remove if a signal ends the process.
+/// Directories (and files) to remove if a signal ends the process.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
 
@@ -70,6 +72,17 @@ impl Drop for Scratch {
     }
 }
 
+/// Has a termination signal remove `path` (a file of this run's, such as its lock) too.
+pub fn remove_on_signal(path: &Path) {
+    install_signal_handler();
+    lock_live().push(path.to_path_buf());
+}
+
+/// Undoes `remove_on_signal` once `path` is gone or no longer this run's.
+pub fn keep_on_signal(path: &Path) {
+    lock_live().retain(|p| p != path);
+}
+
 fn lock_live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -79,13 +92,47 @@ fn install_signal_handler() {
         // Another handler already installed (an embedding program's) keeps precedence;
         // such runs rely on Drop and the sweep.
         let _ = ctrlc::set_handler(|| {
-            for path in lock_live().drain(..) {
-                let _ = std::fs::remove_dir_all(path);
+            if DEFERRING.load(Ordering::SeqCst) {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+                return;
             }
-            eprintln!("interrupted: the disposable database was removed");
-            std::process::exit(SIGNAL_EXIT_CODE);
+            exit_interrupted();
         });
     });
+}
+
+/// Set while a step that must finish whole runs (`uninterrupted`).
+static DEFERRING: AtomicBool = AtomicBool::new(false);
+/// A termination signal arrived while `DEFERRING`.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn exit_interrupted() -> ! {
+    for path in lock_live().drain(..) {
+        let _ = if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        };
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "interrupted: the disposable database was removed"
+    );
+    std::process::exit(SIGNAL_EXIT_CODE);
+}
+
+/// Runs `step` with SIGINT, SIGTERM and SIGHUP held off: a signal that arrives meanwhile ends
+/// the process (cleaning up as usual) only once `step` is done. For the renames that make a
+/// new version and its records visible together; SIGKILL is left to `write::recover`.
+pub fn uninterrupted<T>(step: impl FnOnce() -> T) -> T {
+    install_signal_handler();
+    DEFERRING.store(true, Ordering::SeqCst);
+    let outcome = step();
+    DEFERRING.store(false, Ordering::SeqCst);
+    if INTERRUPTED.swap(false, Ordering::SeqCst) {
+        exit_interrupted();
+    }
+    outcome
 }
 
 /// Removes scratch directories in `tmp` whose owning process no longer exists.
@@ -114,8 +161,10 @@ fn owner_pid(name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
+/// Whether process `pid` exists: what a run leaves behind (a scratch directory, a partial
+/// file, a lock) is stale once its owner is gone.
 #[cfg(unix)]
-fn process_alive(pid: u32) -> bool {
+pub fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
@@ -124,8 +173,9 @@ fn process_alive(pid: u32) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// Whether process `pid` exists; without a portable check, assumed so.
 #[cfg(not(unix))]
-fn process_alive(_pid: u32) -> bool {
+pub fn process_alive(_pid: u32) -> bool {
     // Without a portable liveness check, never remove another run's directory.
     true
 }

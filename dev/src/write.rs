@@ -2,6 +2,7 @@
 //! existing one, a slug from the message, and a directory that appears whole or not at all.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use time::macros::format_description;
@@ -99,39 +100,201 @@ pub fn next_version(now: OffsetDateTime, existing: &[Version]) -> Result<String>
         .map_err(|e| Error::input(format!("cannot format the version: {e}")))
 }
 
-/// Writes `files` into the new directory `dir`.
+/// Writes `files` into the new directory `dir`, each file flushed to disk.
 pub fn write_files(dir: &Path, files: &Files) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        fs::write(&path, text).map_err(|e| Error::io("write", &path, e))
-    };
-    write("up.sql", &files.up)?;
-    write("down.sql", &files.down)?;
+    write_durably(&dir.join("up.sql"), &files.up)?;
+    write_durably(&dir.join("down.sql"), &files.down)?;
     if let Some(metadata) = &files.metadata {
-        write("metadata.toml", metadata)?;
+        write_durably(&dir.join("metadata.toml"), metadata)?;
     }
     Ok(())
 }
 
-/// Writes a version directory atomically: into a hidden directory inside `versions_dir`
-/// (which Diesel ignores), renamed into place once complete.
-pub fn publish(versions_dir: &Path, dir_name: &str, files: &Files) -> Result<PathBuf> {
+fn write_durably(path: &Path, text: &str) -> Result<()> {
+    let mut file = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io("write", path, e))
+}
+
+/// A project file rewritten together with a new version: `versions/dev.sum`, the schema
+/// diagram. Nobody may see the version without its record, or the record without it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// The hidden name of what process `pid` is writing for `name`, beside it.
+fn partial(dir: &Path, name: &str, pid: u32) -> PathBuf {
+    dir.join(format!(".{name}.partial-{pid}"))
+}
+
+/// The journal of a publication in progress: the version's directory name, then the path
+/// of each record, one a line. While it exists, the renames it lists may be half done.
+fn journal(versions_dir: &Path, pid: u32) -> PathBuf {
+    versions_dir.join(format!(".dev-publish-{pid}"))
+}
+
+/// Publishes a new version directory and its records so that they appear together. Every
+/// byte is written (and flushed) under hidden names first, so a full disk or a bad path fails
+/// before anything is visible; then a journal is written and the renames run with signals held
+/// off. A run killed even between two renames is completed by the next one (`recover`).
+pub fn publish(
+    versions_dir: &Path,
+    dir_name: &str,
+    files: &Files,
+    records: &[Record],
+) -> Result<PathBuf> {
+    let pid = std::process::id();
     fs::create_dir_all(versions_dir)
         .map_err(|e| Error::io("create the migrations directory", versions_dir, e))?;
-    let staging = versions_dir.join(format!(".{dir_name}.partial-{}", std::process::id()));
+    let staging = partial(versions_dir, dir_name, pid);
     let target = versions_dir.join(dir_name);
-    let written = write_files(&staging, files).and_then(|()| {
-        fs::rename(&staging, &target).map_err(|e| Error::io("rename into place", &target, e))
-    });
-    if let Err(err) = written {
+    let journal = journal(versions_dir, pid);
+    let partials: Vec<(PathBuf, &Path)> = records
+        .iter()
+        .map(|r| (partial_of(&r.path, pid), r.path.as_path()))
+        .collect();
+    let clean_up = || {
         let _ = fs::remove_dir_all(&staging);
+        for (partial, _) in &partials {
+            let _ = fs::remove_file(partial);
+        }
+        let _ = fs::remove_file(&journal);
+    };
+    let prepared = (|| -> Result<()> {
+        if target.exists() {
+            return Err(Error::input(format!("`{}` already exists", target.display())));
+        }
+        write_files(&staging, files)?;
+        for ((partial, _), record) in partials.iter().zip(records) {
+            write_durably(partial, &record.text)?;
+        }
+        let mut lines = vec![dir_name.to_owned()];
+        lines.extend(records.iter().map(|r| r.path.display().to_string()));
+        write_durably(&journal, &(lines.join("\n") + "\n"))?;
+        sync_dir(versions_dir);
+        Ok(())
+    })();
+    if let Err(err) = prepared {
+        clean_up();
         return Err(err.help(format!(
-            "make `{}` writable; nothing was written",
+            "make `{}` writable, with room for the new files; nothing was written",
             versions_dir.display()
         )));
     }
+    let renamed = crate::scratch::uninterrupted(|| -> Result<()> {
+        fs::rename(&staging, &target).map_err(|e| Error::io("rename into place", &target, e))?;
+        for (partial, path) in &partials {
+            fs::rename(partial, path).map_err(|e| Error::io("rename into place", path, e))?;
+        }
+        sync_dir(versions_dir);
+        fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, e))
+    });
+    if let Err(err) = renamed {
+        // Whatever got renamed stays; the journal lets the next run finish the rest.
+        return Err(err.help("run the command again: it completes or undoes this publication first"));
+    }
     Ok(target)
+}
+
+/// Rewrites project files (no new version), each whole or not at all: written under a
+/// hidden name beside it, flushed, then renamed over it. For `rehash` and `diagram`.
+pub fn replace(records: &[Record]) -> Result<()> {
+    let pid = std::process::id();
+    for record in records {
+        let partial = partial_of(&record.path, pid);
+        let written = write_durably(&partial, &record.text).and_then(|()| {
+            crate::scratch::uninterrupted(|| fs::rename(&partial, &record.path))
+                .map_err(|e| Error::io("rename into place", &record.path, e))
+        });
+        if let Err(err) = written {
+            let _ = fs::remove_file(&partial);
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+fn partial_of(path: &Path, pid: u32) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    partial(dir, &name, pid)
+}
+
+fn sync_dir(dir: &Path) {
+    // Durability of the renames themselves; a failure here loses nothing already visible.
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+/// Finishes or undoes what runs that died left in `versions_dir` (and beside the records
+/// their journals name): a publication whose version directory is in place is completed,
+/// any other is removed, and every hidden partial entry of a dead process goes. Call it while
+/// holding the project lock.
+pub fn recover(versions_dir: &Path, other_dirs: &[&Path]) {
+    let Ok(entries) = fs::read_dir(versions_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(".dev-publish-")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if crate::scratch::process_alive(pid) {
+            continue;
+        }
+        let text = fs::read_to_string(entry.path()).unwrap_or_default();
+        let mut lines = text.lines();
+        let dir_name = lines.next().unwrap_or_default();
+        let published = !dir_name.is_empty()
+            && versions_dir.join(dir_name).is_dir()
+            && !partial(versions_dir, dir_name, pid).exists();
+        for record in lines.map(PathBuf::from) {
+            let partial = partial_of(&record, pid);
+            if published && partial.exists() {
+                let _ = fs::rename(&partial, &record);
+            } else {
+                let _ = fs::remove_file(&partial);
+            }
+        }
+        let _ = fs::remove_file(entry.path());
+    }
+    for dir in std::iter::once(versions_dir).chain(other_dirs.iter().copied()) {
+        sweep_partials(dir);
+    }
+}
+
+/// Removes `.<name>.partial-<pid>` entries whose process is gone.
+fn sweep_partials(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(".partial-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if crate::scratch::process_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        let _ = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+    }
 }
 
 #[cfg(test)]
@@ -194,23 +357,83 @@ mod tests {
         );
     }
 
-    #[test]
-    fn publish_leaves_no_partial_directory_when_it_fails() {
-        let tmp = tempfile::tempdir().unwrap();
-        let files = Files {
+    fn files() -> Files {
+        Files {
             up: "SELECT 1;".into(),
             down: "SELECT 1;".into(),
             metadata: None,
-        };
-        let dir = publish(tmp.path(), "2026-11-21-193005_a", &files).unwrap();
-        assert_eq!(fs::read_to_string(dir.join("up.sql")).unwrap(), "SELECT 1;");
-        // The target exists now, so renaming onto it fails.
-        fs::write(dir.join("keep"), "x").unwrap();
-        assert!(publish(tmp.path(), "2026-11-21-193005_a", &files).is_err());
-        let names: Vec<_> = fs::read_dir(tmp.path())
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn publish_shows_the_version_and_its_records_together_or_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sum = Record {
+            path: tmp.path().join("dev.sum"),
+            text: "recorded\n".into(),
+        };
+        let dir = publish(tmp.path(), "2026-11-21-193005_a", &files(), &[sum.clone()]).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("up.sql")).unwrap(), "SELECT 1;");
+        assert_eq!(fs::read_to_string(&sum.path).unwrap(), "recorded\n");
+        assert_eq!(names(tmp.path()), ["2026-11-21-193005_a", "dev.sum"]);
+        // The target exists now, so a second publication fails and leaves nothing.
+        let again = Record {
+            text: "other\n".into(),
+            ..sum.clone()
+        };
+        assert!(publish(tmp.path(), "2026-11-21-193005_a", &files(), &[again]).is_err());
+        assert_eq!(names(tmp.path()), ["2026-11-21-193005_a", "dev.sum"]);
+        assert_eq!(fs::read_to_string(&sum.path).unwrap(), "recorded\n");
+    }
+
+    /// What a run killed (pid 99999999 cannot exist on Linux) at each point leaves, and what
+    /// the next run's recovery makes of it.
+    #[test]
+    fn recovery_completes_a_publication_killed_between_its_renames_and_undoes_earlier_ones() {
+        let dead = 99_999_999;
+        let tmp = tempfile::tempdir().unwrap();
+        let versions = tmp.path();
+        let sum = versions.join("dev.sum");
+        // Killed after the directory's rename, before the record's.
+        fs::create_dir(versions.join("2026-01-01-000000_a")).unwrap();
+        fs::write(partial(versions, "dev.sum", dead), "new\n").unwrap();
+        fs::write(sum.clone(), "old\n").unwrap();
+        fs::write(
+            journal(versions, dead),
+            format!("2026-01-01-000000_a\n{}\n", sum.display()),
+        )
+        .unwrap();
+        recover(versions, &[]);
+        assert_eq!(fs::read_to_string(&sum).unwrap(), "new\n");
+        assert_eq!(names(versions), ["2026-01-01-000000_a", "dev.sum"]);
+
+        // Killed before the directory's rename: everything partial goes.
+        fs::create_dir(partial(versions, "2026-01-02-000000_b", dead)).unwrap();
+        fs::write(partial(versions, "dev.sum", dead), "newer\n").unwrap();
+        fs::write(
+            journal(versions, dead),
+            format!("2026-01-02-000000_b\n{}\n", sum.display()),
+        )
+        .unwrap();
+        recover(versions, &[]);
+        assert_eq!(fs::read_to_string(&sum).unwrap(), "new\n");
+        assert_eq!(names(versions), ["2026-01-01-000000_a", "dev.sum"]);
+
+        // Killed while writing, before the journal; a live run's partial stays.
+        let live = partial(versions, "2026-01-03-000000_c", std::process::id());
+        fs::create_dir(partial(versions, "2026-01-03-000000_c", dead)).unwrap();
+        fs::create_dir(&live).unwrap();
+        recover(versions, &[]);
+        assert!(live.exists());
+        assert_eq!(names(versions).len(), 3);
     }
 }

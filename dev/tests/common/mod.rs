@@ -177,12 +177,17 @@ impl Project {
             .filter(|(path, bytes)| before.get(*path) != Some(bytes))
             .map(|(path, _)| path)
             .collect();
-        // The new directory, the checksum record, and `versions/` itself when generate had to
-        // create it.
+        // The new directory, the checksum record, `versions/` itself when generate had to
+        // create it, and the schema diagram when the project keeps one.
+        let keeps_diagram = before
+            .get(Path::new("schema/README.md"))
+            .and_then(|bytes| bytes.as_ref())
+            .is_some_and(|bytes| String::from_utf8_lossy(bytes).contains("<!-- dev diagram"));
         changed.retain(|p| {
             !p.starts_with(&newest)
                 && !Path::new(&newest).starts_with(p)
                 && p.as_path() != Path::new("versions/dev.sum")
+                && !(keeps_diagram && p.as_path() == Path::new("schema/README.md"))
         });
         assert!(
             changed.is_empty(),
