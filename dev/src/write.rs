@@ -381,7 +381,13 @@ mod tests {
             path: tmp.path().join("dev.sum"),
             text: "recorded\n".into(),
         };
-        let dir = publish(tmp.path(), "2026-11-21-193005_a", &files(), &[sum.clone()]).unwrap();
+        let dir = publish(
+            tmp.path(),
+            "2026-11-21-193005_a",
+            &files(),
+            std::slice::from_ref(&sum),
+        )
+        .unwrap();
         assert_eq!(fs::read_to_string(dir.join("up.sql")).unwrap(), "SELECT 1;");
         assert_eq!(fs::read_to_string(&sum.path).unwrap(), "recorded\n");
         assert_eq!(names(tmp.path()), ["2026-11-21-193005_a", "dev.sum"]);

@@ -102,9 +102,9 @@ fn schema_rs_malformed_points_at_line_and_column() {
 #[test]
 fn unknown_sql_type_in_schema_rs() {
     let project = Project::fixture("blog");
-    project.edit_schema("        note -> Text,", "        note -> Jsonb,");
+    project.edit_schema("        note -> Text,", "        note -> Strng,");
     let run = project.assert_rejected(&["check"]);
-    assert!(run.stderr.contains("unknown SQL type `Jsonb`"), "{run:?}");
+    assert!(run.stderr.contains("unknown SQL type `Strng`"), "{run:?}");
     assert!(run.stderr.contains("schema/schema.rs:6:17"), "{run:?}");
 }
 
