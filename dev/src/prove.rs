@@ -131,7 +131,7 @@ pub fn prove(
     compiles("up.sql run again")?;
 
     let mut line = format!(
-        "Proven on seeded data ({} tables, {} rows): up, integrity and foreign keys, rows and values kept, schema.rs matched, down restored schema and values, up again.",
+        "Proven on seeded data ({} tables, {} rows): up, integrity and foreign keys, views and triggers compile, rows and values kept, schema.rs matched, down restored schema and values, up again.",
         seeded.tables.len(),
         seeded.rows
     );
