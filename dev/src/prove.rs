@@ -76,6 +76,7 @@ pub fn prove(
     check_integrity(inspector).map_err(|e| failed(format!("after up.sql, {e}")))?;
     compiles("up.sql")?;
     let after_up = inspect(inspector, &TableFilter::All)?;
+    let after_up_entries = schema_entries(inspector)?;
     let kept = snapshots(inspector, &after_up, &seeded.tables, |t, c| {
         renames.after(&after_up, t, c)
     })
@@ -129,6 +130,13 @@ pub fn prove(
     conn.run_migration(&*migration)
         .map_err(|e| failed(format!("up.sql failed when run again after down.sql: {e}")))?;
     compiles("up.sql run again")?;
+    let again = schema_entries(inspector)?;
+    if again != after_up_entries {
+        return Err(failed(format!(
+            "up.sql run again after down.sql did not give the schema the first up gave:\n{}",
+            describe_difference(&after_up_entries, &again)
+        )));
+    }
 
     let mut line = format!(
         "Proven on seeded data ({} tables, {} rows): up, integrity and foreign keys, views and triggers compile, rows and values kept, schema.rs matched, down restored schema and values, up again.",
