@@ -18,17 +18,27 @@ if ! printf '%s\n%s\n' "$need" "$have" | sort -V -C; then
 fi
 echo "onboard: rustc $have (the workspace needs $need or newer)"
 
-bin=${DEV_BIN:-}
-if [ -z "$bin" ]; then
+# The tool runs through `cargo run`, which finds it wherever CARGO_TARGET_DIR or
+# build.target-dir puts it.
+dev() {
+  if [ -n "${DEV_BIN:-}" ]; then
+    "$DEV_BIN" "$@"
+  else
+    cargo run --quiet -p dev -- "$@"
+  fi
+}
+if [ -z "${DEV_BIN:-}" ]; then
   echo "onboard: building the dev tool"
-  cargo build --quiet -p dev
-  bin=target/debug/dev
+  if ! cargo build --quiet -p dev; then
+    echo "onboard: the dev tool does not build (see above); fix that and run dev/onboard.sh again" >&2
+    exit 1
+  fi
 fi
 
-"$bin" install-hooks
+dev install-hooks
 mkdir -p local
-"$bin" upgrade --database local/app.sqlite3
-"$bin" check
+dev upgrade --database local/app.sqlite3
+dev check
 
 cat <<'NEXT'
 

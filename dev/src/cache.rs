@@ -1,12 +1,15 @@
 //! Snapshots of head, so a run replays only the versions added since the last one.
 //!
-//! A snapshot is the disposable database file right after replay, under `target/dev-cache/`
-//! (never in the working tree). Its key hashes the whole history up to that version (the
+//! A snapshot is the disposable database file right after replay, in `dev-cache/` of the
+//! directory cargo builds into (never elsewhere in the working tree). That directory is found
+//! as cargo finds it, so a `CARGO_TARGET_DIR` or `build.target-dir` that moves the build
+//! output out of the tree moves the cache with it. Its key hashes the whole history up to that version (the
 //! chain of `integrity`, over every file of every version) with the tool's and SQLite's
 //! versions, so any edit, removal or reordering misses. A snapshot is trusted only when its
 //! bytes match the checksum stored beside it and its migrations table lists exactly the
 //! versions its key stands for; anything else is deleted and the history is replayed.
 
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -26,14 +29,20 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The store under the project's `target/` (or `CARGO_TARGET_DIR`).
+    /// The store in the target directory of the cargo workspace at `root`.
     pub fn for_root(root: &Path) -> Cache {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
+        let cwd = std::env::current_dir().unwrap_or_else(|_| root.to_path_buf());
+        let cargo_home = std::env::var_os("CARGO_HOME")
             .map(PathBuf::from)
-            .map(|t| if t.is_absolute() { t } else { root.join(t) })
-            .unwrap_or_else(|| root.join("target"));
+            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
         Cache {
-            dir: target.join("dev-cache"),
+            dir: target_dir(
+                root,
+                |name| std::env::var_os(name),
+                &cwd,
+                cargo_home.as_deref(),
+            )
+            .join("dev-cache"),
         }
     }
 
@@ -126,5 +135,110 @@ impl Cache {
         for (_, key) in snapshots.into_iter().take(excess) {
             self.forget(&key);
         }
+    }
+}
+
+/// Where cargo builds the workspace at `root`, by cargo's rules: `CARGO_TARGET_DIR`, then
+/// `CARGO_BUILD_TARGET_DIR` (both relative to the current directory `cwd`), then
+/// `build.target-dir` from the nearest `.cargo/config.toml` at or above `root`, then from
+/// `cargo_home`'s (relative to the directory holding `.cargo/`), else `root/target`.
+fn target_dir(
+    root: &Path,
+    env: impl Fn(&str) -> Option<OsString>,
+    cwd: &Path,
+    cargo_home: Option<&Path>,
+) -> PathBuf {
+    if let Some(dir) = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
+        .into_iter()
+        .find_map(|name| env(name).filter(|v| !v.is_empty()))
+    {
+        return cwd.join(dir);
+    }
+    let configs = root
+        .ancestors()
+        .map(|dir| (dir.join(".cargo"), dir.to_path_buf()))
+        .chain(cargo_home.map(|home| (home.to_path_buf(), home.to_path_buf())));
+    for (config_dir, base) in configs {
+        // Cargo reads the file without extension when both exist.
+        let Some(text) = ["config", "config.toml"]
+            .iter()
+            .find_map(|name| fs::read_to_string(config_dir.join(name)).ok())
+        else {
+            continue;
+        };
+        let configured = toml::from_str::<toml::Table>(&text).ok().and_then(|table| {
+            table
+                .get("build")?
+                .get("target-dir")?
+                .as_str()
+                .map(PathBuf::from)
+        });
+        if let Some(dir) = configured {
+            return base.join(dir);
+        }
+    }
+    root.join("target")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<OsString> {
+        None
+    }
+
+    #[test]
+    fn target_dir_follows_cargo_precedence() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home/.cargo");
+        let workspace = tmp.path().join("work/app");
+        fs::create_dir_all(&home).unwrap();
+        fs::create_dir_all(workspace.join(".cargo")).unwrap();
+        let cwd = tmp.path().join("cwd");
+        let at =
+            |env: &dyn Fn(&str) -> Option<OsString>| target_dir(&workspace, env, &cwd, Some(&home));
+
+        assert_eq!(at(&no_env), workspace.join("target"));
+
+        fs::write(
+            home.join("config.toml"),
+            "[build]\ntarget-dir = \"/shared/t\"\n",
+        )
+        .unwrap();
+        assert_eq!(at(&no_env), Path::new("/shared/t"));
+
+        // A config nearer the workspace wins over the home one, relative to its `.cargo/`'s
+        // parent; a config without target-dir is skipped.
+        fs::create_dir_all(tmp.path().join("work/.cargo")).unwrap();
+        fs::write(
+            tmp.path().join("work/.cargo/config.toml"),
+            "[build]\ntarget-dir = \"out\"\n",
+        )
+        .unwrap();
+        fs::write(
+            workspace.join(".cargo/config.toml"),
+            "[alias]\nx = \"run\"\n",
+        )
+        .unwrap();
+        assert_eq!(at(&no_env), tmp.path().join("work/out"));
+
+        // The legacy file without extension is read when both exist, as cargo does.
+        fs::write(
+            workspace.join(".cargo/config"),
+            "[build]\ntarget-dir = \"legacy\"\n",
+        )
+        .unwrap();
+        assert_eq!(at(&no_env), workspace.join("legacy"));
+
+        let build_env = |name: &str| (name == "CARGO_BUILD_TARGET_DIR").then(|| "b".into());
+        assert_eq!(at(&build_env), cwd.join("b"));
+        let both = |name: &str| match name {
+            "CARGO_TARGET_DIR" => Some("/abs".into()),
+            _ => Some("b".into()),
+        };
+        assert_eq!(at(&both), Path::new("/abs"));
+        let relative = |name: &str| (name == "CARGO_TARGET_DIR").then(|| "rel".into());
+        assert_eq!(at(&relative), cwd.join("rel"));
     }
 }

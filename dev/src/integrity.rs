@@ -6,6 +6,16 @@
 //! and a hash chained over the line before it. A changed file, a removed version, two
 //! versions added on the same parent, and a version older than one recorded before it can
 //! then each be told apart and explained.
+//!
+//! Line endings are not an edit. Git for Windows clones with `core.autocrlf=true`, which
+//! checks every migration out with CRLF; hashing the bytes as they are would call each one
+//! "changed after it was recorded" in such a clone. So CRLF is hashed as LF: a file with only
+//! LF hashes exactly as it always did, and recorded checksums stay valid. The cache's keys
+//! are built from the same chain, so they ignore line endings too.
+//!
+//! A changed version git has never committed is one nobody can have applied yet (typically
+//! `generate --empty`, then the SQL written into it): the edit only needs recording, and the
+//! message says so instead of "never edit a migration".
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -45,7 +55,7 @@ fn files_hash(version: &Version) -> Result<String> {
     let mut hasher = Sha256::new();
     for name in names {
         let path = version.path.join(&name);
-        let bytes = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        let bytes = lf_line_endings(fs::read(&path).map_err(|e| Error::io("read", &path, e))?);
         hasher.update(name.as_bytes());
         hasher.update([0]);
         hasher.update((bytes.len() as u64).to_le_bytes());
@@ -56,6 +66,20 @@ fn files_hash(version: &Version) -> Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// `bytes` with every CRLF turned into LF; bytes without CRLF come back untouched.
+fn lf_line_endings(bytes: Vec<u8>) -> Vec<u8> {
+    if !bytes.windows(2).any(|pair| pair == b"\r\n") {
+        return bytes;
+    }
+    let mut lf = Vec::with_capacity(bytes.len());
+    for (index, &byte) in bytes.iter().enumerate() {
+        if !(byte == b'\r' && bytes.get(index + 1) == Some(&b'\n')) {
+            lf.push(byte);
+        }
+    }
+    lf
 }
 
 fn chain(previous: &str, dir_name: &str, files: &str) -> String {
@@ -142,6 +166,18 @@ pub fn problems(
     versions: &[Version],
     links: &[(String, String)],
 ) -> Result<Vec<Error>> {
+    problems_judged_at(versions_dir, versions, links, versions_dir)
+}
+
+/// `problems` of a copy of the migrations directory (`check --staged` checks one): whether
+/// git ever committed a changed version is asked about `tracked_dir`, where the versions live
+/// in the user's clone.
+pub fn problems_judged_at(
+    versions_dir: &Path,
+    versions: &[Version],
+    links: &[(String, String)],
+    tracked_dir: &Path,
+) -> Result<Vec<Error>> {
     let path = sum_path(versions_dir);
     let text = fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
     let merged_parallel = || {
@@ -196,10 +232,20 @@ pub fn problems(
         };
         let files = &links[index].0;
         if files != &line.files {
+            let changed = Error::input(format!(
+                "version {} changed after it was recorded",
+                line.dir_name
+            ));
             found.push(
-                Error::input(format!("version {} changed after it was recorded", line.dir_name))
-                    .note("never edit a migration others may have applied: write a new one instead")
-                    .help("if the edit is intended (nobody applied it yet), run `cargo run -p dev -- rehash`"),
+                if crate::staged::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
+                    changed
+                        .note("this version is not committed yet, so nobody can have applied it")
+                        .help("record your edit with `cargo run -p dev -- rehash`")
+                } else {
+                    changed
+                        .note("never edit a migration others may have applied: write a new one instead")
+                        .help("if the edit is intended (nobody applied it yet), run `cargo run -p dev -- rehash`")
+                },
             );
         } else if chain(&previous, &line.dir_name, files) != line.chain && !chain_broken {
             chain_broken = true;
@@ -329,6 +375,35 @@ mod tests {
                 .any(|m| m.contains("2026-02-01-000000_new is not recorded")),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn line_endings_alone_are_not_an_edit_and_lf_hashes_are_unchanged() {
+        let (_dir, versions) = project();
+        let lf_text = "CREATE TABLE t (\n  id INTEGER\n);\n";
+        fs::write(versions.join("2026-01-01-000000_a/up.sql"), lf_text).unwrap();
+        let before = links(&scan(&versions)).unwrap();
+        write(&versions, &scan(&versions)).unwrap();
+        fs::write(
+            versions.join("2026-01-01-000000_a/up.sql"),
+            lf_text.replace('\n', "\r\n"),
+        )
+        .unwrap();
+        assert_eq!(links(&scan(&versions)).unwrap(), before);
+        assert!(messages(&versions).is_empty());
+        // The hash of an LF file is the one recorded before line endings were normalised.
+        let mut hasher = Sha256::new();
+        hasher.update(b"up.sql\0");
+        hasher.update((lf_text.len() as u64).to_le_bytes());
+        hasher.update(lf_text.as_bytes());
+        let recorded: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(before[0].0, recorded);
+        // A lone CR is content, not a line ending.
+        assert_eq!(lf_line_endings(b"a\rb\r\n".to_vec()), b"a\rb\n");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod replay;
 pub mod schema_rs;
 pub mod scratch;
 pub mod seed;
+pub mod staged;
 pub mod timing;
 pub mod verify;
 pub mod versions;

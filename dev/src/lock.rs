@@ -38,33 +38,43 @@ impl ProjectLock {
         let started = Instant::now();
         let mut told = false;
         loop {
-            let mut file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| {
-                    Error::io("create the lock file", &path, e).help(format!(
-                        "make `{}` writable",
-                        versions_dir.display()
-                    ))
-                })?;
-            if try_lock(&file) {
-                if same_file(&file, &path) {
+            // Opening, locking and registering the file for removal on a signal happen with
+            // signals held off: a signal in between would leave a lock file behind.
+            let attempt =
+                crate::scratch::uninterrupted(|| -> Result<std::result::Result<File, File>> {
+                    let mut file = std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .create(true)
+                        .truncate(false)
+                        .open(&path)
+                        .map_err(|e| {
+                            Error::io("create the lock file", &path, e)
+                                .help(format!("make `{}` writable", versions_dir.display()))
+                        })?;
+                    if !try_lock(&file) {
+                        return Ok(Err(file));
+                    }
+                    if !same_file(&file, &path) {
+                        // The holder removed it between our open and our lock: take the new one.
+                        return Ok(Err(file));
+                    }
                     file.set_len(0)
                         .and_then(|()| file.rewind())
                         .and_then(|()| write!(file, "{}", std::process::id()))
                         .map_err(|e| Error::io("write", &path, e))?;
                     crate::scratch::remove_on_signal(&path);
+                    Ok(Ok(file))
+                })?;
+            let mut file = match attempt {
+                Ok(file) => {
                     return Ok(ProjectLock {
                         path,
                         file: Some(file),
-                    });
+                    })
                 }
-                // The holder removed it between our open and our lock: take the new one.
-                continue;
-            }
+                Err(file) => file,
+            };
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();

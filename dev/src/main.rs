@@ -1,4 +1,8 @@
 //! The `dev` command line: `generate` and `check`.
+//!
+//! Everything goes out through `out!`/`outln!` (stdout) and `err!`/`errln!` (stderr), never
+//! `println!`, which panics when the reader has gone: `dev history | head -1` must end
+//! quietly, and its temporary directories must still be removed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +17,89 @@ use dev::error::Error;
 use dev::history;
 use dev::migrate::{Session, Step};
 use dev::project::Project;
+use dev::staged::Staged;
 use dev::timing::Timings;
+
+/// Writes to stdout through `output`, which never panics.
+macro_rules! out {
+    ($($arg:tt)*) => { output::write(format_args!($($arg)*)) };
+}
+
+/// `out!` with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => { output::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Writes to stderr. Errors are ignored: stderr is where a failure would be reported.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `err!` with a newline.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// The command's output on stdout. A reader that stops reading (`dev history | head -1`) is
+/// not a failure: the rest of the output is dropped and the command finishes as it would
+/// have, cleanup included. Any other failure to write (a full disk) is kept, and reported
+/// when the command ends.
+mod output {
+    use std::io::{ErrorKind, Write};
+    use std::sync::Mutex;
+
+    use dev::error::Error;
+
+    enum State {
+        Open,
+        Closed,
+        Failed(std::io::Error),
+    }
+
+    static STATE: Mutex<State> = Mutex::new(State::Open);
+
+    fn state() -> std::sync::MutexGuard<'static, State> {
+        STATE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn settle(state: &mut State, written: std::io::Result<()>) {
+        match written {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => *state = State::Closed,
+            Err(e) => *state = State::Failed(e),
+        }
+    }
+
+    /// Writes `args` to stdout unless it already failed or was closed.
+    pub fn write(args: std::fmt::Arguments<'_>) {
+        let mut state = state();
+        if matches!(*state, State::Open) {
+            settle(&mut state, std::io::stdout().lock().write_fmt(args));
+        }
+    }
+
+    /// Flushes stdout; a write that failed for another reason than a closed reader is the
+    /// error.
+    pub fn finish() -> Result<(), Error> {
+        let mut state = state();
+        if matches!(*state, State::Open) {
+            settle(&mut state, std::io::stdout().lock().flush());
+        }
+        match &*state {
+            State::Failed(e) => Err(Error::input(format!("cannot write the output: {e}"))
+                .help("write it somewhere with room (check the disk or the file it goes to)")),
+            _ => Ok(()),
+        }
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -58,7 +144,12 @@ enum Command {
         table_renames: Vec<(String, String)>,
     },
     /// Exit 0 when schema.rs matches versions/, 1 when a migration is missing.
-    Check,
+    Check {
+        /// Check what is staged for commit (git's index), not the working tree: what the
+        /// pre-commit hook runs.
+        #[arg(long)]
+        staged: bool,
+    },
     /// Apply pending versions up to TARGET: head (default), a version, or +N.
     Upgrade {
         target: Option<String>,
@@ -119,12 +210,13 @@ fn main() -> ExitCode {
     let mut timings = Timings::default();
     let outcome = run(&cli, &mut timings);
     if cli.timings {
-        eprint!("{}", timings.report());
+        err!("{}", timings.report());
     }
-    match outcome {
+    let written = output::finish();
+    match outcome.and_then(|code| written.map(|()| code)) {
         Ok(code) => code,
         Err(err) => {
-            eprint!("{err}");
+            err!("{err}");
             ExitCode::from(u8::try_from(err.kind.exit_code()).unwrap_or(2))
         }
     }
@@ -136,6 +228,10 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         None => std::env::current_dir()
             .map_err(|e| Error::input(format!("cannot read the current directory: {e}")))?,
     };
+    if let Command::Check { staged: true } = cli.command {
+        let staged = Staged::materialise(&start)?;
+        return check(cli, staged.project(), Some(&staged), timings).map_err(|e| staged.shown(e));
+    }
     let project = Project::discover(&start)?;
     match &cli.command {
         Command::Generate {
@@ -161,67 +257,21 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 &project,
                 &options,
                 prompt,
-                &mut |line| eprintln!("{line}"),
+                &mut |line| errln!("{line}"),
                 timings,
             )?;
             match generated {
-                Generated::NoChanges => println!("No changes in schema detected."),
+                Generated::NoChanges => outln!("No changes in schema detected."),
                 Generated::Written { dir, changes } => {
-                    println!("Created {}", project.display(&dir));
+                    outln!("Created {}", project.display(&dir));
                     for change in &changes {
-                        println!("  - {change}");
+                        outln!("  - {change}");
                     }
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check => {
-            let comparison = commands::compare(&project, !cli.no_cache, false, timings)?;
-            let count = comparison.versions.len();
-            let mut problems = commands::history_problems(&project, &comparison)?;
-            problems.extend(commands::diagram_problem(&project, &comparison));
-            if !dev::integrity::recorded(&project.versions_dir) && count > 0 {
-                eprintln!(
-                    "note: versions/ has no {} yet; `generate` or `rehash` starts recording checksums",
-                    dev::integrity::SUM_FILE
-                );
-            }
-            if comparison.changes.is_empty() {
-                println!(
-                    "schema.rs matches {}/ ({count} migration{})",
-                    project.display(&project.versions_dir),
-                    if count == 1 { "" } else { "s" }
-                );
-            } else {
-                println!(
-                    "{} differs from {}/ ({count} migration{}): no migration makes these changes:",
-                    project.display(&project.schema_file),
-                    project.display(&project.versions_dir),
-                    if count == 1 { "" } else { "s" }
-                );
-                for change in &comparison.changes {
-                    println!("  - {change}");
-                }
-                let project_flag = cli
-                    .project_dir
-                    .as_ref()
-                    .map(|d| format!(" -C {}", d.display()))
-                    .unwrap_or_default();
-                println!(
-                    "\nGenerate it with:\n  cargo run -p dev --{project_flag} generate \"{}\"",
-                    commands::suggested_message(&comparison.changes)
-                );
-            }
-            for problem in &problems {
-                eprint!("{problem}");
-            }
-            let clean = comparison.changes.is_empty() && problems.is_empty();
-            Ok(if clean {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        Command::Check { .. } => check(cli, &project, None, timings),
         Command::Upgrade { target, safety } => migrate(cli, &project, safety, true, |s| {
             s.upgrade_steps(target.as_deref())
         }),
@@ -230,7 +280,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         }
         Command::Redo { safety } => migrate(cli, &project, safety, false, |s| s.redo_steps()),
         Command::Current => {
-            let mut report = |line: String| println!("{line}");
+            let mut report = |line: String| outln!("{line}");
             let session = Session::new(&project, locate(cli)?, false, None, &mut report)?;
             require_file(&session)?;
             let pending: Vec<&str> = session
@@ -246,18 +296,16 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 .collect();
             let position = session.position();
             if pending.is_empty() {
-                println!("{position} (head)");
+                outln!("{position} (head)");
             } else {
-                println!(
+                outln!(
                     "{position} ({} pending: {})",
                     pending.len(),
                     pending.join(", ")
                 );
             }
             for version in unknown {
-                eprintln!(
-                    "warning: the database applied {version}, which versions/ does not contain"
-                );
+                errln!("warning: the database applied {version}, which versions/ does not contain");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -282,10 +330,10 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                     Some(_) => "[ ] ",
                     None => "",
                 };
-                println!("{mark}{}  {}", version.dir_name, header.message);
+                outln!("{mark}{}  {}", version.dir_name, header.message);
                 if *verbose {
                     for change in &header.changes {
-                        println!("      - {change}");
+                        outln!("      - {change}");
                     }
                 }
             }
@@ -297,7 +345,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             for file in [version.up_sql(), version.down_sql()] {
                 let text =
                     std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-                println!("==> {} <==\n{}", project.display(&file), text.trim_end());
+                outln!("==> {} <==\n{}", project.display(&file), text.trim_end());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -305,12 +353,12 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             let comparison = commands::compare(&project, !cli.no_cache, false, timings)?;
             let path =
                 dev::diagram::write(&project.schema_file, &commands::diagram_of(&comparison))?;
-            println!("Wrote the diagram of head into {}", project.display(&path));
+            outln!("Wrote the diagram of head into {}", project.display(&path));
             Ok(ExitCode::SUCCESS)
         }
         Command::Rehash => {
             commands::record(&project)?;
-            println!(
+            outln!(
                 "Recorded the checksums of {}/ in {}",
                 project.display(&project.versions_dir),
                 dev::integrity::SUM_FILE
@@ -318,7 +366,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {
-            println!("{}", dev::verify::verify(&project)?);
+            outln!("{}", dev::verify::verify(&project)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::InstallHooks => {
@@ -337,17 +385,79 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                     Error::input(format!("cannot configure git's hooks: {e}"))
                         .help("run it inside the project's git clone")
                 })?;
-            println!("git now runs dev/hooks/pre-commit before each commit");
+            outln!("git now runs dev/hooks/pre-commit before each commit");
             Ok(ExitCode::SUCCESS)
         }
         Command::Stamp { target } => {
-            let mut report = |line: String| println!("{line}");
+            let mut report = |line: String| outln!("{line}");
             let mut session = Session::new(&project, locate(cli)?, false, None, &mut report)?;
             require_file(&session)?;
             session.stamp(target)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `check`: the working tree's project, or the copy of git's index that `staged` holds.
+fn check(
+    cli: &Cli,
+    project: &Project,
+    staged: Option<&Staged>,
+    timings: &mut Timings,
+) -> Result<ExitCode, Error> {
+    // The snapshot cache belongs to the working tree's project; the staged copy is thrown
+    // away, and a cache beside it with it.
+    let comparison = commands::compare(project, !cli.no_cache && staged.is_none(), false, timings)?;
+    let count = comparison.versions.len();
+    let mut problems = match staged {
+        Some(staged) => staged.history_problems(&comparison.versions, &comparison.links)?,
+        None => commands::history_problems(project, &comparison)?,
+    };
+    problems.extend(commands::diagram_problem(project, &comparison));
+    if !dev::integrity::recorded(&project.versions_dir) && count > 0 {
+        errln!(
+            "note: versions/ has no {} yet; `generate` or `rehash` starts recording checksums",
+            dev::integrity::SUM_FILE
+        );
+    }
+    if comparison.changes.is_empty() {
+        outln!(
+            "schema.rs matches {}/ ({count} migration{})",
+            project.display(&project.versions_dir),
+            if count == 1 { "" } else { "s" }
+        );
+    } else {
+        outln!(
+            "{} differs from {}/ ({count} migration{}): no migration makes these changes:",
+            project.display(&project.schema_file),
+            project.display(&project.versions_dir),
+            if count == 1 { "" } else { "s" }
+        );
+        for change in &comparison.changes {
+            outln!("  - {change}");
+        }
+        let project_flag = cli
+            .project_dir
+            .as_ref()
+            .map(|d| format!(" -C {}", d.display()))
+            .unwrap_or_default();
+        outln!(
+            "\nGenerate it with:\n  cargo run -p dev --{project_flag} generate \"{}\"",
+            commands::suggested_message(&comparison.changes)
+        );
+    }
+    for problem in &problems {
+        err!("{problem}");
+    }
+    let clean = comparison.changes.is_empty() && problems.is_empty();
+    if let Some(note) = staged.filter(|_| !clean).and_then(Staged::unstaged_note) {
+        err!("{note}");
+    }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn locate(cli: &Cli) -> Result<PathBuf, Error> {
@@ -367,7 +477,7 @@ fn migrate(
     creates: bool,
     plan: impl FnOnce(&Session<'_>) -> Result<Vec<Step>, Error>,
 ) -> Result<ExitCode, Error> {
-    let mut report = |line: String| eprintln!("{line}");
+    let mut report = |line: String| errln!("{line}");
     let mut terminal = ask::terminal();
     let prompt = terminal.as_mut().map(|t| t as &mut dyn ask::Prompt);
     let mut session = Session::new(project, locate(cli)?, safety.yes, prompt, &mut report)?;
@@ -376,7 +486,7 @@ fn migrate(
     }
     let steps = plan(&session)?;
     if safety.sql {
-        print!("{}", session.sql(&steps)?);
+        out!("{}", session.sql(&steps)?);
         return Ok(ExitCode::SUCCESS);
     }
     session.run(&steps, safety.backup)?;

@@ -36,14 +36,19 @@ impl Scratch {
         install_signal_handler();
         let tmp = std::env::temp_dir();
         sweep_orphans(&tmp);
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{PREFIX}{}-", std::process::id()))
-            .tempdir_in(&tmp)
-            .map_err(|e| {
-                Error::io("create a scratch directory in", &tmp, e)
-                    .help("set TMPDIR to a writable directory")
-            })?;
-        lock_live().push(dir.path().to_path_buf());
+        // Created and registered for removal with signals held off, so no signal can fall
+        // between the two.
+        let dir = uninterrupted(|| {
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("{PREFIX}{}-", std::process::id()))
+                .tempdir_in(&tmp)?;
+            lock_live().push(dir.path().to_path_buf());
+            Ok(dir)
+        })
+        .map_err(|e| {
+            Error::io("create a scratch directory in", &tmp, e)
+                .help("set TMPDIR to a writable directory")
+        })?;
         Ok(Scratch { dir: Some(dir) })
     }
 
@@ -63,11 +68,17 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        // The run is failing because a signal's cleanup removed this directory: let the
+        // handler, not the error, end the process.
+        stand_aside_while_exiting();
         if let Some(dir) = self.dir.take() {
-            let path = dir.path().to_path_buf();
-            lock_live().retain(|p| p != &path);
-            // A failure to remove is left for the next run's sweep: the pid is then gone.
-            let _ = dir.close();
+            // With signals held off: exiting halfway through the removal would leave it.
+            uninterrupted(|| {
+                let path = dir.path().to_path_buf();
+                lock_live().retain(|p| p != &path);
+                // A failure to remove is left for the next run's sweep: the pid is then gone.
+                let _ = dir.close();
+            });
         }
     }
 }
@@ -106,13 +117,34 @@ static DEFERRING: AtomicBool = AtomicBool::new(false);
 /// A termination signal arrived while `DEFERRING`.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// Set once a signal's cleanup has begun: the main thread, still running meanwhile, must
+/// neither recreate what is being removed nor report the failures that removal causes.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Parks the calling thread for good when a signal's cleanup is under way: the handler ends
+/// the process, with its own exit code, in a moment.
+fn stand_aside_while_exiting() {
+    while EXITING.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+}
+
 fn exit_interrupted() -> ! {
+    EXITING.store(true, Ordering::SeqCst);
     for path in lock_live().drain(..) {
-        let _ = if path.is_dir() {
-            std::fs::remove_dir_all(path)
-        } else {
-            std::fs::remove_file(path)
-        };
+        // The main thread may still be writing into a scratch directory: try again while
+        // new files keep appearing in it.
+        for _ in 0..20 {
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            if removed.is_ok() || !path.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
     let _ = writeln!(
         std::io::stderr(),
@@ -126,6 +158,7 @@ fn exit_interrupted() -> ! {
 /// new version and its records visible together; SIGKILL is left to `write::recover`.
 pub fn uninterrupted<T>(step: impl FnOnce() -> T) -> T {
     install_signal_handler();
+    stand_aside_while_exiting();
     DEFERRING.store(true, Ordering::SeqCst);
     let outcome = step();
     DEFERRING.store(false, Ordering::SeqCst);

@@ -38,7 +38,9 @@ pub fn slug(message: &str) -> Result<String> {
             },
             at + 1
         ))
-        .help("put the message on one line; say more in a comment inside up.sql after it is written"));
+        .help(
+            "put the message on one line; say more in a comment inside up.sql after it is written",
+        ));
     }
     let ascii = deunicode::deunicode(message).to_ascii_lowercase();
     let words: Vec<&str> = ascii
@@ -102,7 +104,12 @@ pub fn next_version(now: OffsetDateTime, existing: &[Version]) -> Result<String>
 
 /// Writes `files` into the new directory `dir`, each file flushed to disk.
 pub fn write_files(dir: &Path, files: &Files) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    // One level at most: recreating a whole path could bring back a scratch directory that a
+    // signal's cleanup just removed.
+    if let Some(parent) = dir.parent().filter(|p| !p.exists()) {
+        fs::create_dir(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    fs::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
     write_durably(&dir.join("up.sql"), &files.up)?;
     write_durably(&dir.join("down.sql"), &files.down)?;
     if let Some(metadata) = &files.metadata {
@@ -139,9 +146,20 @@ fn journal(versions_dir: &Path, pid: u32) -> PathBuf {
 
 /// Publishes a new version directory and its records so that they appear together. Every
 /// byte is written (and flushed) under hidden names first, so a full disk or a bad path fails
-/// before anything is visible; then a journal is written and the renames run with signals held
-/// off. A run killed even between two renames is completed by the next one (`recover`).
+/// before anything is visible; then a journal is written and the renames run. Signals are held
+/// off throughout; a run killed even between two renames (SIGKILL) is completed by the next
+/// one (`recover`).
 pub fn publish(
+    versions_dir: &Path,
+    dir_name: &str,
+    files: &Files,
+    records: &[Record],
+) -> Result<PathBuf> {
+    // A few small files: a signal waits for them, and then finds a consistent tree.
+    crate::scratch::uninterrupted(|| publish_now(versions_dir, dir_name, files, records))
+}
+
+fn publish_now(
     versions_dir: &Path,
     dir_name: &str,
     files: &Files,
@@ -166,7 +184,10 @@ pub fn publish(
     };
     let prepared = (|| -> Result<()> {
         if target.exists() {
-            return Err(Error::input(format!("`{}` already exists", target.display())));
+            return Err(Error::input(format!(
+                "`{}` already exists",
+                target.display()
+            )));
         }
         write_files(&staging, files)?;
         for ((partial, _), record) in partials.iter().zip(records) {
@@ -185,17 +206,19 @@ pub fn publish(
             versions_dir.display()
         )));
     }
-    let renamed = crate::scratch::uninterrupted(|| -> Result<()> {
+    let renamed = (|| -> Result<()> {
         fs::rename(&staging, &target).map_err(|e| Error::io("rename into place", &target, e))?;
         for (partial, path) in &partials {
             fs::rename(partial, path).map_err(|e| Error::io("rename into place", path, e))?;
         }
         sync_dir(versions_dir);
         fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, e))
-    });
+    })();
     if let Err(err) = renamed {
         // Whatever got renamed stays; the journal lets the next run finish the rest.
-        return Err(err.help("run the command again: it completes or undoes this publication first"));
+        return Err(
+            err.help("run the command again: it completes or undoes this publication first")
+        );
     }
     Ok(target)
 }
@@ -220,7 +243,9 @@ pub fn replace(records: &[Record]) -> Result<()> {
 
 fn partial_of(path: &Path, pid: u32) -> PathBuf {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     partial(dir, &name, pid)
 }
 
@@ -320,13 +345,21 @@ mod tests {
             "ajouter_la_cle_d_acces"
         );
         assert_eq!(slug("日本語").unwrap(), "ri_ben_yu");
-        assert_eq!(slug(&"word ".repeat(20)).unwrap(), "word_".repeat(7) + "word");
+        assert_eq!(
+            slug(&"word ".repeat(20)).unwrap(),
+            "word_".repeat(7) + "word"
+        );
         assert_eq!(
             slug("add the extraordinarily long column description to users").unwrap(),
             "add_the_extraordinarily_long_column"
         );
         assert_eq!(slug(&"x".repeat(50)).unwrap(), "x".repeat(40));
-        for bad in ["tidy logs\nDELETE FROM logs;", "a\rb", "a\u{2028}b", "a\u{7}b"] {
+        for bad in [
+            "tidy logs\nDELETE FROM logs;",
+            "a\rb",
+            "a\u{2028}b",
+            "a\u{7}b",
+        ] {
             let err = slug(bad).unwrap_err();
             assert_eq!(err.kind.exit_code(), 2);
             assert!(err.message.contains("a message is one line"), "{err}");

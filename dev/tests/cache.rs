@@ -1,15 +1,59 @@
-//! The snapshot cache under target/: used when it verifies, ignored (and replaced) when it
-//! is corrupt or stale, bypassed by --no-cache, and never able to change an answer.
+//! The snapshot cache in cargo's target directory: used when it verifies, ignored (and
+//! replaced) when it is corrupt or stale, bypassed by --no-cache, never able to change an
+//! answer, and kept wherever CARGO_TARGET_DIR or build.target-dir puts the build.
+//!
+//! Each run here gets CARGO_TARGET_DIR=<project>/target, so a CARGO_TARGET_DIR set for
+//! `cargo test` itself cannot send these projects' snapshots to a directory they share.
 
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use common::Project;
+use common::{Project, Run};
+
+/// Runs `dev ARGS` with the project's own target directory.
+fn dev(project: &Project, args: &[&str]) -> Run {
+    dev_with(project, args, |command| {
+        command.env("CARGO_TARGET_DIR", project.file("target"))
+    })
+}
+
+/// Runs `dev ARGS` with `environment` deciding where cargo's target directory is.
+fn dev_with(
+    project: &Project,
+    args: &[&str],
+    environment: impl FnOnce(duct::Expression) -> duct::Expression,
+) -> Run {
+    // duct applies an outer expression's environment first, so `environment` (inner) wins.
+    let output = environment(project.command(common::BIN, args))
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .run()
+        .unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn check_passes(project: &Project) {
+    let run = dev(project, &["check"]);
+    assert_eq!(run.code, Some(0), "check failed: {run:?}");
+    project.assert_no_temp_leftovers();
+}
+
+fn generate(project: &Project, message: &str) {
+    let run = dev(project, &["generate", message]);
+    assert_eq!(run.code, Some(0), "generate failed: {run:?}");
+}
 
 fn snapshots(project: &Project) -> Vec<PathBuf> {
-    let dir = project.file("target/dev-cache");
+    snapshots_in(&project.file("target/dev-cache"))
+}
+
+fn snapshots_in(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = fs::read_dir(dir)
         .map(|entries| entries.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
@@ -21,20 +65,20 @@ fn snapshots(project: &Project) -> Vec<PathBuf> {
 #[test]
 fn snapshot_is_stored_then_used_and_a_new_version_replays_on_top() {
     let project = Project::fixture("blog");
-    project.assert_check_passes();
+    check_passes(&project);
     assert_eq!(snapshots(&project).len(), 1, "check stores head's snapshot");
 
     project.add_posts_views();
-    project.generate("add views");
-    project.assert_check_passes();
+    generate(&project, "add views");
+    check_passes(&project);
     assert_eq!(
         snapshots(&project).len(),
         2,
         "the new head is stored beside the old"
     );
 
-    let uncached = project.run(&["check", "--no-cache", "--timings"]);
-    let cached = project.run(&["check", "--timings"]);
+    let uncached = dev(&project, &["check", "--no-cache", "--timings"]);
+    let cached = dev(&project, &["check", "--timings"]);
     assert_eq!(uncached.code, Some(0));
     assert_eq!(cached.code, Some(0));
     assert_eq!(uncached.stdout, cached.stdout);
@@ -50,15 +94,15 @@ fn snapshot_is_stored_then_used_and_a_new_version_replays_on_top() {
 #[test]
 fn a_new_version_replays_only_itself() {
     let project = Project::fixture("blog");
-    project.assert_check_passes();
+    check_passes(&project);
     project.add_posts_views();
-    let run = project.run(&["generate", "--timings", "add views"]);
+    let run = dev(&project, &["generate", "--timings", "add views"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stderr.contains("timing: replayed 0 of 1 versions"),
         "{run:?}"
     );
-    let check = project.run(&["check", "--timings"]);
+    let check = dev(&project, &["check", "--timings"]);
     assert!(
         check
             .stderr
@@ -70,7 +114,7 @@ fn a_new_version_replays_only_itself() {
 #[test]
 fn no_cache_neither_reads_nor_writes_it() {
     let project = Project::fixture("blog");
-    let run = project.run(&["check", "--no-cache"]);
+    let run = dev(&project, &["check", "--no-cache"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(!project.file("target").exists());
 }
@@ -78,7 +122,7 @@ fn no_cache_neither_reads_nor_writes_it() {
 #[test]
 fn corrupt_snapshot_is_detected_ignored_and_replaced() {
     let project = Project::fixture("blog");
-    project.assert_check_passes();
+    check_passes(&project);
     let snapshot = snapshots(&project).pop().unwrap();
     let mut bytes = fs::read(&snapshot).unwrap();
     let middle = bytes.len() / 2;
@@ -86,7 +130,7 @@ fn corrupt_snapshot_is_detected_ignored_and_replaced() {
     fs::write(&snapshot, &bytes).unwrap();
 
     project.add_posts_views();
-    let check = project.run(&["check"]);
+    let check = dev(&project, &["check"]);
     assert_eq!(check.code, Some(1), "{check:?}");
     assert!(check.stdout.contains("add column posts.views"), "{check:?}");
     assert_ne!(
@@ -100,7 +144,7 @@ fn corrupt_snapshot_is_detected_ignored_and_replaced() {
 #[test]
 fn snapshot_that_is_not_what_its_key_says_is_never_trusted() {
     let project = Project::fixture("blog");
-    project.assert_check_passes();
+    check_passes(&project);
     let snapshot = snapshots(&project).pop().unwrap();
     // Forge the entry: a database holding a table versions/ never made, with a checksum
     // that matches, but a migrations table that does not list the key's versions.
@@ -120,8 +164,8 @@ fn snapshot_that_is_not_what_its_key_says_is_never_trusted() {
     };
     fs::write(snapshot.with_extension("sha256"), digest).unwrap();
 
-    project.assert_check_passes();
-    let generate = project.run(&["generate", "nothing"]);
+    check_passes(&project);
+    let generate = dev(&project, &["generate", "nothing"]);
     assert_eq!(
         generate.stdout.trim(),
         "No changes in schema detected.",
@@ -132,7 +176,7 @@ fn snapshot_that_is_not_what_its_key_says_is_never_trusted() {
 #[test]
 fn edited_history_misses_the_cache() {
     let project = Project::fixture("blog");
-    project.assert_check_passes();
+    check_passes(&project);
     let up = "versions/2026-01-01-000000_create_blog/up.sql";
     project.write(
         up,
@@ -140,10 +184,35 @@ fn edited_history_misses_the_cache() {
             .read(up)
             .replace("title TEXT NOT NULL", "title TEXT NOT NULL,\n    slug TEXT"),
     );
-    let check = project.run(&["check"]);
+    let check = dev(&project, &["check"]);
     assert_eq!(check.code, Some(1), "{check:?}");
     assert!(
         check.stdout.contains("drop column posts.slug"),
         "the edited history was replayed: {check:?}"
     );
+}
+
+#[test]
+fn the_cache_follows_cargo_target_dir_and_build_target_dir() {
+    let project = Project::fixture("blog");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = dev_with(&project, &["check"], |command| {
+        command.env("CARGO_TARGET_DIR", elsewhere.path())
+    });
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(snapshots_in(&elsewhere.path().join("dev-cache")).len(), 1);
+    assert!(!project.file("target").exists(), "the tree got a target/");
+
+    project.write(
+        ".cargo/config.toml",
+        "[build]\ntarget-dir = \"build-output\"\n",
+    );
+    let run = dev_with(&project, &["check"], |command| command);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        snapshots_in(&project.file("build-output/dev-cache")).len(),
+        1
+    );
+    assert!(!project.file("target").exists(), "the tree got a target/");
+    project.assert_no_temp_leftovers();
 }

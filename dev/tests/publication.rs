@@ -48,7 +48,10 @@ fn two_generates_at_once_write_one_version_and_the_second_says_whom_it_waited_fo
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !project.file("versions/.dev.lock").exists() {
-        assert!(Instant::now() < deadline, "the first run never took the lock");
+        assert!(
+            Instant::now() < deadline,
+            "the first run never took the lock"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let second = project.run(&["--no-cache", "generate", "add likes too"]);
@@ -146,10 +149,7 @@ cat versions/dev.sum
         .map(|l| l.trim_start_matches("./"))
         .filter(|l| *l != ".")
         .collect();
-    let expected: Vec<String> = before
-        .keys()
-        .map(|p| p.display().to_string())
-        .collect();
+    let expected: Vec<String> = before.keys().map(|p| p.display().to_string()).collect();
     assert_eq!(tree, expected, "{text}");
     let sum = text.split("--- sum\n").nth(1).unwrap();
     assert_eq!(sum, project.read("versions/dev.sum"));
@@ -178,4 +178,54 @@ fn no_command_writes_through_a_symbolic_link() {
     let run = project.assert_rejected(&["generate", "add likes"]);
     assert!(run.stderr.contains("outside the project"), "{run:?}");
     assert!(!Path::new(&elsewhere).join(".dev.lock").exists());
+}
+
+/// SIGINT, SIGTERM or SIGHUP at any instant of a generate: afterwards the version is either
+/// published with its record or absent, and nothing partial is left.
+#[cfg(unix)]
+#[test]
+fn a_signal_at_any_instant_leaves_a_consistent_tree() {
+    let project = recorded_blog();
+    let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    let mut published = 0;
+    // A generate costs about what a check costs, twice over; spread the signals over three
+    // times a check, so that early and late instants (publication included) are hit.
+    let started = Instant::now();
+    project.run(&["check"]);
+    let span = started.elapsed() * 3;
+    for round in 0..24u32 {
+        let handle = project
+            .command(BIN, &["generate", "add a column"])
+            .start()
+            .unwrap();
+        // Spread the signals over the whole run, publication included.
+        std::thread::sleep(span * round / 24);
+        let pid = handle.pids()[0] as libc::pid_t;
+        unsafe { libc::kill(pid, signals[round as usize % signals.len()]) };
+        let output = handle.wait().unwrap();
+        // 130 after cleaning up; killed outright before the handler was installed.
+        assert!(
+            matches!(output.status.code(), Some(0 | 130) | None),
+            "round {round}: {output:?}"
+        );
+        assert_eq!(strays(&project), Vec::<String>::new(), "round {round}");
+        let left = fs::read_dir(project.tmp.path()).unwrap().count();
+        assert_eq!(left, 0, "round {round}: {output:?}");
+        let check = project.run(&["check"]);
+        assert!(
+            !check.stderr.contains("error:"),
+            "round {round}: the history does not verify: {check:?}"
+        );
+        if check.code == Some(0) {
+            // Published: ask for the next column.
+            published += 1;
+            project.edit_schema(
+                "        title -> Text,\n",
+                &format!("        title -> Text,\n        c{round} -> Nullable<Integer>,\n"),
+            );
+        } else {
+            assert_eq!(check.code, Some(1), "round {round}: {check:?}");
+        }
+    }
+    assert!(published > 0, "no run got as far as publishing");
 }

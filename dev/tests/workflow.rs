@@ -8,6 +8,16 @@ use std::path::Path;
 use common::Project;
 
 fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    git_with(dir, args, |git| git.env("DEV_BIN", common::BIN))
+}
+
+/// `git ARGS` in `dir`, isolated from the machine's git configuration, with `environment`
+/// choosing how the hook finds the tool.
+fn git_with(
+    dir: &Path,
+    args: &[&str],
+    environment: impl FnOnce(duct::Expression) -> duct::Expression,
+) -> std::process::Output {
     let mut full = vec![
         "-c",
         "user.name=Test",
@@ -17,16 +27,18 @@ fn git(dir: &Path, args: &[&str]) -> std::process::Output {
         "init.defaultBranch=main",
     ];
     full.extend_from_slice(args);
-    duct::cmd("git", &full)
-        .dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env("DEV_BIN", common::BIN)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .unwrap()
+    environment(
+        duct::cmd("git", &full)
+            .dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir)
+            .env_remove("DATABASE_URL")
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked(),
+    )
+    .run()
+    .unwrap()
 }
 
 fn git_ok(dir: &Path, args: &[&str]) -> String {
@@ -214,13 +226,13 @@ fn verify_walks_the_history_and_catches_a_broken_down() {
     project.assert_no_temp_leftovers();
 }
 
-/// A git repository holding the fixture, this repository's hook and onboarding script, and a
-/// Cargo.toml naming the toolchain it needs.
+/// A git repository holding the fixture, this repository's hook, onboarding script and
+/// .gitattributes, and a Cargo.toml naming the toolchain it needs.
 fn repository(rust_version: &str) -> Project {
     let project = Project::fixture("blog");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for file in ["hooks/pre-commit", "onboard.sh"] {
-        let target = project.file(&format!("dev/{file}"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for file in ["dev/hooks/pre-commit", "dev/onboard.sh", ".gitattributes"] {
+        let target = project.file(file);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(root.join(file), &target).unwrap();
     }
@@ -372,4 +384,358 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
         dev::commands::diagram_problem(&project, &comparison).is_none(),
         "run `cargo run -p dev -- diagram`"
     );
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A repository from `repository` with the hook installed.
+fn hooked_repository() -> Project {
+    let project = repository("1.70");
+    let install = project.run(&["install-hooks"]);
+    assert_eq!(install.code, Some(0), "{install:?}");
+    project
+}
+
+#[test]
+fn hook_judges_what_is_staged_not_the_working_tree() {
+    let project = hooked_repository();
+    let repo = project.path();
+    project.add_posts_views();
+    let version = project.generate("add views");
+    git_ok(repo, &["add", "schema/schema.rs"]);
+    let blocked = git(repo, &["commit", "-q", "-m", "views"]);
+    assert!(!blocked.status.success(), "{blocked:?}");
+    let stderr = stderr_of(&blocked);
+    assert!(
+        stderr.contains("commit blocked by the check above"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("add column posts.views"), "{stderr}");
+    assert!(
+        stderr.contains("these files have changes that are not staged")
+            && stderr.contains(&format!("{version}/up.sql"))
+            && stderr.contains("versions/dev.sum"),
+        "the unstaged migration is named: {stderr}"
+    );
+    assert_eq!(git_ok(repo, &["log", "--oneline"]).lines().count(), 1);
+
+    // Staging the version too lets the commit through, even with a broken working tree: what
+    // is judged is what the commit holds.
+    git_ok(repo, &["add", "versions"]);
+    project.write("schema/schema.rs", "this is not Rust\n");
+    std::fs::remove_file(project.file(&format!("{version}/up.sql"))).unwrap();
+    let commit = git(repo, &["commit", "-q", "-m", "views"]);
+    assert!(commit.status.success(), "{commit:?}");
+    let committed = git_ok(repo, &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        committed.contains(&format!("{version}/up.sql")),
+        "{committed}"
+    );
+    project.assert_no_temp_leftovers();
+}
+
+#[test]
+fn staged_check_reports_the_users_paths_and_leaves_nothing_behind() {
+    let project = repository("1.70");
+    let schema = project.read("schema/schema.rs");
+    project.write(
+        "schema/schema.rs",
+        &schema.replace("title -> Text", "title -> Txet"),
+    );
+    git_ok(project.path(), &["add", "schema/schema.rs"]);
+    project.write("schema/schema.rs", &schema);
+    let run = project.run(&["check", "--staged"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let real = project.path().canonicalize().unwrap();
+    assert!(
+        run.stderr
+            .contains(&format!("--> {}:", real.join("schema/schema.rs").display())),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("title -> Txet"),
+        "the staged line: {run:?}"
+    );
+    assert!(run.stderr.contains("checked what is staged"), "{run:?}");
+    assert!(
+        !run.stderr.contains("dev-migrate-"),
+        "a temporary path: {run:?}"
+    );
+    project.assert_no_temp_leftovers();
+    // The working tree itself is fine.
+    project.assert_check_passes();
+
+    let outside = Project::fixture("blog");
+    let run = outside.run(&["check", "--staged"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("reads git's index"), "{run:?}");
+    outside.assert_no_temp_leftovers();
+}
+
+/// A directory holding a `cargo` that stands in for the real one: `build` exits with
+/// `build_status`, `run ... -- ARGS` runs the tool built for these tests with ARGS. Each call
+/// is logged to `cargo.log` beside it.
+fn fake_cargo(build_status: i32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cargo.log");
+    let script = format!(
+        "#!/usr/bin/env bash\n\
+         echo \"$*\" >> '{log}'\n\
+         case $1 in\n\
+           build) [ {build_status} = 0 ] || echo 'error: could not compile `dev`' >&2; exit {build_status} ;;\n\
+           run) while [ \"$1\" != -- ]; do shift; done; shift; exec '{bin}' \"$@\" ;;\n\
+         esac\n\
+         exit 101\n",
+        log = log.display(),
+        bin = common::BIN,
+    );
+    let cargo = dir.path().join("cargo");
+    std::fs::write(&cargo, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// PATH with `cargo` at the front.
+fn path_with(cargo: &tempfile::TempDir) -> String {
+    format!(
+        "{}:{}",
+        cargo.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn hook_and_onboarding_find_the_tool_through_cargo_wherever_it_is_built() {
+    // The tool lives where cargo says (as with CARGO_TARGET_DIR), never in target/debug.
+    let cargo = fake_cargo(0);
+    let project = repository("1.70");
+    let onboard = duct::cmd("bash", ["dev/onboard.sh"])
+        .dir(project.path())
+        .env("PATH", path_with(&cargo))
+        .env_remove("DEV_BIN")
+        .env("TMPDIR", project.tmp.path())
+        .env_remove("DATABASE_URL")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&onboard.stdout),
+        stderr_of(&onboard)
+    );
+    assert!(onboard.status.success(), "{text}");
+    assert!(text.contains("schema.rs matches versions/"), "{text}");
+
+    let through_cargo =
+        |git: duct::Expression| git.env("PATH", path_with(&cargo)).env_remove("DEV_BIN");
+    project.add_posts_views();
+    git_ok(project.path(), &["add", "schema"]);
+    let blocked = git_with(
+        project.path(),
+        &["commit", "-q", "-m", "views"],
+        through_cargo,
+    );
+    assert!(!blocked.status.success(), "{blocked:?}");
+    let stderr = stderr_of(&blocked);
+    assert!(
+        stderr.contains("commit blocked by the check above"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("generate \"add posts.views\""), "{stderr}");
+
+    project.generate("add views");
+    git_ok(project.path(), &["add", "-A"]);
+    let commit = git_with(
+        project.path(),
+        &["commit", "-q", "-m", "views"],
+        through_cargo,
+    );
+    assert!(commit.status.success(), "{commit:?}");
+    let log = std::fs::read_to_string(cargo.path().join("cargo.log")).unwrap();
+    assert!(
+        log.contains("run --quiet -p dev -- check --staged"),
+        "{log}"
+    );
+    project.assert_no_temp_leftovers();
+}
+
+#[test]
+fn hook_says_when_the_check_could_not_run_instead_of_blaming_the_commit() {
+    let project = hooked_repository();
+    project.add_posts_views();
+    project.generate("add views");
+    git_ok(project.path(), &["add", "-A"]);
+
+    let broken_build = fake_cargo(101);
+    let blocked = git_with(project.path(), &["commit", "-q", "-m", "views"], |git| {
+        git.env("PATH", path_with(&broken_build))
+            .env_remove("DEV_BIN")
+    });
+    assert!(!blocked.status.success(), "{blocked:?}");
+    let stderr = stderr_of(&blocked);
+    assert!(
+        stderr.contains("the dev tool does not build (see above), so nothing was checked"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("could not compile"), "{stderr}");
+    assert!(!stderr.contains("blocked by the check above"), "{stderr}");
+
+    let missing = git_with(project.path(), &["commit", "-q", "-m", "views"], |git| {
+        git.env("DEV_BIN", "/nonexistent/dev")
+    });
+    assert!(!missing.status.success(), "{missing:?}");
+    let stderr = stderr_of(&missing);
+    assert!(
+        stderr.contains("the check could not run (the dev tool exited with status 127)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("blocked by the check above"), "{stderr}");
+
+    let commit = git(project.path(), &["commit", "-q", "-m", "views"]);
+    assert!(commit.status.success(), "{commit:?}");
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn versions_checked_out_with_crlf_still_match_their_checksums() {
+    let project = recorded_project();
+    for file in files_under(&project.file("versions")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, text.replace('\n', "\r\n")).unwrap();
+    }
+    project.assert_check_passes();
+}
+
+#[test]
+fn a_clone_with_autocrlf_gets_lf_where_it_matters_and_onboards() {
+    let origin = repository("1.70");
+    origin.add_posts_views();
+    origin.generate("add views");
+    origin.run(&["diagram"]);
+    origin.write("NOTES.md", "line one\nline two\n");
+    git_ok(origin.path(), &["add", "-A"]);
+    git_ok(origin.path(), &["commit", "-q", "-m", "views"]);
+
+    let clones = tempfile::tempdir().unwrap();
+    let clone = clones.path().join("clone");
+    git_ok(
+        clones.path(),
+        &[
+            "clone",
+            "-q",
+            "-c",
+            "core.autocrlf=true",
+            origin.path().to_str().unwrap(),
+            "clone",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(clone.join("NOTES.md")).unwrap(),
+        "line one\r\nline two\r\n",
+        "without .gitattributes this clone converts text to CRLF"
+    );
+    let mut lf_files = files_under(&clone.join("versions"));
+    lf_files.extend(files_under(&clone.join("schema")));
+    lf_files.push(clone.join("dev/onboard.sh"));
+    lf_files.push(clone.join("dev/hooks/pre-commit"));
+    for file in lf_files {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.contains(&b'\r'), "{} has CR", file.display());
+    }
+    let output = duct::cmd("bash", ["dev/onboard.sh"])
+        .dir(&clone)
+        .env("DEV_BIN", common::BIN)
+        .env("TMPDIR", origin.tmp.path())
+        .env_remove("DATABASE_URL")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr_of(&output)
+    );
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("schema.rs matches versions/"), "{text}");
+    origin.assert_no_temp_leftovers();
+}
+
+#[test]
+fn sql_written_into_an_uncommitted_empty_version_needs_only_a_rehash() {
+    let project = hooked_repository();
+    let repo = project.path();
+    // A recorded history, committed.
+    project.add_posts_views();
+    project.generate("add views");
+    git_ok(repo, &["add", "-A"]);
+    git_ok(repo, &["commit", "-q", "-m", "views"]);
+
+    let version = project.generate_with(&["--empty", "backfill views"]);
+    project.write(
+        &format!("{version}/up.sql"),
+        "UPDATE posts SET views = 0 WHERE views IS NULL;\n",
+    );
+    project.write(&format!("{version}/down.sql"), "SELECT 1;\n");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("is not committed yet"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("record your edit with `cargo run -p dev -- rehash`"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("never edit"), "{run:?}");
+
+    // The hook says the same of the staged copy.
+    git_ok(repo, &["add", "-A"]);
+    let blocked = git(repo, &["commit", "-q", "-m", "backfill"]);
+    assert!(!blocked.status.success(), "{blocked:?}");
+    assert!(
+        stderr_of(&blocked).contains("is not committed yet"),
+        "{blocked:?}"
+    );
+
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    project.assert_check_passes();
+    git_ok(repo, &["add", "-A"]);
+    git_ok(repo, &["commit", "-q", "-m", "backfill"]);
+
+    // Once committed, others may have applied it: editing it is the old mistake again.
+    project.write(&format!("{version}/down.sql"), "SELECT 2;\n");
+    check_fails_with(&project, "never edit a migration others may have applied");
+}
+
+#[test]
+fn verify_leaves_sqlite_sequence_to_sqlite() {
+    let project = recorded_project();
+    let version = project.generate_with(&["--empty", "counters"]);
+    project.write(
+        &format!("{version}/up.sql"),
+        "CREATE TABLE counters (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL);\n",
+    );
+    project.write(&format!("{version}/down.sql"), "DROP TABLE counters;\n");
+    let run = project.run(&["verify"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.starts_with("Verified 3 versions"), "{run:?}");
+    project.assert_no_temp_leftovers();
 }
