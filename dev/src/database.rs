@@ -43,10 +43,50 @@ pub fn open(path: &Path, create: bool) -> Result<SqliteConnection> {
     db::open_application(path)
 }
 
-/// A read connection to the same file, for counting and for the migrations table.
+/// A read connection to the same file, for counting and for the migrations table. It waits
+/// for another process's lock as long as the application's connections do.
 pub fn reader(path: &Path) -> Result<rusqlite::Connection> {
-    rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())))
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| failed(path, "open", &e))?;
+    conn.execute_batch(db::APPLICATION_PRAGMAS)
+        .map_err(|e| failed(path, "configure", &e))?;
+    Ok(conn)
+}
+
+/// What `locked` says, for telling its error apart.
+pub const LOCKED: &str = "the database is locked by another process";
+
+/// The error for a database another process keeps locked past the busy timeout. It is not a
+/// problem with the migration or the tool, so it says what to do about the other process.
+pub fn locked(path: &Path) -> Error {
+    Error::input(LOCKED)
+        .note(format!(
+            "`{}` stayed locked for longer than the application's busy timeout",
+            path.display()
+        ))
+        .help("another program (the application, a `sqlite3` shell, a transaction left open) is writing to it; finish or close that, then run the command again")
+}
+
+/// Whether SQLite's message says a lock was held too long: SQLITE_BUSY ("database is
+/// locked") or SQLITE_LOCKED ("database table is locked"). Diesel's harness passes on only
+/// the message.
+pub fn is_locked_message(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database table is locked")
+}
+
+/// An error from SQLite while working on the database at `path`, `action` being what was
+/// being done ("read", "count the rows of", ...): a lock is reported as one.
+pub fn failed(path: &Path, action: &str, err: &rusqlite::Error) -> Error {
+    let lock = matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    if lock {
+        locked(path)
+    } else {
+        Error::input(format!("cannot {action} `{}`: {err}", path.display()))
+    }
 }
 
 /// The versions the database has applied (Diesel's keys, dashes removed), oldest first; none
@@ -56,12 +96,7 @@ pub fn applied(path: &Path) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let conn = reader(path)?;
-    let read = |e: rusqlite::Error| {
-        Error::input(format!(
-            "cannot read the applied versions of `{}`: {e}",
-            path.display()
-        ))
-    };
+    let read = |e: rusqlite::Error| failed(path, "read the applied versions of", &e);
     let has_table: bool = conn
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '__diesel_schema_migrations')",
@@ -98,13 +133,25 @@ pub fn backup(path: &Path) -> Result<PathBuf> {
         return Err(Error::input(format!("`{}` exists already", copy.display()))
             .help("wait a second and run again, or move that file"));
     }
-    let source = reader(path)?;
-    let mut target = rusqlite::Connection::open(&copy)
-        .map_err(|e| Error::input(format!("cannot create `{}`: {e}", copy.display())))?;
-    rusqlite::backup::Backup::new(&source, &mut target)
-        .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
-        .map_err(|e| Error::input(format!("cannot back up `{}`: {e}", path.display())))?;
+    copy_to(path, &copy)?;
     Ok(copy)
+}
+
+/// Writes a consistent copy of the database at `path` to the new file `target`, with
+/// SQLite's online backup: for `--backup`, and for running a failed migration again where
+/// it can be examined without touching the user's file.
+pub fn copy_to(path: &Path, target: &Path) -> Result<()> {
+    let source = reader(path)?;
+    let mut copy = rusqlite::Connection::open(target)
+        .map_err(|e| Error::input(format!("cannot create `{}`: {e}", target.display())))?;
+    let backup = rusqlite::backup::Backup::new(&source, &mut copy)
+        .map_err(|e| failed(path, "back up", &e))?;
+    // One step copies every page. `run_to_completion` would retry a lock forever; the step
+    // has already waited the busy timeout when it reports one.
+    match backup.step(-1).map_err(|e| failed(path, "back up", &e))? {
+        rusqlite::backup::StepResult::Done => Ok(()),
+        _ => Err(locked(path)),
+    }
 }
 
 #[cfg(test)]

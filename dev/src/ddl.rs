@@ -2,8 +2,14 @@
 //! can be pinned to a line), and editing a stored `CREATE TABLE` column by column.
 //!
 //! The stored text is the only place SQLite keeps CHECKs, COLLATEs, exact declared types,
-//! DEFAULT expressions and AUTOINCREMENT (fact 8), so a table rebuild edits that text: only
-//! the parts `schema.rs` describes change, every other byte stays.
+//! DEFAULT expressions and AUTOINCREMENT (`PRAGMA table_xinfo` and friends do not carry them
+//! all), so a table rebuild edits that text: only the parts `schema.rs` describes change,
+//! every other byte stays.
+//!
+//! A migration file is whatever its author typed, so nothing here may panic on any text: an
+//! unterminated quote, comment or parenthesis runs to the end, and multi-byte characters are
+//! never cut. `dev/tests/sql_properties.rs` checks that, and that statements end where
+//! SQLite's own `sqlite3_complete` and `sqlite3_prepare` end them.
 
 use std::ffi::CString;
 use std::ops::Range;
@@ -162,14 +168,34 @@ fn end_of_group(sql: &str, start: usize) -> usize {
     bytes.len()
 }
 
-/// The index after a comment starting at `i`, if one does.
-fn end_of_comment(sql: &str, i: usize) -> Option<usize> {
-    let rest = &sql[i..];
-    if rest.starts_with("--") {
-        Some(rest.find('\n').map_or(sql.len(), |n| i + n + 1))
+/// The text between a group's parentheses. A group left open runs to the end of the text.
+fn inside(sql: &str, group: &Range<usize>) -> Range<usize> {
+    let end = if group.len() >= 2 && sql.as_bytes()[group.end - 1] == b')' {
+        group.end - 1
     } else {
-        let body = rest.strip_prefix("/*")?;
-        Some(body.find("*/").map_or(sql.len(), |n| i + 2 + n + 2))
+        group.end
+    };
+    group.start + 1..end
+}
+
+/// The index after a comment starting at `i`, if one does. `i` may be inside a multi-byte
+/// character (a group is scanned byte by byte), so this looks at bytes.
+fn end_of_comment(sql: &str, i: usize) -> Option<usize> {
+    let rest = &sql.as_bytes()[i..];
+    if rest.starts_with(b"--") {
+        Some(
+            rest.iter()
+                .position(|&b| b == b'\n')
+                .map_or(sql.len(), |n| i + n + 1),
+        )
+    } else {
+        // SQLite reads a `/*` that ends the text as the operators `/` and `*`.
+        let body = rest.strip_prefix(b"/*").filter(|body| !body.is_empty())?;
+        Some(
+            body.windows(2)
+                .position(|w| w == b"*/")
+                .map_or(sql.len(), |n| i + 2 + n + 2),
+        )
     }
 }
 
@@ -177,17 +203,20 @@ fn is_word(sql: &str, token: &(Token, Range<usize>), word: &str) -> bool {
     token.0 == Token::Word && sql[token.1.clone()].eq_ignore_ascii_case(word)
 }
 
-/// An identifier token's name, unquoted.
+/// An identifier token's name, unquoted. A quote left open (the tokenizer runs it to the end
+/// of the text) yields the rest of the text.
 pub fn unquote(token: &str) -> String {
-    let bytes = token.as_bytes();
-    match bytes.first() {
-        Some(&q @ (b'"' | b'`')) if token.len() >= 2 => {
-            let inner = &token[1..token.len() - 1];
-            let q = q as char;
-            inner.replace(&format!("{q}{q}"), &q.to_string())
-        }
-        Some(b'[') if token.len() >= 2 => token[1..token.len() - 1].to_owned(),
-        _ => token.to_owned(),
+    let close = match token.chars().next() {
+        Some(q @ ('"' | '`')) => q,
+        Some('[') => ']',
+        _ => return token.to_owned(),
+    };
+    let inner = &token[1..];
+    let inner = inner.strip_suffix(close).unwrap_or(inner);
+    if close == ']' {
+        inner.to_owned()
+    } else {
+        inner.replace(&format!("{close}{close}"), &close.to_string())
     }
 }
 
@@ -204,7 +233,7 @@ fn collect_identifiers(sql: &str, range: Range<usize>, words: &mut Vec<String>) 
         let r = offset + r.start..offset + r.end;
         match kind {
             Token::Word => words.push(unquote(&sql[r])),
-            Token::Group if r.len() >= 2 => collect_identifiers(sql, r.start + 1..r.end - 1, words),
+            Token::Group => collect_identifiers(sql, inside(sql, &r), words),
             _ => {}
         }
     }
@@ -256,7 +285,7 @@ impl CreateTable {
         let group = tokenize(sql)
             .into_iter()
             .find(|(k, _)| *k == Token::Group)?;
-        let inner = group.1.start + 1..group.1.end - 1;
+        let inner = inside(sql, &group.1);
         let mut items = Vec::new();
         let mut start = inner.start;
         for (kind, range) in tokenize(&sql[inner.clone()])
@@ -502,6 +531,18 @@ mod tests {
         assert!(parts[1].starts_with("CREATE TRIGGER") && parts[1].ends_with("END;"));
         assert_eq!(parts[2], "SELECT 1");
         assert!(split_statements("-- nothing\n/* here */\n").is_empty());
+    }
+
+    #[test]
+    fn unterminated_text_is_read_to_the_end_without_cutting_a_character() {
+        assert_eq!(identifiers("(é--x").collect::<Vec<_>>(), ["é"]);
+        assert_eq!(identifiers("`Ὶ").collect::<Vec<_>>(), ["Ὶ"]);
+        assert_eq!(identifiers("(a, \"b").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(unquote("[x"), "x");
+        assert!(CreateTable::parse("CREATE TABLE t (").is_some());
+        // SQLite reads a final `/*` as two operators, so it is a statement, not a comment.
+        assert_eq!(split_statements("SELECT 1; /*"), [0..9, 10..12]);
+        assert_eq!(split_statements("SELECT 1; /* x").len(), 1);
     }
 
     fn column_text<'a>(table: &'a CreateTable, name: &str) -> Option<&'a str> {

@@ -22,6 +22,7 @@ pub mod history;
 pub mod integrity;
 pub mod introspect;
 pub mod lock;
+pub mod losses;
 pub mod migrate;
 pub mod model;
 pub mod objects;

@@ -3,25 +3,34 @@
 //!
 //! Safety rules, in order: a database that applied a version `versions/` does not have is
 //! refused; before a file that drops a table or column runs, the rows and values it would
-//! drop are counted and shown, and anything to lose needs a yes (a terminal's, or `--yes`);
-//! `--backup` copies the database first; a failure stops at the last version that succeeded
-//! and says which. `--sql` prints what would run and touches nothing.
+//! drop are counted and shown (`losses` finds them by running the file on a copy of the
+//! schema), and anything to lose needs a yes (a terminal's, or `--yes`); `--backup` copies
+//! the database first; a failure stops at the last version that succeeded and says which.
+//! `--sql` prints what would run and touches nothing.
+//!
+//! A failure is named as what it is. Another process holding the database locked is not a
+//! problem with the migration. A migration that fails only because of the rows it meets
+//! (a reference to a parent row that does not exist, a duplicate for a new UNIQUE, a NULL
+//! for a new NOT NULL) is the data's problem: the file runs again on a copy of the database
+//! in a scratch directory, where SQLite names the statement, and `pragma_foreign_key_check`
+//! names the rows that reference nothing, so the user knows which rows to fix.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use diesel::migration::CREATE_MIGRATIONS_TABLE;
 use diesel_migrations::MigrationHarness;
 
 use crate::ask::Prompt;
 use crate::database;
-use crate::ddl;
-use crate::error::{Error, Result};
+use crate::db;
+use crate::error::{Error, Location, Result};
 use crate::history;
+use crate::losses;
 use crate::plan::quote;
 use crate::project::Project;
-use crate::render;
 use crate::replay;
+use crate::scratch::Scratch;
 use crate::versions::{self, Version};
 
 /// Which way a migration runs.
@@ -178,7 +187,7 @@ impl<'a> Session<'a> {
         for (version, direction) in steps {
             let file = direction.file(version);
             let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-            let in_transaction = !version.path.join("metadata.toml").is_file();
+            let in_transaction = !replay::own_transaction(version);
             let bookkeeping = match direction {
                 Direction::Up => format!(
                     "INSERT INTO __diesel_schema_migrations (version) VALUES ('{}');",
@@ -219,26 +228,29 @@ impl<'a> Session<'a> {
             (self.report)(format!("Backed up to {}", copy.display()));
         }
         let mut conn = database::open(&self.database, creates)?;
-        conn.applied_migrations()
-            .map_err(|e| Error::input(format!("cannot read the migrations table: {e}")))?;
+        conn.applied_migrations().map_err(|e| {
+            let message = e.to_string();
+            if database::is_locked_message(&message) {
+                database::locked(&self.database)
+            } else {
+                Error::input(format!("cannot read the migrations table: {message}"))
+            }
+        })?;
         let migrations = replay::load(&self.project.versions_dir)?;
         for (version, direction) in steps {
             let migration = migrations.get(version)?;
             let file = direction.file(version);
             let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-            self.confirm_losses(version, *direction, &sql)?;
+            self.confirm_losses(version, &file, &sql)?;
             let outcome = match direction {
                 Direction::Up => conn.run_migration(migration),
                 Direction::Down => conn.revert_migration(migration),
             };
             if let Err(e) = outcome {
-                return Err(
-                    replay::failure(&self.database, version, &file, &e.to_string())
-                        .note(format!("the database is at {}", self.position()))
-                        .help(
-                            "fix the migration, then run the command again: it goes on from there",
-                        ),
-                );
+                // A file that manages its own transaction can leave it open on failure;
+                // closing the connection rolls it back and releases the database.
+                drop(conn);
+                return Err(self.explain_failure(version, *direction, &file, &sql, &e.to_string()));
             }
             match direction {
                 Direction::Up => self.applied.push(version.key.clone()),
@@ -263,30 +275,53 @@ impl<'a> Session<'a> {
             )
     }
 
-    /// Counts what `sql` would drop now; anything to lose needs a yes.
-    fn confirm_losses(&mut self, version: &Version, direction: Direction, sql: &str) -> Result<()> {
+    /// Counts what `sql` (the text of `file`) would drop now; anything to lose needs a yes,
+    /// and so does a file whose losses cannot be known.
+    fn confirm_losses(&mut self, version: &Version, file: &Path, sql: &str) -> Result<()> {
         let reader = database::reader(&self.database)?;
-        let counted: Vec<String> = losses(sql)
-            .into_iter()
-            .filter_map(|loss| {
-                loss.count(&reader)
-                    .filter(|n| *n > 0)
-                    .map(|n| loss.describe(n))
-            })
-            .collect();
-        if counted.is_empty() {
+        let drops = losses::find(&reader, sql, replay::own_transaction(version))
+            .map_err(|e| database::failed(&self.database, "read the schema of", &e))?;
+        let mut counted = Vec::new();
+        for loss in &drops.losses {
+            let n = loss
+                .count(&reader)
+                .map_err(|e| database::failed(&self.database, "count the rows of", &e))?;
+            if n > 0 {
+                counted.push(loss.describe(n));
+            }
+        }
+        let name = format!(
+            "{} of {}",
+            file.file_name().unwrap_or_default().to_string_lossy(),
+            version.dir_name
+        );
+        let mut what = String::new();
+        if !counted.is_empty() {
+            what = format!("{name} drops {}", counted.join(", "));
+        }
+        let location = drops
+            .unknown
+            .as_ref()
+            .and_then(|u| u.offset)
+            .map(|offset| Location::at_offset(file, sql, offset));
+        if let Some(unknown) = &drops.unknown {
+            let at = location
+                .as_ref()
+                .map(|l| format!(" at line {}", l.line))
+                .unwrap_or_default();
+            what = if what.is_empty() {
+                format!("{name} stops")
+            } else {
+                format!("{what}, and stops")
+            };
+            what.push_str(&format!(
+                "{at} on a copy of the database's schema ({}), so what it drops cannot be counted",
+                unknown.reason
+            ));
+        }
+        if what.is_empty() {
             return Ok(());
         }
-        let what = format!(
-            "{} of {} drops {}",
-            if direction == Direction::Up {
-                "up.sql"
-            } else {
-                "down.sql"
-            },
-            version.dir_name,
-            counted.join(", ")
-        );
         if self.yes {
             (self.report)(format!("warning: {what} (--yes given)"));
             return Ok(());
@@ -296,11 +331,96 @@ impl<'a> Session<'a> {
                 return Ok(());
             }
         }
-        Err(Error::input(format!("refusing to run: {what}"))
+        let help = if drops.unknown.is_some() {
+            "fix that statement; if it fails only on an empty copy, back the database up (`--backup`) and pass `--yes` to run it anyway"
+        } else {
+            "back it up (`--backup`) and pass `--yes` to go ahead, or answer yes on a terminal"
+        };
+        let refusal = Error::input(format!("refusing to run: {what}"))
             .note(format!("the database is at {}", self.position()))
-            .help(
-                "back it up (`--backup`) and pass `--yes` to go ahead, or answer yes on a terminal",
+            .help(help);
+        Err(match location {
+            Some(location) => refusal.at(location),
+            None => refusal,
+        })
+    }
+
+    /// Names why a step failed: another process's lock, rows the migration cannot take,
+    /// or the migration's own SQL. The step's file runs again on a copy of the database to
+    /// find the statement and the rows; the database itself is left as the harness left it.
+    fn explain_failure(
+        &self,
+        version: &Version,
+        direction: Direction,
+        file: &Path,
+        sql: &str,
+        harness_message: &str,
+    ) -> Error {
+        let position = format!("the database is at {}", self.position());
+        if database::is_locked_message(harness_message) {
+            return database::locked(&self.database).note(position);
+        }
+        let diagnosis = match diagnose(&self.database, sql, replay::own_transaction(version)) {
+            Ok(diagnosis) => diagnosis,
+            Err(err) if err.message == database::LOCKED => return err.note(position),
+            Err(_) => {
+                return replay::failure(&self.database, version, file, harness_message)
+                    .note(position)
+                    .help("fix the migration, then run the command again: it goes on from there")
+            }
+        };
+        let Some(diagnosis) = diagnosis else {
+            return replay::failed_at(version, file, sql, None, harness_message)
+                .note(position)
+                .note("the same file runs on a copy of the database, so the database file or its surroundings failed (disk space, permissions)")
+                .help("fix that, then run the command again: it goes on from there");
+        };
+        let location = Location::at_offset(file, sql, diagnosis.offset);
+        let message = db::sqlite_message(&diagnosis.error);
+        let run = match direction {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        };
+        let broken = &diagnosis.broken;
+        if broken.total() > 0 {
+            let mut err = Error::input(format!(
+                "migration `{}` cannot {run} this data: {}",
+                version.dir_name,
+                broken.summary()
             ))
+            .at(location);
+            for reference in &broken.shown {
+                err = err.note(reference.to_string());
+            }
+            if broken.total() > broken.shown.len() {
+                err = err.note(format!("and {} more", broken.total() - broken.shown.len()));
+            }
+            return err
+                .note(format!("SQLite's message: {message}"))
+                .note(position)
+                .help(format!(
+                    "the migration is not at fault: those rows point at rows of {} that do not exist. Delete them, point them at rows that exist, or add the missing rows, then run the command again",
+                    broken.parents()
+                ));
+        }
+        if diagnosis.is_constraint() {
+            return Error::input(format!(
+                "migration `{}` cannot {run} this data: {message}",
+                version.dir_name
+            ))
+            .at(location)
+            .note(position)
+            .help("rows already in the database break a constraint this migration adds: change or remove those rows, then run the command again (if the migration writes those values itself, fix the migration)");
+        }
+        replay::failed_at(
+            version,
+            file,
+            sql,
+            Some((diagnosis.offset, message)),
+            harness_message,
+        )
+        .note(position)
+        .help("fix the migration, then run the command again: it goes on from there")
     }
 
     /// `stamp TARGET`: marks every version up to `target` applied and none after it, running
@@ -342,7 +462,7 @@ impl<'a> Session<'a> {
             "BEGIN;\n{CREATE_MIGRATIONS_TABLE}\nDELETE FROM __diesel_schema_migrations WHERE version NOT IN ({});\n{insert}\nCOMMIT;",
             kept.join(", ")
         ))
-        .map_err(|e| Error::input(format!("cannot stamp `{}`: {e}", self.database.display())))?;
+        .map_err(|e| database::failed(&self.database, "stamp", &e))?;
         let unknown: Vec<String> = self
             .unknown_applied()
             .iter()
@@ -367,96 +487,194 @@ fn count(spec: &str) -> Result<usize> {
     })
 }
 
-/// Something a migration file drops.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Loss {
-    Table(String),
-    Column(String, String),
+/// How many rows that reference nothing a failure lists; the rest are counted.
+const SHOWN_ROWS: i64 = 10;
+
+/// What running a failed file again on a copy of the database showed.
+struct Diagnosis {
+    /// The byte offset of the statement that failed, and SQLite's error there.
+    offset: usize,
+    error: rusqlite::Error,
+    /// When a CHECK or foreign-key constraint failed: the rows that referenced a missing
+    /// parent row at that moment (a rebuild's guard turns those into a failed CHECK).
+    broken: Broken,
 }
 
-impl Loss {
-    /// The rows (table) or non-NULL values (column) it would drop now; `None` when the table
-    /// or column does not exist.
-    fn count(&self, conn: &rusqlite::Connection) -> Option<i64> {
-        let sql = match self {
-            Loss::Table(t) => format!("SELECT count(*) FROM {}", quote(t)),
-            Loss::Column(t, c) => format!("SELECT count({}) FROM {}", quote(c), quote(t)),
-        };
-        conn.query_row(&sql, [], |r| r.get(0)).ok()
+impl Diagnosis {
+    fn is_constraint(&self) -> bool {
+        self.error.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
+    }
+}
+
+/// The rows whose foreign key names a parent row that does not exist.
+#[derive(Default)]
+struct Broken {
+    /// `(child table, parent table, rows)`.
+    counts: Vec<(String, String, usize)>,
+    /// The first `SHOWN_ROWS` of them.
+    shown: Vec<BrokenReference>,
+}
+
+impl Broken {
+    fn total(&self) -> usize {
+        self.counts.iter().map(|(_, _, n)| n).sum()
     }
 
-    fn describe(&self, n: i64) -> String {
-        match self {
-            Loss::Table(t) => format!("table {t} with {n} row{}", plural(n)),
-            Loss::Column(t, c) => format!("column {t}.{c} with {n} value{}", plural(n)),
+    /// "3 rows of posts reference rows of users that do not exist", for each child and
+    /// parent.
+    fn summary(&self) -> String {
+        self.counts
+            .iter()
+            .map(|(table, parent, n)| {
+                if *n == 1 {
+                    format!("1 row of {table} references a row of {parent} that does not exist")
+                } else {
+                    format!("{n} rows of {table} reference rows of {parent} that do not exist")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn parents(&self) -> String {
+        let parents: BTreeSet<&str> = self.counts.iter().map(|(_, p, _)| p.as_str()).collect();
+        parents.into_iter().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// One row whose foreign key names a parent row that does not exist.
+struct BrokenReference {
+    table: String,
+    /// `None` for a WITHOUT ROWID table.
+    rowid: Option<i64>,
+    parent: String,
+    /// `(column, its value as SQL, the parent column it must match)`; the parent column is
+    /// `None` when the reference names the parent's primary key implicitly.
+    columns: Vec<(String, String, Option<String>)>,
+}
+
+impl std::fmt::Display for BrokenReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.rowid {
+            Some(rowid) => write!(f, "{} row {rowid}:", self.table)?,
+            None => write!(f, "a row of {}:", self.table)?,
         }
+        let values: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(column, value, _)| format!("{column} = {value}"))
+            .collect();
+        let targets: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(_, _, to)| to.clone().unwrap_or_else(|| "its primary key".into()))
+            .collect();
+        write!(
+            f,
+            " {} matches no row of {} ({})",
+            values.join(", "),
+            self.parent,
+            targets.join(", ")
+        )
     }
 }
 
-fn plural(n: i64) -> &'static str {
-    if n == 1 {
-        ""
+/// Runs `sql` again on a copy of `database` in a scratch directory, as the harness ran it
+/// (in a transaction unless `own_transaction`), up to the statement that fails; `None` when
+/// none does. Nothing the file names outside the copy (`ATTACH`, `VACUUM INTO`) is reached.
+fn diagnose(database: &Path, sql: &str, own_transaction: bool) -> Result<Option<Diagnosis>> {
+    let scratch = Scratch::create()?;
+    let copy = scratch.database();
+    database::copy_to(database, &copy)?;
+    let conn =
+        rusqlite::Connection::open(&copy).map_err(|e| database::failed(&copy, "open", &e))?;
+    let setup = |e: rusqlite::Error| database::failed(&copy, "set up", &e);
+    conn.execute_batch(db::APPLICATION_PRAGMAS).map_err(setup)?;
+    conn.authorizer(Some(|context: rusqlite::hooks::AuthContext<'_>| {
+        if losses::reaches_outside(&context.action) {
+            rusqlite::hooks::Authorization::Deny
+        } else {
+            rusqlite::hooks::Authorization::Allow
+        }
+    }))
+    .map_err(setup)?;
+    if !own_transaction {
+        conn.execute_batch("BEGIN").map_err(setup)?;
+    }
+    let Some((offset, error)) = replay::first_failure(&conn, sql) else {
+        return Ok(None);
+    };
+    let references = matches!(
+        &error,
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+    );
+    let broken = if references {
+        broken_references(&conn).map_err(|e| database::failed(&copy, "read", &e))?
     } else {
-        "s"
-    }
+        Broken::default()
+    };
+    Ok(Some(Diagnosis {
+        offset,
+        error,
+        broken,
+    }))
 }
 
-/// What `sql` drops: from the `-- WARNING:` lines `generate` writes, and from the DROP
-/// TABLE and DROP COLUMN statements of any migration, hand-written ones included.
-pub fn losses(sql: &str) -> Vec<Loss> {
-    let mut found = BTreeSet::new();
-    for warning in render::warnings(sql) {
-        if let Some(table) = warning
-            .strip_prefix("drops table ")
-            .and_then(|w| w.strip_suffix(" and every row in it"))
-        {
-            found.insert(Loss::Table(table.to_owned()));
-        } else if let Some((table, column)) = warning
-            .strip_prefix("drops column ")
-            .and_then(|w| w.strip_suffix(" and its values"))
-            .and_then(|w| w.split_once('.'))
-        {
-            found.insert(Loss::Column(table.to_owned(), column.to_owned()));
-        } else if let Some((columns, table)) = warning
-            .strip_prefix("drops columns ")
-            .or_else(|| warning.strip_prefix("drops column "))
-            .and_then(|w| w.strip_suffix(" and their values"))
-            .and_then(|w| w.rsplit_once(" of "))
-        {
-            for column in columns.split(", ") {
-                found.insert(Loss::Column(table.to_owned(), column.to_owned()));
-            }
+/// The rows of `conn` whose foreign key names a missing parent row, counted, and the first
+/// of them with the values that name the parent: `PRAGMA foreign_key_check` reports the
+/// rows, `foreign_key_list` their columns.
+fn broken_references(conn: &rusqlite::Connection) -> rusqlite::Result<Broken> {
+    let counts = conn
+        .prepare(
+            "SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2",
+        )?
+        .query_map([], |r| {
+            let rows: i64 = r.get(2)?;
+            Ok((r.get(0)?, r.get(1)?, usize::try_from(rows).unwrap_or(0)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<(String, Option<i64>, String, i64)> = conn
+        .prepare(
+            "SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check ORDER BY 1, 2 LIMIT ?1",
+        )?
+        .query_map([SHOWN_ROWS], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut shown = Vec::new();
+    for (table, rowid, parent, fkid) in rows {
+        let pairs: Vec<(String, Option<String>)> = conn
+            .prepare(
+                "SELECT \"from\", \"to\" FROM pragma_foreign_key_list(?1) WHERE id = ?2 ORDER BY seq",
+            )?
+            .query_map(rusqlite::params![table, fkid], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut columns = Vec::new();
+        for (from, to) in pairs {
+            let value = match rowid {
+                Some(rowid) => conn.query_row(
+                    &format!(
+                        "SELECT quote({}) FROM {} WHERE rowid = ?1",
+                        quote(&from),
+                        quote(&table)
+                    ),
+                    [rowid],
+                    |r| r.get(0),
+                )?,
+                None => "?".to_owned(),
+            };
+            columns.push((from, value, to));
         }
+        shown.push(BrokenReference {
+            table,
+            rowid,
+            parent,
+            columns,
+        });
     }
-    for range in ddl::split_statements(sql) {
-        let words: Vec<String> = ddl::identifiers(&sql[range]).collect();
-        let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
-        let at = |i: usize| upper.get(i).map(String::as_str);
-        match (at(0), at(1)) {
-            (Some("DROP"), Some("TABLE")) => {
-                let name = if at(2) == Some("IF") {
-                    words.get(4)
-                } else {
-                    words.get(2)
-                };
-                if let Some(name) = name {
-                    found.insert(Loss::Table(name.clone()));
-                }
-            }
-            (Some("ALTER"), Some("TABLE")) if at(3) == Some("DROP") => {
-                let column = if at(4) == Some("COLUMN") {
-                    words.get(5)
-                } else {
-                    words.get(4)
-                };
-                if let Some(column) = column {
-                    found.insert(Loss::Column(words[2].clone(), column.clone()));
-                }
-            }
-            _ => {}
-        }
-    }
-    found.into_iter().collect()
+    Ok(Broken { counts, shown })
 }
 
 #[cfg(test)]
@@ -464,30 +682,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn losses_come_from_warnings_and_statements() {
-        let sql = "-- WARNING: drops table posts and every row in it\nDROP TABLE posts;\n\
-                   -- WARNING: drops columns bio, age of users and their values\n\
-                   ALTER TABLE users RENAME TO _dev_old_users;\n\
-                   ALTER TABLE \"tags\" DROP COLUMN \"label\";\nDROP TABLE IF EXISTS notes;\nDROP INDEX i;";
+    fn broken_references_name_the_rows_and_their_values() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             CREATE TABLE users (id INTEGER PRIMARY KEY);
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), editor INTEGER REFERENCES users);
+             CREATE TABLE tags (post_id INTEGER REFERENCES posts);
+             INSERT INTO users VALUES (1);
+             INSERT INTO posts VALUES (1, 1, NULL), (7, 99, NULL), (8, 1, 42), (9, 98, NULL);
+             INSERT INTO tags VALUES (1), (5);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
+             INSERT INTO tags SELECT 100 + i FROM n;",
+        )
+        .unwrap();
+        let broken = broken_references(&conn).unwrap();
+        let shown: Vec<String> = broken.shown.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 10);
         assert_eq!(
-            losses(sql),
+            shown[..4],
             [
-                Loss::Table("notes".into()),
-                Loss::Table("posts".into()),
-                Loss::Column("tags".into(), "label".into()),
-                Loss::Column("users".into(), "age".into()),
-                Loss::Column("users".into(), "bio".into()),
+                "posts row 7: user_id = 99 matches no row of users (id)",
+                "posts row 8: editor = 42 matches no row of users (its primary key)",
+                "posts row 9: user_id = 98 matches no row of users (id)",
+                "tags row 2: post_id = 5 matches no row of posts (its primary key)",
             ]
         );
-    }
-
-    #[test]
-    fn counts_rows_and_non_null_values_of_what_exists() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (a, b); INSERT INTO t VALUES (1, NULL), (2, 3);")
-            .unwrap();
-        assert_eq!(Loss::Table("t".into()).count(&conn), Some(2));
-        assert_eq!(Loss::Column("t".into(), "b".into()).count(&conn), Some(1));
-        assert_eq!(Loss::Table("gone".into()).count(&conn), None);
+        assert_eq!(broken.total(), 24);
+        assert_eq!(
+            broken.summary(),
+            "3 rows of posts reference rows of users that do not exist; 21 rows of tags reference rows of posts that do not exist"
+        );
+        assert_eq!(broken.parents(), "posts, users");
+        let one = Broken {
+            counts: vec![("posts".into(), "users".into(), 1)],
+            shown: Vec::new(),
+        };
+        assert_eq!(
+            one.summary(),
+            "1 row of posts references a row of users that does not exist"
+        );
     }
 }

@@ -212,25 +212,59 @@ impl Migrations {
     }
 }
 
+/// Whether a version runs outside the harness's transaction (`run_in_transaction = false` in
+/// its metadata.toml, as Diesel reads it): its SQL manages its own transaction and PRAGMAs,
+/// so it cannot be run again inside a savepoint.
+pub fn own_transaction(version: &Version) -> bool {
+    std::fs::read_to_string(version.path.join("metadata.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|metadata| metadata.get("run_in_transaction")?.as_bool())
+        == Some(false)
+}
+
 /// Explains a failed migration file: which statement, at which line, with SQLite's message.
 /// The harness reports only the message, so when the file runs in the harness's transaction
 /// it is run again statement by statement inside a savepoint that is rolled back, on the
 /// database the harness left as it was.
 pub fn failure(database: &Path, version: &Version, file: &Path, harness_message: &str) -> Error {
-    let headline = |message: &str| format!("migration `{}` failed: {message}", version.dir_name);
-    let own_transaction = version.path.join("metadata.toml").is_file();
     let Ok(sql) = std::fs::read_to_string(file) else {
-        return Error::input(headline(harness_message));
+        return failed_at(version, file, "", None, harness_message);
     };
-    match (!own_transaction)
+    let located = (!own_transaction(version))
         .then(|| locate_failing_statement(database, &sql))
-        .flatten()
-    {
+        .flatten();
+    failed_at(version, file, &sql, located, harness_message)
+}
+
+/// The error for a failed migration `file` (whose text is `sql`): SQLite's message for the
+/// statement at `located` (a byte offset and the message), pointing at it, or the harness's
+/// message when the statement is not known.
+pub fn failed_at(
+    version: &Version,
+    file: &Path,
+    sql: &str,
+    located: Option<(usize, String)>,
+    harness_message: &str,
+) -> Error {
+    let headline = |message: &str| format!("migration `{}` failed: {message}", version.dir_name);
+    match located {
         Some((offset, message)) => {
-            Error::input(headline(&message)).at(Location::at_offset(file, &sql, offset))
+            Error::input(headline(&message)).at(Location::at_offset(file, sql, offset))
         }
         None => Error::input(headline(harness_message)),
     }
+}
+
+/// The first statement of `sql` that fails on `conn`, run one at a time: its byte offset and
+/// SQLite's error. The harness runs a file as one batch and cannot say which statement
+/// failed.
+pub fn first_failure(conn: &rusqlite::Connection, sql: &str) -> Option<(usize, rusqlite::Error)> {
+    ddl::split_statements(sql).into_iter().find_map(|range| {
+        conn.execute_batch(&sql[range.clone()])
+            .err()
+            .map(|e| (range.start, e))
+    })
 }
 
 /// The byte offset of the first statement of `sql` that fails, with SQLite's message.
@@ -239,11 +273,7 @@ fn locate_failing_statement(database: &Path, sql: &str) -> Option<(usize, String
     let conn = rusqlite::Connection::open(database).ok()?;
     conn.execute_batch(db::APPLICATION_PRAGMAS).ok()?;
     conn.execute_batch("SAVEPOINT dev_locate").ok()?;
-    let found = ddl::split_statements(sql).into_iter().find_map(|range| {
-        conn.execute_batch(&sql[range.clone()])
-            .err()
-            .map(|e| (range.start, db::sqlite_message(&e)))
-    });
+    let found = first_failure(&conn, sql).map(|(offset, e)| (offset, db::sqlite_message(&e)));
     let _ = conn.execute_batch("ROLLBACK TO dev_locate; RELEASE dev_locate");
     found
 }

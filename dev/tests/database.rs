@@ -439,3 +439,241 @@ fn history_and_show_describe_versions() {
     );
     assert!(ambiguous.stderr.contains("_add_bio"), "{ambiguous:?}");
 }
+
+/// The blog fixture with one hand-written version after create_blog: `up` as its up.sql (a
+/// down.sql that does nothing), and `metadata.toml` when `own_transaction`.
+fn project_with_hand_written(up: &str, own_transaction: bool) -> Project {
+    let project = Project::fixture("blog");
+    project.write("versions/2026-02-01-000000_by_hand/up.sql", up);
+    project.write("versions/2026-02-01-000000_by_hand/down.sql", "SELECT 1;\n");
+    if own_transaction {
+        project.write(
+            "versions/2026-02-01-000000_by_hand/metadata.toml",
+            "run_in_transaction = false\n",
+        );
+    }
+    project
+}
+
+#[test]
+fn every_spelling_of_a_drop_needs_a_yes() {
+    let project = project_with_hand_written("", false);
+    let db = at_first_version(&project);
+    for up in [
+        "DROP TABLE main.audit;",
+        "DROP TABLE \"audit\";",
+        "drop table /* old notes */ [AUDIT];",
+        "DROP TABLE IF EXISTS main.\"audit\";",
+    ] {
+        project.write("versions/2026-02-01-000000_by_hand/up.sql", up);
+        let refused = run(&project, &db, &["upgrade"]);
+        assert_eq!(refused.code, Some(2), "{up}: {refused:?}");
+        assert!(
+            refused.stderr.contains(
+                "refusing to run: up.sql of 2026-02-01-000000_by_hand drops table audit with 3 rows"
+            ),
+            "{up}: {refused:?}"
+        );
+        assert_eq!(db.count("SELECT count(*) FROM audit"), 3, "{up}");
+        assert_eq!(db.applied(), ["20260101000000"], "{up}");
+    }
+    project.write(
+        "versions/2026-02-01-000000_by_hand/up.sql",
+        "ALTER TABLE main.\"posts\" DROP COLUMN Title;",
+    );
+    let refused = run(&project, &db, &["upgrade"]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("drops column posts.title with 6 values"),
+        "{refused:?}"
+    );
+    ok(&project, &db, &["upgrade", "--yes"]);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pragma_table_info('posts') WHERE name = 'title'"),
+        0
+    );
+    project.assert_no_temp_leftovers();
+}
+
+#[test]
+fn a_rebuild_by_hand_counts_the_column_it_leaves_behind_not_the_table() {
+    let project = project_with_hand_written(
+        "PRAGMA foreign_keys = OFF;
+BEGIN;
+CREATE TABLE posts_new (
+    id INTEGER NOT NULL PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
+);
+INSERT INTO posts_new (id, user_id) SELECT id, user_id FROM posts;
+DROP TABLE posts;
+ALTER TABLE posts_new RENAME TO posts;
+CREATE INDEX posts_user_id ON posts (user_id);
+ALTER TABLE users RENAME COLUMN age TO years;
+COMMIT;
+PRAGMA foreign_keys = ON;
+",
+        true,
+    );
+    let db = at_first_version(&project);
+    let refused = run(&project, &db, &["upgrade"]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused.stderr.contains(
+            "refusing to run: up.sql of 2026-02-01-000000_by_hand drops column posts.title with 6 values\n"
+        ),
+        "only the column is lost, and a renamed column is not: {refused:?}"
+    );
+    assert_eq!(db.count("SELECT count(title) FROM posts"), 6);
+    let upgraded = ok(&project, &db, &["upgrade", "--yes"]);
+    assert!(upgraded.stderr.contains("(--yes given)"), "{upgraded:?}");
+    assert_eq!(db.count("SELECT count(*) FROM posts"), 6);
+    assert_eq!(db.count("SELECT count(years) FROM users"), 2);
+}
+
+#[test]
+fn a_file_that_cannot_be_tried_on_the_schema_needs_a_yes_and_says_why() {
+    let project = project_with_hand_written(
+        "DROP TABLE audit;\nINSERT INTO nowhere SELECT * FROM posts;\n",
+        false,
+    );
+    let db = at_first_version(&project);
+    let refused = run(&project, &db, &["upgrade"]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("drops table audit with 3 rows, and stops at line 2 on a copy of the database's schema (no such table: nowhere), so what it drops cannot be counted"),
+        "{refused:?}"
+    );
+    assert!(refused.stderr.contains("by_hand/up.sql:2:1"), "{refused:?}");
+    assert_eq!(db.count("SELECT count(*) FROM audit"), 3);
+    project.assert_no_temp_leftovers();
+}
+
+/// Holds a lock on `db` from this process, as another program would, until dropped.
+fn hold_lock(db: &Database, begin: &str) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(&db.path).unwrap();
+    conn.execute_batch(&format!(
+        "{begin}; INSERT INTO audit (note) VALUES ('held');"
+    ))
+    .unwrap();
+    conn
+}
+
+fn assert_locked(run: &Run) {
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr
+            .starts_with("error: the database is locked by another process\n"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("then run the command again"), "{run:?}");
+    assert!(!run.stderr.contains("fix the migration"), "{run:?}");
+}
+
+#[test]
+fn a_database_another_process_is_writing_is_reported_as_locked() {
+    let project = project_with_history();
+    let db = at_first_version(&project);
+    let holder = hold_lock(&db, "BEGIN IMMEDIATE");
+    let locked = run(&project, &db, &["upgrade", "--yes"]);
+    drop(holder);
+    assert_locked(&locked);
+    assert!(
+        locked
+            .stderr
+            .contains("the database is at 2026-01-01-000000_create_blog"),
+        "{locked:?}"
+    );
+    assert_eq!(db.applied(), ["20260101000000"]);
+    assert_eq!(
+        db.count("SELECT count(*) FROM audit"),
+        3,
+        "the holder's write was rolled back"
+    );
+    project.assert_no_temp_leftovers();
+}
+
+#[test]
+fn a_database_another_process_holds_exclusively_is_reported_as_locked() {
+    let project = project_with_history();
+    let db = at_first_version(&project);
+    let holder = hold_lock(&db, "BEGIN EXCLUSIVE");
+    let locked = run(&project, &db, &["upgrade", "--yes", "--backup"]);
+    drop(holder);
+    assert_locked(&locked);
+    assert_eq!(db.applied(), ["20260101000000"]);
+}
+
+#[test]
+fn downgrade_onto_rows_that_reference_nothing_names_them() {
+    let project = Project::fixture("blog");
+    project.edit_schema("diesel::joinable!(posts -> users (user_id));\n", "");
+    let unlink = project.generate("unlink posts from users");
+    let db = at_first_version(&project);
+    ok(&project, &db, &["upgrade"]);
+    db.exec("INSERT INTO posts (id, user_id, title) VALUES (40, 99, 'orphan'), (41, 98, 'stray');");
+
+    let failed = run(&project, &db, &["downgrade", "-1"]);
+    assert_eq!(failed.code, Some(2), "{failed:?}");
+    assert!(
+        failed.stderr.contains(
+            "cannot downgrade this data: 2 rows of posts reference rows of users that do not exist"
+        ),
+        "{failed:?}"
+    );
+    assert!(
+        failed
+            .stderr
+            .contains("posts row 40: user_id = 99 matches no row of users (id)")
+            && failed
+                .stderr
+                .contains("posts row 41: user_id = 98 matches no row of users (id)"),
+        "{failed:?}"
+    );
+    assert!(
+        failed.stderr.contains(&format!("{unlink}/down.sql:")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.stderr.contains("the migration is not at fault"),
+        "{failed:?}"
+    );
+    assert!(!failed.stderr.contains("fix the migration"), "{failed:?}");
+    assert_eq!(db.applied().len(), 2, "the downgrade changed nothing");
+    assert_eq!(db.count("SELECT count(*) FROM posts"), 8);
+    project.assert_no_temp_leftovers();
+
+    db.exec("DELETE FROM posts WHERE id IN (40, 41)");
+    ok(&project, &db, &["downgrade", "-1"]);
+    assert_rows(&db);
+}
+
+#[test]
+fn rows_that_break_a_new_unique_index_are_named_as_the_data_s_problem() {
+    let project = project_with_hand_written(
+        "-- names must be unique from now on\nCREATE UNIQUE INDEX users_name_unique ON users (name);\n",
+        false,
+    );
+    let db = at_first_version(&project);
+    db.exec("INSERT INTO users (id, name) VALUES (4, 'ANN');");
+    let failed = run(&project, &db, &["upgrade"]);
+    assert_eq!(failed.code, Some(2), "{failed:?}");
+    assert!(
+        failed.stderr.contains(
+            "migration `2026-02-01-000000_by_hand` cannot upgrade this data: UNIQUE constraint failed: users.name"
+        ),
+        "{failed:?}"
+    );
+    assert!(failed.stderr.contains("by_hand/up.sql:2:1"), "{failed:?}");
+    assert!(
+        failed
+            .stderr
+            .contains("rows already in the database break a constraint"),
+        "{failed:?}"
+    );
+    assert_eq!(db.applied(), ["20260101000000"]);
+    project.assert_no_temp_leftovers();
+}
