@@ -21,7 +21,8 @@ pub fn terminal() -> Option<Terminal> {
 
 impl Terminal {
     fn ask(&mut self, question: &str) -> Option<String> {
-        eprint!("{question} ");
+        // Never a panic on a closed stderr: with no one to read the question, no answer.
+        let _ = write!(std::io::stderr(), "{question} ");
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {

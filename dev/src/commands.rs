@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use crate::ask::Prompt;
-use crate::lock::ProjectLock;
 use crate::cache::Cache;
 use crate::diff::{diff, diff_with_renames, rename_suggestions, Change, Renames, Suggestion};
 use crate::error::{Error, Result};
+use crate::lock::ProjectLock;
 use crate::model::{self, Schema};
 use crate::plan::{self, Defaults};
 use crate::project::{Project, TableFilter};
@@ -369,7 +369,8 @@ pub fn diagram_of(comparison: &Comparison) -> String {
 pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Error> {
     let path = diagram::path(&project.schema_file);
     let text = std::fs::read_to_string(&path).ok()?;
-    if !diagram::has_block(&text) || text.contains(&diagram_of(comparison)) {
+    // Line endings are not a change (a checkout may have turned LF into CRLF).
+    if !diagram::has_block(&text) || text.replace("\r\n", "\n").contains(&diagram_of(comparison)) {
         return None;
     }
     Some(

@@ -128,7 +128,7 @@ pub fn refreshed(schema_file: &Path, block: &str) -> Result<Option<Record>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("read", &path, e)),
     };
-    if !has_block(&text) || text.contains(block) {
+    if !has_block(&text) || text.replace("\r\n", "\n").contains(block) {
         return Ok(None);
     }
     Ok(Some(Record {

@@ -1,6 +1,7 @@
 //! The stairway test: every version of `versions/`, oldest first, on a disposable database
 //! with rows: up, down, up again. After each step the schema must be what the step before
-//! it had, and no seeded row may be lost where no table or column was dropped.
+//! it had, every view and trigger that compiled before must still compile, and no seeded row
+//! may be lost where no table or column was dropped.
 //!
 //! SQLite's own tables are left out of "the schema": the first `AUTOINCREMENT` table creates
 //! `sqlite_sequence`, which no statement may drop, so a down that drops every table its up
@@ -11,7 +12,7 @@ use crate::introspect::{inspect, schema_entries, SchemaEntry};
 use crate::project::{Project, TableFilter};
 use crate::prove::{check_integrity, compare_values, describe_difference, snapshots};
 use crate::scratch::Scratch;
-use crate::{db, replay, seed, versions};
+use crate::{db, objects, replay, seed, versions};
 
 use diesel_migrations::MigrationHarness;
 
@@ -43,10 +44,23 @@ pub fn verify(project: &Project) -> Result<String> {
         })
         .map_err(|e| failed(format!("could not be read before up: {e}")))?;
 
+        let broken_before = objects::broken(&inspector)?;
+        let compiles = |step: &str| -> Result<()> {
+            let broken = objects::newly_broken(&broken_before, objects::broken(&inspector)?);
+            if broken.is_empty() {
+                return Ok(());
+            }
+            let list: Vec<String> = broken.iter().map(|b| format!("- {b}")).collect();
+            Err(failed(format!(
+                "breaks views or triggers going {step}:\n{}",
+                list.join("\n")
+            )))
+        };
         conn.run_migration(migration)
             .map_err(|e| failed(format!("fails up on seeded rows: {e}")))?;
         check_integrity(&inspector)
             .map_err(|e| failed(format!("breaks the database going up: {e}")))?;
+        compiles("up")?;
         let after_up = user_schema(&inspector)?;
         let now = inspect(&inspector, &TableFilter::All)?;
         let kept = snapshots(&inspector, &head, &present, |t, c| {
@@ -58,6 +72,7 @@ pub fn verify(project: &Project) -> Result<String> {
 
         conn.revert_migration(migration)
             .map_err(|e| failed(format!("fails down on seeded rows: {e}")))?;
+        compiles("down")?;
         let after_down = user_schema(&inspector)?;
         if after_down != before {
             return Err(failed(format!(
@@ -75,6 +90,7 @@ pub fn verify(project: &Project) -> Result<String> {
 
         conn.run_migration(migration)
             .map_err(|e| failed(format!("fails up again after down: {e}")))?;
+        compiles("up again")?;
         let again = user_schema(&inspector)?;
         if again != after_up {
             return Err(failed(format!(

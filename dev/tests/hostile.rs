@@ -55,10 +55,7 @@ fn dropping_a_column_a_view_selects_is_refused_naming_the_view() {
     let project = blog_with("CREATE VIEW user_ages AS SELECT id, age FROM users;");
     project.edit_schema("        age -> Nullable<Integer>,\n", "");
     let run = project.assert_rejected(&["generate", "drop age"]);
-    assert!(
-        run.stderr.contains("would break view user_ages"),
-        "{run:?}"
-    );
+    assert!(run.stderr.contains("would break view user_ages"), "{run:?}");
     assert!(run.stderr.contains("no such column: age"), "{run:?}");
     assert!(run.stderr.contains("generate --empty"), "{run:?}");
 }
@@ -167,8 +164,8 @@ fn narrowing_a_number_is_generated_and_fails_only_on_values_that_do_not_convert(
         conn.batch_execute("INSERT INTO stats (id, ttl) VALUES (1, 2.5)")
             .unwrap();
         let before = schema_of(&mut conn);
-        let err = diesel_migrations::MigrationHarness::run_migration(&mut conn, &**newest)
-            .unwrap_err();
+        let err =
+            diesel_migrations::MigrationHarness::run_migration(&mut conn, &**newest).unwrap_err();
         assert!(
             err.to_string()
                 .contains("stats.ttl: values that are not integers"),
@@ -194,11 +191,7 @@ fn a_non_constant_default_is_taken_by_a_rebuild() {
         "        title -> Text,\n        stamp -> Timestamp,\n",
     );
     let (_db, mut conn, before) = seeded_blog(&project);
-    project.generate_with(&[
-        "--default",
-        "posts.stamp=CURRENT_TIMESTAMP",
-        "add stamp",
-    ]);
+    project.generate_with(&["--default", "posts.stamp=CURRENT_TIMESTAMP", "add stamp"]);
     project.assert_check_passes();
     upgrade(&mut conn, &project);
     assert_blog_rows(&mut conn);
@@ -234,4 +227,29 @@ fn a_default_that_is_not_one_expression_is_bad_input() {
             "{bad}: {run:?}"
         );
     }
+}
+
+#[test]
+fn verify_catches_a_hand_written_version_that_breaks_a_view_or_trigger() {
+    let project = blog_with("CREATE VIEW notes AS SELECT note FROM audit;");
+    let down = "versions/2026-01-01-000000_create_blog/down.sql";
+    let text = project.read(down);
+    project.write(down, &format!("DROP VIEW notes;\n{text}"));
+    project.write(
+        "versions/2026-02-01-000000_drop_audit/up.sql",
+        "DROP TABLE audit;\n",
+    );
+    project.write(
+        "versions/2026-02-01-000000_drop_audit/down.sql",
+        "CREATE TABLE audit (\n    id INTEGER NOT NULL PRIMARY KEY,\n    note TEXT NOT NULL\n);\n",
+    );
+    let run = project.run(&["verify"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("breaks views or triggers going up"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("view notes"), "{run:?}");
+    assert!(run.stderr.contains("trigger users_audit"), "{run:?}");
+    project.assert_no_temp_leftovers();
 }
