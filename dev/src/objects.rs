@@ -73,8 +73,26 @@ pub fn broken(conn: &Connection) -> Result<Vec<Broken>> {
 pub fn newly_broken(before: &[Broken], after: Vec<Broken>) -> Vec<Broken> {
     after
         .into_iter()
-        .filter(|b| !before.iter().any(|old| old.kind == b.kind && old.name == b.name))
+        .filter(|b| {
+            !before
+                .iter()
+                .any(|old| old.kind == b.kind && old.name == b.name)
+        })
         .collect()
+}
+
+/// What no longer compiles on `conn` of what compiled when `before` was taken, as one
+/// `- kind name: reason` line each; `None` when everything still does. For the proof and
+/// `verify`, which check after every step.
+pub fn regressions(conn: &Connection, before: &[Broken]) -> Result<Option<String>> {
+    let broken = newly_broken(before, broken(conn)?);
+    Ok((!broken.is_empty()).then(|| {
+        broken
+            .iter()
+            .map(|b| format!("- {b}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }))
 }
 
 /// The error for a change that would break views or triggers: never written, since the

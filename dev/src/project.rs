@@ -94,6 +94,12 @@ struct RawFilter {
 impl Project {
     /// Finds the project containing `start` by walking up to the nearest `diesel.toml`.
     pub fn discover(start: &Path) -> Result<Project> {
+        Project::load(&Project::root_above(start)?)
+    }
+
+    /// The nearest directory at or above `start` that holds a `diesel.toml`, as git finds
+    /// its work tree.
+    pub fn root_above(start: &Path) -> Result<PathBuf> {
         let start = start
             .canonicalize()
             .map_err(|e| Error::io("open the directory", start, e))?;
@@ -109,7 +115,7 @@ impl Project {
                     "run inside a Diesel project, pass `-C <project dir>`, or create {CONFIG_FILE} with\n  [print_schema]\n  file = \"schema/schema.rs\"\n\n  [migrations_directory]\n  dir = \"versions\""
                 ))
             })?;
-        Project::load(root)
+        Ok(root.to_path_buf())
     }
 
     /// Reads the project whose `diesel.toml` is in `root`.

@@ -59,16 +59,11 @@ pub fn prove(
     .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
     let renames = Renames::of(changes);
     let broken_at_head = objects::broken(inspector)?;
-    let compiles = |step: &str| -> Result<()> {
-        let broken = objects::newly_broken(&broken_at_head, objects::broken(inspector)?);
-        if broken.is_empty() {
-            return Ok(());
-        }
-        let list: Vec<String> = broken.iter().map(|b| format!("- {b}")).collect();
-        Err(failed(format!(
-            "after {step}, views or triggers no longer compile:\n{}",
-            list.join("\n")
-        )))
+    let compiles = |step: &str| match objects::regressions(inspector, &broken_at_head)? {
+        None => Ok(()),
+        Some(list) => Err(failed(format!(
+            "after {step}, views or triggers no longer compile:\n{list}"
+        ))),
     };
 
     conn.run_migration(&*migration)

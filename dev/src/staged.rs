@@ -95,20 +95,7 @@ impl Staged {
     /// reads the staged diesel.toml there: the working tree's copy, broken or not, is not
     /// what the commit holds.
     pub fn materialise(start: &Path) -> Result<Staged> {
-        let start = start
-            .canonicalize()
-            .map_err(|e| Error::io("open the directory", start, e))?;
-        let real_root = start
-            .ancestors()
-            .find(|dir| dir.join(CONFIG_FILE).is_file())
-            .ok_or_else(|| {
-                Error::input(format!(
-                    "no {CONFIG_FILE} in `{}` or any directory above it",
-                    start.display()
-                ))
-                .help("run inside the Diesel project, or pass `-C <project dir>`")
-            })?
-            .to_path_buf();
+        let real_root = Project::root_above(start)?;
         let not_a_clone = |e: String| {
             Error::input(format!(
                 "`check --staged` reads git's index, but git cannot read one here: {e}"

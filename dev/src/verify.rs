@@ -45,16 +45,11 @@ pub fn verify(project: &Project) -> Result<String> {
         .map_err(|e| failed(format!("could not be read before up: {e}")))?;
 
         let broken_before = objects::broken(&inspector)?;
-        let compiles = |step: &str| -> Result<()> {
-            let broken = objects::newly_broken(&broken_before, objects::broken(&inspector)?);
-            if broken.is_empty() {
-                return Ok(());
-            }
-            let list: Vec<String> = broken.iter().map(|b| format!("- {b}")).collect();
-            Err(failed(format!(
-                "breaks views or triggers going {step}:\n{}",
-                list.join("\n")
-            )))
+        let compiles = |step: &str| match objects::regressions(&inspector, &broken_before)? {
+            None => Ok(()),
+            Some(list) => Err(failed(format!(
+                "breaks views or triggers going {step}:\n{list}"
+            ))),
         };
         conn.run_migration(migration)
             .map_err(|e| failed(format!("fails up on seeded rows: {e}")))?;
