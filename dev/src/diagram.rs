@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::write::Record;
 use crate::introspect::Database;
 use crate::model::Schema;
+use crate::write::Record;
 
 pub const BEGIN: &str = "<!-- dev diagram: begin (written by `cargo run -p dev -- diagram`; edits here are replaced) -->";
 pub const END: &str = "<!-- dev diagram: end -->";
