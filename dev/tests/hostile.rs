@@ -253,3 +253,25 @@ fn verify_catches_a_hand_written_version_that_breaks_a_view_or_trigger() {
     assert!(run.stderr.contains("trigger users_audit"), "{run:?}");
     project.assert_no_temp_leftovers();
 }
+
+#[test]
+fn messages_outside_ascii_name_the_directory_transliterated_and_cut_at_a_word() {
+    let project = Project::fixture("blog");
+    for (message, slug) in [
+        ("ajouter la clé d'accès", "ajouter_la_cle_d_acces"),
+        ("日本語", "ri_ben_yu"),
+        (
+            "add the extraordinarily long column description to users",
+            "add_the_extraordinarily_long_column",
+        ),
+    ] {
+        let dir = project.generate_with(&["--empty", message]);
+        assert!(dir.ends_with(&format!("_{slug}")), "{message}: {dir}");
+        assert!(
+            project
+                .read(&format!("{dir}/up.sql"))
+                .starts_with(&format!("-- Message: {message}\n")),
+            "{message}"
+        );
+    }
+}
