@@ -34,6 +34,7 @@
 //! run. A file the copy cannot run is never taken to lose nothing: `Drops::unknown` says
 //! where and why it stopped, and the caller asks for a confirmation.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
@@ -90,40 +91,135 @@ pub struct Drops {
     pub unknown: Option<Unknown>,
 }
 
-/// Runs `sql` on a copy of the schema of `real` (a connection to the database the file is
-/// about to run on) and returns what it drops there. `own_transaction` is true for a file
-/// that manages its own transaction (`run_in_transaction = false`); others run inside one,
-/// as the harness runs them. Errors are those of reading `real`'s schema.
-pub fn find(real: &Connection, sql: &str, own_transaction: bool) -> rusqlite::Result<Drops> {
-    let entries = schema_entries(real)?;
-    let copy = match Copy::new(&entries) {
-        Ok(copy) => copy,
-        Err(reason) => {
-            return Ok(Drops {
-                losses: Vec::new(),
-                unknown: Some(Unknown {
-                    offset: None,
-                    reason,
-                }),
-            })
-        }
-    };
-    Ok(copy.run(sql, own_transaction))
+/// A copy of a database's schema, kept from one migration file to the next: building it
+/// costs a statement per table, and a command may run hundreds of files. It is made again
+/// whenever its schema is not the database's (a file that failed on it, or a database
+/// another program changed); otherwise it has run the same SQL the database has, and its
+/// connection carries the same PRAGMAs, as the harness's connection does.
+#[derive(Default)]
+pub struct SchemaCopy {
+    copy: Option<Copy>,
 }
 
-/// The database's schema entries to recreate, as `(type, name, sql)`: tables first (an
-/// index, trigger or view needs its table), then indexes, views and triggers (an INSTEAD OF
-/// trigger needs its view), each in the order they were made.
-fn schema_entries(real: &Connection) -> rusqlite::Result<Vec<(String, String, String)>> {
-    let mut stmt = real.prepare(
-        "SELECT type, name, sql FROM main.sqlite_schema
-         WHERE sql IS NOT NULL
-           AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-           AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')
-         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    rows.collect()
+impl SchemaCopy {
+    /// Runs `sql` on a copy of `schema` (that of the database the file is about to run on)
+    /// and returns what it drops there. `own_transaction` is true for a file that manages
+    /// its own transaction (`run_in_transaction = false`); others run inside one, as the
+    /// harness runs them.
+    pub fn drops(&mut self, schema: &Schema, sql: &str, own_transaction: bool) -> Drops {
+        let kept = self.copy.take().filter(|copy| copy.is_copy_of(schema));
+        let mut copy = match kept {
+            Some(copy) => copy,
+            None => match Copy::new(schema) {
+                Ok(copy) => copy,
+                Err(reason) => {
+                    return Drops {
+                        losses: Vec::new(),
+                        unknown: Some(Unknown {
+                            offset: None,
+                            reason,
+                        }),
+                    }
+                }
+            },
+        };
+        let drops = copy.run(sql, own_transaction);
+        // A file that stopped part way left the copy where the database will not be.
+        if drops.unknown.is_none() {
+            self.copy = Some(copy);
+        }
+        drops
+    }
+}
+
+/// A `sqlite_schema` entry: type, name and stored SQL.
+type Entry = (String, String, String);
+
+/// The schema entries of a database that a copy is made from: tables first (an index,
+/// trigger or view needs its table), then indexes, views and triggers (an INSTEAD OF
+/// trigger needs its view), each in the order they were made. SQLite's own bookkeeping
+/// tables, automatic indexes and virtual tables' shadow tables are left to SQLite to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema(Vec<Entry>);
+
+/// The entries, with SQL names a Diesel row can carry.
+const ENTRIES: &str = "SELECT type AS kind, name, sql FROM main.sqlite_schema
+     WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+     ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid";
+
+const SHADOWS: &str =
+    "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'";
+
+impl Schema {
+    /// Reads the schema through a rusqlite connection.
+    pub fn read(conn: &Connection) -> rusqlite::Result<Schema> {
+        let entries = conn
+            .prepare_cached(ENTRIES)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Schema::without_shadows(entries, || {
+            conn.prepare_cached(SHADOWS)?
+                .query_map([], |r| r.get(0))?
+                .collect()
+        })
+    }
+
+    /// Reads the schema through a Diesel connection: the harness's own, which has the
+    /// schema in memory already, where a second connection would parse it all again after
+    /// every file that changes it.
+    pub fn read_with(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<Schema> {
+        use diesel::sql_types::Text;
+        use diesel::RunQueryDsl;
+
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            kind: String,
+            #[diesel(sql_type = Text)]
+            name: String,
+            #[diesel(sql_type = Text)]
+            sql: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = Text)]
+            name: String,
+        }
+        let entries = diesel::sql_query(ENTRIES)
+            .load::<Row>(conn)?
+            .into_iter()
+            .map(|r| (r.kind, r.name, r.sql))
+            .collect();
+        Schema::without_shadows(entries, || {
+            Ok(diesel::sql_query(SHADOWS)
+                .load::<Name>(conn)?
+                .into_iter()
+                .map(|n| n.name)
+                .collect())
+        })
+    }
+
+    /// Leaves out virtual tables' shadow tables, which their module makes. Only a virtual
+    /// table has them, and listing them costs a pass over every table.
+    fn without_shadows<E>(
+        mut entries: Vec<Entry>,
+        shadows: impl FnOnce() -> Result<Vec<String>, E>,
+    ) -> Result<Schema, E> {
+        if entries
+            .iter()
+            .any(|(_, _, sql)| sql.starts_with("CREATE VIRTUAL"))
+        {
+            let shadows = shadows()?;
+            entries.retain(|(_, name, _)| !shadows.contains(name));
+        }
+        Ok(Schema(entries))
+    }
+
+    fn sorted(&self) -> Vec<Entry> {
+        let mut entries = self.0.clone();
+        entries.sort();
+        entries
+    }
 }
 
 /// What the authorizer saw while one statement was prepared.
@@ -135,6 +231,13 @@ struct Seen {
     writes: bool,
     /// Columns of `main` it reads, as `(table, column)`.
     reads: Vec<(String, String)>,
+    /// Whether it can make or remove a table of `main`: CREATE, DROP or ALTER TABLE, or a
+    /// write to `sqlite_schema` itself. Other statements leave the list of tables alone, so
+    /// it is not read around them.
+    changes_tables: bool,
+    /// Whether it can change any `sqlite_schema` entry of `main`: the above, or an index,
+    /// trigger or view made or dropped. A file without one leaves the schema as it was.
+    changes_schema: bool,
 }
 
 /// One table of the database, followed through the file.
@@ -160,38 +263,24 @@ struct Column {
 struct Copy {
     conn: Connection,
     seen: Arc<Mutex<Seen>>,
-    tracked: Vec<Tracked>,
+    /// Its schema entries, sorted, and its tables with their columns, as they stand: the next
+    /// file starts from them.
+    entries: Vec<Entry>,
+    tables: Tables,
 }
 
 impl Copy {
-    fn new(entries: &[(String, String, String)]) -> Result<Copy, String> {
+    fn new(schema: &Schema) -> Result<Copy, String> {
         let conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
         conn.execute_batch(db::APPLICATION_PRAGMAS)
             .map_err(|e| e.to_string())?;
-        for (kind, name, sql) in entries {
+        for (kind, name, sql) in &schema.0 {
             conn.execute_batch(sql).map_err(|e| {
                 format!(
                     "its {kind} {name} cannot be recreated from its stored text: {}",
                     db::sqlite_message(&e)
                 )
             })?;
-        }
-        let mut tracked = Vec::new();
-        for (_, name, _) in entries.iter().filter(|(kind, _, _)| kind == "table") {
-            let columns = columns(&conn, name)
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|c| Column {
-                    name: c.clone(),
-                    current: Some(c),
-                    copied: false,
-                })
-                .collect();
-            tracked.push(Tracked {
-                name: name.clone(),
-                current: Some(name.clone()),
-                columns,
-            });
         }
         let seen = Arc::new(Mutex::new(Seen::default()));
         let record = Arc::clone(&seen);
@@ -203,13 +292,41 @@ impl Copy {
                 AuthAction::AlterTable {
                     database_name: "main",
                     table_name,
-                } => seen.altered.push(table_name.to_owned()),
-                AuthAction::Insert { .. }
-                | AuthAction::Update { .. }
-                | AuthAction::CreateTable { .. }
+                } => {
+                    seen.altered.push(table_name.to_owned());
+                    seen.changes_tables = true;
+                }
+                AuthAction::DropTable { .. }
+                | AuthAction::DropVtable { .. }
+                | AuthAction::CreateVtable { .. }
                     if main =>
                 {
-                    seen.writes = true
+                    seen.changes_tables = true
+                }
+                AuthAction::CreateTable { .. } if main => {
+                    seen.writes = true;
+                    seen.changes_tables = true;
+                }
+                AuthAction::Insert { table_name }
+                | AuthAction::Update { table_name, .. }
+                | AuthAction::Delete { table_name }
+                    if main =>
+                {
+                    if is_schema_table(table_name) {
+                        seen.changes_tables = true;
+                    } else if !matches!(context.action, AuthAction::Delete { .. }) {
+                        seen.writes = true;
+                    }
+                }
+                AuthAction::CreateIndex { .. }
+                | AuthAction::CreateTrigger { .. }
+                | AuthAction::CreateView { .. }
+                | AuthAction::DropIndex { .. }
+                | AuthAction::DropTrigger { .. }
+                | AuthAction::DropView { .. }
+                    if main =>
+                {
+                    seen.changes_schema = true
                 }
                 AuthAction::Read {
                     table_name,
@@ -219,56 +336,111 @@ impl Copy {
                     .push((table_name.to_owned(), column_name.to_owned())),
                 _ => {}
             }
+            seen.changes_schema |= seen.changes_tables;
             Authorization::Allow
         }))
         .map_err(|e| e.to_string())?;
+        let entries = schema.sorted();
+        let tables = Tables::read(&conn, &entries, None).map_err(|e| e.to_string())?;
         Ok(Copy {
             conn,
             seen,
-            tracked,
+            entries,
+            tables,
         })
     }
 
-    /// Runs `sql` statement by statement, following every table of the database.
-    fn run(mut self, sql: &str, own_transaction: bool) -> Drops {
-        let stopped = |offset: usize, e: rusqlite::Error| Unknown {
-            offset: Some(offset),
+    /// Whether the copy's schema is exactly `schema` (in any order).
+    fn is_copy_of(&self, schema: &Schema) -> bool {
+        self.entries == schema.sorted()
+    }
+
+    /// Runs `sql` statement by statement, following every table of the database, as the
+    /// harness runs a file: inside a transaction it commits, unless the file manages its own.
+    fn run(&mut self, sql: &str, own_transaction: bool) -> Drops {
+        let stopped = |offset: Option<usize>, e: rusqlite::Error| Unknown {
+            offset,
             reason: db::sqlite_message(&e),
         };
+        let mut tracked = self.tracked();
         let mut unknown = None;
         if !own_transaction {
             if let Err(e) = self.conn.execute_batch("BEGIN") {
-                unknown = Some(stopped(0, e));
+                unknown = Some(stopped(Some(0), e));
             }
         }
+        let mut changed = false;
         if unknown.is_none() {
             for range in ddl::split_statements(sql) {
-                if let Err(e) = self.step(&sql[range.clone()]) {
-                    unknown = Some(stopped(range.start, e));
-                    break;
+                match self.step(&mut tracked, &sql[range.clone()]) {
+                    Ok(changes) => changed |= changes,
+                    Err(e) => {
+                        unknown = Some(stopped(Some(range.start), e));
+                        break;
+                    }
                 }
             }
         }
-        let losses = self.losses().unwrap_or_else(|e| {
-            unknown.get_or_insert(Unknown {
-                offset: None,
-                reason: e.to_string(),
-            });
-            Vec::new()
-        });
+        if unknown.is_none() && !own_transaction && !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("COMMIT") {
+                unknown = Some(stopped(Some(sql.len()), e));
+            }
+        }
+        let refreshed = if changed { self.refresh() } else { Ok(()) };
+        let losses = match refreshed {
+            Ok(()) => losses(&tracked, &self.tables),
+            Err(e) => {
+                unknown.get_or_insert(stopped(None, e));
+                Vec::new()
+            }
+        };
         Drops { losses, unknown }
     }
 
-    /// Runs one statement and follows what it did to the tracked tables.
-    fn step(&mut self, statement: &str) -> rusqlite::Result<()> {
+    /// Reads the schema entries again after a file ran, and the columns of the tables whose
+    /// stored text changed (a table's text decides its columns).
+    fn refresh(&mut self) -> rusqlite::Result<()> {
+        let entries = Schema::read(&self.conn)?.sorted();
+        self.tables = Tables::read(&self.conn, &entries, Some((&self.entries, &self.tables)))?;
+        self.entries = entries;
+        Ok(())
+    }
+
+    /// Every table of `main` with its columns, to follow through a file.
+    fn tracked(&self) -> Vec<Tracked> {
+        self.tables
+            .0
+            .values()
+            .map(|(name, columns)| Tracked {
+                name: name.clone(),
+                current: Some(name.clone()),
+                columns: columns
+                    .iter()
+                    .map(|c| Column {
+                        name: c.clone(),
+                        current: Some(c.clone()),
+                        copied: false,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Runs one statement and follows what it did to the tracked tables; says whether it
+    /// may have changed the schema.
+    fn step(&self, tracked: &mut [Tracked], statement: &str) -> rusqlite::Result<bool> {
         *self.lock() = Seen::default();
         let mut stmt = self.conn.prepare(statement)?;
         let seen = std::mem::take(&mut *self.lock());
         // A lone `;` prepares to no statement at all.
         if stmt.expanded_sql().is_none() {
-            return Ok(());
+            return Ok(false);
         }
-        let before = table_names(&self.conn)?;
+        let before = if seen.changes_tables {
+            Some(Names::read(&self.conn)?)
+        } else {
+            None
+        };
         let mut columns_before = Vec::new();
         for table in &seen.altered {
             columns_before.push((table.clone(), columns(&self.conn, table)?));
@@ -277,23 +449,32 @@ impl Copy {
         while rows.next()?.is_some() {}
         drop(rows);
         drop(stmt);
-        let after = table_names(&self.conn)?;
         if seen.writes {
             for (table, column) in &seen.reads {
-                if let Some(column) = self
-                    .tracked_mut(table)
+                if let Some(column) = tracked
+                    .iter_mut()
+                    .find(|t| is(&t.current, table))
                     .and_then(|t| t.columns.iter_mut().find(|c| is(&c.current, column)))
                 {
                     column.copied = true;
                 }
             }
         }
-        let created: Vec<&String> = after.iter().filter(|n| !contains(&before, n)).collect();
+        let Some(before) = before else {
+            return Ok(seen.changes_schema);
+        };
+        let after = Names::read(&self.conn)?;
+        let created: Vec<&String> = after
+            .0
+            .iter()
+            .filter(|(folded, _)| !before.0.contains_key(*folded))
+            .map(|(_, name)| name)
+            .collect();
         for (table, old_columns) in &columns_before {
-            let Some(index) = self.tracked_index(table) else {
+            let Some(altered) = tracked.iter_mut().find(|t| is(&t.current, table)) else {
                 continue;
             };
-            if contains(&after, table) {
+            if after.contains(table) {
                 let new_columns = columns(&self.conn, table)?;
                 let removed: Vec<&String> = old_columns
                     .iter()
@@ -307,69 +488,56 @@ impl Copy {
                     ([_], [new]) => Some((*new).clone()),
                     _ => None,
                 };
-                for column in &mut self.tracked[index].columns {
+                for column in &mut altered.columns {
                     if removed.iter().any(|r| is(&column.current, r)) {
                         column.current = renamed_to.clone();
                     }
                 }
             } else if let [new] = created.as_slice() {
-                self.tracked[index].current = Some((*new).clone());
+                altered.current = Some((*new).clone());
             }
         }
-        for tracked in &mut self.tracked {
-            if tracked
+        for table in tracked.iter_mut() {
+            if table
                 .current
                 .as_ref()
-                .is_some_and(|name| !contains(&after, name))
+                .is_some_and(|name| !after.contains(name))
             {
-                tracked.current = None;
+                table.current = None;
             }
         }
-        Ok(())
-    }
-
-    /// What the file dropped, once it ran.
-    fn losses(&self) -> rusqlite::Result<Vec<Loss>> {
-        let at_end = table_names(&self.conn)?;
-        let mut losses = Vec::new();
-        for tracked in &self.tracked {
-            let rebuilt = tracked.current.is_none();
-            let now = match &tracked.current {
-                Some(name) => Some(name.clone()),
-                None => at_end
-                    .iter()
-                    .find(|n| n.eq_ignore_ascii_case(&tracked.name))
-                    .cloned(),
-            };
-            let Some(now) = now.filter(|_| !rebuilt || tracked.columns.iter().any(|c| c.copied))
-            else {
-                losses.push(Loss::Table(tracked.name.clone()));
-                continue;
-            };
-            let kept = columns(&self.conn, &now)?;
-            for column in &tracked.columns {
-                let exists = column.current.as_ref().is_some_and(|c| contains(&kept, c));
-                if !exists || (rebuilt && !column.copied) {
-                    losses.push(Loss::Column(tracked.name.clone(), column.name.clone()));
-                }
-            }
-        }
-        losses.sort();
-        Ok(losses)
+        Ok(true)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn tracked_index(&self, current: &str) -> Option<usize> {
-        self.tracked.iter().position(|t| is(&t.current, current))
+/// What a file dropped, from the tables it was followed through and those `at_end`.
+fn losses(tracked: &[Tracked], at_end: &Tables) -> Vec<Loss> {
+    let mut losses = Vec::new();
+    for table in tracked {
+        let rebuilt = table.current.is_none();
+        let now = table.current.as_deref().unwrap_or(&table.name);
+        let kept = at_end
+            .0
+            .get(&fold(now))
+            .map(|(_, columns)| columns)
+            .filter(|_| !rebuilt || table.columns.iter().any(|c| c.copied));
+        let Some(kept) = kept else {
+            losses.push(Loss::Table(table.name.clone()));
+            continue;
+        };
+        for column in &table.columns {
+            let exists = column.current.as_ref().is_some_and(|c| contains(kept, c));
+            if !exists || (rebuilt && !column.copied) {
+                losses.push(Loss::Column(table.name.clone(), column.name.clone()));
+            }
+        }
     }
-
-    fn tracked_mut(&mut self, current: &str) -> Option<&mut Tracked> {
-        let index = self.tracked_index(current)?;
-        Some(&mut self.tracked[index])
-    }
+    losses.sort();
+    losses
 }
 
 /// Whether an action would reach a file outside the connection's own database: `ATTACH`,
@@ -390,13 +558,63 @@ fn is(current: &Option<String>, name: &str) -> bool {
         .is_some_and(|c| c.eq_ignore_ascii_case(name))
 }
 
-/// The tables of `main` now, SQLite's own bookkeeping tables aside.
-fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-    )?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    rows.collect()
+/// Whether `table` is `sqlite_schema` (or its older name), whose rows are the schema.
+fn is_schema_table(table: &str) -> bool {
+    ["sqlite_schema", "sqlite_master"]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(table))
+}
+
+/// A name as SQLite compares names of tables: without regard to ASCII case.
+fn fold(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// The tables of `main` (SQLite's own bookkeeping tables aside), by folded name.
+struct Names(HashMap<String, String>);
+
+impl Names {
+    fn read(conn: &Connection) -> rusqlite::Result<Names> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|name| name.map(|name| (fold(&name), name)))
+            .collect::<rusqlite::Result<_>>()
+            .map(Names)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(&fold(name))
+    }
+}
+
+/// The tables of a schema with their stored columns, by folded name.
+#[derive(Default)]
+struct Tables(HashMap<String, (String, Vec<String>)>);
+
+impl Tables {
+    /// The tables among `entries`, with their columns: from `known` (earlier entries and
+    /// their tables) for a table whose stored text is unchanged, else read from `conn`.
+    fn read(
+        conn: &Connection,
+        entries: &[Entry],
+        known: Option<(&[Entry], &Tables)>,
+    ) -> rusqlite::Result<Tables> {
+        let mut tables = HashMap::new();
+        for entry in entries.iter().filter(|(kind, _, _)| kind == "table") {
+            let name = &entry.1;
+            let unchanged = known
+                .filter(|(earlier, _)| earlier.binary_search(entry).is_ok())
+                .and_then(|(_, tables)| tables.0.get(&fold(name)));
+            let columns = match unchanged {
+                Some((_, columns)) => columns.clone(),
+                None => columns(conn, name)?,
+            };
+            tables.insert(fold(name), (name.clone(), columns));
+        }
+        Ok(Tables(tables))
+    }
 }
 
 /// The stored columns of a table of `main` (generated columns hold no data of their own).
@@ -428,7 +646,7 @@ mod tests {
     }
 
     fn drops(sql: &str) -> Drops {
-        find(&blog(), sql, false).unwrap()
+        SchemaCopy::default().drops(&Schema::read(&blog()).unwrap(), sql, false)
     }
 
     fn table(name: &str) -> Loss {
@@ -498,7 +716,7 @@ mod tests {
             DROP TABLE _dev_guard;
             COMMIT; PRAGMA foreign_keys = ON;";
         assert_eq!(
-            find(&blog(), generated, true).unwrap(),
+            SchemaCopy::default().drops(&Schema::read(&blog()).unwrap(), generated, true),
             Drops {
                 losses: vec![column("users", "age")],
                 unknown: None
@@ -543,6 +761,46 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().count(),
             0,
             "the copy wrote a file"
+        );
+    }
+
+    #[test]
+    fn a_virtual_table_is_one_table_and_its_shadow_tables_are_its_own() {
+        let real = blog();
+        real.execute_batch(
+            "CREATE VIRTUAL TABLE docs USING fts5(body); INSERT INTO docs VALUES ('a'), ('b');",
+        )
+        .unwrap();
+        let mut copy = SchemaCopy::default();
+        assert_eq!(
+            copy.drops(
+                &Schema::read(&real).unwrap(),
+                "INSERT INTO docs VALUES ('c');",
+                false
+            ),
+            Drops::default()
+        );
+        let found = copy.drops(&Schema::read(&real).unwrap(), "DROP TABLE docs;", false);
+        assert_eq!(found.losses, [table("docs")]);
+        assert_eq!(table("docs").count(&real).unwrap(), 2);
+    }
+
+    #[test]
+    fn the_copy_follows_the_database_from_file_to_file() {
+        let real = blog();
+        let mut copy = SchemaCopy::default();
+        let mut step = |sql: &str| {
+            let found = copy.drops(&Schema::read(&real).unwrap(), sql, false);
+            real.execute_batch(sql).unwrap();
+            found.losses
+        };
+        assert_eq!(step("ALTER TABLE audit RENAME TO log;"), []);
+        assert_eq!(step("DROP TABLE log;"), [table("log")]);
+        real.execute_batch("CREATE TABLE extra (x);").unwrap();
+        assert_eq!(
+            step("DROP TABLE extra;"),
+            [table("extra")],
+            "a table made behind the copy's back"
         );
     }
 

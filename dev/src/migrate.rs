@@ -228,20 +228,19 @@ impl<'a> Session<'a> {
             (self.report)(format!("Backed up to {}", copy.display()));
         }
         let mut conn = database::open(&self.database, creates)?;
-        conn.applied_migrations().map_err(|e| {
-            let message = e.to_string();
-            if database::is_locked_message(&message) {
-                database::locked(&self.database)
-            } else {
-                Error::input(format!("cannot read the migrations table: {message}"))
-            }
-        })?;
+        conn.applied_migrations()
+            .map_err(|e| self.harness_error("read the migrations table of", &e.to_string()))?;
         let migrations = replay::load(&self.project.versions_dir)?;
+        // One copy of the schema for every step: making one costs a statement per table.
+        let mut copy = losses::SchemaCopy::default();
         for (version, direction) in steps {
             let migration = migrations.get(version)?;
             let file = direction.file(version);
             let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-            self.confirm_losses(version, &file, &sql)?;
+            let schema = losses::Schema::read_with(&mut conn)
+                .map_err(|e| self.harness_error("read the schema of", &e.to_string()))?;
+            let drops = copy.drops(&schema, &sql, replay::own_transaction(version));
+            self.confirm_losses(drops, version, &file, &sql)?;
             let outcome = match direction {
                 Direction::Up => conn.run_migration(migration),
                 Direction::Down => conn.revert_migration(migration),
@@ -275,19 +274,38 @@ impl<'a> Session<'a> {
             )
     }
 
-    /// Counts what `sql` (the text of `file`) would drop now; anything to lose needs a yes,
-    /// and so does a file whose losses cannot be known.
-    fn confirm_losses(&mut self, version: &Version, file: &Path, sql: &str) -> Result<()> {
-        let reader = database::reader(&self.database)?;
-        let drops = losses::find(&reader, sql, replay::own_transaction(version))
-            .map_err(|e| database::failed(&self.database, "read the schema of", &e))?;
+    /// A failure of the harness's connection to the database, which reports only a message:
+    /// `action` is what was being done ("read the schema of", ...).
+    fn harness_error(&self, action: &str, message: &str) -> Error {
+        if database::is_locked_message(message) {
+            database::locked(&self.database)
+        } else {
+            Error::input(format!(
+                "cannot {action} `{}`: {message}",
+                self.database.display()
+            ))
+        }
+    }
+
+    /// Counts the rows and values `drops` (what `sql`, the text of `file`, drops) hold now;
+    /// anything to lose needs a yes, and so does a file whose losses cannot be known.
+    fn confirm_losses(
+        &mut self,
+        drops: losses::Drops,
+        version: &Version,
+        file: &Path,
+        sql: &str,
+    ) -> Result<()> {
         let mut counted = Vec::new();
-        for loss in &drops.losses {
-            let n = loss
-                .count(&reader)
-                .map_err(|e| database::failed(&self.database, "count the rows of", &e))?;
-            if n > 0 {
-                counted.push(loss.describe(n));
+        if !drops.losses.is_empty() {
+            let reader = database::reader(&self.database)?;
+            for loss in &drops.losses {
+                let n = loss
+                    .count(&reader)
+                    .map_err(|e| database::failed(&self.database, "count the rows of", &e))?;
+                if n > 0 {
+                    counted.push(loss.describe(n));
+                }
             }
         }
         let name = format!(
