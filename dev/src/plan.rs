@@ -116,7 +116,72 @@ pub fn plan(
         changes,
         defaults,
     );
+    try_down_values(&conn, &down, changes, defaults, before)?;
     Ok(Plan { up, down })
+}
+
+/// Runs `down` on the planning copy (which up left with its seeded rows) when it gives
+/// dropped columns a value, as the file would run it. Down adds such a column back with one
+/// value in every row, the `--default` given or the column's DEFAULT: one that a row cannot
+/// take (a UNIQUE index takes no single value in more than one row, a CHECK may refuse it) is
+/// a problem of the input, said now with SQLite's reason, not a failed proof.
+fn try_down_values(
+    conn: &rusqlite::Connection,
+    down: &Script,
+    changes: &[Change],
+    defaults: &Defaults,
+    before: &Database,
+) -> Result<()> {
+    let head_name = |table: &str| {
+        changes
+            .iter()
+            .find_map(|c| match c {
+                Change::RenameTable { from, to } if to == table => Some(from.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| table.to_owned())
+    };
+    let values: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropColumn { table, column } => {
+                let key = format!("{table}.{column}");
+                if let Some(expr) = defaults.get(&key) {
+                    return Some(format!("`--default {key}={expr}`"));
+                }
+                let stored = before.table(&head_name(table))?.column(column)?;
+                let default = stored.default.as_ref().filter(|_| !stored.generated)?;
+                Some(format!("the DEFAULT {default} of {key}"))
+            }
+            _ => None,
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    let body = down.statements.join("\n");
+    let batch = if down.rebuilds {
+        format!("{FOREIGN_KEYS_OFF}BEGIN;\n{body}\nCOMMIT;\n{FOREIGN_KEYS_ON}")
+    } else {
+        format!("BEGIN;\n{body}\nCOMMIT;")
+    };
+    let Err(e) = conn.execute_batch(&batch) else {
+        return Ok(());
+    };
+    let _ = conn.execute_batch(&format!("ROLLBACK;\n{FOREIGN_KEYS_ON}"));
+    Err(Error::input(format!(
+        "down.sql adds back the columns up drops with one value in every row ({}), and that fails on the rows up leaves: {}",
+        values.join(", "),
+        sqlite_message(&e)
+    ))
+    .help(format!(
+        "{}before dropping the column, make it nullable without a DEFAULT, or drop the UNIQUE index on it (a hand-written migration: `generate --empty`), so that down adds it back as NULL",
+        if values.iter().any(|v| v.starts_with("`--default")) {
+            "give a `--default` each row accepts; or, "
+        } else {
+            ""
+        }
+    )))
 }
 
 struct Planner<'a> {
@@ -143,6 +208,7 @@ impl Planner<'_> {
         }
         let mut script = Script::default();
 
+        let mut table_renames = Vec::new();
         for change in changes {
             let sql = match change {
                 Change::RenameTable { from, to } => {
@@ -156,6 +222,9 @@ impl Planner<'_> {
                 ),
                 _ => continue,
             };
+            if matches!(change, Change::RenameTable { .. }) {
+                table_renames.push(script.statements.len());
+            }
             self.run(&mut script, sql, false)?;
         }
 
@@ -212,6 +281,16 @@ impl Planner<'_> {
         for name in drop_order.iter().rev() {
             let sql = format!("{}\nDROP TABLE {};", drop_table_warning(name), quote(name));
             self.run(&mut script, sql, false)?;
+        }
+        if script.rebuilds {
+            // The file turns legacy_alter_table on for its rebuilds (`render`). A table
+            // renamed under it would leave views, triggers and other tables' REFERENCES
+            // naming the old table, unlike the rename planned here (legacy off); so each
+            // rename turns it off around itself, which SQLite allows inside a transaction.
+            for index in table_renames {
+                let sql = &mut script.statements[index];
+                *sql = format!("{LEGACY_OFF}{sql}\n{LEGACY_ON}");
+            }
         }
         Ok(script)
     }
@@ -377,7 +456,9 @@ impl Planner<'_> {
             ),
             Change::DropColumn { table, column } => format!(
                 "{}\nALTER TABLE {} DROP COLUMN {};",
-                comment(&format!("WARNING: drops column {table}.{column} and its values")),
+                comment(&format!(
+                    "WARNING: drops column {table}.{column} and its values"
+                )),
                 quote(table),
                 quote(column)
             ),
@@ -411,6 +492,38 @@ impl Planner<'_> {
             Change::AlterPrimaryKey { to, .. } => Some(to),
             _ => None,
         });
+        // SQLite keeps every key column of a WITHOUT ROWID table NOT NULL, declared so or
+        // not, and print-schema reads it so: such a column cannot be nullable, and one that
+        // leaves the key keeps its NOT NULL only by declaring it.
+        let old_key: Vec<String> = current
+            .primary_key()
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        let key_after = new_key.cloned().unwrap_or_else(|| old_key.clone());
+        let wants_null = |column: &str| {
+            self.target
+                .tables
+                .get(name)
+                .and_then(|t| t.column(column))
+                .is_some_and(|c| c.nullable)
+        };
+        if current.without_rowid {
+            if let Some(column) = key_after.iter().find(|k| wants_null(k)) {
+                return Err(Error::input(format!(
+                    "schema.rs makes {name}.{column} nullable, but it is in the primary key of {name}, a WITHOUT ROWID table, which SQLite keeps NOT NULL (and print-schema reads it so)"
+                ))
+                .help(format!(
+                    "declare {name}.{column} without `Nullable<...>` in schema.rs"
+                )));
+            }
+        }
+        let leaves_key = |column: &str| {
+            current.without_rowid
+                && old_key.iter().any(|k| k == column)
+                && !key_after.iter().any(|k| k == column)
+                && !wants_null(column)
+        };
         let added_joinables: BTreeMap<&str, &Joinable> = changes
             .iter()
             .filter_map(|c| match c {
@@ -490,6 +603,9 @@ impl Planner<'_> {
                     if new_key.is_some() {
                         remove(&mut edits, Clause::PrimaryKey);
                     }
+                    if leaves_key(column) && !def.has(Clause::NotNull) {
+                        edits.insert(range.end, " NOT NULL");
+                    }
                     if let Some(parent) = current
                         .foreign_keys
                         .iter()
@@ -509,7 +625,10 @@ impl Planner<'_> {
                     if let Some(joinable) = added_joinables.get(column.as_str()) {
                         edits.insert(range.end, self.references(joinable));
                     }
-                    copy.push((column.clone(), source));
+                    // A generated column takes no inserted value: SQLite computes it.
+                    if !current.column(column).is_some_and(|c| c.generated) {
+                        copy.push((column.clone(), source));
+                    }
                 }
                 Item::Constraint { .. } => {
                     let words = constraint_words(text);
@@ -584,8 +703,11 @@ impl Planner<'_> {
         current: &introspect::Table,
     ) -> Result<()> {
         let guards = std::mem::take(&mut rebuild.guards);
+        // Tried as the file runs it: foreign keys off (set before the savepoint, as SQLite
+        // ignores the pragma inside a transaction), or dropping the old table of a parent
+        // would delete rows its children still reference and fail the trial (fact 4).
         let trial = format!(
-            "SAVEPOINT dev_rebuild_trial;\nPRAGMA legacy_alter_table = ON;\n{}",
+            "{FOREIGN_KEYS_OFF}SAVEPOINT dev_rebuild_trial;\n{}",
             rebuild.sql()
         );
         let tried = self.conn.execute_batch(&trial);
@@ -600,17 +722,16 @@ impl Planner<'_> {
                         let reason = reason
                             .split_once(&format!(" in {sql}"))
                             .map_or(reason.as_str(), |(reason, _)| reason);
-                        rebuild.comments.push(format!(
-                            "WARNING: drops index {} ({reason})",
-                            index.name
-                        ));
+                        rebuild
+                            .comments
+                            .push(format!("WARNING: drops index {} ({reason})", index.name));
                     }
                 }
             }
         }
-        let undone = self.conn.execute_batch(
-            "ROLLBACK TO dev_rebuild_trial; RELEASE dev_rebuild_trial; PRAGMA legacy_alter_table = OFF;",
-        );
+        let undone = self.conn.execute_batch(&format!(
+            "ROLLBACK TO dev_rebuild_trial; RELEASE dev_rebuild_trial;\n{FOREIGN_KEYS_ON}"
+        ));
         if let Err(e) = tried.and(undone) {
             outcome = Err(Error::input(format!(
                 "the rebuild of {} does not run on head: {}",
@@ -635,6 +756,9 @@ impl Planner<'_> {
 /// action fires, and legacy_alter_table so renaming the old table away leaves other tables'
 /// REFERENCES alone.
 pub const FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF;\nPRAGMA legacy_alter_table = ON;\n";
+/// Around a table rename in a file that rebuilds: renames carry references to the new name.
+const LEGACY_OFF: &str = "PRAGMA legacy_alter_table = OFF;\n";
+const LEGACY_ON: &str = "PRAGMA legacy_alter_table = ON;";
 /// After a rebuild: the connection as the application has it.
 pub const FOREIGN_KEYS_ON: &str = "PRAGMA legacy_alter_table = OFF;\nPRAGMA foreign_keys = ON;\n";
 
@@ -750,9 +874,17 @@ fn refuse_dropping_referenced(
     dropped: &BTreeSet<&str>,
     changes: &[Change],
 ) -> Result<()> {
+    // `table` is head's name; a DropColumn names the table after its rename.
     let column_dropped = |table: &str, column: &str| {
+        let now = changes
+            .iter()
+            .find_map(|c| match c {
+                Change::RenameTable { from, to } if from == table => Some(to.as_str()),
+                _ => None,
+            })
+            .unwrap_or(table);
         changes.iter().any(|c| {
-            matches!(c, Change::DropColumn { table: t, column: col } if t == table && col == column)
+            matches!(c, Change::DropColumn { table: t, column: col } if t == now && col == column)
         })
     };
     for fk in &head_db.all_foreign_keys {
@@ -767,6 +899,26 @@ fn refuse_dropping_referenced(
             .help(format!(
                 "drop {}.{} (or its table) in the same migration; or first remove its joinable in a migration of its own, then drop {}: a down that recreates the table empty could not restore that reference",
                 fk.child, fk.column, fk.parent
+            )));
+        }
+        let not_null = head_db
+            .table(&fk.child)
+            .and_then(|t| t.column(&fk.column))
+            .is_some_and(|c| c.not_null);
+        if dropped.contains(fk.parent.as_str())
+            && !dropped.contains(fk.child.as_str())
+            && column_dropped(&fk.child, &fk.column)
+            && not_null
+        {
+            // Down recreates the parent empty and adds the column back to the child's rows:
+            // NULL references nothing, and NOT NULL leaves no value that references a row.
+            return Err(Error::input(format!(
+                "table {} cannot be dropped with {}.{}: the column is NOT NULL, and down.sql, which recreates {} empty, could not give the rows of {} a value that references it",
+                fk.parent, fk.child, fk.column, fk.parent, fk.child
+            ))
+            .help(format!(
+                "make {}.{} nullable in a migration of its own first (down then adds it back as NULL), or drop table {} too",
+                fk.child, fk.column, fk.child
             )));
         }
     }
@@ -810,6 +962,24 @@ fn restore(
 
     let mut script = Script::default();
     let mut handled: BTreeSet<String> = BTreeSet::new();
+
+    // What up created goes first: a table renamed away by up may be rebuilt back under a
+    // name up gave a new table.
+    let originals: BTreeSet<String> = before.tables.iter().map(|t| now_name(&t.name)).collect();
+    let created: Vec<&introspect::Table> = after
+        .tables
+        .iter()
+        .filter(|t| !originals.contains(&t.name))
+        .collect();
+    let order = stored_parents_first(created.iter().copied());
+    for name in order.iter().rev() {
+        script.statements.push(format!(
+            "{}\nDROP TABLE {};",
+            drop_table_warning(name),
+            quote(name)
+        ));
+        handled.insert((*name).to_owned());
+    }
 
     let missing: Vec<&introspect::Table> = before
         .tables
@@ -860,11 +1030,18 @@ fn restore(
             .collect();
         if let Some(sql) = drop_appended_columns(old, now, &extra, changes) {
             script.statements.push(sql);
+            // Not rebuilt: its indexes and triggers (which up may have rewritten, renaming
+            // what they name in another table) are restored with those of untouched tables.
+            handled.remove(&old.name);
             continue;
         }
         let mut copy = Vec::new();
         let mut comments = vec![format!("Restores {} exactly as it was.", old.name)];
         for (column, (_, source)) in old.columns.iter().zip(&mapped) {
+            if column.generated {
+                // SQLite computes it; it takes no inserted value.
+                continue;
+            }
             if now.column(source).is_some() {
                 copy.push((column.name.clone(), quote(source)));
             } else if let Some(expr) = defaults.get(&format!("{current_name}.{}", column.name)) {
@@ -908,22 +1085,6 @@ fn restore(
         script.rebuilds = true;
     }
 
-    let originals: BTreeSet<String> = before.tables.iter().map(|t| now_name(&t.name)).collect();
-    let created: Vec<&introspect::Table> = after
-        .tables
-        .iter()
-        .filter(|t| !originals.contains(&t.name))
-        .collect();
-    let order = stored_parents_first(created.iter().copied());
-    for name in order.iter().rev() {
-        script.statements.push(format!(
-            "{}\nDROP TABLE {};",
-            drop_table_warning(name),
-            quote(name)
-        ));
-        handled.insert((*name).to_owned());
-    }
-
     // Indexes, triggers and views of untouched tables whose text up changed or removed.
     let objects = |entries: &[SchemaEntry]| -> BTreeMap<(String, String), SchemaEntry> {
         entries
@@ -934,13 +1095,16 @@ fn restore(
             .collect()
     };
     let (old_objects, new_objects) = (objects(before_entries), objects(after_entries));
-    for (key, entry) in &new_objects {
-        if old_objects.get(key).is_none_or(|old| old.sql != entry.sql) {
-            script
-                .statements
-                .push(format!("DROP {} {};", key.0.to_uppercase(), quote(&key.1)));
-        }
-    }
+    // Dropped before anything else is altered, recreated after: a view or trigger up carried
+    // to a renamed table would otherwise name a table that no longer exists while down
+    // rebuilds it under its old name, and SQLite refuses a later ALTER TABLE (a DROP COLUMN
+    // of another table) while the schema holds a view it cannot read.
+    let drops: Vec<String> = new_objects
+        .iter()
+        .filter(|(key, entry)| old_objects.get(*key).is_none_or(|old| old.sql != entry.sql))
+        .map(|(key, _)| format!("DROP {} {};", key.0.to_uppercase(), quote(&key.1)))
+        .collect();
+    script.statements.splice(0..0, drops);
     for (key, entry) in &old_objects {
         if new_objects.get(key).is_none_or(|new| new.sql != entry.sql) {
             script
@@ -988,7 +1152,10 @@ fn drop_appended_columns(
         .map(|c| {
             format!(
                 "{}\nALTER TABLE {} DROP COLUMN {};",
-                comment(&format!("WARNING: drops column {}.{c} and its values", now.name)),
+                comment(&format!(
+                    "WARNING: drops column {}.{c} and its values",
+                    now.name
+                )),
                 quote(&now.name),
                 quote(c)
             )

@@ -82,6 +82,41 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
         tables: present.to_vec(),
         ..Seeded::default()
     };
+    // Seeds stand for rows a database already holds, not for rows being inserted now: a
+    // trigger firing on them would add rows of its own (with NULL where a seed never has
+    // one, or with keys later seeds collide with). The disposable database's triggers are
+    // set aside while seeding and put back from their stored text.
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap_or_default();
+    let mut set_aside = Vec::new();
+    for (name, sql) in triggers {
+        match conn.execute_batch(&format!("DROP TRIGGER {}", quote(&name))) {
+            Ok(()) => set_aside.push((name, sql)),
+            Err(e) => seeded.failed.push((
+                name,
+                format!("trigger not set aside: {}", sqlite_message(&e)),
+            )),
+        }
+    }
+    seed_tables(conn, db, retyped, &mut seeded);
+    for (name, sql) in set_aside {
+        if let Err(e) = conn.execute_batch(&sql) {
+            seeded.failed.push((
+                name,
+                format!("trigger not put back: {}", sqlite_message(&e)),
+            ));
+        }
+    }
+    seeded
+}
+
+fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut Seeded) {
+    let present = seeded.tables.clone();
     let mut pending: Vec<&Table> = db
         .tables
         .iter()
@@ -97,7 +132,7 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
             })
             .unwrap_or(0);
         let table = pending.remove(ready);
-        match seed_table(conn, db, table, &seeded, retyped) {
+        match seed_table(conn, db, table, seeded, retyped) {
             Ok(()) => {
                 seeded.tables.push(table.name.clone());
                 seeded.rows += ROWS as usize;
@@ -105,7 +140,6 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
             Err(reason) => seeded.failed.push((table.name.clone(), reason)),
         }
     }
-    seeded
 }
 
 fn seed_table(
@@ -175,6 +209,14 @@ fn value_for(
                     .column(&target)
                     .ok_or("the referenced column does not exist")?;
                 Ok(typed_value(&parent_column.declared_type, k))
+            }
+            // A reference to the table's own key: the row references itself (SQLite checks
+            // it when the statement ends), so a seed is never NULL, not even here.
+            (_, Some(parent), Some(target)) if fk.parent == table.name && target != column.name => {
+                let own = parent
+                    .column(&target)
+                    .ok_or("the referenced column does not exist")?;
+                Ok(typed_value(&own.declared_type, k))
             }
             _ if !column.not_null => Ok(Value::Null),
             (true, ..) => Ok(typed(&column.declared_type)),
@@ -282,6 +324,43 @@ mod tests {
         let users = snapshot(&conn, "users", &["email".into(), "score".into()]).unwrap();
         assert_eq!(users["email"], ["1", "2", "3"]);
         assert_eq!(users["score"], ["1", "2", "3"]);
+    }
+
+    #[test]
+    fn seeding_fires_no_trigger_and_keeps_every_trigger() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE log (id INTEGER PRIMARY KEY, note TEXT);
+             CREATE TABLE users (id INTEGER PRIMARY KEY);
+             CREATE TRIGGER logged AFTER INSERT ON users BEGIN INSERT INTO log (note) VALUES (NULL); END;",
+        )
+        .unwrap();
+        let db = inspect(&conn, &TableFilter::All).unwrap();
+        let schema = |conn: &Connection| -> Vec<String> {
+            let mut stmt = conn
+                .prepare("SELECT sql FROM sqlite_schema ORDER BY name")
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let before = schema(&conn);
+        let seeded = seed(&conn, &db, &[]);
+        assert!(seeded.failed.is_empty(), "{seeded:?}");
+        let notes = snapshot(&conn, "log", &["note".into()]).unwrap();
+        assert_eq!(
+            notes["note"],
+            ["1", "2", "3"],
+            "only seeds, no trigger rows"
+        );
+        assert_eq!(schema(&conn), before);
+        conn.execute_batch("INSERT INTO users DEFAULT VALUES")
+            .unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 4, "the trigger is back");
     }
 
     #[test]
