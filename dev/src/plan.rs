@@ -4,8 +4,8 @@
 //! statement runs there as soon as it is planned, so a later statement (a rebuild after a
 //! rename) is planned from the schema as it really is at that point. Down is planned by
 //! difference: whatever up dropped is recreated from its stored text, whatever it changed is
-//! rebuilt to its stored text, whatever it created is dropped. Every statement must survive
-//! `../shared/sqlite-and-diesel-facts.md`; table rebuilds live in `rebuild`.
+//! rebuilt to its stored text, whatever it created is dropped. Every statement must keep the
+//! rows of a real database, not only pass on an empty one; table rebuilds live in `rebuild`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -318,7 +318,8 @@ impl Planner<'_> {
         Ok(())
     }
 
-    /// Changes SQLite's ALTER TABLE cannot make, including a DROP COLUMN it refuses (fact 3),
+    /// Changes SQLite's ALTER TABLE cannot make, including a DROP COLUMN it refuses (a key,
+    /// UNIQUE, indexed, referencing or CHECKed column, one a view or trigger uses),
     /// which is tried on the planning copy and rolled back.
     fn needs_rebuild(&self, table: &str, changes: &[&Change]) -> bool {
         changes.iter().any(|change| match change {
@@ -705,7 +706,7 @@ impl Planner<'_> {
         let guards = std::mem::take(&mut rebuild.guards);
         // Tried as the file runs it: foreign keys off (set before the savepoint, as SQLite
         // ignores the pragma inside a transaction), or dropping the old table of a parent
-        // would delete rows its children still reference and fail the trial (fact 4).
+        // would delete rows its children still reference and fail the trial.
         let trial = format!(
             "{FOREIGN_KEYS_OFF}SAVEPOINT dev_rebuild_trial;\n{}",
             rebuild.sql()
@@ -867,8 +868,8 @@ fn has_word(sql: &str, word: &str) -> bool {
     ddl::identifiers(sql).any(|w| w.eq_ignore_ascii_case(word))
 }
 
-/// Dropping a table that a kept table references would fire ON DELETE actions or break the
-/// reference (fact 4).
+/// Dropping a table that a kept table references would fire ON DELETE actions (DROP TABLE
+/// deletes every row first) or break the reference.
 fn refuse_dropping_referenced(
     head_db: &Database,
     dropped: &BTreeSet<&str>,

@@ -1,8 +1,11 @@
-//! The table rebuild: the one way to make a change SQLite cannot ALTER (fact 1), used by
-//! up and down alike.
+//! The table rebuild: the one way to make a change SQLite's ALTER TABLE cannot (it only
+//! renames a table, renames, adds or drops a column), used by up and down alike.
 //!
 //! The old table is renamed away with `legacy_alter_table` on and foreign keys off, so other
-//! tables' REFERENCES keep naming it (facts 5 to 7) and no ON DELETE action fires (fact 4).
+//! tables' REFERENCES keep naming it (with it off, SQLite rewrites them to the new name, and
+//! renaming back does not undo that), and no ON DELETE action fires (with foreign keys on,
+//! DROP TABLE first deletes every row, firing CASCADE and SET NULL in the children; the
+//! pragma is ignored inside a transaction, hence `run_in_transaction = false`).
 //! The new CREATE statement then runs under the table's own name, which keeps its text
 //! exactly as written (a rename would rewrite the name token), the rows are copied, the old
 //! table is dropped, and its indexes and triggers are recreated from their stored text.
@@ -70,7 +73,7 @@ impl Rebuild {
 }
 
 /// A statement sequence that fails with `name` as SQLite's message unless `holds` is true.
-/// `PRAGMA foreign_key_check` and friends only report rows (fact 9); this turns a report into
+/// `PRAGMA foreign_key_check` and friends only report rows, they never fail; this turns a report into
 /// an error that aborts the migration.
 pub fn guard(name: &str, holds: &str) -> String {
     format!(

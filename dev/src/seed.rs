@@ -1,5 +1,7 @@
 //! Rows for the proof: a few rows in every table of the disposable database, so a migration
-//! is proven on data, not only on an empty schema (fact 2), and snapshots of their values.
+//! is proven on data, not only on an empty schema (where `ADD COLUMN ... NOT NULL` without a
+//! default, or with a non-constant one, succeeds and then fails on rows), and snapshots of
+//! their values.
 //!
 //! Values follow each column's declared type, are distinct per row (so keys and UNIQUE hold)
 //! and convertible between types (text seeds are digits), NOT NULL is honoured, and foreign
