@@ -211,6 +211,8 @@ impl Col {
 struct Tbl {
     name: String,
     origin: Option<String>,
+    /// The column that holds the key the test's rows were inserted with (`id` at first).
+    row_key: String,
     key: Vec<String>,
     cols: Vec<Col>,
     /// Joinables: column to parent table.
@@ -424,6 +426,8 @@ struct Case {
     tables: Vec<TableGen>,
     extras: Vec<ExtraGen>,
     edits: Vec<EditGen>,
+    /// A second generate on top of the first one's migration, when not empty.
+    more_edits: Vec<EditGen>,
     rows: i64,
 }
 
@@ -603,13 +607,15 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec(table_gen(), 1..5),
         prop::collection::vec(extra_gen(), 0..5),
         prop::collection::vec(edit_gen(), 1..5),
+        prop::collection::vec(edit_gen(), 0..3),
         1i64..5,
     )
-        .prop_map(|(names, tables, extras, edits, rows)| Case {
+        .prop_map(|(names, tables, extras, edits, more_edits, rows)| Case {
             names,
             tables,
             extras,
             edits,
+            more_edits,
             rows,
         })
 }
@@ -660,6 +666,8 @@ struct Object {
     /// The head tables and columns it names (`None`: the table only). A view or trigger
     /// breaks when one of them goes, but a trigger goes with its own table.
     deps: Vec<(String, Option<String>)>,
+    /// A trigger's `UPDATE OF` column, when it has one.
+    fired_by: Option<(String, String)>,
 }
 
 struct Head {
@@ -728,6 +736,7 @@ fn build_head(case: &Case) -> Head {
                 check: false,
             }],
             joins: BTreeMap::new(),
+            row_key: "id".into(),
         };
         let mut trailing = Vec::new();
         match &second_key {
@@ -925,6 +934,7 @@ fn build_head(case: &Case) -> Head {
                 statements.push(format!("{sql};"));
                 objects.push(Object {
                     kind: "index",
+                    fired_by: None,
                     name,
                     table: t.name.clone(),
                     deps: columns
@@ -986,6 +996,7 @@ fn build_head(case: &Case) -> Head {
                 statements.push(format!("CREATE VIEW {name} AS {body};"));
                 objects.push(Object {
                     kind: "view",
+                    fired_by: None,
                     name,
                     table: table_name.clone(),
                     deps,
@@ -1001,7 +1012,9 @@ fn build_head(case: &Case) -> Head {
                 let t = &model.tables[table.index(n)];
                 let c = &col.get(&t.cols).name;
                 let o = &model.tables[other.index(n)];
-                let oc = &other_col.get(&o.cols).name;
+                // A generated column cannot be updated: a trigger doing so never compiles.
+                let settable: Vec<&Col> = o.cols.iter().filter(|x| !x.generated).collect();
+                let oc = &settable[other_col.index(settable.len())].name;
                 let (tq, cq) = (ident(&t.name, false), ident(c, false));
                 let (oq, ocq) = (ident(&o.name, false), ident(oc, false));
                 let name = format!("tr_{k}");
@@ -1020,10 +1033,20 @@ fn build_head(case: &Case) -> Head {
                     *kind
                 };
                 let sql = match kind {
-                    4 => format!(
-                        "CREATE TRIGGER {name} AFTER INSERT ON {tq}\nBEGIN\n    INSERT INTO {oq} ({id}) SELECT coalesce(max({id}), 0) + 1000 FROM {oq};\nEND;",
-                        id = ident("id", false)
-                    ),
+                    4 => {
+                        // 0 in every column with a DEFAULT: it passes every CHECK here and
+                        // converts to every type, which the DEFAULT itself may not.
+                        let defaulted: Vec<&Col> =
+                            o.cols.iter().filter(|x| x.default.is_some()).collect();
+                        let mut names = vec![ident("id", false)];
+                        names.extend(defaulted.iter().map(|x| ident(&x.name, false)));
+                        let zeros = ", 0".repeat(defaulted.len());
+                        format!(
+                            "CREATE TRIGGER {name} AFTER INSERT ON {tq}\nBEGIN\n    INSERT INTO {oq} ({}) SELECT coalesce(max({id}), 0) + 1000{zeros} FROM {oq};\nEND;",
+                            names.join(", "),
+                            id = ident("id", false)
+                        )
+                    }
                     0 => format!(
                         "CREATE TRIGGER {name} BEFORE DELETE ON {tq}\nBEGIN\n    SELECT RAISE(ABORT, 'rows of {} are never deleted');\nEND;",
                         t.name
@@ -1045,6 +1068,7 @@ fn build_head(case: &Case) -> Head {
                 statements.push(sql);
                 objects.push(Object {
                     kind: "trigger",
+                    fired_by: (kind == 1).then(|| (t.name.clone(), c.clone())),
                     name,
                     table: t.name.clone(),
                     deps: match kind {
@@ -1058,7 +1082,15 @@ fn build_head(case: &Case) -> Head {
                             (t.name.clone(), Some(c.clone())),
                             (t.name.clone(), Some("id".to_owned())),
                         ],
-                        4 => vec![(o.name.clone(), Some("id".to_owned()))],
+                        4 => std::iter::once("id")
+                            .chain(
+                                o.cols
+                                    .iter()
+                                    .filter(|x| x.default.is_some())
+                                    .map(|x| x.name.as_str()),
+                            )
+                            .map(|x| (o.name.clone(), Some(x.to_owned())))
+                            .collect(),
                         _ => vec![],
                     },
                 });
@@ -1216,6 +1248,7 @@ fn apply_edits(head: &Model, edits: &[EditGen]) -> Model {
                         check: false,
                     }],
                     joins: BTreeMap::new(),
+                    row_key: "id".into(),
                 };
                 if let Some((parent, nullable)) = join.as_ref().filter(|_| n > 0) {
                     let p = m.tables[parent.index(n)].name.clone();
@@ -1319,6 +1352,9 @@ fn apply_edits(head: &Model, edits: &[EditGen]) -> Model {
                     continue;
                 }
                 t.col_mut(&from).expect("picked").name = to.clone();
+                if t.row_key == from {
+                    t.row_key = to.clone();
+                }
                 for k in &mut t.key {
                     if *k == from {
                         *k = to.clone();
@@ -1397,11 +1433,14 @@ fn head_column_of<'a>(h: &'a Tbl, t: &Tbl, c: &Col) -> Option<&'a Col> {
 
 /// The value existing rows get for a column that needs one: a parent's key for an integer
 /// (it may be a foreign key), `CURRENT_TIMESTAMP` for a timestamp (a non-constant default,
-/// which ADD COLUMN refuses on rows).
-fn default_value(ty: Ty) -> &'static str {
+/// which ADD COLUMN refuses on rows); `whole`: a number, which converts to any type a later
+/// step gives the column.
+fn default_value(ty: Ty, whole: bool) -> &'static str {
     match ty {
-        Ty::Bool => "0",
         Ty::SmallInt | Ty::Integer | Ty::BigInt => "1",
+        // A later step may change the column's type: 0 converts to every one.
+        _ if whole => "0",
+        Ty::Bool => "0",
         Ty::Float | Ty::Double => "0",
         Ty::Text => "''",
         Ty::Binary => "x''",
@@ -1411,7 +1450,7 @@ fn default_value(ty: Ty) -> &'static str {
     }
 }
 
-fn target_of(head: &Model, edits: &[EditGen]) -> Target {
+fn target_of(head: &Model, edits: &[EditGen], whole: bool) -> Target {
     let model = apply_edits(head, edits);
     let mut flags = Vec::new();
     for t in &model.tables {
@@ -1445,10 +1484,16 @@ fn target_of(head: &Model, edits: &[EditGen]) -> Target {
             if needs {
                 // The column keeps its CHECK through a change of type; 0 passes every one
                 // this test writes, whatever the type.
-                let value = if head_column.is_some_and(|hc| hc.check) {
+                // A foreign key at head keeps rows pointing at row 1 of its parent: down puts
+                // the reference back, and the NULLs this value replaces cannot come back.
+                let references = head_column
+                    .is_some_and(|hc| h.joins.contains_key(&hc.name) || hc.name == "parent_id");
+                let value = if references {
+                    "1"
+                } else if head_column.is_some_and(|hc| hc.check) {
                     "0"
                 } else {
-                    default_value(c.ty)
+                    default_value(c.ty, whole)
                 };
                 flags.extend([
                     "--default".to_owned(),
@@ -1464,7 +1509,7 @@ fn target_of(head: &Model, edits: &[EditGen]) -> Target {
             if !kept && !hc.nullable && hc.default.is_none() && !hc.generated {
                 flags.extend([
                     "--default".to_owned(),
-                    format!("{}.{}={}", t.name, hc.name, default_value(hc.ty)),
+                    format!("{}.{}={}", t.name, hc.name, default_value(hc.ty, whole)),
                 ]);
             }
         }
@@ -1681,6 +1726,18 @@ fn integrity(conn: &rusqlite::Connection) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether SQLite can still read every view and trigger, as any later ALTER TABLE needs:
+/// renaming a table (and rolling it back) re-reads them all, even a trigger no statement
+/// fires, whose body nothing else compiles.
+fn schema_readable(conn: &rusqlite::Connection) -> Result<(), String> {
+    let probe = conn.execute_batch(
+        "SAVEPOINT probe; ALTER TABLE __diesel_schema_migrations RENAME TO __dev_probe;",
+    );
+    conn.execute_batch("ROLLBACK TO probe; RELEASE probe;")
+        .unwrap();
+    probe.map_err(|e| format!("a later ALTER TABLE fails: {e}"))
+}
+
 fn views_select(conn: &rusqlite::Connection) -> Result<(), String> {
     let views = strings(
         conn,
@@ -1725,12 +1782,16 @@ fn tool(project: &Project, args: &[String]) -> common::Run {
 struct Tally {
     written: usize,
     unchanged: usize,
+    /// Cases that would run into a known bug outside the files this test may fix.
+    skipped: usize,
+    /// Migrations that rightly failed, atomically, on rows that cannot fit schema.rs.
+    failed_on_rows: usize,
     refused: BTreeMap<String, usize>,
 }
 
 fn run_case(case: &Case, diesel: Option<&str>, tally: &mut Tally) -> Result<(), String> {
     let head = build_head(case);
-    let target = target_of(&head.model, &case.edits);
+    let target = target_of(&head.model, &case.edits, !case.more_edits.is_empty());
     let schema = render_schema(&target.model);
 
     let project = Project {
@@ -1758,7 +1819,20 @@ fn run_case(case: &Case, diesel: Option<&str>, tally: &mut Tally) -> Result<(), 
     common::upgrade(&mut conn, &project);
     let sql = rusqlite::Connection::open(&db_path).unwrap();
     sql.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
-    let retyped = retyped_columns(&head.model, &target.model);
+    // The second step is known up front, so the rows are whole numbers where either step
+    // changes a type.
+    let head2 = rebase(&head.model, &target.model);
+    let target2 = target_of(&head2, &case.more_edits, false);
+    let mut retyped = retyped_columns(&head.model, &target.model);
+    for (table, column) in retyped_columns(&head2, &target2.model) {
+        let t = target.model.table(&table).expect("head2 is target");
+        let c = t.col(&column).expect("head2 is target");
+        if let Some(h) = head_table_of(&head.model, &target.model, t) {
+            if let Some(hc) = head_column_of(h, t, c) {
+                retyped.insert((h.name.clone(), hc.name.clone()));
+            }
+        }
+    }
     for t in &head.model.tables {
         let inserted: Vec<&Col> = t.cols.iter().filter(|c| !c.generated).collect();
         for i in 1..=case.rows {
@@ -1781,266 +1855,398 @@ fn run_case(case: &Case, diesel: Option<&str>, tally: &mut Tally) -> Result<(), 
                 .map_err(|e| context(format!("the test's rows do not fit head: {insert}: {e}")))?;
         }
     }
-    let head_canon = read_like_print_schema(&sql)?;
-    if head_canon != canon(&head.model) {
-        return Err(context(format!(
-            "test bug: head reads as {head_canon:#?}, not as the model {:#?}",
-            canon(&head.model)
-        )));
-    }
-    let before_entries = entries(&sql);
-    // Counted, not assumed: a trigger may have added rows to another table.
-    let before_rows: BTreeMap<String, i64> = head
-        .model
-        .tables
-        .iter()
-        .map(|t| (t.name.clone(), rows(&sql, &t.name)))
-        .collect();
-    let mut before_values = BTreeMap::new();
-    for t in &head.model.tables {
-        for c in &t.cols {
-            before_values.insert(
-                (t.name.clone(), c.name.clone()),
-                values(&sql, &t.name, &c.name, "id"),
-            );
-        }
-    }
-
-    // generate
-    let before_tree = project.snapshot();
-    let mut args = vec!["generate".to_owned(), "property case".to_owned()];
-    args.extend(target.flags.iter().cloned());
-    let run = tool(&project, &args);
-    let expect_no_changes = canon(&target.model) == head_canon;
-    match run.code {
-        Some(0) => {}
-        Some(2) => {
-            if run.stderr.contains("panicked")
-                || !run.stderr.lines().any(|l| l.starts_with("error: "))
-            {
-                return Err(context(format!(
-                    "exit 2 without an error line, or a panic: {run:?}"
-                )));
-            }
-            if project.snapshot() != before_tree {
-                return Err(context(format!("exit 2 changed the tree: {run:?}")));
-            }
-            project.assert_no_temp_leftovers();
-            // The columns that need `--default` are worked out above from the two schemas;
-            // generate must agree, and take the values given.
-            let disagreement = [
-                "is NOT NULL without a DEFAULT",
-                "may already hold rows and they need a value",
-                "names no column that needs a value",
-                "is not one SQL expression",
-            ];
-            if disagreement.iter().any(|m| run.stderr.contains(m)) {
-                return Err(context(format!(
-                    "generate and this test disagree on which columns need a value: {run:?}"
-                )));
-            }
-            // The file runs rebuilds with foreign keys off: a foreign key error while
-            // planning one is the planner's, not the input's.
-            if run.stderr.contains("FOREIGN KEY constraint failed") {
-                return Err(context(format!(
-                    "refused for the planner's own reason: {run:?}"
-                )));
-            }
-            if expect_no_changes {
-                return Err(context(format!(
-                    "refused a schema.rs equal to head: {run:?}"
-                )));
-            }
-            let first = run
-                .stderr
-                .lines()
-                .find(|l| l.starts_with("error: "))
-                .unwrap_or_default();
-            let reason: String = first
-                .split(['`', ':'])
-                .take(2)
-                .collect::<Vec<_>>()
-                .join("…");
-            refusal_is_founded(&run.stderr, &head, &target.model)
-                .map_err(|e| context(format!("{e}: {run:?}")))?;
-            if std::env::var_os("SHOW_REFUSALS").is_some() {
-                eprintln!("{}", context(format!("refused: {}", run.stderr)));
-            }
-            *tally.refused.entry(reason).or_default() += 1;
-            return Ok(());
-        }
-        _ => return Err(context(format!("generate must exit 0 or 2: {run:?}"))),
-    }
-    project.assert_no_temp_leftovers();
-    let checked = tool(&project, &["check".to_owned()]);
-    if checked.code != Some(0) {
-        return Err(context(format!(
-            "check fails right after generate: {checked:?}\ngenerate said: {run:?}"
-        )));
-    }
-    if run.stdout.contains("No changes in schema detected.") {
-        if !expect_no_changes {
-            return Err(context(format!(
-                "generate saw no change, but head reads as {head_canon:#?}: {run:?}"
-            )));
-        }
-        tally.unchanged += 1;
+    let mut step = Step {
+        project: &project,
+        conn: &mut conn,
+        sql: &sql,
+        db_path: &db_path,
+        diesel,
+        tally,
+    };
+    let written = step.run(&head.model, &head.objects, &target, &context)?;
+    if !written || case.more_edits.is_empty() {
         return Ok(());
     }
-    if expect_no_changes {
-        return Err(context(format!("a migration for no change: {run:?}")));
-    }
-    tally.written += 1;
-    let newest = project.newest();
-    let files = format!(
-        "--- {newest}/up.sql:\n{}\n--- down.sql:\n{}",
-        project.read(&format!("{newest}/up.sql")),
-        project.read(&format!("{newest}/down.sql"))
-    );
-    let context = |what: String| context(format!("{what}\n{files}"));
+    // Again, on top: the first migration's tables, as SQLite stored them, are head now.
+    let schema2 = render_schema(&target2.model);
+    project.write("schema/schema.rs", &schema2);
+    let context2 = |what: String| {
+        context(format!(
+            "{what}\n--- then schema.rs:\n{schema2}\n--- with flags: {:?}",
+            target2.flags
+        ))
+    };
+    step.run(&head2, &head.objects, &target2, &context2)?;
+    Ok(())
+}
 
-    // Up, on the rows.
-    upgrade(&mut conn, &project).map_err(|e| context(format!("up fails on the rows: {e}")))?;
-    integrity(&sql).map_err(|e| context(format!("after up: {e}")))?;
-    views_select(&sql).map_err(|e| context(format!("after up: {e}")))?;
-    let after = read_like_print_schema(&sql).map_err(&context)?;
-    if after != canon(&target.model) {
-        return Err(context(format!(
-            "after up the database reads as {after:#?}\nnot as schema.rs: {:#?}",
-            canon(&target.model)
-        )));
+/// `target` as the head of a next step: every name is its own origin; DEFAULT, CHECK and
+/// generated columns are what head had, and a NOT NULL column added to a kept table has
+/// the `--default` it was given as its DEFAULT.
+fn rebase(head: &Model, target: &Model) -> Model {
+    let mut next = target.clone();
+    for t in &mut next.tables {
+        let was = target.table(&t.name).expect("cloned").clone();
+        let h = head_table_of(head, target, &was);
+        if let Some(h) = h {
+            if let Some(c) = was
+                .cols
+                .iter()
+                .find(|c| head_column_of(h, &was, c).is_some_and(|hc| hc.name == h.row_key))
+            {
+                t.row_key = c.name.clone();
+            }
+        }
+        t.origin = Some(t.name.clone());
+        for (c, before) in t.cols.iter_mut().zip(&was.cols) {
+            c.origin = Some(c.name.clone());
+            match h.and_then(|h| head_column_of(h, &was, before)) {
+                Some(hc) => {
+                    c.default = hc.default;
+                    c.generated = hc.generated;
+                    c.check = hc.check;
+                }
+                None => {
+                    c.default = (h.is_some() && !c.nullable).then(|| default_value(c.ty, false));
+                    c.generated = false;
+                    c.check = false;
+                }
+            }
+        }
     }
-    let names_after: BTreeSet<(String, String)> = entries(&sql)
-        .into_iter()
-        .map(|e| (e[0].clone().unwrap(), e[1].clone().unwrap()))
-        .collect();
-    for t in &target.model.tables {
-        let Some(h) = head_table_of(&head.model, &target.model, t) else {
-            continue;
-        };
-        let (count, was) = (rows(&sql, &t.name), before_rows[&h.name]);
-        if count != was {
+    next
+}
+
+/// One `generate` and everything checked after it.
+struct Step<'a> {
+    project: &'a Project,
+    conn: &'a mut diesel::SqliteConnection,
+    sql: &'a rusqlite::Connection,
+    db_path: &'a Path,
+    diesel: Option<&'a str>,
+    tally: &'a mut Tally,
+}
+
+impl Step<'_> {
+    /// Runs generate from the database at `head` to `target`, and when it writes a
+    /// migration, applies, reverts and reapplies it; `Ok(true)` when one was written.
+    fn run(
+        &mut self,
+        head: &Model,
+        objects: &[Object],
+        target: &Target,
+        context: &dyn Fn(String) -> String,
+    ) -> Result<bool, String> {
+        let (project, sql) = (self.project, self.sql);
+        let schema = render_schema(&target.model);
+        let head_canon = read_like_print_schema(sql)?;
+        if head_canon != canon(head) {
             return Err(context(format!(
-                "after up, {} has {count} rows, not {was}",
-                t.name
+                "test bug: head reads as {head_canon:#?}, not as the model {:#?}",
+                canon(head)
             )));
         }
-        let key = t
-            .cols
+        let before_entries = entries(sql);
+        // Counted, not assumed: a trigger may have added rows to another table.
+        let before_rows: BTreeMap<String, i64> = head
+            .tables
             .iter()
-            .find(|c| head_column_of(h, t, c).is_some_and(|hc| hc.name == "id"))
-            .expect("head keys are kept");
-        for c in &t.cols {
-            let Some(hc) = head_column_of(h, t, c) else {
+            .map(|t| (t.name.clone(), rows(sql, &t.name)))
+            .collect();
+        let mut before_values = BTreeMap::new();
+        for t in &head.tables {
+            for c in &t.cols {
+                before_values.insert(
+                    (t.name.clone(), c.name.clone()),
+                    values(sql, &t.name, &c.name, &t.row_key),
+                );
+            }
+        }
+        // A known bug, reported, not in these files: objects.rs compiles a trigger only
+        // through the statements that fire it, so a trigger whose `UPDATE OF` column goes
+        // (or is generated, which no UPDATE sets) is never compiled when something its body
+        // names goes too, and up leaves it unreadable (see
+        // `known_bug_a_trigger_no_statement_fires_is_not_checked`).
+        let never_fires = |table: &str, column: &str| {
+            !kept(head, &target.model, table, Some(column))
+                || head
+                    .table(table)
+                    .and_then(|t| t.col(column))
+                    .is_some_and(|c| c.generated)
+        };
+        if objects.iter().any(|o| {
+            o.fired_by.as_ref().is_some_and(|(table, column)| {
+                kept(head, &target.model, table, None)
+                    && never_fires(table, column)
+                    // The first dependency is the `UPDATE OF` column, the rest the body's.
+                    && o.deps[1..]
+                        .iter()
+                        .any(|(t, c)| !kept(head, &target.model, t, c.as_deref()))
+            })
+        }) {
+            self.tally.skipped += 1;
+            return Ok(false);
+        }
+
+        // generate
+        let before_tree = project.snapshot();
+        let mut args = vec!["generate".to_owned(), "property case".to_owned()];
+        args.extend(target.flags.iter().cloned());
+        let run = tool(project, &args);
+        let expect_no_changes = canon(&target.model) == head_canon;
+        match run.code {
+            Some(0) => {}
+            Some(2) => {
+                if run.stderr.contains("panicked")
+                    || !run.stderr.lines().any(|l| l.starts_with("error: "))
+                {
+                    return Err(context(format!(
+                        "exit 2 without an error line, or a panic: {run:?}"
+                    )));
+                }
+                if project.snapshot() != before_tree {
+                    return Err(context(format!("exit 2 changed the tree: {run:?}")));
+                }
+                project.assert_no_temp_leftovers();
+                // The columns that need `--default` are worked out above from the two schemas;
+                // generate must agree, and take the values given.
+                let disagreement = [
+                    "is NOT NULL without a DEFAULT",
+                    "may already hold rows and they need a value",
+                    "names no column that needs a value",
+                    "is not one SQL expression",
+                ];
+                if disagreement.iter().any(|m| run.stderr.contains(m)) {
+                    return Err(context(format!(
+                        "generate and this test disagree on which columns need a value: {run:?}"
+                    )));
+                }
+                // The file runs rebuilds with foreign keys off: a foreign key error while
+                // planning one is the planner's, not the input's.
+                if run.stderr.contains("FOREIGN KEY constraint failed") {
+                    return Err(context(format!(
+                        "refused for the planner's own reason: {run:?}"
+                    )));
+                }
+                if expect_no_changes {
+                    return Err(context(format!(
+                        "refused a schema.rs equal to head: {run:?}"
+                    )));
+                }
+                let first = run
+                    .stderr
+                    .lines()
+                    .find(|l| l.starts_with("error: "))
+                    .unwrap_or_default();
+                let reason: String = first
+                    .split(['`', ':'])
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join("…");
+                refusal_is_founded(&run.stderr, head, objects, &target.model)
+                    .map_err(|e| context(format!("{e}: {run:?}")))?;
+                if std::env::var_os("SHOW_REFUSALS").is_some() {
+                    eprintln!("{}", context(format!("refused: {}", run.stderr)));
+                }
+                *self.tally.refused.entry(reason).or_default() += 1;
+                return Ok(false);
+            }
+            _ => return Err(context(format!("generate must exit 0 or 2: {run:?}"))),
+        }
+        project.assert_no_temp_leftovers();
+        let checked = tool(project, &["check".to_owned()]);
+        if checked.code != Some(0) {
+            return Err(context(format!(
+                "check fails right after generate: {checked:?}\ngenerate said: {run:?}"
+            )));
+        }
+        if run.stdout.contains("No changes in schema detected.") {
+            if !expect_no_changes {
+                return Err(context(format!(
+                    "generate saw no change, but head reads as {head_canon:#?}: {run:?}"
+                )));
+            }
+            self.tally.unchanged += 1;
+            return Ok(false);
+        }
+        if expect_no_changes {
+            return Err(context(format!("a migration for no change: {run:?}")));
+        }
+        self.tally.written += 1;
+        let newest = project.newest();
+        let files = format!(
+            "--- {newest}/up.sql:\n{}\n--- down.sql:\n{}",
+            project.read(&format!("{newest}/up.sql")),
+            project.read(&format!("{newest}/down.sql"))
+        );
+        let context = |what: String| context(format!("{what}\n{files}"));
+
+        // Up, on the rows. It may fail only where the rows cannot be what schema.rs says (a
+        // row a trigger added references no parent of a new joinable), and then atomically.
+        if let Err(e) = upgrade(self.conn, project) {
+            let founded = e.contains("a row references a missing parent row")
+                && unreferenced(sql, head, &target.model).is_some();
+            if !founded {
+                return Err(context(format!("up fails on the rows: {e}")));
+            }
+            if entries(sql) != before_entries
+                || head
+                    .tables
+                    .iter()
+                    .any(|t| rows(sql, &t.name) != before_rows[&t.name])
+            {
+                return Err(context(format!("up failed, but not atomically: {e}")));
+            }
+            self.tally.failed_on_rows += 1;
+            return Ok(false);
+        }
+        integrity(sql).map_err(|e| context(format!("after up: {e}")))?;
+        schema_readable(sql).map_err(|e| context(format!("after up: {e}")))?;
+        views_select(sql).map_err(|e| context(format!("after up: {e}")))?;
+        let after = read_like_print_schema(sql).map_err(&context)?;
+        if after != canon(&target.model) {
+            return Err(context(format!(
+                "after up the database reads as {after:#?}\nnot as schema.rs: {:#?}",
+                canon(&target.model)
+            )));
+        }
+        let names_after: BTreeSet<(String, String)> = entries(sql)
+            .into_iter()
+            .map(|e| (e[0].clone().unwrap(), e[1].clone().unwrap()))
+            .collect();
+        for t in &target.model.tables {
+            let Some(h) = head_table_of(head, &target.model, t) else {
                 continue;
             };
-            if hc.ty != c.ty || (hc.nullable && !c.nullable) {
+            let (count, was) = (rows(sql, &t.name), before_rows[&h.name]);
+            if count != was {
+                return Err(context(format!(
+                    "after up, {} has {count} rows, not {was}",
+                    t.name
+                )));
+            }
+            let key = t
+                .cols
+                .iter()
+                .find(|c| head_column_of(h, t, c).is_some_and(|hc| hc.name == h.row_key))
+                .expect("head keys are kept");
+            for c in &t.cols {
+                let Some(hc) = head_column_of(h, t, c) else {
+                    continue;
+                };
+                if hc.ty != c.ty || (hc.nullable && !c.nullable) {
+                    continue;
+                }
+                let now = values(sql, &t.name, &c.name, &key.name);
+                let was = &before_values[&(h.name.clone(), hc.name.clone())];
+                if &now != was {
+                    return Err(context(format!(
+                        "after up, {}.{} holds {now:?} instead of {was:?}",
+                        t.name, c.name
+                    )));
+                }
+            }
+        }
+        // Indexes, views and triggers of kept tables stay, unless an index lost a column.
+        for object in objects {
+            if !kept(head, &target.model, &object.table, None)
+                || (object.kind == "index" && breaks(head, &target.model, object))
+            {
                 continue;
             }
-            let now = values(&sql, &t.name, &c.name, &key.name);
-            let was = &before_values[&(h.name.clone(), hc.name.clone())];
-            if &now != was {
+            if !names_after.contains(&(object.kind.to_owned(), object.name.clone())) {
                 return Err(context(format!(
-                    "after up, {}.{} holds {now:?} instead of {was:?}",
-                    t.name, c.name
+                    "after up, {} {} is gone",
+                    object.kind, object.name
                 )));
             }
         }
-    }
-    // Indexes, views and triggers of kept tables stay, unless an index lost a column.
-    for object in &head.objects {
-        if !kept(&head.model, &target.model, &object.table, None)
-            || (object.kind == "index" && breaks(&head.model, &target.model, object))
-        {
-            continue;
-        }
-        if !names_after.contains(&(object.kind.to_owned(), object.name.clone())) {
-            return Err(context(format!(
-                "after up, {} {} is gone",
-                object.kind, object.name
-            )));
-        }
-    }
 
-    if let Some(diesel) = diesel {
-        print_schema_agrees(&project, diesel, &db_path, &target.model, &schema)
-            .map_err(&context)?;
-    }
-
-    // Down: sqlite_schema byte for byte, every row, the values of every column up kept.
-    let newest_migration = project.migrations().pop().expect("the new version");
-    conn.revert_migration(&*newest_migration)
-        .map_err(|e| context(format!("down fails on the rows: {e}")))?;
-    let after_down = entries(&sql);
-    if after_down != before_entries {
-        let missing: Vec<_> = before_entries
-            .iter()
-            .filter(|e| !after_down.contains(e))
-            .collect();
-        let extra: Vec<_> = after_down
-            .iter()
-            .filter(|e| !before_entries.contains(e))
-            .collect();
-        return Err(context(format!(
-            "down did not restore sqlite_schema:\nbefore only: {missing:#?}\nafter only: {extra:#?}"
-        )));
-    }
-    integrity(&sql).map_err(|e| context(format!("after down: {e}")))?;
-    views_select(&sql).map_err(|e| context(format!("after down: {e}")))?;
-    for h in &head.model.tables {
-        // A table up dropped comes back empty; every other keeps its rows.
-        let Some(t) = target.model.tables.iter().find(|t| {
-            head_table_of(&head.model, &target.model, t).is_some_and(|x| x.name == h.name)
-        }) else {
-            continue;
-        };
-        let (count, was) = (rows(&sql, &h.name), before_rows[&h.name]);
-        if count != was {
-            return Err(context(format!(
-                "after down, {} has {count} rows, not {was}",
-                h.name
-            )));
+        if let Some(diesel) = self.diesel {
+            print_schema_agrees(project, diesel, self.db_path, &target.model, &schema)
+                .map_err(&context)?;
         }
-        for hc in &h.cols {
-            let Some(c) = t
-                .cols
+
+        // Down: sqlite_schema byte for byte, every row, the values of every column up kept.
+        let newest_migration = project.migrations().pop().expect("the new version");
+        self.conn
+            .revert_migration(&*newest_migration)
+            .map_err(|e| context(format!("down fails on the rows: {e}")))?;
+        let after_down = entries(sql);
+        if after_down != before_entries {
+            let missing: Vec<_> = before_entries
                 .iter()
-                .find(|c| head_column_of(h, t, c).is_some_and(|x| x.name == hc.name))
+                .filter(|e| !after_down.contains(e))
+                .collect();
+            let extra: Vec<_> = after_down
+                .iter()
+                .filter(|e| !before_entries.contains(e))
+                .collect();
+            return Err(context(format!(
+                "down did not restore sqlite_schema:\nbefore only: {missing:#?}\nafter only: {extra:#?}"
+            )));
+        }
+        integrity(sql).map_err(|e| context(format!("after down: {e}")))?;
+        schema_readable(sql).map_err(|e| context(format!("after down: {e}")))?;
+        views_select(sql).map_err(|e| context(format!("after down: {e}")))?;
+        for h in &head.tables {
+            // A table up dropped comes back empty; every other keeps its rows.
+            let Some(t) =
+                target.model.tables.iter().find(|t| {
+                    head_table_of(head, &target.model, t).is_some_and(|x| x.name == h.name)
+                })
             else {
                 continue;
             };
-            if hc.nullable && !c.nullable {
-                continue;
-            }
-            let mut now = values(&sql, &h.name, &hc.name, "id");
-            let mut was = before_values[&(h.name.clone(), hc.name.clone())].clone();
-            if hc.ty != c.ty {
-                // A type change converts (up warns when it can lose values): text '1' is
-                // 1.0 as a Float and '1.0' once back. The number is what must come back.
-                now = now.iter().map(|v| as_number(v)).collect();
-                was = was.iter().map(|v| as_number(v)).collect();
-            }
-            if now != was {
+            let (count, was) = (rows(sql, &h.name), before_rows[&h.name]);
+            if count != was {
                 return Err(context(format!(
-                    "after down, {}.{} holds {now:?} instead of {was:?}",
-                    h.name, hc.name
+                    "after down, {} has {count} rows, not {was}",
+                    h.name
                 )));
             }
-        }
-    }
-
-    // And up again.
-    upgrade(&mut conn, &project).map_err(|e| context(format!("up fails again: {e}")))?;
-    for t in &target.model.tables {
-        if let Some(h) = head_table_of(&head.model, &target.model, t) {
-            if rows(&sql, &t.name) != before_rows[&h.name] {
-                return Err(context(format!("after up again, {} lost rows", t.name)));
+            for hc in &h.cols {
+                let Some(c) = t
+                    .cols
+                    .iter()
+                    .find(|c| head_column_of(h, t, c).is_some_and(|x| x.name == hc.name))
+                else {
+                    continue;
+                };
+                if hc.nullable && !c.nullable {
+                    continue;
+                }
+                let mut now = values(sql, &h.name, &hc.name, &h.row_key);
+                let mut was = before_values[&(h.name.clone(), hc.name.clone())].clone();
+                if hc.ty != c.ty {
+                    // A type change converts (up warns when it can lose values): text '1' is
+                    // 1.0 as a Float and '1.0' once back. The number is what must come back.
+                    now = now.iter().map(|v| as_number(v)).collect();
+                    was = was.iter().map(|v| as_number(v)).collect();
+                }
+                if now != was {
+                    return Err(context(format!(
+                        "after down, {}.{} holds {now:?} instead of {was:?}",
+                        h.name, hc.name
+                    )));
+                }
             }
         }
+
+        // And up again.
+        upgrade(self.conn, project).map_err(|e| context(format!("up fails again: {e}")))?;
+        for t in &target.model.tables {
+            if let Some(h) = head_table_of(head, &target.model, t) {
+                if rows(sql, &t.name) != before_rows[&h.name] {
+                    return Err(context(format!("after up again, {} lost rows", t.name)));
+                }
+            }
+        }
+        integrity(sql).map_err(|e| context(format!("after up again: {e}")))?;
+        schema_readable(sql).map_err(|e| context(format!("after up again: {e}")))?;
+        project.assert_no_temp_leftovers();
+        Ok(true)
     }
-    integrity(&sql).map_err(|e| context(format!("after up again: {e}")))?;
-    project.assert_no_temp_leftovers();
-    Ok(())
 }
 
 /// Whether head's `table` (and its `column`) is still there in the target, under any name.
@@ -2071,19 +2277,23 @@ fn breaks(head: &Model, target: &Model, object: &Object) -> bool {
 /// A refusal this test can judge is refused for a reason the two schemas give: a view or
 /// trigger it says would break names something the target drops; a table it says cannot
 /// be dropped is still referenced by a column the target keeps.
-fn refusal_is_founded(stderr: &str, head: &Head, target: &Model) -> Result<(), String> {
+fn refusal_is_founded(
+    stderr: &str,
+    head: &Model,
+    objects: &[Object],
+    target: &Model,
+) -> Result<(), String> {
     let first = stderr.lines().next().unwrap_or_default();
     if let Some((_, broken)) = first.split_once(" would break ") {
         for named in broken.split(", ") {
             let Some((kind, name)) = named.split_once(' ') else {
                 continue;
             };
-            let object = head
-                .objects
-                .iter()
-                .find(|o| o.kind == kind && o.name == name)
-                .ok_or_else(|| format!("refused for {kind} {name}, which head does not have"))?;
-            if !breaks(&head.model, target, object) {
+            // Objects are known by their names at the case's head, before any step.
+            let Some(object) = objects.iter().find(|o| o.kind == kind && o.name == name) else {
+                continue;
+            };
+            if !breaks(head, target, object) {
                 return Err(format!(
                     "refused because {kind} {name} would break, but nothing it names goes"
                 ));
@@ -2094,7 +2304,7 @@ fn refusal_is_founded(stderr: &str, head: &Head, target: &Model) -> Result<(), S
         if let Some((_, reference)) = rest.split_once(" cannot be dropped: ") {
             let reference = reference.trim_end_matches(" references it");
             if let Some((child, column)) = reference.split_once('.') {
-                if !kept(&head.model, target, child, Some(column)) {
+                if !kept(head, target, child, Some(column)) {
                     return Err(format!(
                         "refused because {reference} references a dropped table, but the target drops {reference}"
                     ));
@@ -2103,6 +2313,43 @@ fn refusal_is_founded(stderr: &str, head: &Head, target: &Model) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// A joinable of `target` that rows of the database (at `head`) cannot satisfy: a value
+/// that is no key of the parent (a new parent table has no rows at all).
+fn unreferenced(conn: &rusqlite::Connection, head: &Model, target: &Model) -> Option<String> {
+    for t in &target.tables {
+        let Some(h) = head_table_of(head, target, t) else {
+            continue;
+        };
+        for (column, parent) in &t.joins {
+            let c = t.col(column).expect("joined columns exist");
+            let p = target.table(parent).expect("joined tables exist");
+            let keys = match head_table_of(head, target, p) {
+                Some(hp) => format!(
+                    "SELECT {} FROM {}",
+                    ident(&hp.row_key, true),
+                    ident(&hp.name, true)
+                ),
+                None => "SELECT NULL WHERE 0".to_owned(),
+            };
+            // An added column holds its `--default` (always 1 for a key) in every row.
+            let value = match head_column_of(h, t, c) {
+                Some(hc) => ident(&hc.name, true),
+                None if !c.nullable => "1".to_owned(),
+                None => continue,
+            };
+            let sql = format!(
+                "SELECT count(*) FROM {} WHERE {value} IS NOT NULL AND {value} NOT IN ({keys})",
+                ident(&h.name, true),
+            );
+            let n: i64 = conn.query_row(&sql, [], |r| r.get(0)).unwrap();
+            if n > 0 {
+                return Some(format!("{}.{column} -> {parent}", t.name));
+            }
+        }
+    }
+    None
 }
 
 /// Applies the pending migrations through the harness, as the application does.
@@ -2286,6 +2533,8 @@ fn run_property(diesel: Option<&str>) {
         let mut total = tally.borrow_mut();
         total.written += scratch.written;
         total.unchanged += scratch.unchanged;
+        total.skipped += scratch.skipped;
+        total.failed_on_rows += scratch.failed_on_rows;
         for (k, v) in scratch.refused {
             *total.refused.entry(k).or_default() += v;
         }
@@ -2293,8 +2542,8 @@ fn run_property(diesel: Option<&str>) {
     });
     let tally = tally.into_inner();
     eprintln!(
-        "generate_properties: {} written and proven on rows, {} without changes, refused: {:#?}",
-        tally.written, tally.unchanged, tally.refused
+        "generate_properties: {} written and proven on rows, {} failed atomically on rows that cannot fit, {} without changes, {} skipped for a known bug, refused: {:#?}",
+        tally.written, tally.failed_on_rows, tally.unchanged, tally.skipped, tally.refused
     );
     match result {
         Ok(()) => {}
@@ -2679,4 +2928,28 @@ diesel::table! { log (id) { id -> Integer, name -> Bool, } }
     project.generate_with(&["names required", "--default", "log.name=0"]);
     project.assert_check_passes();
     up_and_down(&project, &path, &[("users", 2), ("log", 2)]);
+}
+
+/// A known bug in `objects` (not in the files this test may fix), found by the properties
+/// as exit 3 (`down.sql failed on seeded rows: SQL logic error`): a trigger is compiled only
+/// through the statements that fire it, and one whose `UPDATE OF` column is dropped fires on
+/// none, so a body naming a dropped column is never checked. Up rebuilds the table and puts
+/// the trigger back, unreadable, and every later ALTER TABLE of any table fails with
+/// `error in trigger touch: no such column: name`. generate must refuse (exit 2), as it
+/// does when the trigger still fires. Run it with `--ignored known_bug`.
+#[test]
+#[ignore = "known bug in dev/src/objects.rs: triggers no statement fires are never compiled"]
+fn known_bug_a_trigger_no_statement_fires_is_not_checked() {
+    let (project, _db, _path) = reduced(
+        "CREATE TABLE tags (id INTEGER NOT NULL PRIMARY KEY, name BOOLEAN);
+CREATE TRIGGER touch AFTER UPDATE OF name ON tags
+BEGIN
+    UPDATE tags SET name = name WHERE id = NEW.id;
+END;
+",
+        "diesel::table! { tags (id) { id -> Integer, } }\n",
+        "INSERT INTO tags VALUES (1, 1);",
+    );
+    let run = project.assert_rejected(&["generate", "drop name"]);
+    assert!(run.stderr.contains("trigger touch"), "{run:?}");
 }
