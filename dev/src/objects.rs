@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 use crate::db::sqlite_message;
+use crate::ddl;
 use crate::error::{Error, Result};
 use crate::plan::quote;
 
@@ -66,7 +67,52 @@ pub fn broken(conn: &Connection) -> Result<Vec<Broken>> {
             }
         }
     }
+    // A trigger `UPDATE OF` a column that is gone fires on no statement, so preparing never
+    // compiles it: its columns are looked up by name instead.
+    for (trigger, table, sql) in trigger_sources(conn)? {
+        if let Some(column) = missing_update_of_column(conn, &table, &sql) {
+            found.insert(Broken {
+                kind: "trigger".into(),
+                name: trigger,
+                reason: format!("no such column: {column} (in its UPDATE OF list)"),
+            });
+        }
+    }
     Ok(found.into_iter().collect())
+}
+
+/// `(name, tbl_name, sql)` of every trigger.
+fn trigger_sources(conn: &Connection) -> Result<Vec<(String, String, String)>> {
+    let read = || -> rusqlite::Result<Vec<(String, String, String)>> {
+        conn.prepare("SELECT name, tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect()
+    };
+    read().map_err(|e| Error::input(format!("cannot read sqlite_schema: {}", sqlite_message(&e))))
+}
+
+/// The first column of a trigger's `UPDATE OF` list that `table` does not have.
+fn missing_update_of_column(conn: &Connection, table: &str, sql: &str) -> Option<String> {
+    let words: Vec<String> = ddl::identifiers(sql)
+        .take_while(|w| !w.eq_ignore_ascii_case("begin"))
+        .collect();
+    let at = words.windows(2).position(|pair| {
+        pair[0].eq_ignore_ascii_case("update") && pair[1].eq_ignore_ascii_case("of")
+    })?;
+    let listed = words[at + 2..]
+        .iter()
+        .take_while(|w| !w.eq_ignore_ascii_case("on"));
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .and_then(|mut stmt| {
+            stmt.query_map([table], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .ok()?;
+    listed
+        .into_iter()
+        .find(|column| !existing.iter().any(|e| e.eq_ignore_ascii_case(column)))
+        .cloned()
 }
 
 /// The objects broken in `after` that were not broken in `before`.
@@ -251,6 +297,26 @@ mod tests {
             .unwrap();
         let found = broken(&conn).unwrap();
         assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
+    fn a_trigger_update_of_a_column_that_is_gone_is_named() {
+        let conn = database(
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, name BOOLEAN, \"Other Col\" TEXT);
+             CREATE TRIGGER touch AFTER UPDATE OF \"Other Col\", name ON tags BEGIN
+                 UPDATE tags SET id = id WHERE id = NEW.id;
+             END;",
+        );
+        assert_eq!(broken(&conn).unwrap(), []);
+        conn.execute_batch("ALTER TABLE tags DROP COLUMN name")
+            .unwrap();
+        let found = broken(&conn).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].name, "touch");
+        assert!(
+            found[0].reason.contains("no such column: name"),
+            "{found:?}"
+        );
     }
 
     #[test]
