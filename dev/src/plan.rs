@@ -99,9 +99,9 @@ pub fn plan(
         defaults,
         integer_primary_key_is_bigint,
     };
-    let broken_at_head = objects::broken(&conn)?;
+    let broken_at_head = strict(&conn, || objects::broken(&conn))?;
     let up = planner.up(changes, before)?;
-    let broken = objects::newly_broken(&broken_at_head, objects::broken(&conn)?);
+    let broken = objects::newly_broken(&broken_at_head, strict(&conn, || objects::broken(&conn))?);
     if !broken.is_empty() {
         let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
         return Err(objects::refuse(&what.join(", "), &broken));
@@ -716,7 +716,7 @@ impl Planner<'_> {
         if tried.is_ok() {
             for index in &current.indexes {
                 let Some(sql) = &index.sql else { continue };
-                match try_in_savepoint(self.conn, sql) {
+                match strict(self.conn, || try_in_savepoint(self.conn, sql)) {
                     Ok(()) => rebuild.objects.push(sql.clone()),
                     Err(reason) => {
                         // SQLite quotes the whole statement after its reason; the name says it.
@@ -1183,6 +1183,24 @@ fn inspect_one(conn: &rusqlite::Connection, name: &str) -> Result<introspect::Ta
         .into_iter()
         .find(|t| t.name == name)
         .ok_or_else(|| Error::input(format!("table {name} is not in the database")))
+}
+
+/// Runs `f` with SQLite's double-quoted strings off. SQLite reads a double-quoted name it
+/// cannot resolve as a string literal: after a column is dropped, `CREATE INDEX ... ("c")`
+/// would index the constant 'c' and a view selecting `"c"` would select it, both without an
+/// error (and the next ALTER TABLE of any table fails on them). Only the planner's trials
+/// and checks run so; the files run as written.
+fn strict<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> T) -> T {
+    use rusqlite::config::DbConfig::{SQLITE_DBCONFIG_DQS_DDL, SQLITE_DBCONFIG_DQS_DML};
+    let set = |on: bool| {
+        for option in [SQLITE_DBCONFIG_DQS_DDL, SQLITE_DBCONFIG_DQS_DML] {
+            let _ = conn.set_db_config(option, on);
+        }
+    };
+    set(false);
+    let outcome = f();
+    set(true);
+    outcome
 }
 
 /// Runs `sql` on `conn` and rolls it back, returning SQLite's message if it fails.
