@@ -1000,6 +1000,7 @@ fn restore(
         handled.insert(name.to_owned());
     }
 
+    let mut in_place = Vec::new();
     let changed: Vec<&introspect::Table> = before
         .tables
         .iter()
@@ -1030,7 +1031,7 @@ fn restore(
             .map(|c| c.name.as_str())
             .collect();
         if let Some(sql) = drop_appended_columns(old, now, &extra, changes) {
-            script.statements.push(sql);
+            in_place.push(sql);
             // Not rebuilt: its indexes and triggers (which up may have rewritten, renaming
             // what they name in another table) are restored with those of untouched tables.
             handled.remove(&old.name);
@@ -1085,6 +1086,10 @@ fn restore(
         script.statements.push(rebuild.sql());
         script.rebuilds = true;
     }
+    // After every rebuild: a rebuild puts a table's triggers back from their stored text, which
+    // may name what another table gets back only with its own rebuild, and SQLite refuses an
+    // in-place DROP COLUMN while any trigger or view names something missing.
+    script.statements.extend(in_place);
 
     // Indexes, triggers and views of untouched tables whose text up changed or removed.
     let objects = |entries: &[SchemaEntry]| -> BTreeMap<(String, String), SchemaEntry> {

@@ -3109,3 +3109,35 @@ CREATE INDEX users_order ON users (\"order\");
     let run = project.assert_rejected(&["generate", "drop order"]);
     assert!(run.stderr.contains("view orders"), "{run:?}");
 }
+
+/// Found as exit 3 (`down.sql failed on seeded rows: SQL logic error`): down rebuilt items
+/// back with its trigger's stored text, which names tags.id while tags still had the name up
+/// gave it, and then dropped a column of posts in place, which SQLite refuses while any
+/// trigger names a missing column. Down now drops columns in place after every rebuild.
+#[test]
+fn down_drops_columns_in_place_after_its_rebuilds() {
+    let (project, _db, path) = reduced(
+        "CREATE TABLE tags (id INTEGER NOT NULL PRIMARY KEY);
+CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY);
+CREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY);
+CREATE TRIGGER tagged AFTER INSERT ON items
+BEGIN
+    INSERT INTO tags (id) SELECT coalesce(max(id), 0) + 1000 FROM tags;
+END;
+",
+        "diesel::table! { tags (title) { title -> Integer, } }
+diesel::table! { items (title) { title -> Integer, } }
+diesel::table! { posts (id) { id -> Integer, name -> Nullable<Text>, } }
+",
+        "INSERT INTO tags VALUES (1); INSERT INTO items VALUES (1); INSERT INTO posts VALUES (1);",
+    );
+    project.generate_with(&[
+        "rename keys",
+        "--rename",
+        "tags.id=title",
+        "--rename",
+        "items.id=title",
+    ]);
+    project.assert_check_passes();
+    up_and_down(&project, &path, &[("tags", 2), ("items", 1), ("posts", 1)]);
+}
