@@ -331,8 +331,12 @@ impl Planner<'_> {
                 column, joinable, ..
             } => {
                 // SQLite cannot add a REFERENCES column with a non-NULL default, nor (on a
-                // table with rows) one whose default is not constant: tried on the rows.
+                // table with rows) one whose default is not constant: tried on the rows, and
+                // the default on a row of its own, as the table may have no seeded rows here
+                // (a CHECK refused them) and a real one has.
+                let default = self.defaults.get(&format!("{table}.{}", column.name));
                 (joinable.is_some() && !column.nullable)
+                    || default.is_some_and(|expr| !constant_default(self.conn, expr))
                     || try_in_savepoint(
                         self.conn,
                         &format!(
@@ -1206,6 +1210,18 @@ fn strict<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> T) -> T {
     let outcome = f();
     set(true);
     outcome
+}
+
+/// Whether ADD COLUMN takes `DEFAULT (expr)` on a table with rows, asked of SQLite on a
+/// one-row temporary table (and rolled back).
+fn constant_default(conn: &rusqlite::Connection, expr: &str) -> bool {
+    try_in_savepoint(
+        conn,
+        &format!(
+            "CREATE TEMP TABLE _dev_default_probe (x);\nINSERT INTO _dev_default_probe VALUES (1);\nALTER TABLE _dev_default_probe ADD COLUMN probe DEFAULT ({expr});"
+        ),
+    )
+    .is_ok()
 }
 
 /// Runs `sql` on `conn` and rolls it back, returning SQLite's message if it fails.

@@ -3141,3 +3141,19 @@ diesel::table! { posts (id) { id -> Integer, name -> Nullable<Text>, } }
     project.assert_check_passes();
     up_and_down(&project, &path, &[("tags", 2), ("items", 1), ("posts", 1)]);
 }
+
+/// Found as `Cannot add a column with non-constant default` when the migration ran on rows:
+/// whether ADD COLUMN takes a default was tried on the planning copy's seeded rows, and a
+/// table whose CHECK refuses the seeds has none there, so the try succeeded. Whether the
+/// default is constant is now tried on a row of its own.
+#[test]
+fn a_non_constant_default_is_rebuilt_in_a_table_seeds_cannot_fill() {
+    let (project, _db, path) = reduced(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name SMALLINT NOT NULL CHECK (name IN (0, 1)));\n",
+        "diesel::table! { users (id) { id -> Integer, name -> SmallInt, at -> Timestamp, } }\n",
+        "INSERT INTO users VALUES (1, 0), (2, 1);",
+    );
+    project.generate_with(&["stamp users", "--default", "users.at=CURRENT_TIMESTAMP"]);
+    project.assert_check_passes();
+    up_and_down(&project, &path, &[("users", 2)]);
+}
