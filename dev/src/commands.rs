@@ -391,8 +391,8 @@ fn check_defaults(defaults: &Defaults, needed: &[String]) -> Result<()> {
     for (key, expr) in defaults {
         // A column reference is for the planner to judge on the real table.
         match conn.prepare(&format!("SELECT ({expr})")) {
-            Err(rusqlite::Error::SqliteFailure(_, Some(message)))
-                if message.starts_with("no such column") => {}
+            // rusqlite reports prepare errors with their position, so match on the text.
+            Err(e) if e.to_string().contains("no such column") => {}
             Err(e) => {
                 return Err(Error::input(format!(
                     "`--default {key}={expr}` is not one SQL expression: {}",
@@ -487,6 +487,18 @@ mod tests {
             suggested_message(&[drop("a"), drop("b"), drop("c"), drop("d")]),
             "drop a, drop b and 2 more"
         );
+    }
+
+    #[test]
+    fn a_default_may_name_a_column_but_must_be_one_expression() {
+        let needed = vec!["t.c".to_owned()];
+        let with = |expr: &str| Defaults::from([("t.c".to_owned(), expr.to_owned())]);
+        check_defaults(&with("other_column * 2"), &needed).unwrap();
+        check_defaults(&with("CURRENT_TIMESTAMP"), &needed).unwrap();
+        for bad in ["0); DROP TABLE t; --", "((1", "SELECT"] {
+            let err = check_defaults(&with(bad), &needed).unwrap_err();
+            assert!(err.message.contains("is not one SQL expression"), "{err}");
+        }
     }
 
     #[test]
