@@ -343,6 +343,30 @@ pub fn rename_suggestions(head: &Schema, changes: &[Change]) -> Vec<Suggestion> 
     suggestions
 }
 
+/// The name head gives `table` (named as after `changes`): its name before any rename.
+pub fn head_table<'a>(changes: &'a [Change], table: &'a str) -> &'a str {
+    changes
+        .iter()
+        .find_map(|c| match c {
+            Change::RenameTable { from, to } if to == table => Some(from.as_str()),
+            _ => None,
+        })
+        .unwrap_or(table)
+}
+
+/// The name head gives `column` of `table` (both named as after `changes`).
+pub fn head_column<'a>(changes: &'a [Change], table: &str, column: &'a str) -> &'a str {
+    changes
+        .iter()
+        .find_map(|c| match c {
+            Change::RenameColumn { table: t, from, to } if t == table && to == column => {
+                Some(from.as_str())
+            }
+            _ => None,
+        })
+        .unwrap_or(column)
+}
+
 /// What must change in `head` to match `target`, tables in name order; within a table,
 /// primary key, then columns in the target's order, then dropped columns, then joinables.
 pub fn diff(head: &Schema, target: &Schema) -> Vec<Change> {

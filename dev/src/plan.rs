@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::db::sqlite_message;
 use crate::ddl::{self, Clause, ColumnDef, CreateTable, Edits, Item};
-use crate::diff::Change;
+use crate::diff::{head_table, Change};
 use crate::error::{Error, Result};
 use crate::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
 use crate::model::{self, Column, Joinable, Schema, SqlType, Table};
@@ -51,13 +51,7 @@ pub type Defaults = BTreeMap<String, String>;
 /// NOT NULL columns added to existing tables or made NOT NULL (for up), and NOT NULL columns
 /// without a DEFAULT that up drops (for down, which adds them back). `head` is head as stored.
 pub fn needs_default(changes: &[Change], head: &Database) -> Vec<String> {
-    let stored_table = |table: &str| {
-        let original = changes.iter().find_map(|c| match c {
-            Change::RenameTable { from, to } if to == table => Some(from.as_str()),
-            _ => None,
-        });
-        head.table(original.unwrap_or(table))
-    };
+    let stored_table = |table: &str| head.table(head_table(changes, table));
     changes
         .iter()
         .filter_map(|c| match c {
@@ -132,15 +126,6 @@ fn try_down_values(
     defaults: &Defaults,
     before: &Database,
 ) -> Result<()> {
-    let head_name = |table: &str| {
-        changes
-            .iter()
-            .find_map(|c| match c {
-                Change::RenameTable { from, to } if to == table => Some(from.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| table.to_owned())
-    };
     let values: Vec<String> = changes
         .iter()
         .filter_map(|c| match c {
@@ -149,7 +134,7 @@ fn try_down_values(
                 if let Some(expr) = defaults.get(&key) {
                     return Some(format!("`--default {key}={expr}`"));
                 }
-                let stored = before.table(&head_name(table))?.column(column)?;
+                let stored = before.table(head_table(changes, table))?.column(column)?;
                 let default = stored.default.as_ref().filter(|_| !stored.generated)?;
                 Some(format!("the DEFAULT {default} of {key}"))
             }

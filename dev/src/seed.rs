@@ -14,7 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use crate::db::sqlite_message;
-use crate::diff::Change;
+use crate::diff::{head_column, head_table, Change};
 use crate::introspect::{Database, Table};
 use crate::model::SqlType;
 use crate::plan::quote;
@@ -46,31 +46,14 @@ type Retyped = BTreeMap<(String, String), (SqlType, SqlType)>;
 /// upgrade, naming the column); a seed that never converts (`1.5` into an INTEGER column)
 /// would make every such change unprovable.
 pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change]) -> Seeded {
-    let head_table = |table: &str| {
-        changes
-            .iter()
-            .find_map(|c| match c {
-                Change::RenameTable { from, to } if to == table => Some(from.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| table.to_owned())
-    };
-    let head_column = |table: &str, column: &str| {
-        changes
-            .iter()
-            .find_map(|c| match c {
-                Change::RenameColumn { table: t, from, to } if t == table && to == column => {
-                    Some(from.clone())
-                }
-                _ => None,
-            })
-            .unwrap_or_else(|| column.to_owned())
-    };
     let retyped: Retyped = changes
         .iter()
         .filter_map(|c| match c {
             Change::AlterColumn { table, from, to } if from.ty != to.ty => Some((
-                (head_table(table), head_column(table, &to.name)),
+                (
+                    head_table(changes, table).to_owned(),
+                    head_column(changes, table, &to.name).to_owned(),
+                ),
                 (from.ty, to.ty),
             )),
             _ => None,
