@@ -4,24 +4,29 @@
 
 use std::path::PathBuf;
 
-use crate::ask::Prompt;
-use crate::cache::Cache;
-use crate::diff::{diff, diff_with_renames, rename_suggestions, Change, Renames, Suggestion};
 use crate::error::{Error, Result};
-use crate::lock::ProjectLock;
-use crate::model::{self, Schema};
-use crate::plan::{self, Defaults};
+use crate::generate::cache::Cache;
+use crate::generate::diff::{
+    diff, diff_with_renames, rename_suggestions, Change, Renames, Suggestion,
+};
+use crate::generate::plan::{self, Defaults};
+use crate::generate::render::{self, Files, Header};
+use crate::history::versions::{self, Version};
 use crate::project::{Project, TableFilter};
-use crate::render::{self, Files, Header};
-use crate::scratch::Scratch;
-use crate::timing::Timings;
-use crate::versions::{self, Version};
-use crate::{db, diagram, integrity, introspect, prove, replay, schema_rs, write};
+use crate::schema::model::{self, Schema};
+use crate::support::ask::Prompt;
+use crate::support::lock::ProjectLock;
+use crate::support::scratch::Scratch;
+use crate::support::timing::Timings;
+use crate::{
+    generate::replay, generate::write, history::checksums, prove, schema::diagram,
+    schema::introspect, schema::schema_rs, sqlite::db,
+};
 
 /// Head of `versions/` on a disposable database, compared with schema.rs.
 pub struct Comparison {
     pub versions: Vec<Version>,
-    /// Each version's files hash and chain hash (`integrity::links`), when the cache or
+    /// Each version's files hash and chain hash (`checksums::links`), when the cache or
     /// dev.sum needs them; empty otherwise.
     pub links: Vec<(String, String)>,
     pub target: Schema,
@@ -44,7 +49,7 @@ pub fn compare(
     timings: &mut Timings,
 ) -> Result<Comparison> {
     let versions = versions::scan(&project.versions_dir)?;
-    let wants_links = need_links || integrity::recorded(&project.versions_dir);
+    let wants_links = need_links || checksums::recorded(&project.versions_dir);
     let scratch = Scratch::create()?;
     let cache = use_cache.then(|| Cache::for_root(&project.root));
     // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
@@ -57,11 +62,11 @@ pub fn compare(
         let hashing = (wants_links && !use_cache).then(|| {
             scope.spawn(|| {
                 let started = std::time::Instant::now();
-                (integrity::links(&versions), started.elapsed())
+                (checksums::links(&versions), started.elapsed())
             })
         });
         let mut links = if use_cache {
-            timings.time("hash versions", || integrity::links(&versions))?
+            timings.time("hash versions", || checksums::links(&versions))?
         } else {
             Vec::new()
         };
@@ -141,7 +146,7 @@ pub fn generate(
     let slug = write::slug(&options.message)?;
     for path in [
         project.versions_dir.join(".dev"),
-        integrity::sum_path(&project.versions_dir),
+        checksums::sum_path(&project.versions_dir),
         diagram::path(&project.schema_file),
     ] {
         project.ensure_writable_inside(&path)?;
@@ -269,7 +274,7 @@ fn refuse_broken_history(project: &Project, comparison: &Comparison) -> Result<(
     }
     let mut err = Error::input(format!(
         "versions/ does not match {}; a new version on top of it would hide that",
-        integrity::SUM_FILE
+        checksums::SUM_FILE
     ));
     for problem in &problems {
         err = err.note(
@@ -285,10 +290,10 @@ fn refuse_broken_history(project: &Project, comparison: &Comparison) -> Result<(
 
 /// Problems of the recorded history; none when the project records no checksums.
 pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Vec<Error>> {
-    if !integrity::recorded(&project.versions_dir) {
+    if !checksums::recorded(&project.versions_dir) {
         return Ok(Vec::new());
     }
-    integrity::problems(
+    checksums::problems(
         &project.versions_dir,
         &comparison.versions,
         &comparison.links,
@@ -298,13 +303,13 @@ pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Ve
 /// Records the checksums of every version, for `rehash`, and brings the diagram (when the
 /// project keeps one) to head, so `check` passes right after.
 pub fn record(project: &Project) -> Result<()> {
-    let sum = integrity::sum_path(&project.versions_dir);
+    let sum = checksums::sum_path(&project.versions_dir);
     project.ensure_writable_inside(&sum)?;
     let _lock = ProjectLock::acquire(&project.versions_dir, &mut |line| eprintln!("{line}"))?;
     write::recover(&project.versions_dir, &[diagram_dir(project)]);
     let versions = versions::scan(&project.versions_dir)?;
     let mut records = vec![write::Record {
-        text: integrity::render(&versions, &integrity::links(&versions)?),
+        text: checksums::render(&versions, &checksums::links(&versions)?),
         path: sum,
     }];
     let keeps_diagram = std::fs::read_to_string(diagram::path(&project.schema_file))
@@ -333,7 +338,7 @@ fn records(
     let mut links = if comparison.links.len() == versions.len() {
         comparison.links.clone()
     } else {
-        integrity::links(&versions)?
+        checksums::links(&versions)?
     };
     let staged = versions::scan(stage)?;
     let [added] = staged.as_slice() else {
@@ -342,11 +347,11 @@ fn records(
             stage.display()
         )));
     };
-    integrity::extend(&mut links, added)?;
+    checksums::extend(&mut links, added)?;
     versions.push(added.clone());
     let mut records = vec![write::Record {
-        path: integrity::sum_path(&project.versions_dir),
-        text: integrity::render(&versions, &links),
+        path: checksums::sum_path(&project.versions_dir),
+        text: checksums::render(&versions, &links),
     }];
     records.extend(diagram::refreshed(&project.schema_file, &block)?);
     Ok(records)

@@ -9,16 +9,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use dev::ask;
+use dev::apply::database::{self, DATABASE_URL};
+use dev::apply::migrate::{Session, Step};
 use dev::commands::{self, GenerateOptions, Generated};
-use dev::database::{self, DATABASE_URL};
-use dev::diff::Renames;
 use dev::error::Error;
-use dev::history;
-use dev::migrate::{Session, Step};
+use dev::generate::diff::Renames;
+use dev::history::header;
+use dev::history::staged::Staged;
 use dev::project::Project;
-use dev::staged::Staged;
-use dev::timing::Timings;
+use dev::support::ask;
+use dev::support::timing::Timings;
 
 /// Writes to stdout through `output`, which never panics.
 macro_rules! out {
@@ -205,7 +205,7 @@ struct Safety {
 }
 
 fn main() -> ExitCode {
-    dev::db::configure_sqlite();
+    dev::sqlite::db::configure_sqlite();
     let cli = Cli::parse();
     let mut timings = Timings::default();
     let outcome = run(&cli, &mut timings);
@@ -310,7 +310,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::History { verbose } => {
-            let versions = dev::versions::scan(&project.versions_dir)?;
+            let versions = dev::history::versions::scan(&project.versions_dir)?;
             let applied = match cli
                 .database
                 .as_deref()
@@ -324,7 +324,7 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 None => None,
             };
             for version in &versions {
-                let header = history::header(version);
+                let header = header::header(version);
                 let mark = match &applied {
                     Some(applied) if applied.contains(&version.key) => "[x] ",
                     Some(_) => "[ ] ",
@@ -340,8 +340,8 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { version } => {
-            let versions = dev::versions::scan(&project.versions_dir)?;
-            let version = history::resolve(&versions, version)?;
+            let versions = dev::history::versions::scan(&project.versions_dir)?;
+            let version = header::resolve(&versions, version)?;
             for file in [version.up_sql(), version.down_sql()] {
                 let text =
                     std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
@@ -351,8 +351,10 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         }
         Command::Diagram => {
             let comparison = commands::compare(&project, !cli.no_cache, false, timings)?;
-            let path =
-                dev::diagram::write(&project.schema_file, &commands::diagram_of(&comparison))?;
+            let path = dev::schema::diagram::write(
+                &project.schema_file,
+                &commands::diagram_of(&comparison),
+            )?;
             outln!("Wrote the diagram of head into {}", project.display(&path));
             Ok(ExitCode::SUCCESS)
         }
@@ -361,12 +363,12 @@ fn run(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             outln!(
                 "Recorded the checksums of {}/ in {}",
                 project.display(&project.versions_dir),
-                dev::integrity::SUM_FILE
+                dev::history::checksums::SUM_FILE
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {
-            outln!("{}", dev::verify::verify(&project)?);
+            outln!("{}", dev::prove::verify::verify(&project)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::InstallHooks => {
@@ -414,10 +416,10 @@ fn check(
         None => commands::history_problems(project, &comparison)?,
     };
     problems.extend(commands::diagram_problem(project, &comparison));
-    if !dev::integrity::recorded(&project.versions_dir) && count > 0 {
+    if !dev::history::checksums::recorded(&project.versions_dir) && count > 0 {
         errln!(
             "note: versions/ has no {} yet; `generate` or `rehash` starts recording checksums",
-            dev::integrity::SUM_FILE
+            dev::history::checksums::SUM_FILE
         );
     }
     if comparison.changes.is_empty() {

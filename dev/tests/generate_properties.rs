@@ -22,7 +22,7 @@
 //!   `PRAGMA integrity_check` and `foreign_key_check` are clean; every view selects; SQLite
 //!   can still read every view and trigger (a later ALTER TABLE works); the tables are what
 //!   schema.rs says, read with print-schema's rules as written here from diesel_cli's source
-//!   (not with `dev::model`). Reverting it restores `sqlite_schema` byte for byte (type, name,
+//!   (not with `dev::schema::model`). Reverting it restores `sqlite_schema` byte for byte (type, name,
 //!   tbl_name, sql), the rows and the values; applying it again works.
 //!
 //! The `#[ignore]`d twin runs the real `diesel print-schema` on the upgraded database instead
@@ -136,7 +136,7 @@ impl Ty {
 
 /// How diesel print-schema reads a SQLite declared type, checked in diesel_cli's order
 /// (`infer_schema_internals/sqlite.rs`): written here from that source, independently of
-/// `dev::model`, so the two can be compared.
+/// `dev::schema::model`, so the two can be compared.
 fn print_schema_type(declared: &str) -> Option<Ty> {
     let t = declared.to_lowercase();
     let has = |s: &str| t.contains(s);

@@ -373,18 +373,22 @@ fn onboarding_stops_on_a_toolchain_that_is_too_old() {
 fn this_repository_verifies_its_own_history_checksums_and_diagram() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let project = dev::project::Project::load(root).unwrap();
-    let summary = dev::verify::verify(&project).unwrap();
+    let summary = dev::prove::verify::verify(&project).unwrap();
     assert!(summary.starts_with("Verified "), "{summary}");
-    let comparison =
-        dev::commands::compare(&project, false, false, &mut dev::timing::Timings::default())
-            .unwrap();
+    let comparison = dev::commands::compare(
+        &project,
+        false,
+        false,
+        &mut dev::support::timing::Timings::default(),
+    )
+    .unwrap();
     assert!(
         comparison.changes.is_empty(),
         "schema.rs has no migration: run generate"
     );
     let problems = dev::commands::history_problems(&project, &comparison).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
-    assert!(dev::integrity::recorded(&project.versions_dir));
+    assert!(dev::history::checksums::recorded(&project.versions_dir));
     assert!(
         dev::commands::diagram_problem(&project, &comparison).is_none(),
         "run `cargo run -p dev -- diagram`"

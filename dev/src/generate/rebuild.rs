@@ -11,7 +11,7 @@
 //! table is dropped, and its indexes and triggers are recreated from their stored text.
 //! The caller's file turns foreign keys off around it (see `render`).
 
-use crate::plan::{comment, quote};
+use crate::generate::plan::{comment, quote};
 
 /// One rebuild of one table.
 #[derive(Debug, Clone)]

@@ -2,10 +2,10 @@
 //! a header a reviewer reads in seconds, and `metadata.toml` when the SQL must run outside
 //! the harness's transaction. Same inputs, byte-identical files.
 
-use crate::diff::Change;
-use crate::history::{CHANGES_LINE, CHANGE_ITEM};
-use crate::plan::{comment, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
-use crate::rebuild::guard;
+use crate::generate::diff::Change;
+use crate::generate::plan::{comment, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
+use crate::generate::rebuild::guard;
+use crate::history::header::{CHANGES_LINE, CHANGE_ITEM};
 
 /// The files of one migration directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::introspect::Database;
-use crate::model::Schema;
-use crate::write::Record;
+use crate::generate::write::Record;
+use crate::schema::introspect::Database;
+use crate::schema::model::Schema;
 
 pub const BEGIN: &str = "<!-- dev diagram: begin (written by `cargo run -p dev -- diagram`; edits here are replaced) -->";
 pub const END: &str = "<!-- dev diagram: end -->";
@@ -111,7 +111,7 @@ pub fn write(schema_file: &Path, block: &str) -> Result<PathBuf> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::io("read", &path, e)),
     };
-    crate::write::replace(&[Record {
+    crate::generate::write::replace(&[Record {
         text: splice(&text, block),
         path: path.clone(),
     }])?;
@@ -140,8 +140,8 @@ pub fn refreshed(schema_file: &Path, block: &str) -> Result<Option<Record>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::introspect::inspect;
     use crate::project::TableFilter;
+    use crate::schema::introspect::inspect;
 
     #[test]
     fn draws_tables_markers_and_relationships() {
@@ -152,7 +152,7 @@ mod tests {
         )
         .unwrap();
         let db = inspect(&conn, &TableFilter::All).unwrap();
-        let schema = crate::model::from_database(&db, false).unwrap();
+        let schema = crate::schema::model::from_database(&db, false).unwrap();
         let block = render(&db, &schema);
         assert!(
             block.contains(

@@ -8,11 +8,11 @@
 //! created still leaves it behind. It is SQLite's bookkeeping, not the migration's to undo.
 
 use crate::error::{Error, Result};
-use crate::introspect::{inspect, schema_entries, SchemaEntry};
 use crate::project::{Project, TableFilter};
 use crate::prove::{check_integrity, compare_values, describe_difference, snapshots};
-use crate::scratch::Scratch;
-use crate::{db, objects, replay, seed, versions};
+use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
+use crate::support::scratch::Scratch;
+use crate::{generate::replay, generate::seed, history::versions, sqlite::db, sqlite::objects};
 
 use diesel_migrations::MigrationHarness;
 

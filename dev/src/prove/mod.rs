@@ -5,6 +5,8 @@
 //! every column up did not drop; up runs again. After each step every view and trigger that
 //! compiled at head still compiles (`objects`).
 
+pub mod verify;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -13,15 +15,15 @@ use diesel::sqlite::Sqlite;
 use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
-use crate::diff::{diff, Change};
 use crate::error::{Error, Result};
-use crate::introspect::{inspect, schema_entries, Database, SchemaEntry};
-use crate::model::{self, Schema};
-use crate::objects;
+use crate::generate::diff::{diff, Change};
+use crate::generate::render::Files;
+use crate::generate::seed::{self, Snapshot};
+use crate::generate::write::write_files;
 use crate::project::{Project, TableFilter};
-use crate::render::Files;
-use crate::seed::{self, Snapshot};
-use crate::write::write_files;
+use crate::schema::introspect::{inspect, schema_entries, Database, SchemaEntry};
+use crate::schema::model::{self, Schema};
+use crate::sqlite::objects;
 
 /// Runs the migration staged from `files` (as `dir_name` under `stage`) on the database
 /// behind `conn` and `inspector`; returns one line saying what was proven.
@@ -299,8 +301,8 @@ mod tests {
     use super::*;
     use crate::error::Kind;
     use crate::project::TableFilter;
-    use crate::scratch::Scratch;
-    use crate::{db, replay, schema_rs};
+    use crate::support::scratch::Scratch;
+    use crate::{generate::replay, schema::schema_rs, sqlite::db};
 
     fn prove_files(up: &str, down: &str) -> Result<()> {
         prove_on("", "diesel::table! { t (id) { id -> Integer, } }", up, down).map(|_| ())

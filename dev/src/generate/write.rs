@@ -9,8 +9,8 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::error::{Error, Result};
-use crate::render::Files;
-use crate::versions::Version;
+use crate::generate::render::Files;
+use crate::history::versions::Version;
 
 /// Longest slug, as the issue tracker and Alembic keep names short.
 const SLUG_MAX: usize = 40;
@@ -156,7 +156,7 @@ pub fn publish(
     records: &[Record],
 ) -> Result<PathBuf> {
     // A few small files: a signal waits for them, and then finds a consistent tree.
-    crate::scratch::uninterrupted(|| publish_now(versions_dir, dir_name, files, records))
+    crate::support::scratch::uninterrupted(|| publish_now(versions_dir, dir_name, files, records))
 }
 
 fn publish_now(
@@ -230,7 +230,7 @@ pub fn replace(records: &[Record]) -> Result<()> {
     for record in records {
         let partial = partial_of(&record.path, pid);
         let written = write_durably(&partial, &record.text).and_then(|()| {
-            crate::scratch::uninterrupted(|| fs::rename(&partial, &record.path))
+            crate::support::scratch::uninterrupted(|| fs::rename(&partial, &record.path))
                 .map_err(|e| Error::io("rename into place", &record.path, e))
         });
         if let Err(err) = written {
@@ -272,7 +272,7 @@ pub fn recover(versions_dir: &Path, other_dirs: &[&Path]) {
         else {
             continue;
         };
-        if crate::scratch::process_alive(pid) {
+        if crate::support::scratch::process_alive(pid) {
             continue;
         }
         let text = fs::read_to_string(entry.path()).unwrap_or_default();
@@ -310,7 +310,7 @@ fn sweep_partials(dir: &Path) {
         else {
             continue;
         };
-        if crate::scratch::process_alive(pid) {
+        if crate::support::scratch::process_alive(pid) {
             continue;
         }
         let path = entry.path();

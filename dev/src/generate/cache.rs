@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::integrity::sha256_hex;
+use crate::history::checksums::sha256_hex;
 
 /// How many snapshots to keep; older ones are removed.
 const KEEP: usize = 4;
@@ -46,7 +46,7 @@ impl Cache {
         }
     }
 
-    /// The key of every prefix of a history, from its `integrity::links`: key i stands for
+    /// The key of every prefix of a history, from its `checksums::links`: key i stands for
     /// versions 0..=i.
     pub fn keys(links: &[(String, String)]) -> Vec<String> {
         let salt = format!(

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::introspect;
+use crate::schema::introspect;
 
 /// A Diesel SQL type that print-schema can write for SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -332,8 +332,8 @@ fn joinables(db: &introspect::Database) -> Vec<(String, Joinable)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::introspect::inspect;
     use crate::project::TableFilter;
+    use crate::schema::introspect::inspect;
 
     fn read(sql: &str, bigint: bool) -> Schema {
         let conn = rusqlite::Connection::open_in_memory().unwrap();

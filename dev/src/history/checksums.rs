@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::versions::Version;
+use crate::history::versions::Version;
 
 /// The checksum file, inside the migrations directory (Diesel reads only directories).
 pub const SUM_FILE: &str = "dev.sum";
@@ -237,7 +237,7 @@ pub fn problems_judged_at(
                 line.dir_name
             ));
             found.push(
-                if crate::staged::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
+                if crate::history::staged::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
                     changed
                         .note("this version is not committed yet, so nobody can have applied it")
                         .help("record your edit with `cargo run -p dev -- rehash`")
@@ -310,7 +310,7 @@ mod tests {
     }
 
     fn scan(versions: &Path) -> Vec<Version> {
-        crate::versions::scan(versions).unwrap()
+        crate::history::versions::scan(versions).unwrap()
     }
 
     fn messages(versions: &Path) -> Vec<String> {
@@ -336,7 +336,7 @@ mod tests {
         write(&versions, &scan(&versions)).unwrap();
         assert!(messages(&versions).is_empty());
         assert!(
-            crate::versions::scan(&versions).unwrap().len() == 2,
+            crate::history::versions::scan(&versions).unwrap().len() == 2,
             "dev.sum is not a version"
         );
     }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use diesel::SqliteConnection;
 
-use crate::db;
 use crate::error::{Error, Result};
+use crate::sqlite::db;
 
 /// The variable diesel_cli reads too.
 pub const DATABASE_URL: &str = "DATABASE_URL";

@@ -6,9 +6,9 @@
 
 use rusqlite::Connection;
 
-use crate::db::sqlite_message;
 use crate::error::{Error, Result};
 use crate::project::TableFilter;
+use crate::sqlite::db::sqlite_message;
 
 /// The tables of a database that print-schema describes, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -21,17 +21,17 @@ use std::path::{Path, PathBuf};
 use diesel::migration::CREATE_MIGRATIONS_TABLE;
 use diesel_migrations::MigrationHarness;
 
-use crate::ask::Prompt;
-use crate::database;
-use crate::db;
+use crate::apply::database;
+use crate::apply::losses;
 use crate::error::{Error, Location, Result};
-use crate::history;
-use crate::losses;
-use crate::plan::quote;
+use crate::generate::plan::quote;
+use crate::generate::replay;
+use crate::history::header;
+use crate::history::versions::{self, Version};
 use crate::project::Project;
-use crate::replay;
-use crate::scratch::Scratch;
-use crate::versions::{self, Version};
+use crate::sqlite::db;
+use crate::support::ask::Prompt;
+use crate::support::scratch::Scratch;
 
 /// Which way a migration runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +128,7 @@ impl<'a> Session<'a> {
             None | Some("head") => pending.collect(),
             Some(spec) if spec.starts_with('+') => pending.take(count(spec)?).collect(),
             Some(spec) => {
-                let last = history::resolve(&self.versions, spec)?;
+                let last = header::resolve(&self.versions, spec)?;
                 pending.filter(|v| v.key <= last.key).collect()
             }
         };
@@ -147,7 +147,7 @@ impl<'a> Session<'a> {
             "base" => applied.collect(),
             spec if spec.starts_with('-') => applied.take(count(spec)?).collect(),
             spec => {
-                let keep = history::resolve(&self.versions, spec)?;
+                let keep = header::resolve(&self.versions, spec)?;
                 applied.filter(|v| v.key > keep.key).collect()
             }
         };
@@ -202,7 +202,7 @@ impl<'a> Session<'a> {
                 "\n-- {} {}: {}\n",
                 direction.verb(),
                 version.dir_name,
-                history::header(version).message
+                header::header(version).message
             ));
             if in_transaction {
                 script.push_str(&format!(
@@ -449,7 +449,7 @@ impl<'a> Session<'a> {
         } else if target == "head" {
             self.versions.iter().map(|v| v.key.clone()).collect()
         } else {
-            let last = history::resolve(&self.versions, target)?;
+            let last = header::resolve(&self.versions, target)?;
             self.versions
                 .iter()
                 .filter(|v| v.key <= last.key)

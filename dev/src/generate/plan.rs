@@ -10,15 +10,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::db::sqlite_message;
-use crate::ddl::{self, Clause, ColumnDef, CreateTable, Edits, Item};
-use crate::diff::{head_table, Change};
 use crate::error::{Error, Result};
-use crate::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
-use crate::model::{self, Column, Joinable, Schema, SqlType, Table};
+use crate::generate::diff::{head_table, Change};
+use crate::generate::rebuild::{self, Rebuild};
 use crate::project::TableFilter;
-use crate::rebuild::{self, Rebuild};
-use crate::{objects, seed};
+use crate::schema::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
+use crate::schema::model::{self, Column, Joinable, Schema, SqlType, Table};
+use crate::sqlite::db::sqlite_message;
+use crate::sqlite::ddl::{self, Clause, ColumnDef, CreateTable, Edits, Item};
+use crate::{generate::seed, sqlite::objects};
 
 /// The SQL of one direction of a migration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn plan(
     work: &Path,
 ) -> Result<Plan> {
     std::fs::copy(head, work).map_err(|e| Error::io("copy the disposable database to", work, e))?;
-    let conn = crate::db::open_rusqlite(work)?;
+    let conn = crate::sqlite::db::open_rusqlite(work)?;
     // Rows, as a real database has them: some statements (ADD COLUMN with a non-constant
     // default, a NOT NULL column without one) succeed on an empty table and fail on rows.
     seed::seed_for(&conn, before, changes);

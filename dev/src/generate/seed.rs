@@ -13,11 +13,11 @@ use std::collections::BTreeMap;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use crate::db::sqlite_message;
-use crate::diff::{head_column, head_table, Change};
-use crate::introspect::{Database, Table};
-use crate::model::SqlType;
-use crate::plan::quote;
+use crate::generate::diff::{head_column, head_table, Change};
+use crate::generate::plan::quote;
+use crate::schema::introspect::{Database, Table};
+use crate::schema::model::SqlType;
+use crate::sqlite::db::sqlite_message;
 
 /// Rows seeded per table.
 pub const ROWS: i64 = 3;
@@ -134,7 +134,7 @@ fn seed_table(
     seeded: &Seeded,
     retyped: &Retyped,
 ) -> Result<(), String> {
-    let columns: Vec<&crate::introspect::Column> =
+    let columns: Vec<&crate::schema::introspect::Column> =
         table.columns.iter().filter(|c| !c.generated).collect();
     let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
     let placeholders = vec!["?"; columns.len()].join(", ");
@@ -167,7 +167,7 @@ fn seed_table(
 fn value_for(
     db: &Database,
     table: &Table,
-    column: &crate::introspect::Column,
+    column: &crate::schema::introspect::Column,
     k: i64,
     seeded: &Seeded,
     retyped: &Retyped,
@@ -284,8 +284,8 @@ fn canonical(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::introspect::inspect;
     use crate::project::TableFilter;
+    use crate::schema::introspect::inspect;
 
     #[test]
     fn seeds_parents_before_children_and_names_what_it_cannot_seed() {

@@ -40,9 +40,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::Connection;
 
-use crate::db;
-use crate::ddl;
-use crate::plan::quote;
+use crate::generate::plan::quote;
+use crate::sqlite::db;
+use crate::sqlite::ddl;
 
 /// Something a migration file drops, named as it is in the database before the file runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
-use crate::db::sqlite_message;
-use crate::ddl;
 use crate::error::{Error, Result};
-use crate::plan::quote;
+use crate::generate::plan::quote;
+use crate::sqlite::db::sqlite_message;
+use crate::sqlite::ddl;
 
 /// A view or trigger SQLite cannot compile, with SQLite's reason.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -17,10 +17,10 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::history::versions::Version;
 use crate::project::{Project, CONFIG_FILE};
-use crate::scratch::Scratch;
-use crate::versions::Version;
-use crate::{diagram, integrity};
+use crate::support::scratch::Scratch;
+use crate::{history::checksums, schema::diagram};
 
 /// Git's environment variables that hold paths, which a hook may receive as relative ones.
 const GIT_PATH_VARIABLES: [&str; 5] = [
@@ -162,14 +162,14 @@ impl Staged {
         versions: &[Version],
         links: &[(String, String)],
     ) -> Result<Vec<Error>> {
-        if !integrity::recorded(&self.project.versions_dir) {
+        if !checksums::recorded(&self.project.versions_dir) {
             return Ok(Vec::new());
         }
         let tracked_dir = match self.project.versions_dir.strip_prefix(&self.copy_top) {
             Ok(rest) => self.real_top.join(rest),
             Err(_) => self.project.versions_dir.clone(),
         };
-        let found = integrity::problems_judged_at(
+        let found = checksums::problems_judged_at(
             &self.project.versions_dir,
             versions,
             links,

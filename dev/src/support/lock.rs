@@ -40,8 +40,8 @@ impl ProjectLock {
         loop {
             // Opening, locking and registering the file for removal on a signal happen with
             // signals held off: a signal in between would leave a lock file behind.
-            let attempt =
-                crate::scratch::uninterrupted(|| -> Result<std::result::Result<File, File>> {
+            let attempt = crate::support::scratch::uninterrupted(
+                || -> Result<std::result::Result<File, File>> {
                     let mut file = std::fs::OpenOptions::new()
                         .read(true)
                         .write(true)
@@ -63,9 +63,10 @@ impl ProjectLock {
                         .and_then(|()| file.rewind())
                         .and_then(|()| write!(file, "{}", std::process::id()))
                         .map_err(|e| Error::io("write", &path, e))?;
-                    crate::scratch::remove_on_signal(&path);
+                    crate::support::scratch::remove_on_signal(&path);
                     Ok(Ok(file))
-                })?;
+                },
+            )?;
             let mut file = match attempt {
                 Ok(file) => {
                     return Ok(ProjectLock {
@@ -102,7 +103,7 @@ impl Drop for ProjectLock {
     fn drop(&mut self) {
         // Remove first, unlock second: a waiter that locked the old file sees it is gone.
         let _ = std::fs::remove_file(&self.path);
-        crate::scratch::keep_on_signal(&self.path);
+        crate::support::scratch::keep_on_signal(&self.path);
         drop(self.file.take());
     }
 }

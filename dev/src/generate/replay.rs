@@ -10,12 +10,12 @@ use diesel::sqlite::Sqlite;
 use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
-use crate::cache::Cache;
-use crate::db;
-use crate::ddl;
 use crate::error::{Error, Location, Result};
-use crate::timing::Timings;
-use crate::versions::Version;
+use crate::generate::cache::Cache;
+use crate::history::versions::Version;
+use crate::sqlite::db;
+use crate::sqlite::ddl;
+use crate::support::timing::Timings;
 
 /// Runs `versions` (oldest first, as `versions::scan` returns them) and leaves head in the
 /// file `database`; returns a connection to it.

@@ -3,8 +3,8 @@
 //! unique slug), for `history`, `show` and the commands that take a target.
 
 use crate::error::{Error, Result};
-use crate::render::MESSAGE_KEY;
-use crate::versions::Version;
+use crate::generate::render::MESSAGE_KEY;
+use crate::history::versions::Version;
 
 /// A migration's header, read back from its up.sql.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,7 +35,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 
 use crate::error::{Error, Location, Result};
-use crate::model::{Column, Joinable, Schema, SqlType, Table};
+use crate::schema::model::{Column, Joinable, Schema, SqlType, Table};
 
 /// Every name in `diesel::sql_types` that compiles for SQLite and that a column can be read
 /// back as: the name, the Diesel type it stands for (aliases are `pub type`s), and the type

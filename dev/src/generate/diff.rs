@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::model::{Column, Joinable, Schema, Table};
+use crate::schema::model::{Column, Joinable, Schema, Table};
 
 /// One difference between head and `schema.rs`, described as what must happen to head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -454,7 +454,7 @@ fn diff_table(head: &Table, target: &Table, changes: &mut Vec<Change>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SqlType;
+    use crate::schema::model::SqlType;
     use std::collections::BTreeSet;
 
     fn column(name: &str, ty: SqlType, nullable: bool) -> Column {

@@ -1,0 +1,13 @@
+//! The generation pipeline, in the order it runs: `replay` upgrades a disposable database to
+//! head (`cache` skips the replay when it can), `diff` compares head with schema.rs, `seed`
+//! fills the planning copy, `plan` writes the SQL as typed steps, `render` lays out the
+//! files, `write` publishes them atomically.
+
+pub mod cache;
+pub mod diff;
+pub mod plan;
+pub mod rebuild;
+pub mod render;
+pub mod replay;
+pub mod seed;
+pub mod write;

@@ -1,0 +1,7 @@
+//! The bottom layer: everything that talks to SQLite directly. Connections, the one SQL
+//! lexer, identifier quoting, `CREATE TABLE` text editing, the unsafe calls, and whether
+//! views and triggers still compile. Nothing here knows about Diesel or schema.rs.
+
+pub mod db;
+pub mod ddl;
+pub mod objects;
