@@ -12,9 +12,11 @@ use crate::generate::diff::{
 use crate::generate::plan::{self, Defaults};
 use crate::generate::render::{self, Files, Header};
 use crate::history::versions::{self, Version};
-use crate::project::{Project, TableFilter};
+use crate::project::Project;
+use crate::schema::introspect::TableFilter;
 use crate::schema::model::{self, Schema};
 use crate::support::ask::Prompt;
+use crate::support::files;
 use crate::support::lock::ProjectLock;
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
@@ -308,7 +310,7 @@ pub fn record(project: &Project) -> Result<()> {
     let _lock = ProjectLock::acquire(&project.versions_dir, &mut |line| eprintln!("{line}"))?;
     write::recover(&project.versions_dir, &[diagram_dir(project)]);
     let versions = versions::scan(&project.versions_dir)?;
-    let mut records = vec![write::Record {
+    let mut records = vec![files::Record {
         text: checksums::render(&versions, &checksums::links(&versions)?),
         path: sum,
     }];
@@ -322,7 +324,7 @@ pub fn record(project: &Project) -> Result<()> {
             &diagram_of(&comparison),
         )?);
     }
-    write::replace(&records)
+    files::replace(&records)
 }
 
 /// What is rewritten with the version staged under `stage`: the checksum file with it
@@ -333,7 +335,7 @@ fn records(
     comparison: &Comparison,
     stage: &std::path::Path,
     block: String,
-) -> Result<Vec<write::Record>> {
+) -> Result<Vec<files::Record>> {
     let mut versions = comparison.versions.clone();
     let mut links = if comparison.links.len() == versions.len() {
         comparison.links.clone()
@@ -349,7 +351,7 @@ fn records(
     };
     checksums::extend(&mut links, added)?;
     versions.push(added.clone());
-    let mut records = vec![write::Record {
+    let mut records = vec![files::Record {
         path: checksums::sum_path(&project.versions_dir),
         text: checksums::render(&versions, &links),
     }];

@@ -205,7 +205,7 @@ struct Safety {
 }
 
 fn main() -> ExitCode {
-    dev::sqlite::db::configure_sqlite();
+    dev::sqlite::ffi::configure_sqlite();
     let cli = Cli::parse();
     let mut timings = Timings::default();
     let outcome = run(&cli, &mut timings);

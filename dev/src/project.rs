@@ -11,29 +11,10 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
+use crate::schema::introspect::TableFilter;
 
 /// The file that marks a project's root.
 pub const CONFIG_FILE: &str = "diesel.toml";
-
-/// Which tables print-schema describes, per `[print_schema] filter`.
-#[derive(Debug, Clone, Default)]
-pub enum TableFilter {
-    #[default]
-    All,
-    Only(Vec<Regex>),
-    Except(Vec<Regex>),
-}
-
-impl TableFilter {
-    /// Whether a table with this SQL name is described (diesel matches unanchored).
-    pub fn includes(&self, table: &str) -> bool {
-        match self {
-            TableFilter::All => true,
-            TableFilter::Only(patterns) => patterns.iter().any(|re| re.is_match(table)),
-            TableFilter::Except(patterns) => !patterns.iter().any(|re| re.is_match(table)),
-        }
-    }
-}
 
 /// A Diesel project: where its schema file and migrations are, and how print-schema reads
 /// its database.
@@ -179,7 +160,7 @@ impl Project {
     /// writes into the project and nowhere else.
     pub fn ensure_writable_inside(&self, path: &Path) -> Result<()> {
         let shown = self.display(path).to_string();
-        refuse_link(path, &shown)?;
+        crate::support::files::refuse_link(path, &shown)?;
         let root = fs::canonicalize(&self.root).map_err(|e| Error::io("resolve", &self.root, e))?;
         // The nearest existing ancestor decides: the rest would be created inside it.
         let mut dir = path.parent();
@@ -204,23 +185,6 @@ impl Project {
     pub fn display<'a>(&self, path: &'a Path) -> std::path::Display<'a> {
         path.strip_prefix(&self.root).unwrap_or(path).display()
     }
-}
-
-/// Refuses to write `path` (shown to the user as `shown`) when it is a symbolic link, which
-/// could carry the write to any file on the machine.
-pub fn refuse_link(path: &Path, shown: &str) -> Result<()> {
-    if !fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Ok(());
-    }
-    let target = fs::read_link(path)
-        .map(|t| t.display().to_string())
-        .unwrap_or_default();
-    Err(Error::input(format!(
-        "`{shown}` is a symbolic link (to `{target}`); dev does not write through links"
-    ))
-    .help(format!(
-        "replace `{shown}` with a regular file (e.g. copy the target over it)"
-    )))
 }
 
 fn compile(patterns: &[String]) -> Result<Vec<Regex>> {

@@ -1,6 +1,6 @@
 //! Properties of the tool's SQL text handling, checked against SQLite itself: the tokenizer
 //! and statement splitter (`dev::sqlite::ddl`) never panic and find the statements SQLite finds, and
-//! `dev::generate::plan::quote` makes any name into an identifier SQLite reads back as that name.
+//! `dev::sqlite::quote::quote` makes any name into an identifier SQLite reads back as that name.
 //!
 //! A migration file is the user's text, so these run on arbitrary strings as well as on SQL
 //! built to be valid. The default case count keeps `cargo test` quick; `PROPTEST_CASES=10000`
@@ -9,8 +9,8 @@
 use std::ffi::{c_char, c_int, CString};
 use std::ops::Range;
 
-use dev::generate::plan::quote;
 use dev::sqlite::ddl::{self, ColumnDef, CreateTable};
+use dev::sqlite::quote::quote;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 

@@ -40,9 +40,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::Connection;
 
-use crate::generate::plan::quote;
 use crate::sqlite::db;
 use crate::sqlite::ddl;
+use crate::sqlite::quote::quote;
 
 /// Something a migration file drops, named as it is in the database before the file runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

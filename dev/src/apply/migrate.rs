@@ -24,12 +24,12 @@ use diesel_migrations::MigrationHarness;
 use crate::apply::database;
 use crate::apply::losses;
 use crate::error::{Error, Location, Result};
-use crate::generate::plan::quote;
 use crate::generate::replay;
 use crate::history::header;
 use crate::history::versions::{self, Version};
 use crate::project::Project;
 use crate::sqlite::db;
+use crate::sqlite::quote::{literal, quote};
 use crate::support::ask::Prompt;
 use crate::support::scratch::Scratch;
 
@@ -190,12 +190,12 @@ impl<'a> Session<'a> {
             let in_transaction = !replay::own_transaction(version);
             let bookkeeping = match direction {
                 Direction::Up => format!(
-                    "INSERT INTO __diesel_schema_migrations (version) VALUES ('{}');",
-                    version.key
+                    "INSERT INTO __diesel_schema_migrations (version) VALUES ({});",
+                    literal(&version.key)
                 ),
                 Direction::Down => format!(
-                    "DELETE FROM __diesel_schema_migrations WHERE version = '{}';",
-                    version.key
+                    "DELETE FROM __diesel_schema_migrations WHERE version = {};",
+                    literal(&version.key)
                 ),
             };
             script.push_str(&format!(

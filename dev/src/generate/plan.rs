@@ -13,11 +13,12 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::generate::diff::{head_table, Change};
 use crate::generate::rebuild::{self, Rebuild};
-use crate::project::TableFilter;
+use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
 use crate::schema::model::{self, Column, Joinable, Schema, SqlType, Table};
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::ddl::{self, Clause, ColumnDef, CreateTable, Edits, Item};
+use crate::sqlite::quote::{comment, quote, quoted_list};
 use crate::{generate::seed, sqlite::objects};
 
 /// The SQL of one direction of a migration.
@@ -1251,77 +1252,9 @@ fn parents_first<'a>(mut pending: BTreeMap<&'a str, Vec<&'a str>>) -> Vec<&'a st
     order
 }
 
-fn quoted_list(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| quote(n))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `text` as one `--` comment line. SQLite ends such a comment at a line break, so a message,
-/// name or constraint text holding one would turn the rest of it into live SQL: control
-/// characters (and the Unicode separators editors break lines at) are written as escapes.
-pub fn comment(text: &str) -> String {
-    let mut line = String::from("-- ");
-    for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
-            line.extend(c.escape_default());
-        } else {
-            line.push(c);
-        }
-    }
-    line
-}
-
-/// An identifier as SQL: bare when it is a plain word and not a keyword, else double-quoted.
-pub fn quote(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain && !is_keyword(name) {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
-fn is_keyword(name: &str) -> bool {
-    let Ok(len) = i32::try_from(name.len()) else {
-        return false;
-    };
-    // SAFETY: SQLite reads exactly `len` bytes of the name.
-    unsafe { libsqlite3_sys::sqlite3_keyword_check(name.as_ptr().cast(), len) != 0 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn comments_stay_on_one_line_whatever_the_text() {
-        let text = comment("drops t\nDELETE FROM logs;\r\u{2028}x");
-        assert_eq!(text, "-- drops t\\nDELETE FROM logs;\\r\\u{2028}x");
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE logs (x); INSERT INTO logs VALUES (1);")
-            .unwrap();
-        conn.execute_batch(&format!("{text}\nSELECT 1;")).unwrap();
-        let rows: i64 = conn
-            .query_row("SELECT count(*) FROM logs", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(rows, 1);
-    }
-
-    #[test]
-    fn quotes_only_what_needs_it() {
-        assert_eq!(quote("users"), "users");
-        assert_eq!(quote("order"), "\"order\"");
-        assert_eq!(quote("full name"), "\"full name\"");
-        assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");
-        assert_eq!(quote("1st"), "\"1st\"");
-    }
 
     #[test]
     fn parents_come_first_and_order_is_stable() {

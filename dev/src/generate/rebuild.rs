@@ -11,7 +11,7 @@
 //! table is dropped, and its indexes and triggers are recreated from their stored text.
 //! The caller's file turns foreign keys off around it (see `render`).
 
-use crate::generate::plan::{comment, quote};
+use crate::sqlite::quote::{comment, literal, quote, quote_always};
 
 /// One rebuild of one table.
 #[derive(Debug, Clone)]
@@ -91,15 +91,6 @@ pub fn foreign_key_guard(table: &str) -> (String, String) {
             literal(table)
         ),
     )
-}
-
-/// A SQL string literal.
-pub fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-fn quote_always(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 #[cfg(test)]

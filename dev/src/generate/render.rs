@@ -3,9 +3,10 @@
 //! the harness's transaction. Same inputs, byte-identical files.
 
 use crate::generate::diff::Change;
-use crate::generate::plan::{comment, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
+use crate::generate::plan::{Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
 use crate::generate::rebuild::guard;
-use crate::history::header::{CHANGES_LINE, CHANGE_ITEM};
+use crate::history::header::{CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, VERSION_KEY};
+use crate::sqlite::quote::comment;
 
 /// The files of one migration directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +22,6 @@ pub struct Header<'a> {
     pub version: &'a str,
     pub changes: &'a [Change],
 }
-
-/// The header lines `history` and `show` read back: `-- <Key>: <value>`.
-pub const MESSAGE_KEY: &str = "-- Message: ";
-pub const VERSION_KEY: &str = "-- Version: ";
 
 /// Renders a planned migration.
 pub fn render(header: &Header<'_>, plan: &Plan) -> Files {

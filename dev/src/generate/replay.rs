@@ -148,9 +148,9 @@ fn run_all(
 /// Writes an in-memory database to `path`.
 fn save(memory: &mut SqliteConnection, path: &Path) -> Result<()> {
     use diesel::connection::SimpleConnection;
-    let target = path.to_string_lossy().replace('\'', "''");
+    let target = crate::sqlite::quote::literal(&path.to_string_lossy());
     memory
-        .batch_execute(&format!("VACUUM INTO '{target}'"))
+        .batch_execute(&format!("VACUUM INTO {target}"))
         .map_err(|e| {
             Error::input(format!(
                 "cannot write the disposable database `{}`: {e}",

@@ -14,10 +14,10 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use crate::generate::diff::{head_column, head_table, Change};
-use crate::generate::plan::quote;
 use crate::schema::introspect::{Database, Table};
 use crate::schema::model::SqlType;
 use crate::sqlite::db::sqlite_message;
+use crate::sqlite::quote::quote;
 
 /// Rows seeded per table.
 pub const ROWS: i64 = 3;
@@ -284,8 +284,8 @@ fn canonical(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::TableFilter;
     use crate::schema::introspect::inspect;
+    use crate::schema::introspect::TableFilter;
 
     #[test]
     fn seeds_parents_before_children_and_names_what_it_cannot_seed() {

@@ -2,7 +2,6 @@
 //! existing one, a slug from the message, and a directory that appears whole or not at all.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use time::macros::format_description;
@@ -11,6 +10,7 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use crate::error::{Error, Result};
 use crate::generate::render::Files;
 use crate::history::versions::Version;
+use crate::support::files::{partial, partial_of, sweep_partials, sync_dir, write_durably, Record};
 
 /// Longest slug, as the issue tracker and Alembic keep names short.
 const SLUG_MAX: usize = 40;
@@ -118,26 +118,6 @@ pub fn write_files(dir: &Path, files: &Files) -> Result<()> {
     Ok(())
 }
 
-fn write_durably(path: &Path, text: &str) -> Result<()> {
-    let mut file = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io("write", path, e))
-}
-
-/// A project file rewritten together with a new version: `versions/dev.sum`, the schema
-/// diagram. Nobody may see the version without its record, or the record without it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub path: PathBuf,
-    pub text: String,
-}
-
-/// The hidden name of what process `pid` is writing for `name`, beside it.
-fn partial(dir: &Path, name: &str, pid: u32) -> PathBuf {
-    dir.join(format!(".{name}.partial-{pid}"))
-}
-
 /// The journal of a publication in progress: the version's directory name, then the path
 /// of each record, one a line. While it exists, the renames it lists may be half done.
 fn journal(versions_dir: &Path, pid: u32) -> PathBuf {
@@ -223,39 +203,6 @@ fn publish_now(
     Ok(target)
 }
 
-/// Rewrites project files (no new version), each whole or not at all: written under a
-/// hidden name beside it, flushed, then renamed over it. For `rehash` and `diagram`.
-pub fn replace(records: &[Record]) -> Result<()> {
-    let pid = std::process::id();
-    for record in records {
-        let partial = partial_of(&record.path, pid);
-        let written = write_durably(&partial, &record.text).and_then(|()| {
-            crate::support::scratch::uninterrupted(|| fs::rename(&partial, &record.path))
-                .map_err(|e| Error::io("rename into place", &record.path, e))
-        });
-        if let Err(err) = written {
-            let _ = fs::remove_file(&partial);
-            return Err(err);
-        }
-    }
-    Ok(())
-}
-
-fn partial_of(path: &Path, pid: u32) -> PathBuf {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    partial(dir, &name, pid)
-}
-
-fn sync_dir(dir: &Path) {
-    // Durability of the renames themselves; a failure here loses nothing already visible.
-    if let Ok(handle) = fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-}
-
 /// Finishes or undoes what runs that died left in `versions_dir` (and beside the records
 /// their journals name): a publication whose version directory is in place is completed,
 /// any other is removed, and every hidden partial entry of a dead process goes. Call it while
@@ -293,32 +240,6 @@ pub fn recover(versions_dir: &Path, other_dirs: &[&Path]) {
     }
     for dir in std::iter::once(versions_dir).chain(other_dirs.iter().copied()) {
         sweep_partials(dir);
-    }
-}
-
-/// Removes `.<name>.partial-<pid>` entries whose process is gone.
-fn sweep_partials(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix('.')
-            .and_then(|n| n.rsplit_once(".partial-"))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if crate::support::scratch::process_alive(pid) {
-            continue;
-        }
-        let path = entry.path();
-        let _ = if path.is_dir() {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
     }
 }
 

@@ -237,7 +237,7 @@ pub fn problems_judged_at(
                 line.dir_name
             ));
             found.push(
-                if crate::history::staged::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
+                if crate::history::git::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
                     changed
                         .note("this version is not committed yet, so nobody can have applied it")
                         .help("record your edit with `cargo run -p dev -- rehash`")

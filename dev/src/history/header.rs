@@ -3,7 +3,6 @@
 //! unique slug), for `history`, `show` and the commands that take a target.
 
 use crate::error::{Error, Result};
-use crate::generate::render::MESSAGE_KEY;
 use crate::history::versions::Version;
 
 /// A migration's header, read back from its up.sql.
@@ -31,6 +30,10 @@ pub fn header(version: &Version) -> Header {
         .collect();
     Header { message, changes }
 }
+
+/// The header lines `history` and `show` read back (`generate::render` writes them): `-- <Key>: <value>`.
+pub const MESSAGE_KEY: &str = "-- Message: ";
+pub const VERSION_KEY: &str = "-- Version: ";
 
 /// The header line that opens the list of changes, and each item's prefix.
 pub const CHANGES_LINE: &str = "-- Changes:";

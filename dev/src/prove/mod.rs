@@ -20,7 +20,8 @@ use crate::generate::diff::{diff, Change};
 use crate::generate::render::Files;
 use crate::generate::seed::{self, Snapshot};
 use crate::generate::write::write_files;
-use crate::project::{Project, TableFilter};
+use crate::project::Project;
+use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, Database, SchemaEntry};
 use crate::schema::model::{self, Schema};
 use crate::sqlite::objects;
@@ -300,7 +301,7 @@ pub(crate) fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry])
 mod tests {
     use super::*;
     use crate::error::Kind;
-    use crate::project::TableFilter;
+    use crate::schema::introspect::TableFilter;
     use crate::support::scratch::Scratch;
     use crate::{generate::replay, schema::schema_rs, sqlite::db};
 

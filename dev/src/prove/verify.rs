@@ -8,8 +8,9 @@
 //! created still leaves it behind. It is SQLite's bookkeeping, not the migration's to undo.
 
 use crate::error::{Error, Result};
-use crate::project::{Project, TableFilter};
+use crate::project::Project;
 use crate::prove::{check_integrity, compare_values, describe_difference, snapshots};
+use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
 use crate::support::scratch::Scratch;
 use crate::{generate::replay, generate::seed, history::versions, sqlite::db, sqlite::objects};

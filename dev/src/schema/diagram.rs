@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::generate::write::Record;
 use crate::schema::introspect::Database;
 use crate::schema::model::Schema;
+use crate::support::files::{self, Record};
 
 pub const BEGIN: &str = "<!-- dev diagram: begin (written by `cargo run -p dev -- diagram`; edits here are replaced) -->";
 pub const END: &str = "<!-- dev diagram: end -->";
@@ -105,13 +105,13 @@ pub fn has_block(text: &str) -> bool {
 /// Writes the diagram into the file beside schema.rs (never through a link); returns its path.
 pub fn write(schema_file: &Path, block: &str) -> Result<PathBuf> {
     let path = path(schema_file);
-    crate::project::refuse_link(&path, &path.display().to_string())?;
+    files::refuse_link(&path, &path.display().to_string())?;
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::io("read", &path, e)),
     };
-    crate::generate::write::replace(&[Record {
+    files::replace(&[Record {
         text: splice(&text, block),
         path: path.clone(),
     }])?;
@@ -140,8 +140,8 @@ pub fn refreshed(schema_file: &Path, block: &str) -> Result<Option<Record>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::TableFilter;
     use crate::schema::introspect::inspect;
+    use crate::schema::introspect::TableFilter;
 
     #[test]
     fn draws_tables_markers_and_relationships() {

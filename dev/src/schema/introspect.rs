@@ -4,11 +4,31 @@
 //! This stage only reports facts; how diesel print-schema would read them is `model`'s job,
 //! and the exact stored text is kept for restoring tables byte for byte.
 
+use regex::Regex;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
-use crate::project::TableFilter;
 use crate::sqlite::db::sqlite_message;
+
+/// Which tables print-schema describes, per `[print_schema] filter`.
+#[derive(Debug, Clone, Default)]
+pub enum TableFilter {
+    #[default]
+    All,
+    Only(Vec<Regex>),
+    Except(Vec<Regex>),
+}
+
+impl TableFilter {
+    /// Whether a table with this SQL name is described (diesel matches unanchored).
+    pub fn includes(&self, table: &str) -> bool {
+        match self {
+            TableFilter::All => true,
+            TableFilter::Only(patterns) => patterns.iter().any(|re| re.is_match(table)),
+            TableFilter::Except(patterns) => !patterns.iter().any(|re| re.is_match(table)),
+        }
+    }
+}
 
 /// The tables of a database that print-schema describes, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

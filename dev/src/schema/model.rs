@@ -332,8 +332,8 @@ fn joinables(db: &introspect::Database) -> Vec<(String, Joinable)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::TableFilter;
     use crate::schema::introspect::inspect;
+    use crate::schema::introspect::TableFilter;
 
     fn read(sql: &str, bigint: bool) -> Schema {
         let conn = rusqlite::Connection::open_in_memory().unwrap();

@@ -15,21 +15,6 @@ pub const APPLICATION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_tim
 /// The disposable database needs no durability: no journal on disk, no fsync.
 const SCRATCH_PRAGMAS: &str = "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;";
 
-/// Process-wide SQLite settings, before any connection opens: no memory statistics, which
-/// SQLite otherwise keeps under a mutex on every allocation (and replaying DDL re-parses the
-/// whole schema after each ALTER, allocating all the while). Nothing here reads them.
-pub fn configure_sqlite() {
-    // SAFETY: sqlite3_config is called before SQLite initialises (no connection is open yet
-    // in this process); if it already has, SQLite refuses with SQLITE_MISUSE and nothing
-    // changes.
-    unsafe {
-        libsqlite3_sys::sqlite3_config(
-            libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
-            0 as std::ffi::c_int,
-        );
-    }
-}
-
 /// A Diesel connection to the disposable database, as the migration harness uses.
 pub fn open_diesel(path: &Path) -> Result<SqliteConnection> {
     establish(path, &format!("{APPLICATION_PRAGMAS} {SCRATCH_PRAGMAS}"))

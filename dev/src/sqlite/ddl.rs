@@ -11,7 +11,6 @@
 //! never cut. `dev/tests/sql_properties.rs` checks that, and that statements end where
 //! SQLite's own `sqlite3_complete` and `sqlite3_prepare` end them.
 
-use std::ffi::CString;
 use std::ops::Range;
 
 /// Byte ranges of the complete statements in `sql`, each from its first token to its `;`
@@ -26,7 +25,7 @@ pub fn split_statements(sql: &str) -> Vec<Range<usize>> {
     let mut statements = Vec::new();
     let mut start = 0;
     for (pos, _) in sql.match_indices(';') {
-        if is_complete(&sql[start..=pos]) {
+        if crate::sqlite::ffi::is_complete(&sql[start..=pos]) {
             if let Some(first) = first_token(start, pos + 1) {
                 statements.push(first..pos + 1);
             }
@@ -37,14 +36,6 @@ pub fn split_statements(sql: &str) -> Vec<Range<usize>> {
         statements.push(first..sql.len());
     }
     statements
-}
-
-fn is_complete(sql: &str) -> bool {
-    let Ok(c) = CString::new(sql) else {
-        return false;
-    };
-    // SAFETY: sqlite3_complete only reads the NUL-terminated string.
-    unsafe { libsqlite3_sys::sqlite3_complete(c.as_ptr()) != 0 }
 }
 
 /// A lexical token of SQL: its kind and byte range.

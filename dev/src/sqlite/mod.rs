@@ -4,4 +4,6 @@
 
 pub mod db;
 pub mod ddl;
+pub mod ffi;
 pub mod objects;
+pub mod quote;

@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
-use crate::generate::plan::quote;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::ddl;
+use crate::sqlite::quote::quote;
 
 /// A view or trigger SQLite cannot compile, with SQLite's reason.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

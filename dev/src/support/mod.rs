@@ -2,6 +2,7 @@
 //! the project lock, terminal questions, stage timings.
 
 pub mod ask;
+pub mod files;
 pub mod lock;
 pub mod scratch;
 pub mod timing;
