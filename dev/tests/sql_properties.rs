@@ -1,5 +1,5 @@
 //! Properties of the tool's SQL text handling, checked against SQLite itself: the tokenizer
-//! and statement splitter (`dev::sqlite::ddl`) never panic and find the statements SQLite finds, and
+//! and statement splitter (`dev::sqlite::lexer`, `dev::sqlite::create_table`) never panic and find the statements SQLite finds, and
 //! `dev::sqlite::quote::quote` makes any name into an identifier SQLite reads back as that name.
 //!
 //! A migration file is the user's text, so these run on arbitrary strings as well as on SQL
@@ -9,7 +9,8 @@
 use std::ffi::{c_char, c_int, CString};
 use std::ops::Range;
 
-use dev::sqlite::ddl::{self, ColumnDef, CreateTable};
+use dev::sqlite::create_table::{self, ColumnDef, CreateTable};
+use dev::sqlite::lexer;
 use dev::sqlite::quote::quote;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -151,17 +152,17 @@ proptest! {
 
     #[test]
     fn reading_sql_never_panics(sql in any_sql()) {
-        for range in ddl::split_statements(&sql) {
+        for range in lexer::split_statements(&sql) {
             prop_assert!(range.start < range.end && range.end <= sql.len());
             prop_assert!(sql.is_char_boundary(range.start) && sql.is_char_boundary(range.end));
         }
-        let _ = ddl::identifiers(&sql).count();
-        let _ = ddl::unquote(&sql);
+        let _ = lexer::identifiers(&sql).count();
+        let _ = lexer::unquote(&sql);
         if let Some(table) = CreateTable::parse(&sql) {
             let _ = table.columns().count();
-            let _ = ddl::separator(&table);
+            let _ = create_table::separator(&table);
             for index in 0..table.items.len() {
-                let _ = ddl::removal_range(&table, index);
+                let _ = create_table::removal_range(&table, index);
             }
         }
         let _ = ColumnDef::parse(&sql);
@@ -170,7 +171,7 @@ proptest! {
     #[test]
     fn statements_end_where_sqlite_complete_ends_them(sql in any_sql()) {
         let conn = connection();
-        let ranges = ddl::split_statements(&sql);
+        let ranges = lexer::split_statements(&sql);
         let ends: Vec<usize> = ranges.iter().map(|r| r.end).collect();
         prop_assert_eq!(&ends, &sqlite_ends(&conn, &sql), "in {:?}", sql);
         let mut previous = 0;
@@ -206,7 +207,7 @@ proptest! {
             at += length;
             prepared.push(at);
         }
-        let ends: Vec<usize> = ddl::split_statements(&sql).iter().map(|r| r.end).collect();
+        let ends: Vec<usize> = lexer::split_statements(&sql).iter().map(|r| r.end).collect();
         prop_assert_eq!(ends, prepared, "in {:?}", sql);
     }
 

@@ -41,7 +41,7 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::Connection;
 
 use crate::sqlite::db;
-use crate::sqlite::ddl;
+use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
 
 /// Something a migration file drops, named as it is in the database before the file runs.
@@ -371,7 +371,7 @@ impl Copy {
         }
         let mut changed = false;
         if unknown.is_none() {
-            for range in ddl::split_statements(sql) {
+            for range in lexer::split_statements(sql) {
                 match self.step(&mut tracked, &sql[range.clone()]) {
                     Ok(changes) => changed |= changes,
                     Err(e) => {

@@ -16,8 +16,9 @@ use crate::generate::rebuild::{self, Rebuild};
 use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{self, inspect, schema_entries, Database, SchemaEntry};
 use crate::schema::model::{self, Column, Joinable, Schema, SqlType, Table};
+use crate::sqlite::create_table::{self, Clause, ColumnDef, CreateTable, Edits, Item};
 use crate::sqlite::db::sqlite_message;
-use crate::sqlite::ddl::{self, Clause, ColumnDef, CreateTable, Edits, Item};
+use crate::sqlite::lexer;
 use crate::sqlite::quote::{comment, quote, quoted_list};
 use crate::{generate::seed, sqlite::objects};
 
@@ -542,7 +543,7 @@ impl Planner<'_> {
             match item {
                 Item::Column { name: column, .. } => {
                     if dropped.contains(column.as_str()) {
-                        edits.replace(ddl::removal_range(&table, index), "");
+                        edits.replace(create_table::removal_range(&table, index), "");
                         comments.push(format!(
                             "WARNING: drops column {name}.{column} and its values"
                         ));
@@ -626,7 +627,7 @@ impl Planner<'_> {
                     let is_key = words.first().is_some_and(|w| w == "primary");
                     let uses_dropped = mentions_any(text, &dropped);
                     if (is_key && new_key.is_some()) || uses_dropped {
-                        edits.replace(ddl::removal_range(&table, index), "");
+                        edits.replace(create_table::removal_range(&table, index), "");
                         if uses_dropped {
                             comments.push(format!(
                                 "WARNING: drops the constraint `{text}`: it uses a dropped column"
@@ -636,7 +637,7 @@ impl Planner<'_> {
                 }
             }
         }
-        let separator = ddl::separator(&table);
+        let separator = create_table::separator(&table);
         let last_column_end = table
             .columns()
             .last()
@@ -843,7 +844,7 @@ fn remove_foreign_key_constraint(
         let is_key = words.first().is_some_and(|w| w == "foreign");
         let names_column = words.get(2).is_some_and(|w| w.eq_ignore_ascii_case(column));
         if is_key && names_column && mentions_any(text, &BTreeSet::from([parent])) {
-            edits.replace(ddl::removal_range(table, index), "");
+            edits.replace(create_table::removal_range(table, index), "");
         }
     }
 }
@@ -851,11 +852,11 @@ fn remove_foreign_key_constraint(
 /// Whether `sql` uses any of `names` as an identifier.
 fn mentions_any(sql: &str, names: &BTreeSet<&str>) -> bool {
     !names.is_empty()
-        && ddl::identifiers(sql).any(|word| names.iter().any(|n| n.eq_ignore_ascii_case(&word)))
+        && lexer::identifiers(sql).any(|word| names.iter().any(|n| n.eq_ignore_ascii_case(&word)))
 }
 
 fn has_word(sql: &str, word: &str) -> bool {
-    ddl::identifiers(sql).any(|w| w.eq_ignore_ascii_case(word))
+    lexer::identifiers(sql).any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// Dropping a table that a kept table references would fire ON DELETE actions (DROP TABLE

@@ -14,7 +14,7 @@ use crate::error::{Error, Location, Result};
 use crate::generate::cache::Cache;
 use crate::history::versions::Version;
 use crate::sqlite::db;
-use crate::sqlite::ddl;
+use crate::sqlite::lexer;
 use crate::support::timing::Timings;
 
 /// Runs `versions` (oldest first, as `versions::scan` returns them) and leaves head in the
@@ -260,7 +260,7 @@ pub fn failed_at(
 /// SQLite's error. The harness runs a file as one batch and cannot say which statement
 /// failed.
 pub fn first_failure(conn: &rusqlite::Connection, sql: &str) -> Option<(usize, rusqlite::Error)> {
-    ddl::split_statements(sql).into_iter().find_map(|range| {
+    lexer::split_statements(sql).into_iter().find_map(|range| {
         conn.execute_batch(&sql[range.clone()])
             .err()
             .map(|e| (range.start, e))

@@ -2,8 +2,9 @@
 //! lexer, identifier quoting, `CREATE TABLE` text editing, the unsafe calls, and whether
 //! views and triggers still compile. Nothing here knows about Diesel or schema.rs.
 
+pub mod create_table;
 pub mod db;
-pub mod ddl;
 pub mod ffi;
+pub mod lexer;
 pub mod objects;
 pub mod quote;

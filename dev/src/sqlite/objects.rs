@@ -13,7 +13,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::sqlite::db::sqlite_message;
-use crate::sqlite::ddl;
+use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
 
 /// A view or trigger SQLite cannot compile, with SQLite's reason.
@@ -93,7 +93,7 @@ fn trigger_sources(conn: &Connection) -> Result<Vec<(String, String, String)>> {
 
 /// The first column of a trigger's `UPDATE OF` list that `table` does not have.
 fn missing_update_of_column(conn: &Connection, table: &str, sql: &str) -> Option<String> {
-    let words: Vec<String> = ddl::identifiers(sql)
+    let words: Vec<String> = lexer::identifiers(sql)
         .take_while(|w| !w.eq_ignore_ascii_case("begin"))
         .collect();
     let at = words.windows(2).position(|pair| {
