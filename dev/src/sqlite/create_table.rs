@@ -323,6 +323,8 @@ mod tests {
     #[test]
     fn create_table_as_select_has_no_definition_list() {
         assert!(CreateTable::parse("CREATE TABLE t AS SELECT 1").is_none());
+        // An unterminated definition list is read to the end of the text, never panics.
+        assert!(CreateTable::parse("CREATE TABLE t (").is_some());
     }
 
     #[test]
