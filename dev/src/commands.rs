@@ -9,7 +9,7 @@ use crate::generate::cache::Cache;
 use crate::generate::diff::{
     diff, diff_with_renames, rename_suggestions, Change, Renames, Suggestion,
 };
-use crate::generate::plan::{self, Defaults};
+use crate::generate::plan::{self, ColumnKey, Defaults};
 use crate::generate::render::{self, Files, Header};
 use crate::history::versions::{self, Version};
 use crate::project::Project;
@@ -260,7 +260,7 @@ pub fn generate(
         write::publish(&project.versions_dir, &dir_name, &files, &records)
     })?;
     for (direction, text) in [("up", &files.up), ("down", &files.down)] {
-        for warning in render::warnings(text) {
+        for warning in crate::history::effect::warnings(text) {
             report(format!("warning ({direction}.sql): {warning}"));
         }
     }
@@ -392,7 +392,7 @@ pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Err
 /// Every `--default` must name a column that needs a value for existing rows, and be one SQL
 /// expression: it is written into the migration as `DEFAULT (expr)` or a `COALESCE` backfill,
 /// so anything more (`0); DROP TABLE t; --`) would run as SQL of its own.
-fn check_defaults(defaults: &Defaults, needed: &[String]) -> Result<()> {
+fn check_defaults(defaults: &Defaults, needed: &[ColumnKey]) -> Result<()> {
     let conn = rusqlite::Connection::open_in_memory()
         .map_err(|e| Error::input(format!("cannot open an in-memory database: {e}")))?;
     for (key, expr) in defaults {
@@ -418,7 +418,8 @@ fn check_defaults(defaults: &Defaults, needed: &[String]) -> Result<()> {
             .help(if needed.is_empty() {
                 "this migration needs no defaults; drop the flag".to_owned()
             } else {
-                format!("these need one: {}", needed.join(", "))
+                let names: Vec<String> = needed.iter().map(ColumnKey::to_string).collect();
+                format!("these need one: {}", names.join(", "))
             }));
         }
     }
@@ -450,7 +451,7 @@ pub fn parse_table_rename(arg: &str) -> std::result::Result<(String, String), St
 }
 
 /// Parses `TABLE.COLUMN=SQL_EXPR`.
-pub fn parse_default(arg: &str) -> std::result::Result<(String, String), String> {
+pub fn parse_default(arg: &str) -> std::result::Result<(ColumnKey, String), String> {
     let (key, expr) = arg
         .split_once('=')
         .ok_or_else(|| format!("expected TABLE.COLUMN=SQL_EXPR, got `{arg}`"))?;
@@ -460,7 +461,7 @@ pub fn parse_default(arg: &str) -> std::result::Result<(String, String), String>
     if table.is_empty() || column.is_empty() || expr.trim().is_empty() {
         return Err(format!("expected TABLE.COLUMN=SQL_EXPR, got `{arg}`"));
     }
-    Ok((key.to_owned(), expr.trim().to_owned()))
+    Ok((ColumnKey::new(table, column), expr.trim().to_owned()))
 }
 
 /// A message summarising `changes`, for the `generate` command `check` suggests.
@@ -498,8 +499,8 @@ mod tests {
 
     #[test]
     fn a_default_may_name_a_column_but_must_be_one_expression() {
-        let needed = vec!["t.c".to_owned()];
-        let with = |expr: &str| Defaults::from([("t.c".to_owned(), expr.to_owned())]);
+        let needed = vec![ColumnKey::new("t", "c")];
+        let with = |expr: &str| Defaults::from([(ColumnKey::new("t", "c"), expr.to_owned())]);
         check_defaults(&with("other_column * 2"), &needed).unwrap();
         check_defaults(&with("CURRENT_TIMESTAMP"), &needed).unwrap();
         for bad in ["0); DROP TABLE t; --", "((1", "SELECT"] {
@@ -512,7 +513,7 @@ mod tests {
     fn default_flag_syntax() {
         assert_eq!(
             parse_default("users.bio=''").unwrap(),
-            ("users.bio".to_owned(), "''".to_owned())
+            (ColumnKey::new("users", "bio"), "''".to_owned())
         );
         assert!(parse_default("users.bio").is_err());
         assert!(parse_default("bio=1").is_err());

@@ -135,7 +135,7 @@ enum Command {
         empty: bool,
         /// Value for existing rows of a column added as, or made, NOT NULL (repeatable).
         #[arg(long = "default", value_name = "TABLE.COLUMN=SQL_EXPR", value_parser = commands::parse_default)]
-        defaults: Vec<(String, String)>,
+        defaults: Vec<(dev::generate::plan::ColumnKey, String)>,
         /// Rename a column instead of dropping and adding it (repeatable).
         #[arg(long = "rename", value_name = "TABLE.OLD=NEW", value_parser = commands::parse_column_rename)]
         renames: Vec<(String, String, String)>,

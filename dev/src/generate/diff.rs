@@ -367,6 +367,30 @@ pub fn head_column<'a>(changes: &'a [Change], table: &str, column: &'a str) -> &
         .unwrap_or(column)
 }
 
+/// The name `table` of head has after `changes`: its name after any rename.
+pub fn table_after<'a>(changes: &'a [Change], table: &'a str) -> &'a str {
+    changes
+        .iter()
+        .find_map(|c| match c {
+            Change::RenameTable { from, to } if from == table => Some(to.as_str()),
+            _ => None,
+        })
+        .unwrap_or(table)
+}
+
+/// The name `column` has after `changes`, in `table` (named as after `changes`).
+pub fn column_after<'a>(changes: &'a [Change], table: &str, column: &'a str) -> &'a str {
+    changes
+        .iter()
+        .find_map(|c| match c {
+            Change::RenameColumn { table: t, from, to } if t == table && from == column => {
+                Some(to.as_str())
+            }
+            _ => None,
+        })
+        .unwrap_or(column)
+}
+
 /// What must change in `head` to match `target`, tables in name order; within a table,
 /// primary key, then columns in the target's order, then dropped columns, then joinables.
 pub fn diff(head: &Schema, target: &Schema) -> Vec<Change> {

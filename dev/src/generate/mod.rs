@@ -6,7 +6,6 @@
 pub mod cache;
 pub mod diff;
 pub mod plan;
-pub mod rebuild;
 pub mod render;
 pub mod replay;
 pub mod seed;

@@ -3,8 +3,7 @@
 //! the harness's transaction. Same inputs, byte-identical files.
 
 use crate::generate::diff::Change;
-use crate::generate::plan::{Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
-use crate::generate::rebuild::guard;
+use crate::generate::plan::{guard, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
 use crate::history::header::{CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, VERSION_KEY};
 use crate::sqlite::quote::comment;
 
@@ -84,20 +83,20 @@ fn labelled(key: &str, value: &str) -> String {
 
 fn file(header: &Header<'_>, direction: &str, script: &Script, outside: bool) -> String {
     let mut text = header_text(header, direction);
-    let body = script.statements.join("\n\n");
+    let body = script.text();
     if !outside {
         text.push_str(&body);
         text.push('\n');
         return text;
     }
-    if script.rebuilds {
+    if script.rebuilds() {
         text.push_str("-- Foreign keys off (possible only outside a transaction) so rebuilding a table fires no\n-- ON DELETE action; legacy_alter_table so renaming it away leaves other tables' REFERENCES alone.\n");
         text.push_str(FOREIGN_KEYS_OFF);
     }
     text.push_str("BEGIN;\n\n");
     text.push_str(&body);
     text.push_str("\n\n");
-    if script.rebuilds {
+    if script.rebuilds() {
         text.push_str("-- PRAGMA foreign_key_check only reports; this turns any broken reference into an error.\n");
         text.push_str(&guard(
             "a row references a missing parent row",
@@ -106,37 +105,30 @@ fn file(header: &Header<'_>, direction: &str, script: &Script, outside: bool) ->
         text.push('\n');
     }
     text.push_str("COMMIT;\n");
-    if script.rebuilds {
+    if script.rebuilds() {
         text.push_str(FOREIGN_KEYS_ON);
     }
     text
 }
 
-/// The `-- WARNING:` lines of a migration file: what it drops or may lose, as the file
-/// says it, for commands that must warn before running it.
-pub fn warnings(sql: &str) -> Vec<&str> {
-    sql.lines()
-        .filter_map(|line| line.trim_start().strip_prefix(WARNING_PREFIX))
-        .collect()
-}
-
-/// How every statement that can lose data is marked.
-pub const WARNING_PREFIX: &str = "-- WARNING: ";
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::plan::Step;
 
     fn plan(up: &[&str], down: &[&str], down_rebuilds: bool) -> Plan {
+        let script = |statements: &[&str], rebuild: bool| Script {
+            steps: statements
+                .iter()
+                .map(|sql| Step {
+                    rebuild,
+                    ..Step::statement(sql.to_string())
+                })
+                .collect(),
+        };
         Plan {
-            up: Script {
-                statements: up.iter().map(|s| s.to_string()).collect(),
-                rebuilds: false,
-            },
-            down: Script {
-                statements: down.iter().map(|s| s.to_string()).collect(),
-                rebuilds: down_rebuilds,
-            },
+            up: script(up, false),
+            down: script(down, down_rebuilds),
         }
     }
 
@@ -194,10 +186,6 @@ mod tests {
         let off = files.down.find("PRAGMA foreign_keys = OFF;").unwrap();
         let begin = files.down.find("BEGIN;").unwrap();
         let guard = files.down.find("pragma_foreign_key_check").unwrap();
-        assert_eq!(
-            warnings("x\n-- WARNING: drops table t\n  -- WARNING: b\n"),
-            ["drops table t", "b"]
-        );
         let commit = files.down.find("COMMIT;").unwrap();
         assert!(off < begin && begin < guard && guard < commit);
         assert!(files.down.ends_with("PRAGMA foreign_keys = ON;\n"));

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::history::versions::Version;
+use crate::sqlite::quote::uncomment;
 
 /// A migration's header, read back from its up.sql.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,14 +20,14 @@ pub fn header(version: &Version) -> Header {
     let message = text
         .lines()
         .find_map(|l| l.strip_prefix(MESSAGE_KEY))
-        .map(str::to_owned)
+        .map(uncomment)
         .unwrap_or_else(|| version.slug().replace('_', " "));
     let changes = text
         .lines()
         .skip_while(|l| *l != CHANGES_LINE)
         .skip(1)
         .map_while(|l| l.strip_prefix(CHANGE_ITEM))
-        .map(str::to_owned)
+        .map(uncomment)
         .collect();
     Header { message, changes }
 }

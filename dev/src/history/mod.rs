@@ -2,6 +2,7 @@
 //! the checksum chain in `dev.sum`, and what git's index holds of them.
 
 pub mod checksums;
+pub mod effect;
 pub mod git;
 pub mod header;
 pub mod staged;

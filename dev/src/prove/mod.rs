@@ -16,7 +16,7 @@ use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
-use crate::generate::diff::{diff, Change};
+use crate::generate::diff::{column_after, diff, table_after, Change};
 use crate::generate::render::Files;
 use crate::generate::seed::{self, Snapshot};
 use crate::generate::write::write_files;
@@ -60,7 +60,6 @@ pub fn prove(
         Some((t.to_owned(), c.to_owned()))
     })
     .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
-    let renames = Renames::of(changes);
     let broken_at_head = objects::broken(inspector)?;
     let compiles = |step: &str| match objects::regressions(inspector, &broken_at_head)? {
         None => Ok(()),
@@ -76,7 +75,7 @@ pub fn prove(
     let after_up = inspect(inspector, &TableFilter::All)?;
     let after_up_entries = schema_entries(inspector)?;
     let kept = snapshots(inspector, &after_up, &seeded.tables, |t, c| {
-        renames.after(&after_up, t, c)
+        located_after_up(changes, &after_up, t, c)
     })
     .map_err(|e| failed(format!("cannot read the rows after up.sql: {e}")))?;
     compare_values(&before_values, &kept, "up.sql").map_err(&failed)?;
@@ -109,7 +108,7 @@ pub fn prove(
         .map(|(table, columns)| {
             let survived: Snapshot = columns
                 .iter()
-                .filter(|(c, _)| renames.after(&after_up, table, c).is_some())
+                .filter(|(c, _)| located_after_up(changes, &after_up, table, c).is_some())
                 .map(|(c, v)| (c.clone(), v.clone()))
                 .collect();
             (table.clone(), survived)
@@ -149,49 +148,17 @@ pub fn prove(
     Ok(line)
 }
 
-/// Table and column renames, to follow a seeded column through up.
-struct Renames {
-    tables: BTreeMap<String, String>,
-    columns: BTreeMap<(String, String), String>,
-}
-
-impl Renames {
-    fn of(changes: &[Change]) -> Renames {
-        let mut renames = Renames {
-            tables: BTreeMap::new(),
-            columns: BTreeMap::new(),
-        };
-        for change in changes {
-            match change {
-                Change::RenameTable { from, to } => {
-                    renames.tables.insert(from.clone(), to.clone());
-                }
-                Change::RenameColumn { table, from, to } => {
-                    renames
-                        .columns
-                        .insert((table.clone(), from.clone()), to.clone());
-                }
-                _ => {}
-            }
-        }
-        renames
-    }
-
-    /// Where column `column` of head's `table` is after up, if it still exists.
-    fn after(&self, after_up: &Database, table: &str, column: &str) -> Option<(String, String)> {
-        let table = self
-            .tables
-            .get(table)
-            .cloned()
-            .unwrap_or_else(|| table.to_owned());
-        let column = self
-            .columns
-            .get(&(table.clone(), column.to_owned()))
-            .cloned()
-            .unwrap_or_else(|| column.to_owned());
-        after_up.table(&table)?.column(&column)?;
-        Some((table, column))
-    }
+/// Where column `column` of head's `table` is after up, if it still exists.
+fn located_after_up(
+    changes: &[Change],
+    after_up: &Database,
+    table: &str,
+    column: &str,
+) -> Option<(String, String)> {
+    let table = table_after(changes, table);
+    let column = column_after(changes, table, column);
+    after_up.table(table)?.column(column)?;
+    Some((table.to_owned(), column.to_owned()))
 }
 
 /// Snapshots of the seeded tables, keyed by head's table and column names; `locate` says

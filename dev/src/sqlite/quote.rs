@@ -38,17 +38,51 @@ pub fn literal(text: &str) -> String {
 
 /// `text` as one `--` comment line. SQLite ends such a comment at a line break, so a message,
 /// name or constraint text holding one would turn the rest of it into live SQL: control
-/// characters (and the Unicode separators editors break lines at) are written as escapes.
+/// characters (and the Unicode separators editors break lines at) are written as escapes,
+/// and so is the backslash, so that `uncomment` gives the text back exactly.
 pub fn comment(text: &str) -> String {
     let mut line = String::from("-- ");
     for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
+        if c == '\\' || c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
             line.extend(c.escape_default());
         } else {
             line.push(c);
         }
     }
     line
+}
+
+/// The text `comment` wrote after `-- `, with its escapes read back. An escape `comment`
+/// never writes is kept as it stands, so a hand-written line reads as typed.
+pub fn uncomment(escaped: &str) -> String {
+    let mut text = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(at) = rest.find('\\') {
+        text.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (c, used) = match after.chars().next() {
+            Some('\\') => (Some('\\'), 1),
+            Some('n') => (Some('\n'), 1),
+            Some('r') => (Some('\r'), 1),
+            Some('t') => (Some('\t'), 1),
+            Some('u') => after
+                .strip_prefix("u{")
+                .and_then(|hex| hex.split_once('}'))
+                .and_then(|(hex, _)| {
+                    let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                    Some((Some(c), hex.len() + 3))
+                })
+                .unwrap_or((None, 0)),
+            _ => (None, 0),
+        };
+        match c {
+            Some(c) => text.push(c),
+            None => text.push('\\'),
+        }
+        rest = &after[used..];
+    }
+    text.push_str(rest);
+    text
 }
 
 #[cfg(test)]
@@ -76,6 +110,21 @@ mod tests {
         assert_eq!(quote("full name"), "\"full name\"");
         assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(quote("1st"), "\"1st\"");
+    }
+
+    #[test]
+    fn uncomment_gives_back_what_comment_wrote() {
+        for text in [
+            "plain",
+            "a\\nb",
+            "line\nbreak\r\t\u{1b}\u{2028}",
+            "\\",
+            "é \\u{41}",
+        ] {
+            let line = comment(text);
+            assert_eq!(uncomment(line.strip_prefix("-- ").unwrap()), text, "{line}");
+        }
+        assert_eq!(uncomment("C:\\x \\q"), "C:\\x \\q");
     }
 
     #[test]

@@ -11,7 +11,26 @@
 //! table is dropped, and its indexes and triggers are recreated from their stored text.
 //! The caller's file turns foreign keys off around it (see `render`).
 
-use crate::sqlite::quote::{comment, literal, quote, quote_always};
+use crate::history::effect::Effect;
+use crate::sqlite::lexer;
+use crate::sqlite::quote::{literal, quote, quote_always};
+
+use super::Step;
+
+/// A column of the new table and the SQL expression over the old one that fills it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    pub column: String,
+    pub from: String,
+}
+
+/// A check that must hold after the copy; `name` is what SQLite reports when it fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guard {
+    pub name: String,
+    /// A SQL boolean.
+    pub holds: String,
+}
 
 /// One rebuild of one table.
 #[derive(Debug, Clone)]
@@ -21,28 +40,24 @@ pub struct Rebuild {
     /// The table's name afterwards (the name in `create_sql`).
     pub name: String,
     pub create_sql: String,
-    /// `(column of the new table, SQL expression over the old one)`.
-    pub copy: Vec<(String, String)>,
+    pub copy: Vec<Copied>,
     /// Index and trigger statements to run once the new table exists.
     pub objects: Vec<String>,
     pub autoincrement: bool,
     /// Comment lines for the reviewer, without `-- `.
-    pub comments: Vec<String>,
-    /// Checks that must hold after the copy, as `(name, SQL boolean)`: the name is what
-    /// SQLite reports when one fails.
-    pub guards: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    /// What the rebuild loses.
+    pub effects: Vec<Effect>,
+    pub guards: Vec<Guard>,
 }
 
 impl Rebuild {
+    /// The statements, without comments.
     pub fn sql(&self) -> String {
         let old = format!("_dev_old_{}", self.name);
         let mut sql = String::new();
-        for comment_text in &self.comments {
-            sql.push_str(&comment(comment_text));
-            sql.push('\n');
-        }
-        let targets: Vec<String> = self.copy.iter().map(|(c, _)| quote(c)).collect();
-        let sources: Vec<&str> = self.copy.iter().map(|(_, e)| e.as_str()).collect();
+        let targets: Vec<String> = self.copy.iter().map(|c| quote(&c.column)).collect();
+        let sources: Vec<&str> = self.copy.iter().map(|c| c.from.as_str()).collect();
         sql.push_str(&format!(
             "ALTER TABLE {} RENAME TO {};\n{};\nINSERT INTO {} ({}) SELECT {} FROM {};\n",
             quote(&self.current),
@@ -64,11 +79,21 @@ impl Rebuild {
         for object in &self.objects {
             sql.push_str(&format!("\n{object};"));
         }
-        for (name, holds) in &self.guards {
+        for check in &self.guards {
             sql.push('\n');
-            sql.push_str(&guard(name, holds));
+            sql.push_str(&guard(&check.name, &check.holds));
         }
         sql
+    }
+
+    /// The rebuild as a step of a script.
+    pub fn into_step(self) -> Step {
+        Step {
+            sql: self.sql(),
+            notes: self.notes,
+            effects: self.effects,
+            rebuild: true,
+        }
     }
 }
 
@@ -83,19 +108,31 @@ pub fn guard(name: &str, holds: &str) -> String {
 }
 
 /// The guard that every rebuilt table's rows still reference existing parents.
-pub fn foreign_key_guard(table: &str) -> (String, String) {
-    (
-        format!("{table}: a row references a missing parent row"),
-        format!(
+pub fn foreign_key_guard(table: &str) -> Guard {
+    Guard {
+        name: format!("{table}: a row references a missing parent row"),
+        holds: format!(
             "NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check({}))",
             literal(table)
         ),
-    )
+    }
+}
+
+/// Whether `sql` holds `word` as a keyword or identifier (AUTOINCREMENT, a column name).
+pub fn has_word(sql: &str, word: &str) -> bool {
+    lexer::identifiers(sql).any(|w| w.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn copied(column: &str) -> Copied {
+        Copied {
+            column: column.into(),
+            from: column.into(),
+        }
+    }
 
     #[test]
     fn guard_fails_with_its_name() {
@@ -125,10 +162,11 @@ mod tests {
             current: "p".into(),
             name: "p".into(),
             create_sql: "CREATE TABLE p (id INTEGER PRIMARY KEY, note TEXT)".into(),
-            copy: vec![("id".into(), "id".into())],
+            copy: vec![copied("id")],
             objects: vec![],
             autoincrement: false,
-            comments: vec!["adds note".into()],
+            notes: vec!["adds note".into()],
+            effects: vec![],
             guards: vec![foreign_key_guard("p")],
         };
         conn.execute_batch(&format!(
@@ -151,10 +189,11 @@ mod tests {
             current: "t".into(),
             name: "t".into(),
             create_sql: "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, p_id INTEGER REFERENCES p ON DELETE CASCADE, x TEXT)".into(),
-            copy: vec![("id".into(), "id".into()), ("p_id".into(), "p_id".into()), ("x".into(), "x".into())],
+            copy: vec![copied("id"), copied("p_id"), copied("x")],
             objects: vec!["CREATE INDEX t_x ON t (x)".into()],
             autoincrement: true,
-            comments: vec![],
+            notes: vec![],
+            effects: vec![],
             guards: vec![],
         };
         conn.execute_batch(&format!(

@@ -1,0 +1,150 @@
+//! The values rows get: a `--default` for a NOT NULL column added to or made NOT NULL in a
+//! table that may hold rows, and for one down adds back. Which columns need one, the error
+//! that names the flag, whether SQLite takes a default on rows, and a trial of down's values.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::generate::diff::{head_table, Change};
+use crate::schema::introspect::Database;
+use crate::sqlite::db::sqlite_message;
+
+use super::trial::try_in_savepoint;
+use super::{with_foreign_keys_off, Script, FOREIGN_KEYS_ON};
+
+/// A column named as `TABLE.COLUMN` on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ColumnKey {
+    pub table: String,
+    pub column: String,
+}
+
+impl ColumnKey {
+    pub fn new(table: &str, column: &str) -> ColumnKey {
+        ColumnKey {
+            table: table.to_owned(),
+            column: column.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ColumnKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.column)
+    }
+}
+
+/// Values for rows that a NOT NULL column needs: the column to a SQL expression.
+pub type Defaults = BTreeMap<ColumnKey, String>;
+
+/// The columns in `changes` that need a value for existing rows:
+/// NOT NULL columns added to existing tables or made NOT NULL (for up), and NOT NULL columns
+/// without a DEFAULT that up drops (for down, which adds them back). `head` is head as stored.
+pub fn needs_default(changes: &[Change], head: &Database) -> Vec<ColumnKey> {
+    let stored_table = |table: &str| head.table(head_table(changes, table));
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AddColumn { table, column, .. } if !column.nullable => {
+                Some(ColumnKey::new(table, &column.name))
+            }
+            Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
+                Some(ColumnKey::new(table, &to.name))
+            }
+            Change::DropColumn { table, column } => stored_table(table)
+                .and_then(|t| t.column(column))
+                .filter(|c| c.not_null && c.default.is_none() && !c.generated)
+                .map(|_| ColumnKey::new(table, column)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The error for a column that needs a value and got none.
+pub fn missing_default(key: &ColumnKey, changes: &[Change]) -> Error {
+    let ColumnKey { table, column } = key;
+    let dropped = changes.iter().any(
+        |c| matches!(c, Change::DropColumn { table: t, column: c } if t == table && c == column),
+    );
+    let message = if dropped {
+        format!("column {key} is NOT NULL without a DEFAULT: down.sql adds it back and needs a value for the rows")
+    } else {
+        format!("column {key} is NOT NULL, but table {table} may already hold rows and they need a value")
+    };
+    Error::input(message).help(format!(
+        "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=0`){}",
+        if dropped {
+            ""
+        } else {
+            ", or declare it Nullable<...>"
+        }
+    ))
+}
+
+/// Whether ADD COLUMN takes `DEFAULT (expr)` on a table with rows, asked of SQLite on a
+/// one-row temporary table (and rolled back).
+pub(super) fn constant_default(conn: &rusqlite::Connection, expr: &str) -> bool {
+    try_in_savepoint(
+        conn,
+        &format!(
+            "CREATE TEMP TABLE _dev_default_probe (x);\nINSERT INTO _dev_default_probe VALUES (1);\nALTER TABLE _dev_default_probe ADD COLUMN probe DEFAULT ({expr});"
+        ),
+    )
+    .is_ok()
+}
+
+/// Runs `down` on the planning copy (which up left with its seeded rows) when it gives
+/// dropped columns a value, as the file would run it. Down adds such a column back with one
+/// value in every row, the `--default` given or the column's DEFAULT: one that a row cannot
+/// take (a UNIQUE index takes no single value in more than one row, a CHECK may refuse it) is
+/// a problem of the input, said now with SQLite's reason, not a failed proof.
+pub(super) fn try_down_values(
+    conn: &rusqlite::Connection,
+    down: &Script,
+    changes: &[Change],
+    defaults: &Defaults,
+    before: &Database,
+) -> Result<()> {
+    let values: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropColumn { table, column } => {
+                let key = ColumnKey::new(table, column);
+                if let Some(expr) = defaults.get(&key) {
+                    return Some(format!("`--default {key}={expr}`"));
+                }
+                let stored = before.table(head_table(changes, table))?.column(column)?;
+                let default = stored.default.as_ref().filter(|_| !stored.generated)?;
+                Some(format!("the DEFAULT {default} of {key}"))
+            }
+            _ => None,
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    let body = down.text();
+    let batch = if down.rebuilds() {
+        with_foreign_keys_off(&body)
+    } else {
+        format!("BEGIN;\n{body}\nCOMMIT;")
+    };
+    let Err(e) = conn.execute_batch(&batch) else {
+        return Ok(());
+    };
+    let _ = conn.execute_batch(&format!("ROLLBACK;\n{FOREIGN_KEYS_ON}"));
+    Err(Error::input(format!(
+        "down.sql adds back the columns up drops with one value in every row ({}), and that fails on the rows up leaves: {}",
+        values.join(", "),
+        sqlite_message(&e)
+    ))
+    .help(format!(
+        "{}before dropping the column, make it nullable without a DEFAULT, or drop the UNIQUE index on it (a hand-written migration: `generate --empty`), so that down adds it back as NULL",
+        if values.iter().any(|v| v.starts_with("`--default")) {
+            "give a `--default` each row accepts; or, "
+        } else {
+            ""
+        }
+    )))
+}

@@ -1,0 +1,253 @@
+//! Planning the down by difference: brings every `sqlite_schema` entry back to what it was
+//! before up, keeping the rows of every table that exists on both sides.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::generate::diff::{column_after, table_after, Change};
+use crate::history::effect::Effect;
+use crate::schema::introspect::{self, Database, SchemaEntry};
+use crate::sqlite::quote::quote;
+
+use super::defaults::{ColumnKey, Defaults};
+use super::order::stored_parents_first;
+use super::rebuild::{foreign_key_guard, has_word, Copied, Rebuild};
+use super::{drop_table, Script, Step};
+
+/// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
+/// leaves (`after`), keeping the rows of every table that exists on both sides.
+pub(super) fn restore(
+    before: &Database,
+    before_entries: &[SchemaEntry],
+    after: &Database,
+    after_entries: &[SchemaEntry],
+    changes: &[Change],
+    defaults: &Defaults,
+) -> Script {
+    let column_after = |table: &str, column: &str| column_after(changes, table, column).to_owned();
+    let now_name = |name: &str| table_after(changes, name).to_owned();
+
+    let mut script = Script::default();
+    let mut handled: BTreeSet<String> = BTreeSet::new();
+
+    // What up created goes first: a table renamed away by up may be rebuilt back under a
+    // name up gave a new table.
+    let originals: BTreeSet<String> = before.tables.iter().map(|t| now_name(&t.name)).collect();
+    let created: Vec<&introspect::Table> = after
+        .tables
+        .iter()
+        .filter(|t| !originals.contains(&t.name))
+        .collect();
+    let order = stored_parents_first(created.iter().copied());
+    for name in order.iter().rev() {
+        script.steps.push(drop_table(name));
+        handled.insert((*name).to_owned());
+    }
+
+    let missing: Vec<&introspect::Table> = before
+        .tables
+        .iter()
+        .filter(|t| after.table(&now_name(&t.name)).is_none())
+        .collect();
+    let order = stored_parents_first(missing.iter().copied());
+    for name in order {
+        let table = before.table(name).expect("listed from before");
+        let mut sql = format!("{};", table.sql);
+        for object in table.indexes.iter().chain(&table.triggers) {
+            if let Some(text) = &object.sql {
+                sql.push_str(&format!("\n{text};"));
+            }
+        }
+        script.steps.push(Step::statement(sql));
+        handled.insert(name.to_owned());
+    }
+
+    let mut in_place = Vec::new();
+    let changed: Vec<&introspect::Table> = before
+        .tables
+        .iter()
+        .filter(|old| {
+            let current_name = now_name(&old.name);
+            after
+                .table(&current_name)
+                .is_some_and(|now| now.sql != old.sql || current_name != old.name)
+        })
+        .collect();
+    // Parents first: each rebuild checks its rows' references right away.
+    let order = stored_parents_first(changed.iter().copied());
+    for name in order {
+        let old = before.table(name).expect("listed from before");
+        let current_name = now_name(&old.name);
+        let now = after.table(&current_name).expect("listed as changed");
+        handled.insert(old.name.clone());
+        handled.insert(current_name.clone());
+        let mapped: Vec<(String, String)> = old
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), column_after(&current_name, &c.name)))
+            .collect();
+        let extra: Vec<&str> = now
+            .columns
+            .iter()
+            .filter(|c| !mapped.iter().any(|(_, after)| after == &c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if let Some(steps) = drop_appended_columns(old, now, &extra, changes) {
+            in_place.extend(steps);
+            // Not rebuilt: its indexes and triggers (which up may have rewritten, renaming
+            // what they name in another table) are restored with those of untouched tables.
+            handled.remove(&old.name);
+            continue;
+        }
+        let mut copy = Vec::new();
+        let mut notes = vec![format!("Restores {} exactly as it was.", old.name)];
+        for (column, (_, source)) in old.columns.iter().zip(&mapped) {
+            if column.generated {
+                // SQLite computes it; it takes no inserted value.
+                continue;
+            }
+            if now.column(source).is_some() {
+                copy.push(Copied {
+                    column: column.name.clone(),
+                    from: quote(source),
+                });
+            } else if let Some(expr) = defaults.get(&ColumnKey::new(&current_name, &column.name)) {
+                copy.push(Copied {
+                    column: column.name.clone(),
+                    from: format!("({expr})"),
+                });
+                notes.push(format!(
+                    "Up dropped the values of {}; existing rows get {expr}, as --default said.",
+                    column.name
+                ));
+            } else {
+                notes.push(format!(
+                    "Up dropped the values of {}; existing rows get its default.",
+                    column.name
+                ));
+            }
+        }
+        let effects = if extra.is_empty() {
+            Vec::new()
+        } else {
+            vec![Effect::DropsColumns {
+                table: current_name.clone(),
+                columns: extra.iter().map(|c| c.to_string()).collect(),
+            }]
+        };
+        let objects = old
+            .indexes
+            .iter()
+            .chain(&old.triggers)
+            .filter_map(|o| o.sql.clone())
+            .collect();
+        let rebuild = Rebuild {
+            current: current_name,
+            name: old.name.clone(),
+            create_sql: old.sql.clone(),
+            copy,
+            objects,
+            autoincrement: has_word(&old.sql, "autoincrement"),
+            notes,
+            effects,
+            guards: vec![foreign_key_guard(&old.name)],
+        };
+        script.steps.push(rebuild.into_step());
+    }
+    // After every rebuild: a rebuild puts a table's triggers back from their stored text, which
+    // may name what another table gets back only with its own rebuild, and SQLite refuses an
+    // in-place DROP COLUMN while any trigger or view names something missing.
+    script.steps.extend(in_place);
+
+    // Indexes, triggers and views of untouched tables whose text up changed or removed.
+    let objects = |entries: &[SchemaEntry]| -> BTreeMap<(String, String), SchemaEntry> {
+        entries
+            .iter()
+            .filter(|e| e.kind != "table" && e.sql.is_some())
+            .filter(|e| e.kind == "view" || !handled.contains(&e.table))
+            .map(|e| ((e.kind.clone(), e.name.clone()), e.clone()))
+            .collect()
+    };
+    let (old_objects, new_objects) = (objects(before_entries), objects(after_entries));
+    // Dropped before anything else is altered, recreated after: a view or trigger up carried
+    // to a renamed table would otherwise name a table that no longer exists while down
+    // rebuilds it under its old name, and SQLite refuses a later ALTER TABLE (a DROP COLUMN
+    // of another table) while the schema holds a view it cannot read.
+    let drops: Vec<Step> = new_objects
+        .iter()
+        .filter(|(key, entry)| old_objects.get(*key).is_none_or(|old| old.sql != entry.sql))
+        .map(|(key, _)| {
+            Step::statement(format!("DROP {} {};", key.0.to_uppercase(), quote(&key.1)))
+        })
+        .collect();
+    script.steps.splice(0..0, drops);
+    for (key, entry) in &old_objects {
+        if new_objects.get(key).is_none_or(|new| new.sql != entry.sql) {
+            script.steps.push(Step::statement(format!(
+                "{};",
+                entry.sql.as_deref().unwrap_or_default()
+            )));
+        }
+    }
+    script
+}
+
+/// The down of columns appended by ADD COLUMN (without REFERENCES, which SQLite cannot drop):
+/// DROP COLUMN, when SQLite confirms it restores the stored text exactly (a column that up
+/// added by a rebuild sits in the text differently, and is rebuilt back instead).
+pub(super) fn drop_appended_columns(
+    old: &introspect::Table,
+    now: &introspect::Table,
+    extra: &[&str],
+    changes: &[Change],
+) -> Option<Vec<Step>> {
+    let only_added = changes.iter().all(|c| match c {
+        Change::AddColumn {
+            table, joinable, ..
+        } => table != &now.name || joinable.is_none(),
+        Change::RenameTable { to, .. } => to != &now.name,
+        Change::RenameColumn { table, .. }
+        | Change::DropColumn { table, .. }
+        | Change::AlterColumn { table, .. }
+        | Change::AlterPrimaryKey { table, .. }
+        | Change::AddJoinable { table, .. }
+        | Change::DropJoinable { table, .. } => table != &now.name,
+        Change::CreateTable(_) | Change::DropTable(_) => true,
+    });
+    let appended = old.columns.len() + extra.len() == now.columns.len()
+        && old
+            .columns
+            .iter()
+            .zip(&now.columns)
+            .all(|(a, b)| a.name == b.name);
+    if !(only_added && appended && !extra.is_empty()) {
+        return None;
+    }
+    let steps: Vec<Step> = extra
+        .iter()
+        .rev()
+        .map(|c| Step {
+            effects: vec![Effect::DropsColumn {
+                table: now.name.clone(),
+                column: c.to_string(),
+            }],
+            ..Step::statement(format!(
+                "ALTER TABLE {} DROP COLUMN {};",
+                quote(&now.name),
+                quote(c)
+            ))
+        })
+        .collect();
+    let sql: Vec<&str> = steps.iter().map(|s| s.sql.as_str()).collect();
+    let sql = sql.join("\n");
+    let restores = || -> rusqlite::Result<bool> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        conn.execute_batch(&format!("{};\n{sql}", now.sql))?;
+        let text: String = conn.query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = ?1",
+            [&now.name],
+            |r| r.get(0),
+        )?;
+        Ok(text == old.sql)
+    };
+    restores().unwrap_or(false).then_some(steps)
+}

@@ -1,0 +1,186 @@
+//! Turning changes into SQLite statements for `up.sql` and `down.sql`, as typed steps.
+//!
+//! Up is planned change by change on a planning copy of the disposable database (`up`):
+//! each step runs there as soon as it is planned, so a later step (a rebuild after a rename)
+//! is planned from the schema as it really is at that point. What ALTER TABLE cannot do is a
+//! table rebuild (`rebuild` is the step, `reshape` edits the table's stored text for it).
+//! Down is planned by difference (`down`): whatever up dropped is recreated from its stored
+//! text, whatever it changed is rebuilt to its stored text, whatever it created is dropped.
+//! `defaults` decides the values rows get; `order` puts parents before children; `trial`
+//! asks SQLite whether a statement runs, and rolls it back. Every step must keep the rows of
+//! a real database, not only pass on an empty one, and says what it loses (`Effect`).
+
+mod defaults;
+mod down;
+mod order;
+mod rebuild;
+mod reshape;
+mod trial;
+mod up;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::generate::diff::Change;
+use crate::generate::seed;
+use crate::history::effect::Effect;
+use crate::schema::introspect::{inspect, schema_entries, Database, TableFilter};
+use crate::schema::model::Schema;
+use crate::sqlite::objects;
+use crate::sqlite::quote::{comment, quote};
+
+pub use defaults::{missing_default, needs_default, ColumnKey, Defaults};
+pub use rebuild::guard;
+
+/// One step of a migration: a statement (or a rebuild's group of statements), the notes a
+/// reviewer reads above it, and what it loses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Comment lines for the reviewer, without `-- `.
+    pub notes: Vec<String>,
+    /// What the step loses, each written as a `-- WARNING:` line above it.
+    pub effects: Vec<Effect>,
+    /// Complete statements, each ending in `;`.
+    pub sql: String,
+    /// Whether the step rebuilds a table, which needs foreign keys off (and so the file must
+    /// run outside the harness's transaction).
+    pub rebuild: bool,
+}
+
+impl Step {
+    /// A step that is one statement and loses nothing.
+    pub fn statement(sql: String) -> Step {
+        Step {
+            sql,
+            ..Step::default()
+        }
+    }
+
+    /// The step as it stands in the file: notes, warnings, then the SQL.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        for note in &self.notes {
+            text.push_str(&comment(note));
+            text.push('\n');
+        }
+        for effect in &self.effects {
+            text.push_str(&effect.warning_line());
+            text.push('\n');
+        }
+        text.push_str(&self.sql);
+        text
+    }
+}
+
+/// The steps of one direction of a migration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Script {
+    pub steps: Vec<Step>,
+}
+
+impl Script {
+    /// Whether a step rebuilds a table.
+    pub fn rebuilds(&self) -> bool {
+        self.steps.iter().any(|s| s.rebuild)
+    }
+
+    /// Everything the script loses, in order.
+    pub fn effects(&self) -> impl Iterator<Item = &Effect> {
+        self.steps.iter().flat_map(|s| &s.effects)
+    }
+
+    /// The steps as the file holds them, a blank line apart.
+    pub fn text(&self) -> String {
+        self.steps
+            .iter()
+            .map(Step::text)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+}
+
+/// Both directions of a migration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub up: Script,
+    pub down: Script,
+}
+
+impl Plan {
+    /// Whether the migration needs `run_in_transaction = false` in metadata.toml.
+    pub fn outside_transaction(&self) -> bool {
+        self.up.rebuilds() || self.down.rebuilds()
+    }
+}
+
+/// Before a rebuild: foreign keys off (possible only outside a transaction) so no ON DELETE
+/// action fires, and legacy_alter_table so renaming the old table away leaves other tables'
+/// REFERENCES alone.
+pub const FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF;\nPRAGMA legacy_alter_table = ON;\n";
+/// After a rebuild: the connection as the application has it.
+pub const FOREIGN_KEYS_ON: &str = "PRAGMA legacy_alter_table = OFF;\nPRAGMA foreign_keys = ON;\n";
+
+/// DROP TABLE, with its warning.
+fn drop_table(name: &str) -> Step {
+    Step {
+        effects: vec![Effect::DropsTable {
+            table: name.to_owned(),
+        }],
+        ..Step::statement(format!("DROP TABLE {};", quote(name)))
+    }
+}
+
+/// `sql` as the file runs it when it rebuilds: foreign keys off around its own transaction.
+fn with_foreign_keys_off(sql: &str) -> String {
+    format!("{FOREIGN_KEYS_OFF}BEGIN;\n{sql}\nCOMMIT;\n{FOREIGN_KEYS_ON}")
+}
+
+/// Plans `changes` (from head, the database at `head` whose tables are `before`, to
+/// `target`). `work` is where the planning copy is made; it is the caller's to remove.
+pub fn plan(
+    changes: &[Change],
+    target: &Schema,
+    defaults: &Defaults,
+    integer_primary_key_is_bigint: bool,
+    before: &Database,
+    head: &Path,
+    work: &Path,
+) -> Result<Plan> {
+    std::fs::copy(head, work).map_err(|e| Error::io("copy the disposable database to", work, e))?;
+    let conn = crate::sqlite::db::open_rusqlite(work)?;
+    // Rows, as a real database has them: some statements (ADD COLUMN with a non-constant
+    // default, a NOT NULL column without one) succeed on an empty table and fail on rows.
+    seed::seed_for(&conn, before, changes);
+    let before_entries = schema_entries(&conn)?;
+    let planner = up::Planner {
+        conn: &conn,
+        target,
+        defaults,
+        integer_primary_key_is_bigint,
+    };
+    let broken_at_head = trial::strict(&conn, || objects::broken(&conn))?;
+    let up = planner.up(changes, before)?;
+    let broken = objects::newly_broken(
+        &broken_at_head,
+        trial::strict(&conn, || objects::broken(&conn))?,
+    );
+    if !broken.is_empty() {
+        let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+        return Err(objects::refuse(&what.join(", "), &broken));
+    }
+    let after = inspect(&conn, &TableFilter::All)?;
+    let after_entries = schema_entries(&conn)?;
+    let down = down::restore(
+        before,
+        &before_entries,
+        &after,
+        &after_entries,
+        changes,
+        defaults,
+    );
+    defaults::try_down_values(&conn, &down, changes, defaults, before)?;
+    Ok(Plan { up, down })
+}
+
+#[cfg(test)]
+mod tests;

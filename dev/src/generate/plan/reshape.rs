@@ -1,0 +1,414 @@
+//! Editing a table's stored `CREATE TABLE` text for up's changes, column by column, so that
+//! only what schema.rs describes changes and every other byte (CHECKs, COLLATE, DEFAULTs,
+//! declared types) stays; and deciding, by trial, which indexes the rebuilt table keeps.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{Error, Result};
+use crate::generate::diff::Change;
+use crate::history::effect::Effect;
+use crate::schema::introspect;
+use crate::schema::model::{Column, Joinable, SqlType};
+use crate::sqlite::create_table::{self, Clause, ColumnDef, CreateTable, Edits, Item};
+use crate::sqlite::db::sqlite_message;
+use crate::sqlite::lexer;
+use crate::sqlite::quote::{quote, quoted_list};
+
+use super::defaults::ColumnKey;
+use super::rebuild::{foreign_key_guard, has_word, Copied, Guard, Rebuild};
+use super::trial::{strict, try_in_savepoint};
+use super::up::Planner;
+use super::{FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
+
+impl Planner<'_> {
+    /// Rebuilds `current` with every change of `changes` made to its stored text.
+    pub(super) fn rebuild_up(
+        &self,
+        current: &introspect::Table,
+        changes: &[&Change],
+    ) -> Result<Rebuild> {
+        let name = &current.name;
+        let table = CreateTable::parse(&current.sql).ok_or_else(|| {
+            Error::input(format!(
+                "table {name} was made by CREATE TABLE ... AS, which cannot be rebuilt"
+            ))
+        })?;
+        let dropped: BTreeSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropColumn { column, .. } => Some(column.as_str()),
+                _ => None,
+            })
+            .collect();
+        let altered: BTreeMap<&str, (&Column, &Column)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::AlterColumn { from, to, .. } => Some((to.name.as_str(), (from, to))),
+                _ => None,
+            })
+            .collect();
+        let new_key = changes.iter().find_map(|c| match c {
+            Change::AlterPrimaryKey { to, .. } => Some(to),
+            _ => None,
+        });
+        // SQLite keeps every key column of a WITHOUT ROWID table NOT NULL, declared so or
+        // not, and print-schema reads it so: such a column cannot be nullable, and one that
+        // leaves the key keeps its NOT NULL only by declaring it.
+        let old_key: Vec<String> = current
+            .primary_key()
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        let key_after = new_key.cloned().unwrap_or_else(|| old_key.clone());
+        let wants_null = |column: &str| {
+            self.target
+                .tables
+                .get(name)
+                .and_then(|t| t.column(column))
+                .is_some_and(|c| c.nullable)
+        };
+        if current.without_rowid {
+            if let Some(column) = key_after.iter().find(|k| wants_null(k)) {
+                return Err(Error::input(format!(
+                    "schema.rs makes {name}.{column} nullable, but it is in the primary key of {name}, a WITHOUT ROWID table, which SQLite keeps NOT NULL (and print-schema reads it so)"
+                ))
+                .help(format!(
+                    "declare {name}.{column} without `Nullable<...>` in schema.rs"
+                )));
+            }
+        }
+        let leaves_key = |column: &str| {
+            current.without_rowid
+                && old_key.iter().any(|k| k == column)
+                && !key_after.iter().any(|k| k == column)
+                && !wants_null(column)
+        };
+        let added_joinables: BTreeMap<&str, &Joinable> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::AddJoinable { joinable, .. } => Some((joinable.column.as_str(), joinable)),
+                _ => None,
+            })
+            .collect();
+        let dropped_joinables: BTreeSet<(&str, &str)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropJoinable { joinable, .. } => {
+                    Some((joinable.column.as_str(), joinable.parent.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+
+        let mut edits = Edits::default();
+        let notes = vec![format!("Rebuilds {name}: {}", describe(changes))];
+        let mut effects = Vec::new();
+        let mut guards = Vec::new();
+        let mut copy = Vec::new();
+        for (index, item) in table.items.iter().enumerate() {
+            let range = item.range().clone();
+            let text = &table.sql[range.clone()];
+            match item {
+                Item::Column { name: column, .. } => {
+                    if dropped.contains(column.as_str()) {
+                        edits.replace(create_table::removal_range(&table, index), "");
+                        effects.push(Effect::DropsColumn {
+                            table: name.clone(),
+                            column: column.clone(),
+                        });
+                        continue;
+                    }
+                    let def = ColumnDef::parse(text).expect("a column item has a name");
+                    let at =
+                        |r: &std::ops::Range<usize>| range.start + r.start..range.start + r.end;
+                    let remove = |edits: &mut Edits, clause: Clause| {
+                        for (c, r) in &def.clauses {
+                            if *c == clause {
+                                edits.replace(with_space_before(text, r, range.start), "");
+                            }
+                        }
+                    };
+                    let mut source = quote(column);
+                    if let Some((from, to)) = altered.get(column.as_str()) {
+                        if from.ty != to.ty {
+                            let ty = self.declared_type(to, false);
+                            if def.declared_type.is_empty() {
+                                edits.insert(range.start + def.name.end, format!(" {ty}"));
+                            } else {
+                                edits.replace(at(&def.declared_type), ty);
+                            }
+                            if let Some((label, kinds)) = storage_check(to.ty) {
+                                guards.push(Guard {
+                                    name: format!("{name}.{column}: values that are not {label}"),
+                                    holds: format!(
+                                        "NOT EXISTS (SELECT 1 FROM {} WHERE typeof({}) NOT IN ({kinds}))",
+                                        quote(name),
+                                        quote(column)
+                                    ),
+                                });
+                            }
+                            if !widens(from.ty, to.ty) {
+                                effects.push(Effect::ChangesType {
+                                    table: name.clone(),
+                                    column: column.clone(),
+                                    from: from.to_string(),
+                                    to: to.to_string(),
+                                });
+                            }
+                        }
+                        if from.nullable && !to.nullable {
+                            edits.insert(range.end, " NOT NULL");
+                            let expr = &self.defaults[&ColumnKey::new(name, column)];
+                            source = format!("COALESCE({source}, ({expr}))");
+                        } else if !from.nullable && to.nullable {
+                            remove(&mut edits, Clause::NotNull);
+                        }
+                    }
+                    if new_key.is_some() {
+                        remove(&mut edits, Clause::PrimaryKey);
+                    }
+                    if leaves_key(column) && !def.has(Clause::NotNull) {
+                        edits.insert(range.end, " NOT NULL");
+                    }
+                    if let Some(parent) = current
+                        .foreign_keys
+                        .iter()
+                        .find(|fk| {
+                            &fk.column == column
+                                && dropped_joinables
+                                    .contains(&(fk.column.as_str(), fk.parent.as_str()))
+                        })
+                        .map(|fk| fk.parent.as_str())
+                    {
+                        if def.has(Clause::References) {
+                            remove(&mut edits, Clause::References);
+                        } else {
+                            remove_foreign_key_constraint(&table, column, parent, &mut edits);
+                        }
+                    }
+                    if let Some(joinable) = added_joinables.get(column.as_str()) {
+                        edits.insert(range.end, self.references(joinable));
+                    }
+                    // A generated column takes no inserted value: SQLite computes it.
+                    if !current.column(column).is_some_and(|c| c.generated) {
+                        copy.push(Copied {
+                            column: column.clone(),
+                            from: source,
+                        });
+                    }
+                }
+                Item::Constraint { .. } => {
+                    let words = constraint_words(text);
+                    let is_key = words.first().is_some_and(|w| w == "primary");
+                    let uses_dropped = mentions_any(text, &dropped);
+                    if (is_key && new_key.is_some()) || uses_dropped {
+                        edits.replace(create_table::removal_range(&table, index), "");
+                        if uses_dropped {
+                            effects.push(Effect::DropsConstraint {
+                                table: name.clone(),
+                                constraint: text.to_owned(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let separator = create_table::separator(&table);
+        let last_column_end = table
+            .columns()
+            .last()
+            .map(|(_, r)| r.end)
+            .unwrap_or(table.items[0].range().start);
+        for change in changes {
+            if let Change::AddColumn {
+                column, joinable, ..
+            } = change
+            {
+                edits.insert(
+                    last_column_end,
+                    format!(
+                        "{separator}{}",
+                        self.added_column(name, column, joinable.as_ref())
+                    ),
+                );
+            }
+        }
+        if let Some(key) = new_key {
+            let end = table
+                .items
+                .last()
+                .map_or(last_column_end, |i| i.range().end);
+            edits.insert(
+                end,
+                format!("{separator}PRIMARY KEY ({})", quoted_list(key)),
+            );
+        }
+        let create_sql = edits.apply(&table.sql);
+
+        guards.push(foreign_key_guard(name));
+        let mut rebuild = Rebuild {
+            current: name.clone(),
+            name: name.clone(),
+            autoincrement: has_word(&create_sql, "autoincrement"),
+            create_sql,
+            copy,
+            objects: Vec::new(),
+            notes,
+            effects,
+            guards,
+        };
+        self.recreate_indexes_and_triggers(&mut rebuild, current)?;
+        Ok(rebuild)
+    }
+
+    /// Puts back the table's indexes and triggers after a rebuild. Which index still has its
+    /// columns is asked of SQLite (the rebuild is tried on the planning copy and rolled
+    /// back), not read from words: an index that cannot be recreated is dropped, with a
+    /// warning. Triggers are always recreated; one that no longer compiles is found by the
+    /// check on views and triggers after up, which refuses the change.
+    fn recreate_indexes_and_triggers(
+        &self,
+        rebuild: &mut Rebuild,
+        current: &introspect::Table,
+    ) -> Result<()> {
+        let guards = std::mem::take(&mut rebuild.guards);
+        // Tried as the file runs it: foreign keys off (set before the savepoint, as SQLite
+        // ignores the pragma inside a transaction), or dropping the old table of a parent
+        // would delete rows its children still reference and fail the trial.
+        let trial = format!(
+            "{FOREIGN_KEYS_OFF}SAVEPOINT dev_rebuild_trial;\n{}",
+            rebuild.sql()
+        );
+        let tried = self.conn.execute_batch(&trial);
+        let mut outcome = Ok(());
+        if tried.is_ok() {
+            for index in &current.indexes {
+                let Some(sql) = &index.sql else { continue };
+                match strict(self.conn, || try_in_savepoint(self.conn, sql)) {
+                    Ok(()) => rebuild.objects.push(sql.clone()),
+                    Err(reason) => {
+                        // SQLite quotes the whole statement after its reason; the name says it.
+                        let reason = reason
+                            .split_once(&format!(" in {sql}"))
+                            .map_or(reason.as_str(), |(reason, _)| reason);
+                        rebuild.effects.push(Effect::DropsIndex {
+                            index: index.name.clone(),
+                            reason: reason.to_owned(),
+                        });
+                    }
+                }
+            }
+        }
+        let undone = self.conn.execute_batch(&format!(
+            "ROLLBACK TO dev_rebuild_trial; RELEASE dev_rebuild_trial;\n{FOREIGN_KEYS_ON}"
+        ));
+        if let Err(e) = tried.and(undone) {
+            outcome = Err(Error::input(format!(
+                "the rebuild of {} does not run on head: {}",
+                rebuild.name,
+                sqlite_message(&e)
+            ))
+            .note(rebuild.sql())
+            .help("schema.rs asks for something SQLite refuses here; adjust it, or write this step with `generate --empty`"));
+        }
+        rebuild.objects.extend(
+            current
+                .triggers
+                .iter()
+                .filter_map(|trigger| trigger.sql.clone()),
+        );
+        rebuild.guards = guards;
+        outcome
+    }
+}
+
+/// A change list in a few words, for a rebuild's comment.
+pub(super) fn describe(changes: &[&Change]) -> String {
+    changes
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// For a type whose values Diesel reads from one storage class, a label and the `typeof`
+/// results it accepts.
+pub(super) fn storage_check(ty: SqlType) -> Option<(&'static str, &'static str)> {
+    match ty {
+        SqlType::Bool | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
+            Some(("integers", "'integer', 'null'"))
+        }
+        SqlType::Float | SqlType::Double => Some(("numbers", "'real', 'integer', 'null'")),
+        SqlType::Text => Some(("text", "'text', 'null'")),
+        _ => None,
+    }
+}
+
+/// Whether every value of `from` converts to `to` without loss.
+pub(super) fn widens(from: SqlType, to: SqlType) -> bool {
+    use SqlType::*;
+    matches!(
+        (from, to),
+        (Bool | SmallInt, SmallInt | Integer | BigInt)
+            | (Integer, BigInt)
+            | (Float, Double)
+            | (_, Text)
+    ) || from == to
+}
+
+/// The range of `clause` within a definition at `offset`, with the whitespace before it.
+pub(super) fn with_space_before(
+    def: &str,
+    clause: &std::ops::Range<usize>,
+    offset: usize,
+) -> std::ops::Range<usize> {
+    let start = def[..clause.start].trim_end().len();
+    offset + start..offset + clause.end
+}
+
+/// The lower-case words a table constraint starts with, past `CONSTRAINT name`.
+pub(super) fn constraint_words(text: &str) -> Vec<String> {
+    let words: Vec<String> = lexer::identifiers(text)
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    if words.first().is_some_and(|w| w == "constraint") {
+        words.into_iter().skip(2).collect()
+    } else {
+        words
+    }
+}
+
+pub(super) fn remove_foreign_key_constraint(
+    table: &CreateTable,
+    column: &str,
+    parent: &str,
+    edits: &mut Edits,
+) {
+    for (index, text) in table.constraints() {
+        let words = constraint_words(text);
+        let is_key = words.first().is_some_and(|w| w == "foreign");
+        let names_column = words.get(2).is_some_and(|w| w.eq_ignore_ascii_case(column));
+        if is_key && names_column && mentions_any(text, &BTreeSet::from([parent])) {
+            edits.replace(create_table::removal_range(table, index), "");
+        }
+    }
+}
+
+/// Whether `sql` uses any of `names` as an identifier.
+pub(super) fn mentions_any(sql: &str, names: &BTreeSet<&str>) -> bool {
+    !names.is_empty()
+        && lexer::identifiers(sql).any(|word| names.iter().any(|n| n.eq_ignore_ascii_case(&word)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_conversions_are_not_warned() {
+        assert!(widens(SqlType::Integer, SqlType::BigInt));
+        assert!(widens(SqlType::Double, SqlType::Text));
+        assert!(!widens(SqlType::Text, SqlType::Integer));
+        assert!(!widens(SqlType::BigInt, SqlType::Integer));
+    }
+}

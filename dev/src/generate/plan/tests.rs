@@ -1,0 +1,99 @@
+//! The planner's real output, read back: every effect it attaches to a step is the warning
+//! the rendered file holds, and every variant of `Effect` is produced by some change.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::*;
+use crate::generate::diff::diff;
+use crate::generate::render::{render, Header};
+use crate::history::effect::{warnings, Warning};
+use crate::schema::{model, schema_rs};
+
+/// Which variant an effect is. Exhaustive, so a new variant must be added here, and then to
+/// the schemas below until the planner is seen producing it.
+fn variant(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::DropsTable { .. } => "drops table",
+        Effect::DropsColumn { .. } => "drops column",
+        Effect::DropsColumns { .. } => "drops columns of a rebuilt table",
+        Effect::ChangesType { .. } => "changes type",
+        Effect::DropsIndex { .. } => "drops index",
+        Effect::DropsConstraint { .. } => "drops constraint",
+    }
+}
+const VARIANTS: usize = 6;
+
+const HEAD: &str = "
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    age DOUBLE,
+    note TEXT,
+    score INTEGER,
+    CHECK (length(note) < 100)
+);
+CREATE INDEX users_score ON users (score);
+CREATE TABLE posts (id INTEGER PRIMARY KEY NOT NULL, body TEXT, extra TEXT);
+CREATE TABLE tags (id INTEGER PRIMARY KEY NOT NULL, label TEXT);
+";
+
+/// users: age narrows, note (which a CHECK uses) and score (indexed) go, email comes; posts
+/// drops a plain column in place; tags goes.
+const TARGET: &str = "
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        name -> Text,
+        age -> Nullable<Integer>,
+        email -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        body -> Nullable<Text>,
+    }
+}
+";
+
+#[test]
+fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.sqlite3");
+    rusqlite::Connection::open(&head)
+        .unwrap()
+        .execute_batch(HEAD)
+        .unwrap();
+    let conn = rusqlite::Connection::open(&head).unwrap();
+    let before = inspect(&conn, &TableFilter::All).unwrap();
+    let head_schema = model::from_database(&before, false).unwrap();
+    let target = schema_rs::parse(Path::new("schema.rs"), TARGET).unwrap();
+    let changes = diff(&head_schema, &target);
+    let planned = plan(
+        &changes,
+        &target,
+        &Defaults::new(),
+        false,
+        &before,
+        &head,
+        &dir.path().join("plan.sqlite3"),
+    )
+    .unwrap();
+    let files = render(
+        &Header {
+            message: "m",
+            version: "2026-11-22-000000",
+            changes: &changes,
+        },
+        &planned,
+    );
+    let mut seen = BTreeSet::new();
+    for (script, text) in [(&planned.up, &files.up), (&planned.down, &files.down)] {
+        let typed: Vec<Warning> = script.effects().cloned().map(Warning::Effect).collect();
+        assert_eq!(warnings(text), typed, "{text}");
+        seen.extend(script.effects().map(variant));
+    }
+    assert_eq!(seen.len(), VARIANTS, "variants produced: {seen:?}");
+}

@@ -1,0 +1,371 @@
+//! Planning up, change by change, on the planning copy: renames, new tables (parents
+//! first), in-place ALTERs, rebuilds where ALTER TABLE cannot, then drops (children first).
+//! Each step runs on the copy as soon as it is planned.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{Error, Result};
+use crate::generate::diff::{table_after, Change};
+use crate::history::effect::Effect;
+use crate::schema::introspect::Database;
+use crate::schema::model::{self, Column, Joinable, Schema, SqlType, Table};
+use crate::sqlite::db::sqlite_message;
+use crate::sqlite::quote::{quote, quoted_list};
+
+use super::defaults::{constant_default, missing_default, needs_default, ColumnKey, Defaults};
+use super::order::{parents_first, stored_parents_first};
+use super::trial::{inspect_one, try_in_savepoint};
+use super::{drop_table, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON};
+
+/// Around a table rename in a file that rebuilds: renames carry references to the new name.
+const LEGACY_OFF: &str = "PRAGMA legacy_alter_table = OFF;\n";
+const LEGACY_ON: &str = "PRAGMA legacy_alter_table = ON;";
+
+/// Plans up on the planning copy `conn`, towards `target`.
+pub(super) struct Planner<'a> {
+    pub(super) conn: &'a rusqlite::Connection,
+    pub(super) target: &'a Schema,
+    pub(super) defaults: &'a Defaults,
+    pub(super) integer_primary_key_is_bigint: bool,
+}
+
+impl Planner<'_> {
+    pub(super) fn up(&self, changes: &[Change], before: &Database) -> Result<Script> {
+        let dropped: BTreeSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropTable(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        refuse_dropping_referenced(before, &dropped, changes)?;
+        for key in needs_default(changes, before) {
+            if !self.defaults.contains_key(&key) {
+                return Err(missing_default(&key, changes));
+            }
+        }
+        let mut script = Script::default();
+
+        let mut table_renames = Vec::new();
+        for change in changes {
+            let sql = match change {
+                Change::RenameTable { from, to } => {
+                    format!("ALTER TABLE {} RENAME TO {};", quote(from), quote(to))
+                }
+                Change::RenameColumn { table, from, to } => format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                    quote(table),
+                    quote(from),
+                    quote(to)
+                ),
+                _ => continue,
+            };
+            if matches!(change, Change::RenameTable { .. }) {
+                table_renames.push(script.steps.len());
+            }
+            self.run(&mut script, Step::statement(sql))?;
+        }
+
+        let created: BTreeMap<&str, &Table> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::CreateTable(t) => Some((t.name.as_str(), t)),
+                _ => None,
+            })
+            .collect();
+        let order = parents_first(
+            created
+                .values()
+                .map(|t| {
+                    (
+                        t.name.as_str(),
+                        t.joinables.iter().map(|j| j.parent.as_str()).collect(),
+                    )
+                })
+                .collect(),
+        );
+        for name in order {
+            self.run(
+                &mut script,
+                Step::statement(self.create_table(created[name])),
+            )?;
+        }
+
+        let mut altered: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
+        for change in changes {
+            if matches!(
+                change,
+                Change::AddColumn { .. }
+                    | Change::DropColumn { .. }
+                    | Change::AlterColumn { .. }
+                    | Change::AlterPrimaryKey { .. }
+                    | Change::AddJoinable { .. }
+                    | Change::DropJoinable { .. }
+            ) {
+                altered.entry(change.table()).or_default().push(change);
+            }
+        }
+        for (table, table_changes) in altered {
+            let current = inspect_one(self.conn, table)?;
+            if self.needs_rebuild(table, &table_changes) {
+                let rebuild = self.rebuild_up(&current, &table_changes)?;
+                self.run(&mut script, rebuild.into_step())?;
+            } else {
+                for change in &table_changes {
+                    self.run(&mut script, self.alter(change))?;
+                }
+            }
+        }
+
+        let drop_order = stored_parents_first(dropped.iter().filter_map(|name| before.table(name)));
+        for name in drop_order.iter().rev() {
+            self.run(&mut script, drop_table(name))?;
+        }
+        if script.rebuilds() {
+            // The file turns legacy_alter_table on for its rebuilds (`render`). A table
+            // renamed under it would leave views, triggers and other tables' REFERENCES
+            // naming the old table, unlike the rename planned here (legacy off); so each
+            // rename turns it off around itself, which SQLite allows inside a transaction.
+            for index in table_renames {
+                let sql = &mut script.steps[index].sql;
+                *sql = format!("{LEGACY_OFF}{sql}\n{LEGACY_ON}");
+            }
+        }
+        Ok(script)
+    }
+
+    /// Runs a planned step on the planning copy, then adds it to the script.
+    fn run(&self, script: &mut Script, step: Step) -> Result<()> {
+        let batch = if step.rebuild {
+            with_foreign_keys_off(&step.sql)
+        } else {
+            step.sql.clone()
+        };
+        if let Err(e) = self.conn.execute_batch(&batch) {
+            let _ = self
+                .conn
+                .execute_batch(&format!("ROLLBACK;\n{FOREIGN_KEYS_ON}"));
+            return Err(Error::input(format!(
+                "the planned SQL does not run on head: {}",
+                sqlite_message(&e)
+            ))
+            .note(step.text())
+            .help("schema.rs asks for something SQLite refuses here; adjust it, or write this step with `generate --empty`"));
+        }
+        script.steps.push(step);
+        Ok(())
+    }
+
+    /// Changes SQLite's ALTER TABLE cannot make, including a DROP COLUMN it refuses (a key,
+    /// UNIQUE, indexed, referencing or CHECKed column, one a view or trigger uses),
+    /// which is tried on the planning copy and rolled back.
+    fn needs_rebuild(&self, table: &str, changes: &[&Change]) -> bool {
+        changes.iter().any(|change| match change {
+            Change::AlterColumn { .. }
+            | Change::AlterPrimaryKey { .. }
+            | Change::AddJoinable { .. }
+            | Change::DropJoinable { .. } => true,
+            Change::AddColumn {
+                column, joinable, ..
+            } => {
+                // SQLite cannot add a REFERENCES column with a non-NULL default, nor (on a
+                // table with rows) one whose default is not constant: tried on the rows, and
+                // the default on a row of its own, as the table may have no seeded rows here
+                // (a CHECK refused them) and a real one has.
+                let default = self.defaults.get(&ColumnKey::new(table, &column.name));
+                (joinable.is_some() && !column.nullable)
+                    || default.is_some_and(|expr| !constant_default(self.conn, expr))
+                    || try_in_savepoint(
+                        self.conn,
+                        &format!(
+                            "ALTER TABLE {} ADD COLUMN {};",
+                            quote(table),
+                            self.added_column(table, column, joinable.as_ref())
+                        ),
+                    )
+                    .is_err()
+            }
+            Change::DropColumn { column, .. } => try_in_savepoint(
+                self.conn,
+                &format!(
+                    "ALTER TABLE {} DROP COLUMN {};",
+                    quote(table),
+                    quote(column)
+                ),
+            )
+            .is_err(),
+            _ => false,
+        })
+    }
+
+    fn create_table(&self, table: &Table) -> String {
+        let implicit_rowid =
+            matches!(table.primary_key.as_slice(), [pk] if model::is_rowid_alias(pk));
+        let single_key = match table.primary_key.as_slice() {
+            [pk] if !implicit_rowid => Some(pk.as_str()),
+            _ => None,
+        };
+        let mut lines: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| !(implicit_rowid && table.primary_key[0] == c.name))
+            .map(|column| {
+                let is_key = single_key == Some(column.name.as_str());
+                let mut line = format!("    {}", self.column_definition(column, is_key));
+                if let Some(j) = table.joinables.iter().find(|j| j.column == column.name) {
+                    line.push_str(&self.references(j));
+                }
+                line
+            })
+            .collect();
+        if table.primary_key.len() > 1 {
+            lines.push(format!(
+                "    PRIMARY KEY ({})",
+                quoted_list(&table.primary_key)
+            ));
+        }
+        format!(
+            "CREATE TABLE {} (\n{}\n);",
+            quote(&table.name),
+            lines.join(",\n")
+        )
+    }
+
+    /// `name TYPE [NOT NULL] [PRIMARY KEY]`, typed so print-schema reads it back as declared.
+    pub(super) fn column_definition(&self, column: &Column, is_key: bool) -> String {
+        let mut def = format!(
+            "{} {}",
+            quote(&column.name),
+            self.declared_type(column, is_key)
+        );
+        if !column.nullable {
+            def.push_str(" NOT NULL");
+        }
+        if is_key {
+            def.push_str(" PRIMARY KEY");
+        }
+        def
+    }
+
+    pub(super) fn declared_type(&self, column: &Column, is_key: bool) -> String {
+        match (column.ty, column.max_length) {
+            // With the BigInt setting, print-schema reads a rowid alias as BigInt: keep the
+            // key a rowid alias, which needs the exact type INTEGER.
+            (SqlType::BigInt, _) if is_key && self.integer_primary_key_is_bigint => {
+                "INTEGER".to_owned()
+            }
+            (SqlType::Text, Some(n)) => format!("VARCHAR({n})"),
+            (ty, _) => ty.sql().to_owned(),
+        }
+    }
+
+    pub(super) fn references(&self, joinable: &Joinable) -> String {
+        let parent_key = self
+            .target
+            .tables
+            .get(&joinable.parent)
+            .and_then(|p| p.primary_key.first())
+            .map_or_else(|| "id".to_owned(), |k| k.clone());
+        format!(
+            " REFERENCES {} ({})",
+            quote(&joinable.parent),
+            quote(&parent_key)
+        )
+    }
+
+    /// A new column's definition with the default its existing rows get.
+    pub(super) fn added_column(
+        &self,
+        table: &str,
+        column: &Column,
+        joinable: Option<&Joinable>,
+    ) -> String {
+        let mut def = self.column_definition(column, false);
+        if let Some(expr) = self.defaults.get(&ColumnKey::new(table, &column.name)) {
+            def.push_str(&format!(" DEFAULT ({expr})"));
+        }
+        if let Some(j) = joinable {
+            def.push_str(&self.references(j));
+        }
+        def
+    }
+
+    /// An in-place ALTER for a change that needs no rebuild.
+    fn alter(&self, change: &Change) -> Step {
+        match change {
+            Change::AddColumn {
+                table,
+                column,
+                joinable,
+            } => Step::statement(format!(
+                "ALTER TABLE {} ADD COLUMN {};",
+                quote(table),
+                self.added_column(table, column, joinable.as_ref())
+            )),
+            Change::DropColumn { table, column } => Step {
+                effects: vec![Effect::DropsColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                }],
+                ..Step::statement(format!(
+                    "ALTER TABLE {} DROP COLUMN {};",
+                    quote(table),
+                    quote(column)
+                ))
+            },
+            other => unreachable!("rebuilt, not altered: {other}"),
+        }
+    }
+}
+
+/// Dropping a table that a kept table references would fire ON DELETE actions (DROP TABLE
+/// deletes every row first) or break the reference.
+pub(super) fn refuse_dropping_referenced(
+    head_db: &Database,
+    dropped: &BTreeSet<&str>,
+    changes: &[Change],
+) -> Result<()> {
+    // `table` is head's name; a DropColumn names the table after its rename.
+    let column_dropped = |table: &str, column: &str| {
+        let now = table_after(changes, table);
+        changes.iter().any(|c| {
+            matches!(c, Change::DropColumn { table: t, column: col } if t == now && col == column)
+        })
+    };
+    for fk in &head_db.all_foreign_keys {
+        if dropped.contains(fk.parent.as_str())
+            && !dropped.contains(fk.child.as_str())
+            && !column_dropped(&fk.child, &fk.column)
+        {
+            return Err(Error::input(format!(
+                "table {} cannot be dropped: {}.{} references it",
+                fk.parent, fk.child, fk.column
+            ))
+            .help(format!(
+                "drop {}.{} (or its table) in the same migration; or first remove its joinable in a migration of its own, then drop {}: a down that recreates the table empty could not restore that reference",
+                fk.child, fk.column, fk.parent
+            )));
+        }
+        let not_null = head_db
+            .table(&fk.child)
+            .and_then(|t| t.column(&fk.column))
+            .is_some_and(|c| c.not_null);
+        if dropped.contains(fk.parent.as_str())
+            && !dropped.contains(fk.child.as_str())
+            && column_dropped(&fk.child, &fk.column)
+            && not_null
+        {
+            // Down recreates the parent empty and adds the column back to the child's rows:
+            // NULL references nothing, and NOT NULL leaves no value that references a row.
+            return Err(Error::input(format!(
+                "table {} cannot be dropped with {}.{}: the column is NOT NULL, and down.sql, which recreates {} empty, could not give the rows of {} a value that references it",
+                fk.parent, fk.child, fk.column, fk.parent, fk.child
+            ))
+            .help(format!(
+                "make {}.{} nullable in a migration of its own first (down then adds it back as NULL), or drop table {} too",
+                fk.child, fk.column, fk.child
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! What a step of a migration loses, as typed values, and the `-- WARNING:` line each is
+//! written as.
+//!
+//! The planner attaches effects to the steps it plans; `render` writes each as a
+//! `-- WARNING:` comment above its statement (the effect's `Display`); `warnings` reads a
+//! file's lines back with `Effect::parse`, the same module's inverse, so writer and reader
+//! cannot drift apart. Names are written as SQL identifiers (`quote`), so a name holding a
+//! dot, a space or a quote reads back as itself. Deciding what a file really drops at
+//! upgrade is not done from these lines: `apply::losses` asks SQLite, so hand-written files
+//! are judged by the same rule.
+
+use std::fmt;
+
+use crate::sqlite::lexer::{tokenize, unquote, Token};
+use crate::sqlite::quote::{comment, quote, uncomment};
+
+/// How every statement that can lose data is marked, in up.sql and down.sql alike.
+pub const WARNING_PREFIX: &str = "-- WARNING: ";
+
+/// One way a step loses data, or may.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// DROP TABLE: the table and every row in it.
+    DropsTable { table: String },
+    /// A column dropped by up, in place or by a rebuild.
+    DropsColumn { table: String, column: String },
+    /// Columns a rebuild back to a table's stored text leaves out (a down undoing an add).
+    DropsColumns { table: String, columns: Vec<String> },
+    /// A type change that does not widen: a value that does not convert fails the step.
+    ChangesType {
+        table: String,
+        column: String,
+        /// The Diesel types as schema.rs writes them (`Nullable<Text>`).
+        from: String,
+        to: String,
+    },
+    /// An index a rebuild cannot recreate, with SQLite's reason.
+    DropsIndex { index: String, reason: String },
+    /// A table constraint a rebuild leaves out because it names a dropped column.
+    DropsConstraint { table: String, constraint: String },
+}
+
+impl Effect {
+    /// The comment line above the statement.
+    pub fn warning_line(&self) -> String {
+        comment(&format!("WARNING: {self}"))
+    }
+
+    /// Reads back the text `Display` wrote (after `-- WARNING: `, escapes read back).
+    pub fn parse(text: &str) -> Option<Effect> {
+        let mut words = Words(text);
+        if words.keyword("drops table ") {
+            let table = words.name()?;
+            words.end_with(" and every row in it")?;
+            return Some(Effect::DropsTable { table });
+        }
+        if words.keyword("drops column ") {
+            let first = words.name()?;
+            if words.keyword(".") {
+                let column = words.name()?;
+                words.end_with(" and its values")?;
+                return Some(Effect::DropsColumn {
+                    table: first,
+                    column,
+                });
+            }
+            let table = words.names_of(vec![first])?;
+            return match table {
+                (table, columns) if columns.len() == 1 => {
+                    Some(Effect::DropsColumns { table, columns })
+                }
+                _ => None,
+            };
+        }
+        if words.keyword("drops columns ") {
+            let first = words.name()?;
+            let (table, columns) = words.names_of(vec![first])?;
+            return (columns.len() > 1).then_some(Effect::DropsColumns { table, columns });
+        }
+        if words.keyword("changes ") {
+            let table = words.name()?;
+            words.keyword(".").then_some(())?;
+            let column = words.name()?;
+            words.keyword(" from ").then_some(())?;
+            let (from, rest) = words.0.split_once(" to ")?;
+            let to = rest.strip_suffix(CHANGES_TYPE_TAIL)?;
+            return Some(Effect::ChangesType {
+                table,
+                column,
+                from: from.to_owned(),
+                to: to.to_owned(),
+            });
+        }
+        if words.keyword("drops index ") {
+            let index = words.name()?;
+            let reason = words.0.strip_prefix(" (")?.strip_suffix(')')?;
+            return Some(Effect::DropsIndex {
+                index,
+                reason: reason.to_owned(),
+            });
+        }
+        if words.keyword("drops a constraint of ") {
+            let table = words.name()?;
+            let constraint = words.0.strip_prefix(DROPS_CONSTRAINT_MIDDLE)?;
+            return Some(Effect::DropsConstraint {
+                table,
+                constraint: constraint.to_owned(),
+            });
+        }
+        None
+    }
+}
+
+const CHANGES_TYPE_TAIL: &str =
+    ", which can lose values; a value that does not convert fails the migration";
+const DROPS_CONSTRAINT_MIDDLE: &str = " that uses a dropped column: ";
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Effect::DropsTable { table } => {
+                write!(f, "drops table {} and every row in it", quote(table))
+            }
+            Effect::DropsColumn { table, column } => write!(
+                f,
+                "drops column {}.{} and its values",
+                quote(table),
+                quote(column)
+            ),
+            Effect::DropsColumns { table, columns } => {
+                let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+                write!(
+                    f,
+                    "drops column{} {} of {} and their values",
+                    if columns.len() > 1 { "s" } else { "" },
+                    names.join(", "),
+                    quote(table)
+                )
+            }
+            Effect::ChangesType {
+                table,
+                column,
+                from,
+                to,
+            } => write!(
+                f,
+                "changes {}.{} from {from} to {to}{CHANGES_TYPE_TAIL}",
+                quote(table),
+                quote(column)
+            ),
+            Effect::DropsIndex { index, reason } => {
+                write!(f, "drops index {} ({reason})", quote(index))
+            }
+            Effect::DropsConstraint { table, constraint } => write!(
+                f,
+                "drops a constraint of {}{DROPS_CONSTRAINT_MIDDLE}{constraint}",
+                quote(table)
+            ),
+        }
+    }
+}
+
+/// A `-- WARNING:` line of a file: an effect the tool wrote, or a line someone typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    Effect(Effect),
+    Typed(String),
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Effect(effect) => effect.fmt(f),
+            Warning::Typed(text) => f.write_str(text),
+        }
+    }
+}
+
+/// The `-- WARNING:` lines of a migration file, in order.
+pub fn warnings(sql: &str) -> Vec<Warning> {
+    sql.lines()
+        .filter_map(|line| line.trim_start().strip_prefix(WARNING_PREFIX))
+        .map(|escaped| {
+            let text = uncomment(escaped);
+            Effect::parse(&text).map_or(Warning::Typed(text), Warning::Effect)
+        })
+        .collect()
+}
+
+/// A cursor over a warning's text.
+struct Words<'a>(&'a str);
+
+impl Words<'_> {
+    fn keyword(&mut self, word: &str) -> bool {
+        match self.0.strip_prefix(word) {
+            Some(rest) => {
+                self.0 = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// One identifier as `quote` writes it: a bare word, or double-quoted.
+    fn name(&mut self) -> Option<String> {
+        let (kind, range) = tokenize(self.0).into_iter().next()?;
+        if kind != Token::Word || range.start != 0 {
+            return None;
+        }
+        let token = &self.0[range.clone()];
+        if token.starts_with(['[', '`']) {
+            return None;
+        }
+        self.0 = &self.0[range.end..];
+        Some(unquote(token))
+    }
+
+    fn end_with(&mut self, tail: &str) -> Option<()> {
+        (self.0 == tail).then(|| self.0 = "")
+    }
+
+    /// `, b, c of TABLE and their values` after a first name: the table and every name.
+    fn names_of(&mut self, mut names: Vec<String>) -> Option<(String, Vec<String>)> {
+        while self.keyword(", ") {
+            names.push(self.name()?);
+        }
+        self.keyword(" of ").then_some(())?;
+        let table = self.name()?;
+        self.end_with(" and their values")?;
+        Some((table, names))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_variant(table: &str, column: &str) -> Vec<Effect> {
+        vec![
+            Effect::DropsTable {
+                table: table.into(),
+            },
+            Effect::DropsColumn {
+                table: table.into(),
+                column: column.into(),
+            },
+            Effect::DropsColumns {
+                table: table.into(),
+                columns: vec![column.into()],
+            },
+            Effect::DropsColumns {
+                table: table.into(),
+                columns: vec![column.into(), "b".into()],
+            },
+            Effect::ChangesType {
+                table: table.into(),
+                column: column.into(),
+                from: "Nullable<Text>".into(),
+                to: "Integer".into(),
+            },
+            Effect::DropsIndex {
+                index: column.into(),
+                reason: "no such column: a (b)".into(),
+            },
+            Effect::DropsConstraint {
+                table: table.into(),
+                constraint: "CHECK (x <> ', of y')".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_effect_reads_back_from_its_line_whatever_the_names() {
+        for (table, column) in [
+            ("users", "bio"),
+            ("we.ird", "a b"),
+            ("order", "\"q\""),
+            ("t\nx", "é\\n"),
+            ("of", "and"),
+        ] {
+            for effect in every_variant(table, column) {
+                let line = effect.warning_line();
+                assert_eq!(
+                    warnings(&format!("SELECT 1;\n  {line}\nSELECT 2;")),
+                    [Warning::Effect(effect.clone())],
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_someone_typed_is_kept_as_typed() {
+        assert_eq!(
+            warnings("-- WARNING: this deletes the backlog\n"),
+            [Warning::Typed("this deletes the backlog".into())]
+        );
+    }
+}
