@@ -478,7 +478,7 @@ fn diff_table(head: &Table, target: &Table, changes: &mut Vec<Change>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::model::SqlType;
+    use crate::schema::types::SqlType;
     use std::collections::BTreeSet;
 
     fn column(name: &str, ty: SqlType, nullable: bool) -> Column {

@@ -15,7 +15,7 @@ use rusqlite::Connection;
 
 use crate::generate::diff::{head_column, head_table, Change};
 use crate::schema::introspect::{Database, Table};
-use crate::schema::model::SqlType;
+use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
 
@@ -173,8 +173,7 @@ fn value_for(
     retyped: &Retyped,
 ) -> Result<Value, String> {
     let typed = |declared: &str| match retyped.get(&(table.name.clone(), column.name.clone())) {
-        Some((SqlType::Bool, _) | (_, SqlType::Bool)) => Value::Integer(k % 2),
-        Some(_) => Value::Integer(k),
+        Some((from, to)) => from.seed_across(*to, k),
         None => typed_value(declared, k),
     };
     if let Some(fk) = table
@@ -216,19 +215,10 @@ fn typed_value(declared_type: &str, k: i64) -> Value {
     value_of(SqlType::from_declared(declared_type), k)
 }
 
-/// The k-th seed value of a type. Numbers are whole and text is digits, so that a seed
-/// converts to every other numeric or text type a change can give its column.
+/// The k-th seed value of a type; a declared type print-schema cannot read gets whole
+/// numbers, as an integer column does.
 fn value_of(ty: Option<SqlType>, k: i64) -> Value {
-    match ty {
-        Some(SqlType::Bool) => Value::Integer(k % 2),
-        Some(SqlType::Float | SqlType::Double) => Value::Real(k as f64),
-        Some(SqlType::Text) => Value::Text(k.to_string()),
-        Some(SqlType::Binary) => Value::Blob(vec![k as u8; 3]),
-        Some(SqlType::Timestamp) => Value::Text(format!("2026-01-0{k} 12:00:0{k}")),
-        Some(SqlType::Date) => Value::Text(format!("2026-01-0{k}")),
-        Some(SqlType::Time) => Value::Text(format!("12:00:0{k}")),
-        _ => Value::Integer(k),
-    }
+    ty.map_or(Value::Integer(k), |t| t.seed(k))
 }
 
 /// A table's values as canonical text, column by column, each column's values sorted so that

@@ -5,3 +5,4 @@ pub mod diagram;
 pub mod introspect;
 pub mod model;
 pub mod schema_rs;
+pub mod types;

@@ -6,97 +6,7 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::schema::introspect;
-
-/// A Diesel SQL type that print-schema can write for SQLite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SqlType {
-    Bool,
-    SmallInt,
-    Integer,
-    BigInt,
-    Float,
-    Double,
-    Text,
-    Binary,
-    Timestamp,
-    Date,
-    Time,
-}
-
-impl SqlType {
-    /// How diesel print-schema reads a SQLite declared type (diesel_cli's
-    /// `infer_schema_internals/sqlite.rs`), before the integer-primary-key-as-BigInt rule.
-    pub fn from_declared(declared: &str) -> Option<SqlType> {
-        let t = declared.to_lowercase();
-        let t = if t == "generated always" {
-            String::new()
-        } else {
-            t
-        };
-        let has = |s: &str| t.contains(s);
-        Some(
-            if t == "boolean" || t == "bool" || (has("tiny") && has("int")) {
-                SqlType::Bool
-            } else if t == "int2" || (has("small") && has("int")) {
-                SqlType::SmallInt
-            } else if t == "int8" || (has("big") && has("int")) {
-                SqlType::BigInt
-            } else if has("int") {
-                SqlType::Integer
-            } else if has("char") || has("clob") || has("text") {
-                SqlType::Text
-            } else if has("blob") || has("binary") || t.is_empty() {
-                SqlType::Binary
-            } else if has("float") || has("real") {
-                SqlType::Float
-            } else if has("double") || has("num") || has("dec") {
-                SqlType::Double
-            } else if t == "datetime" || t == "timestamp" {
-                SqlType::Timestamp
-            } else if t == "date" {
-                SqlType::Date
-            } else if t == "time" {
-                SqlType::Time
-            } else {
-                return None;
-            },
-        )
-    }
-
-    /// The declared type written for a new column; it reads back as this type.
-    pub fn sql(self) -> &'static str {
-        match self {
-            SqlType::Bool => "BOOLEAN",
-            SqlType::SmallInt => "SMALLINT",
-            SqlType::Integer => "INTEGER",
-            SqlType::BigInt => "BIGINT",
-            SqlType::Float => "FLOAT",
-            SqlType::Double => "DOUBLE",
-            SqlType::Text => "TEXT",
-            SqlType::Binary => "BLOB",
-            SqlType::Timestamp => "TIMESTAMP",
-            SqlType::Date => "DATE",
-            SqlType::Time => "TIME",
-        }
-    }
-
-    /// The name print-schema writes.
-    pub fn diesel_name(self) -> &'static str {
-        match self {
-            SqlType::Bool => "Bool",
-            SqlType::SmallInt => "SmallInt",
-            SqlType::Integer => "Integer",
-            SqlType::BigInt => "BigInt",
-            SqlType::Float => "Float",
-            SqlType::Double => "Double",
-            SqlType::Text => "Text",
-            SqlType::Binary => "Binary",
-            SqlType::Timestamp => "Timestamp",
-            SqlType::Date => "Date",
-            SqlType::Time => "Time",
-        }
-    }
-}
+use crate::schema::types::SqlType;
 
 /// A column as Diesel sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +55,7 @@ pub struct Table {
 }
 
 impl Table {
+    /// The column with this SQL name, the name both sides of a comparison share.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -228,9 +139,9 @@ pub fn from_database(
             },
         );
     }
-    for (child, joinable) in joinables(db) {
-        if let Some(table) = schema.tables.get_mut(&child) {
-            table.joinables.insert(joinable);
+    for written in joinables(db) {
+        if let Some(table) = schema.tables.get_mut(&written.child) {
+            table.joinables.insert(written.joinable);
         }
     }
     Ok(schema)
@@ -289,10 +200,16 @@ fn references_rowid_primary_key(
         })
 }
 
+/// A `joinable!` print-schema writes, with the table whose foreign key it is.
+struct ChildJoinable {
+    child: String,
+    joinable: Joinable,
+}
+
 /// The joinables print-schema writes: single-column foreign keys, not self-referencing,
 /// between described tables, targeting the parent's single primary-key column, and the only
 /// foreign key between their pair of tables in either direction.
-fn joinables(db: &introspect::Database) -> Vec<(String, Joinable)> {
+fn joinables(db: &introspect::Database) -> Vec<ChildJoinable> {
     let pair = |fk: &introspect::ForeignKey| {
         if fk.child <= fk.parent {
             (fk.child.clone(), fk.parent.clone())
@@ -316,14 +233,12 @@ fn joinables(db: &introspect::Database) -> Vec<(String, Joinable)> {
                 .parent_column
                 .clone()
                 .unwrap_or_else(|| parent_key.first().cloned().unwrap_or_default());
-            (parent_key.len() == 1 && parent_key[0] == target).then(|| {
-                (
-                    fk.child.clone(),
-                    Joinable {
-                        column: fk.column.clone(),
-                        parent: fk.parent.clone(),
-                    },
-                )
+            (parent_key.len() == 1 && parent_key[0] == target).then(|| ChildJoinable {
+                child: fk.child.clone(),
+                joinable: Joinable {
+                    column: fk.column.clone(),
+                    parent: fk.parent.clone(),
+                },
             })
         })
         .collect()
@@ -339,49 +254,6 @@ mod tests {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch(sql).unwrap();
         from_database(&inspect(&conn, &TableFilter::All).unwrap(), bigint).unwrap()
-    }
-
-    #[test]
-    fn declared_types_follow_print_schema_order() {
-        let cases = [
-            ("TINYINT", SqlType::Bool),
-            ("boolean", SqlType::Bool),
-            ("INT2", SqlType::SmallInt),
-            ("SMALLINT", SqlType::SmallInt),
-            ("BIGINT", SqlType::BigInt),
-            ("INT8", SqlType::BigInt),
-            ("INT", SqlType::Integer),
-            ("POINT", SqlType::Integer),
-            ("VARCHAR(255)", SqlType::Text),
-            ("CLOB", SqlType::Text),
-            ("", SqlType::Binary),
-            ("BLOB", SqlType::Binary),
-            ("REAL", SqlType::Float),
-            ("NUMERIC(10,2)", SqlType::Double),
-            ("DECIMAL", SqlType::Double),
-            ("DATETIME", SqlType::Timestamp),
-            ("date", SqlType::Date),
-            ("TIME", SqlType::Time),
-        ];
-        for (declared, expected) in cases {
-            assert_eq!(
-                SqlType::from_declared(declared),
-                Some(expected),
-                "{declared}"
-            );
-        }
-        assert_eq!(SqlType::from_declared("JSON"), None);
-        assert_eq!(SqlType::from_declared("TIMESTAMPTZ"), None);
-    }
-
-    #[test]
-    fn rendered_types_read_back_as_themselves() {
-        use SqlType::*;
-        for ty in [
-            Bool, SmallInt, Integer, BigInt, Float, Double, Text, Binary, Timestamp, Date, Time,
-        ] {
-            assert_eq!(SqlType::from_declared(ty.sql()), Some(ty));
-        }
     }
 
     #[test]

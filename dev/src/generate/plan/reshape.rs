@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::generate::diff::Change;
 use crate::history::effect::Effect;
 use crate::schema::introspect;
-use crate::schema::model::{Column, Joinable, SqlType};
+use crate::schema::model::{Column, Joinable};
 use crate::sqlite::create_table::{self, Clause, ColumnDef, CreateTable, Edits, Item};
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::lexer;
@@ -137,17 +137,21 @@ impl Planner<'_> {
                             } else {
                                 edits.replace(at(&def.declared_type), ty);
                             }
-                            if let Some((label, kinds)) = storage_check(to.ty) {
+                            if let Some(check) = to.ty.storage_check() {
                                 guards.push(Guard {
-                                    name: format!("{name}.{column}: values that are not {label}"),
+                                    name: format!(
+                                        "{name}.{column}: values that are not {}",
+                                        check.label
+                                    ),
                                     holds: format!(
-                                        "NOT EXISTS (SELECT 1 FROM {} WHERE typeof({}) NOT IN ({kinds}))",
+                                        "NOT EXISTS (SELECT 1 FROM {} WHERE typeof({}) NOT IN ({}))",
                                         quote(name),
-                                        quote(column)
+                                        quote(column),
+                                        check.accepted_typeof
                                     ),
                                 });
                             }
-                            if !widens(from.ty, to.ty) {
+                            if !from.ty.widens_to(to.ty) {
                                 effects.push(Effect::ChangesType {
                                     table: name.clone(),
                                     column: column.clone(),
@@ -331,31 +335,6 @@ pub(super) fn describe(changes: &[&Change]) -> String {
         .join("; ")
 }
 
-/// For a type whose values Diesel reads from one storage class, a label and the `typeof`
-/// results it accepts.
-pub(super) fn storage_check(ty: SqlType) -> Option<(&'static str, &'static str)> {
-    match ty {
-        SqlType::Bool | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
-            Some(("integers", "'integer', 'null'"))
-        }
-        SqlType::Float | SqlType::Double => Some(("numbers", "'real', 'integer', 'null'")),
-        SqlType::Text => Some(("text", "'text', 'null'")),
-        _ => None,
-    }
-}
-
-/// Whether every value of `from` converts to `to` without loss.
-pub(super) fn widens(from: SqlType, to: SqlType) -> bool {
-    use SqlType::*;
-    matches!(
-        (from, to),
-        (Bool | SmallInt, SmallInt | Integer | BigInt)
-            | (Integer, BigInt)
-            | (Float, Double)
-            | (_, Text)
-    ) || from == to
-}
-
 /// The range of `clause` within a definition at `offset`, with the whitespace before it.
 pub(super) fn with_space_before(
     def: &str,
@@ -398,17 +377,4 @@ pub(super) fn remove_foreign_key_constraint(
 pub(super) fn mentions_any(sql: &str, names: &BTreeSet<&str>) -> bool {
     !names.is_empty()
         && lexer::identifiers(sql).any(|word| names.iter().any(|n| n.eq_ignore_ascii_case(&word)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn widening_conversions_are_not_warned() {
-        assert!(widens(SqlType::Integer, SqlType::BigInt));
-        assert!(widens(SqlType::Double, SqlType::Text));
-        assert!(!widens(SqlType::Text, SqlType::Integer));
-        assert!(!widens(SqlType::BigInt, SqlType::Integer));
-    }
 }

@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::generate::diff::{table_after, Change};
 use crate::history::effect::Effect;
 use crate::schema::introspect::Database;
-use crate::schema::model::{self, Column, Joinable, Schema, SqlType, Table};
+use crate::schema::model::{self, Column, Joinable, Schema, Table};
+use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::{quote, quoted_list};
 

@@ -1,0 +1,304 @@
+//! Reading one `table!`: its columns with their types resolved (aliases, custom types), and
+//! its primary key, refusing what `diesel::table!` would not compile.
+
+use std::collections::HashMap;
+
+use syn::spanned::Spanned;
+
+use super::suggest::closest;
+use super::{ColumnType, Declared, DeclaredColumn, Reader};
+use crate::error::Result;
+use crate::schema::model::{Column, Table};
+use crate::schema::types::{SqlType, NEVER_READ_BACK};
+
+impl Reader<'_> {
+    /// Reads one `table!` into the model, keeping its Rust names for the `joinable!`s.
+    pub(super) fn table(&mut self, decl: diesel_table_macro_syntax::TableDecl) -> Result<()> {
+        let rust_name = decl.table_name.to_string();
+        if self.tables.contains_key(&decl.sql_name) || self.declared.contains_key(&rust_name) {
+            return Err(self.error_at(
+                decl.table_name.span(),
+                format!("table `{}` is declared twice", decl.sql_name),
+            ));
+        }
+        let mut columns = Vec::new();
+        let mut declared_columns = HashMap::new();
+        for def in &decl.column_defs {
+            let column_name = def.column_name.to_string();
+            if declared_columns.contains_key(&column_name) {
+                return Err(self.error_at(
+                    def.column_name.span(),
+                    format!("column `{column_name}` is declared twice in table `{rust_name}`"),
+                ));
+            }
+            if column_name == rust_name {
+                return Err(self
+                    .error_at(
+                        def.column_name.span(),
+                        format!("column `{column_name}` cannot be named the same as its table"),
+                    )
+                    .note("diesel::table! makes each column an item of the table's module, so this does not compile")
+                    .help(format!(
+                        "rename it in Rust and keep its SQL name: `#[sql_name = \"{}\"] {column_name}_ -> ...`",
+                        def.sql_name
+                    )));
+            }
+            let ty = self.sql_type(&def.tpe)?;
+            let max_length = def
+                .max_length
+                .as_ref()
+                .map(|lit| {
+                    lit.base10_parse::<u32>().map_err(|_| {
+                        self.error_at(
+                            lit.span(),
+                            "`#[max_length]` must be a positive whole number".into(),
+                        )
+                    })
+                })
+                .transpose()?;
+            columns.push(Column {
+                name: def.sql_name.clone(),
+                ty: ty.ty,
+                nullable: ty.nullable,
+                max_length,
+            });
+            declared_columns.insert(
+                column_name,
+                DeclaredColumn {
+                    sql_name: def.sql_name.clone(),
+                    ty,
+                },
+            );
+        }
+        let primary_key: Vec<String> = match &decl.primary_keys {
+            Some(pk) => pk
+                .keys
+                .iter()
+                .map(|key| {
+                    let key_name = key.to_string();
+                    if declared_columns.contains_key(&key_name) {
+                        Ok(key_name)
+                    } else {
+                        Err(self.error_at(
+                            key.span(),
+                            format!("primary key `{key}` is not a column of table `{rust_name}`"),
+                        ))
+                    }
+                })
+                .collect::<Result<_>>()?,
+            None if declared_columns.contains_key("id") => vec!["id".to_owned()],
+            None => {
+                return Err(self
+                    .error_at(
+                        decl.table_name.span(),
+                        format!("table `{rust_name}` names no primary key and has no `id` column"),
+                    )
+                    .help(format!(
+                    "name its primary key after the table name: `{rust_name} (column) {{ ... }}`"
+                )))
+            }
+        };
+        self.tables.insert(
+            decl.sql_name.clone(),
+            Table {
+                name: decl.sql_name.clone(),
+                columns,
+                primary_key: primary_key
+                    .iter()
+                    .map(|key| declared_columns[key].sql_name.clone())
+                    .collect(),
+                joinables: Default::default(),
+            },
+        );
+        self.declared.insert(
+            rust_name,
+            Declared {
+                sql_name: decl.sql_name,
+                columns: declared_columns,
+                primary_key,
+            },
+        );
+        Ok(())
+    }
+
+    /// Resolves a column type such as `Nullable<diesel::sql_types::Text>`.
+    fn sql_type(&self, path: &syn::TypePath) -> Result<ColumnType> {
+        let segment = path
+            .path
+            .segments
+            .last()
+            .ok_or_else(|| self.error_at(path.span(), "expected a SQL type".into()))?;
+        let name = segment.ident.to_string();
+        if name == "Nullable" {
+            let inner = match &segment.arguments {
+                syn::PathArguments::AngleBracketed(args) => match args.args.first() {
+                    Some(syn::GenericArgument::Type(syn::Type::Path(inner))) => Some(inner),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let inner = inner.ok_or_else(|| {
+                self.error_at(segment.span(), "expected `Nullable<SqlType>`".into())
+            })?;
+            let ty = self.sql_type(inner)?;
+            if ty.nullable {
+                return Err(self.error_at(segment.span(), "`Nullable` is nested".into()));
+            }
+            return Ok(ColumnType {
+                nullable: true,
+                ..ty
+            });
+        }
+        let resolved = SqlType::from_diesel_name(&name)
+            .map(|(ty, diesel)| (diesel.name.to_owned(), ty))
+            .or_else(|| self.custom_types.get(&name).map(|ty| (name.clone(), *ty)));
+        if let Some((diesel, ty)) = resolved {
+            return Ok(ColumnType {
+                diesel,
+                ty,
+                nullable: false,
+            });
+        }
+        let span = segment.ident.span();
+        if let Some(never) = NEVER_READ_BACK.iter().find(|never| never.name == name) {
+            return Err(self
+                .error_at(
+                    span,
+                    format!("`{name}` cannot describe a SQLite column: diesel print-schema never writes it for SQLite, so `check` could never pass"),
+                )
+                .note(never.why)
+                .help(never.instead));
+        }
+        let mut err = self.error_at(span, format!("unknown SQL type `{name}` for SQLite"));
+        if let Some(suggestion) = closest(&name) {
+            err = err.note(format!("did you mean `{suggestion}`?"));
+        }
+        Err(err.help(
+            "use a type from diesel::sql_types that compiles for SQLite: Bool, SmallInt, Integer, BigInt, Float, Double, Numeric, Text, Binary, Timestamp, Date or Time, or an alias of one (Int4, Float8, VarChar, Blob, ...); or declare a custom type in a `sql_types` module with #[diesel(sqlite_type(name = \"Text\"))]",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::schema_rs::tests::{parse_err, parse_ok, table_with};
+    use crate::schema::types::SqlType;
+
+    #[test]
+    fn unknown_type_points_at_it_and_suggests() {
+        let err = parse_err("diesel::table! {\n    users (id) {\n        id -> Integer,\n        name -> Intger,\n    }\n}\n");
+        let loc = err.location.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (4, 17));
+        assert!(err.message.contains("unknown SQL type `Intger`"), "{err}");
+        assert!(err.notes[0].contains("`Integer`"), "{err}");
+    }
+
+    #[test]
+    fn missing_default_primary_key_is_explained() {
+        let err = parse_err("diesel::table! { a { name -> Text, } }");
+        assert!(err.message.contains("no `id` column"), "{err}");
+    }
+
+    #[test]
+    fn every_diesel_alias_reads_as_the_type_it_aliases_and_round_trips() {
+        for name in SqlType::diesel_names() {
+            let (expected, _) = SqlType::from_diesel_name(name).unwrap();
+            for written in [
+                name.to_owned(),
+                format!("diesel::sql_types::{name}"),
+                format!("Nullable<diesel::sql_types::{name}>"),
+            ] {
+                let schema = parse_ok(&table_with(&format!("c -> {written}")));
+                let column = &schema.tables["t"].columns[1];
+                assert_eq!(column.ty, expected, "{written}");
+                assert_eq!(
+                    column.nullable,
+                    written.starts_with("Nullable"),
+                    "{written}"
+                );
+                // What the migration declares for it reads back, by print-schema's rules,
+                // as the same type.
+                assert_eq!(
+                    SqlType::from_declared(column.ty.sql()),
+                    Some(expected),
+                    "{written}"
+                );
+            }
+        }
+        let aliased =
+            |name: &str| parse_ok(&table_with(&format!("c -> {name}"))).tables["t"].columns[1].ty;
+        assert_eq!(
+            aliased("Float8"),
+            SqlType::Double,
+            "Float8 is Double, not Float"
+        );
+        assert_eq!(aliased("Float4"), SqlType::Float);
+        assert_eq!(aliased("Decimal"), SqlType::Double);
+        assert_eq!(aliased("Numeric"), SqlType::Double);
+        assert_eq!(aliased("Int2"), SqlType::SmallInt);
+        assert_eq!(aliased("Tinytext"), SqlType::Text);
+        assert_eq!(aliased("Bit"), SqlType::Binary);
+    }
+
+    #[test]
+    fn types_print_schema_never_writes_for_sqlite_are_refused_with_the_reason() {
+        for name in ["Json", "Jsonb", "TimestamptzSqlite"] {
+            for written in [
+                name.to_owned(),
+                format!("Nullable<diesel::sql_types::{name}>"),
+            ] {
+                let source = table_with(&format!("doc -> {written}"));
+                let err = parse_err(&source);
+                let loc = err.location.clone().unwrap();
+                assert_eq!(loc.line, 4, "{err}");
+                assert_eq!(
+                    loc.column,
+                    source.lines().nth(3).unwrap().find(name).unwrap() + 1,
+                    "{err}"
+                );
+                assert!(
+                    err.message
+                        .contains(&format!("`{name}` cannot describe a SQLite column")),
+                    "{err}"
+                );
+                assert!(
+                    err.message.contains("print-schema never writes it"),
+                    "{err}"
+                );
+                assert!(err.notes[0].contains("SQLite has no"), "{err}");
+                assert!(err.help.is_some(), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_column_named_like_its_table_is_refused_unless_renamed() {
+        let err = parse_err("diesel::table! {\n    tags (id) {\n        id -> Integer,\n        tags -> Text,\n    }\n}\n");
+        let loc = err.location.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (4, 9), "{err}");
+        assert!(
+            err.message
+                .contains("column `tags` cannot be named the same as its table"),
+            "{err}"
+        );
+        assert!(
+            err.help
+                .as_deref()
+                .unwrap()
+                .contains("#[sql_name = \"tags\"] tags_"),
+            "{err}"
+        );
+        let schema = parse_ok("diesel::table! {\n    tags (id) {\n        id -> Integer,\n        #[sql_name = \"tags\"]\n        tags_ -> Text,\n    }\n}\n");
+        assert_eq!(schema.tables["tags"].columns[1].name, "tags");
+        // The Rust names are what collide: a table renamed in Rust may keep the column.
+        let schema = parse_ok("diesel::table! {\n    #[sql_name = \"tags\"]\n    tag_list (id) {\n        id -> Integer,\n        tags -> Text,\n    }\n}\n");
+        assert_eq!(schema.tables["tags"].columns[1].name, "tags");
+    }
+
+    #[test]
+    fn a_table_declared_twice_in_rust_is_refused() {
+        let err = parse_err("diesel::table! { t (id) { id -> Integer, } }\ndiesel::table! { #[sql_name = \"u\"] t (id) { id -> Integer, } }\n");
+        assert!(err.message.contains("declared twice"), "{err}");
+        assert_eq!(err.location.as_ref().unwrap().line, 2);
+    }
+}
