@@ -375,7 +375,7 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
     let project = dev::project::Project::load(root).unwrap();
     let summary = dev::prove::verify::verify(&project).unwrap();
     assert!(summary.starts_with("Verified "), "{summary}");
-    let comparison = dev::commands::compare(
+    let comparison = dev::commands::compare::compare(
         &project,
         false,
         false,
@@ -386,11 +386,11 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
         comparison.changes.is_empty(),
         "schema.rs has no migration: run generate"
     );
-    let problems = dev::commands::history_problems(&project, &comparison).unwrap();
+    let problems = dev::commands::problems::history_problems(&project, &comparison).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     assert!(dev::history::checksums::recorded(&project.versions_dir));
     assert!(
-        dev::commands::diagram_problem(&project, &comparison).is_none(),
+        dev::commands::problems::diagram_problem(&project, &comparison).is_none(),
         "run `cargo run -p dev -- diagram`"
     );
 }

@@ -1,6 +1,9 @@
-//! Applying versions to real databases: finding and opening them, moving them between
-//! versions through diesel_migrations' harness, and asking SQLite what a file drops.
+//! Applying versions to real databases: finding and opening them (`database`), moving them
+//! between versions through diesel_migrations' harness (`session`, one `step` at a time),
+//! asking SQLite what a file drops (`losses`), and naming why a step failed (`diagnose`).
 
 pub mod database;
+pub mod diagnose;
 pub mod losses;
-pub mod migrate;
+pub mod session;
+pub mod step;

@@ -103,7 +103,7 @@ impl Staged {
         shown(&self.copy_top, &self.real_top, err)
     }
 
-    /// The problems of the staged history, as `commands::history_problems` finds them, with
+    /// The problems of the staged history, as `commands::problems::history_problems` finds them, with
     /// git asked about each version where it lives in the user's clone.
     pub fn history_problems(
         &self,

@@ -3,8 +3,14 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
 use crate::schema::model::{Column, Joinable, Schema, Table};
+
+mod renames;
+
+pub use renames::{
+    column_after, diff_with_renames, head_column, head_table, rename_suggestions, table_after,
+    ColumnRename, Renames, Suggestion, TableRename,
+};
 
 /// One difference between head and `schema.rs`, described as what must happen to head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,254 +149,6 @@ impl fmt::Display for Change {
     }
 }
 
-/// Renames the user asked for: tables `(old, new)`, columns `(table after renames, old, new)`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Renames {
-    pub tables: Vec<(String, String)>,
-    pub columns: Vec<(String, String, String)>,
-}
-
-/// `diff` after applying `renames` to head, with the renames first among the changes; also
-/// returns head as renamed, which later rename suggestions compare against.
-pub fn diff_with_renames(
-    head: &Schema,
-    target: &Schema,
-    renames: &Renames,
-) -> Result<(Schema, Vec<Change>)> {
-    let mut renamed = head.clone();
-    let mut changes = Vec::new();
-    for (from, to) in &renames.tables {
-        let bad = |why: String| Error::input(format!("`--rename-table {from}={to}`: {why}"));
-        let mut table = renamed
-            .tables
-            .remove(from)
-            .ok_or_else(|| bad(format!("versions/ has no table {from}")))?;
-        if !target.tables.contains_key(to) {
-            return Err(bad(format!("schema.rs has no table {to}")));
-        }
-        if renamed.tables.contains_key(to) {
-            return Err(bad(format!("versions/ already has a table {to}")));
-        }
-        table.name = to.clone();
-        renamed.tables.insert(to.clone(), table);
-        for other in renamed.tables.values_mut() {
-            other.joinables = std::mem::take(&mut other.joinables)
-                .into_iter()
-                .map(|mut j| {
-                    if &j.parent == from {
-                        j.parent = to.clone();
-                    }
-                    j
-                })
-                .collect();
-        }
-        changes.push(Change::RenameTable {
-            from: from.clone(),
-            to: to.clone(),
-        });
-    }
-    for (table_name, from, to) in &renames.columns {
-        let bad = |why: String| Error::input(format!("`--rename {table_name}.{from}={to}`: {why}"));
-        let target_table = target
-            .tables
-            .get(table_name)
-            .ok_or_else(|| bad(format!("schema.rs has no table {table_name}")))?;
-        let table = renamed
-            .tables
-            .get_mut(table_name)
-            .ok_or_else(|| bad(format!("versions/ has no table {table_name}")))?;
-        if target_table.column(to).is_none() {
-            return Err(bad(format!("schema.rs has no column {table_name}.{to}")));
-        }
-        if table.column(to).is_some() {
-            return Err(bad(format!(
-                "versions/ already has a column {table_name}.{to}"
-            )));
-        }
-        let column = table
-            .columns
-            .iter_mut()
-            .find(|c| &c.name == from)
-            .ok_or_else(|| bad(format!("versions/ has no column {table_name}.{from}")))?;
-        column.name = to.clone();
-        for key in table.primary_key.iter_mut().filter(|k| *k == from) {
-            *key = to.clone();
-        }
-        table.joinables = std::mem::take(&mut table.joinables)
-            .into_iter()
-            .map(|mut j| {
-                if &j.column == from {
-                    j.column = to.clone();
-                }
-                j
-            })
-            .collect();
-        changes.push(Change::RenameColumn {
-            table: table_name.clone(),
-            from: from.clone(),
-            to: to.clone(),
-        });
-    }
-    changes.extend(diff(&renamed, target));
-    Ok((renamed, changes))
-}
-
-/// A drop and an add that look like a rename.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Suggestion {
-    Table {
-        from: String,
-        to: String,
-    },
-    Column {
-        table: String,
-        from: String,
-        to: String,
-    },
-}
-
-impl Suggestion {
-    /// The flag that makes this rename.
-    pub fn flag(&self) -> String {
-        match self {
-            Suggestion::Table { from, to } => format!("--rename-table {from}={to}"),
-            Suggestion::Column { table, from, to } => format!("--rename {table}.{from}={to}"),
-        }
-    }
-
-    /// The question asked on a terminal.
-    pub fn question(&self) -> String {
-        match self {
-            Suggestion::Table { from, to } => {
-                format!("Was table {from} renamed to {to} (keeping its rows)?")
-            }
-            Suggestion::Column { table, from, to } => {
-                format!("Was column {table}.{from} renamed to {to} (keeping its values)?")
-            }
-        }
-    }
-}
-
-/// Renames `changes` may really be: a table that loses one column and gains one of the same
-/// type, or a table that disappears while one with the same columns appears.
-pub fn rename_suggestions(head: &Schema, changes: &[Change]) -> Vec<Suggestion> {
-    let mut suggestions = Vec::new();
-    for change in changes {
-        match change {
-            Change::DropTable(from) => {
-                let Some(old) = head.tables.get(from) else {
-                    continue;
-                };
-                let same = |t: &Table| {
-                    let mut a: Vec<_> = old
-                        .columns
-                        .iter()
-                        .map(|c| (&c.name, c.ty, c.nullable))
-                        .collect();
-                    let mut b: Vec<_> = t
-                        .columns
-                        .iter()
-                        .map(|c| (&c.name, c.ty, c.nullable))
-                        .collect();
-                    a.sort();
-                    b.sort();
-                    a == b
-                };
-                let created: Vec<&Table> = changes
-                    .iter()
-                    .filter_map(|c| match c {
-                        Change::CreateTable(t) if same(t) => Some(t),
-                        _ => None,
-                    })
-                    .collect();
-                if let [only] = created.as_slice() {
-                    suggestions.push(Suggestion::Table {
-                        from: from.clone(),
-                        to: only.name.clone(),
-                    });
-                }
-            }
-            Change::DropColumn { table, column } => {
-                let Some(old) = head.tables.get(table).and_then(|t| t.column(column)) else {
-                    continue;
-                };
-                let added: Vec<&Column> = changes
-                    .iter()
-                    .filter_map(|c| match c {
-                        Change::AddColumn {
-                            table: t,
-                            column: new,
-                            ..
-                        } if t == table && new.ty == old.ty => Some(new),
-                        _ => None,
-                    })
-                    .collect();
-                let dropped_same_type = changes
-                    .iter()
-                    .filter(|c| matches!(c, Change::DropColumn { table: t, column: name } if t == table && head.tables[t].column(name).is_some_and(|c| c.ty == old.ty)))
-                    .count();
-                if let ([only], 1) = (added.as_slice(), dropped_same_type) {
-                    suggestions.push(Suggestion::Column {
-                        table: table.clone(),
-                        from: column.clone(),
-                        to: only.name.clone(),
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    suggestions
-}
-
-/// The name head gives `table` (named as after `changes`): its name before any rename.
-pub fn head_table<'a>(changes: &'a [Change], table: &'a str) -> &'a str {
-    changes
-        .iter()
-        .find_map(|c| match c {
-            Change::RenameTable { from, to } if to == table => Some(from.as_str()),
-            _ => None,
-        })
-        .unwrap_or(table)
-}
-
-/// The name head gives `column` of `table` (both named as after `changes`).
-pub fn head_column<'a>(changes: &'a [Change], table: &str, column: &'a str) -> &'a str {
-    changes
-        .iter()
-        .find_map(|c| match c {
-            Change::RenameColumn { table: t, from, to } if t == table && to == column => {
-                Some(from.as_str())
-            }
-            _ => None,
-        })
-        .unwrap_or(column)
-}
-
-/// The name `table` of head has after `changes`: its name after any rename.
-pub fn table_after<'a>(changes: &'a [Change], table: &'a str) -> &'a str {
-    changes
-        .iter()
-        .find_map(|c| match c {
-            Change::RenameTable { from, to } if from == table => Some(to.as_str()),
-            _ => None,
-        })
-        .unwrap_or(table)
-}
-
-/// The name `column` has after `changes`, in `table` (named as after `changes`).
-pub fn column_after<'a>(changes: &'a [Change], table: &str, column: &'a str) -> &'a str {
-    changes
-        .iter()
-        .find_map(|c| match c {
-            Change::RenameColumn { table: t, from, to } if t == table && from == column => {
-                Some(to.as_str())
-            }
-            _ => None,
-        })
-        .unwrap_or(column)
-}
-
 /// What must change in `head` to match `target`, tables in name order; within a table,
 /// primary key, then columns in the target's order, then dropped columns, then joinables.
 pub fn diff(head: &Schema, target: &Schema) -> Vec<Change> {
@@ -481,7 +239,7 @@ mod tests {
     use crate::schema::types::SqlType;
     use std::collections::BTreeSet;
 
-    fn column(name: &str, ty: SqlType, nullable: bool) -> Column {
+    pub(super) fn column(name: &str, ty: SqlType, nullable: bool) -> Column {
         Column {
             name: name.into(),
             ty,
@@ -505,13 +263,13 @@ mod tests {
         }
     }
 
-    fn schema(tables: Vec<Table>) -> Schema {
+    pub(super) fn schema(tables: Vec<Table>) -> Schema {
         Schema {
             tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
         }
     }
 
-    fn users(extra: Vec<Column>) -> Table {
+    pub(super) fn users(extra: Vec<Column>) -> Table {
         let mut columns = vec![
             column("id", SqlType::Integer, false),
             column("name", SqlType::Text, false),
@@ -581,66 +339,6 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert!(
             matches!(&changes[0], Change::AddColumn { joinable: Some(j), .. } if j.parent == "users")
-        );
-    }
-
-    #[test]
-    fn renames_replace_drop_and_add_and_are_suggested_otherwise() {
-        let head = schema(vec![users(vec![column("age", SqlType::Integer, true)])]);
-        let mut renamed = users(vec![column("years", SqlType::Integer, true)]);
-        renamed.name = "people".into();
-        let target = schema(vec![renamed]);
-
-        let mut same_columns = head.tables["users"].clone();
-        same_columns.name = "people".into();
-        let plain = diff(&head, &schema(vec![same_columns]));
-        assert_eq!(
-            rename_suggestions(&head, &plain),
-            [Suggestion::Table {
-                from: "users".into(),
-                to: "people".into()
-            }]
-        );
-        assert!(rename_suggestions(&head, &diff(&head, &target)).is_empty());
-        let renames = Renames {
-            tables: vec![("users".into(), "people".into())],
-            columns: vec![],
-        };
-        let (renamed_head, after_table) = diff_with_renames(&head, &target, &renames).unwrap();
-        let suggestions = rename_suggestions(&renamed_head, &after_table);
-        assert_eq!(suggestions[0].flag(), "--rename people.age=years");
-
-        let renames = Renames {
-            tables: vec![("users".into(), "people".into())],
-            columns: vec![("people".into(), "age".into(), "years".into())],
-        };
-        let words: Vec<String> = diff_with_renames(&head, &target, &renames)
-            .unwrap()
-            .1
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(
-            words,
-            [
-                "rename table users to people",
-                "rename column people.age to years"
-            ]
-        );
-
-        let bad = Renames {
-            tables: vec![],
-            columns: vec![("users".into(), "nope".into(), "years".into())],
-        };
-        let err = diff_with_renames(
-            &head,
-            &schema(vec![users(vec![column("years", SqlType::Integer, true)])]),
-            &bad,
-        )
-        .unwrap_err();
-        assert!(
-            err.message.contains("versions/ has no column users.nope"),
-            "{err}"
         );
     }
 

@@ -1,0 +1,115 @@
+//! The schema of a real database, as the in-memory copy is made from it: its
+//! `sqlite_schema` entries, read through the harness's connection or any other.
+
+use rusqlite::Connection;
+
+/// A `sqlite_schema` entry. The fields are in the order entries sort in, which is all a
+/// comparison of two schemas needs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    /// `table`, `index`, `view` or `trigger`.
+    pub kind: String,
+    pub name: String,
+    /// The stored `CREATE` statement.
+    pub sql: String,
+}
+
+/// The schema entries of a database that a copy is made from: tables first (an index,
+/// trigger or view needs its table), then indexes, views and triggers (an INSTEAD OF
+/// trigger needs its view), each in the order they were made. SQLite's own bookkeeping
+/// tables, automatic indexes and virtual tables' shadow tables are left to SQLite to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema(Vec<Entry>);
+
+/// The entries, with SQL names a Diesel row can carry.
+const ENTRIES: &str = "SELECT type AS kind, name, sql FROM main.sqlite_schema
+     WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+     ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid";
+
+const SHADOWS: &str =
+    "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'";
+
+impl Schema {
+    /// Reads the schema through a rusqlite connection.
+    pub fn read(conn: &Connection) -> rusqlite::Result<Schema> {
+        let entries = conn
+            .prepare_cached(ENTRIES)?
+            .query_map([], |r| {
+                Ok(Entry {
+                    kind: r.get(0)?,
+                    name: r.get(1)?,
+                    sql: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Schema::without_shadows(entries, || {
+            conn.prepare_cached(SHADOWS)?
+                .query_map([], |r| r.get(0))?
+                .collect()
+        })
+    }
+
+    /// Reads the schema through a Diesel connection: the harness's own, which has the
+    /// schema in memory already, where a second connection would parse it all again after
+    /// every file that changes it.
+    pub fn read_with(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<Schema> {
+        use diesel::sql_types::Text;
+        use diesel::RunQueryDsl;
+
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            kind: String,
+            #[diesel(sql_type = Text)]
+            name: String,
+            #[diesel(sql_type = Text)]
+            sql: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = Text)]
+            name: String,
+        }
+        let entries = diesel::sql_query(ENTRIES)
+            .load::<Row>(conn)?
+            .into_iter()
+            .map(|r| Entry {
+                kind: r.kind,
+                name: r.name,
+                sql: r.sql,
+            })
+            .collect();
+        Schema::without_shadows(entries, || {
+            Ok(diesel::sql_query(SHADOWS)
+                .load::<Name>(conn)?
+                .into_iter()
+                .map(|n| n.name)
+                .collect())
+        })
+    }
+
+    /// Leaves out virtual tables' shadow tables, which their module makes. Only a virtual
+    /// table has them, and listing them costs a pass over every table.
+    fn without_shadows<E>(
+        mut entries: Vec<Entry>,
+        shadows: impl FnOnce() -> Result<Vec<String>, E>,
+    ) -> Result<Schema, E> {
+        if entries.iter().any(|e| e.sql.starts_with("CREATE VIRTUAL")) {
+            let shadows = shadows()?;
+            entries.retain(|e| !shadows.contains(&e.name));
+        }
+        Ok(Schema(entries))
+    }
+
+    /// The entries in the order they are made in.
+    pub fn entries(&self) -> &[Entry] {
+        &self.0
+    }
+
+    /// The entries sorted, for comparing schemas whatever order their entries were made in.
+    pub fn sorted(&self) -> Vec<Entry> {
+        let mut entries = self.0.clone();
+        entries.sort();
+        entries
+    }
+}

@@ -1,0 +1,56 @@
+//! One migration file to run on a real database: a version and which way it goes. The
+//! session plans and runs steps; a failed one is diagnosed from the same description.
+
+use std::path::PathBuf;
+
+use crate::history::versions::Version;
+
+/// Which way a migration runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    /// The word each line of progress starts with.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Direction::Up => "Upgrade",
+            Direction::Down => "Downgrade",
+        }
+    }
+}
+
+/// One migration file to run.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub version: Version,
+    pub direction: Direction,
+}
+
+impl Step {
+    /// The step that applies `version`.
+    pub fn up(version: &Version) -> Step {
+        Step {
+            version: version.clone(),
+            direction: Direction::Up,
+        }
+    }
+
+    /// The step that reverts `version`.
+    pub fn down(version: &Version) -> Step {
+        Step {
+            version: version.clone(),
+            direction: Direction::Down,
+        }
+    }
+
+    /// The file that runs: the version's up.sql or down.sql.
+    pub fn file(&self) -> PathBuf {
+        match self.direction {
+            Direction::Up => self.version.up_sql(),
+            Direction::Down => self.version.down_sql(),
+        }
+    }
+}

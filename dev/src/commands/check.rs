@@ -1,0 +1,143 @@
+//! `check`: exit 0 when schema.rs matches `versions/` and the recorded checksums and diagram
+//! agree with the history, 1 when a migration is missing or a record is out of date. With
+//! `--staged` it judges what is staged for commit (git's index), as the pre-commit hook does.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::commands::compare::{compare, Comparison};
+use crate::commands::problems::{diagram_problem, history_problems};
+use crate::error::Result;
+use crate::generate::diff::Change;
+use crate::history::checksums;
+use crate::history::staged::Staged;
+use crate::project::Project;
+use crate::support::output::{err, errln, outln};
+use crate::support::timing::Timings;
+
+/// What `check` was asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Judge git's index rather than the working tree.
+    pub staged: bool,
+    /// Start from a snapshot of head under `target/` when one verifies.
+    pub use_cache: bool,
+    /// The `-C` the user gave, repeated in the `generate` command the check suggests.
+    pub project_dir: Option<&'a Path>,
+}
+
+/// Checks the project found from `start` (or, with `--staged`, the copy of git's index made
+/// from it); the exit code says whether it is clean.
+pub fn run(start: &Path, options: &Options<'_>, timings: &mut Timings) -> Result<ExitCode> {
+    if options.staged {
+        let staged = Staged::materialise(start)?;
+        return check(staged.project(), Some(&staged), options, timings)
+            .map_err(|e| staged.shown(e));
+    }
+    check(&Project::discover(start)?, None, options, timings)
+}
+
+/// `check` on the working tree's project, or on the copy of git's index that `staged` holds.
+fn check(
+    project: &Project,
+    staged: Option<&Staged>,
+    options: &Options<'_>,
+    timings: &mut Timings,
+) -> Result<ExitCode> {
+    // The snapshot cache belongs to the working tree's project; the staged copy is thrown
+    // away, and a cache beside it with it.
+    let comparison = compare(
+        project,
+        options.use_cache && staged.is_none(),
+        false,
+        timings,
+    )?;
+    let count = comparison.versions.len();
+    let mut problems = match staged {
+        Some(staged) => staged.history_problems(&comparison.versions, &comparison.links)?,
+        None => history_problems(project, &comparison)?,
+    };
+    problems.extend(diagram_problem(project, &comparison));
+    if !checksums::recorded(&project.versions_dir) && count > 0 {
+        errln!(
+            "note: versions/ has no {} yet; `generate` or `rehash` starts recording checksums",
+            checksums::SUM_FILE
+        );
+    }
+    if comparison.changes.is_empty() {
+        outln!(
+            "schema.rs matches {}/ ({count} migration{})",
+            project.display(&project.versions_dir),
+            if count == 1 { "" } else { "s" }
+        );
+    } else {
+        report_changes(project, &comparison, options.project_dir);
+    }
+    for problem in &problems {
+        err!("{problem}");
+    }
+    let clean = comparison.changes.is_empty() && problems.is_empty();
+    if let Some(note) = staged.filter(|_| !clean).and_then(Staged::unstaged_note) {
+        err!("{note}");
+    }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Prints the changes no migration makes, and the command that would write one.
+fn report_changes(project: &Project, comparison: &Comparison, project_dir: Option<&Path>) {
+    let count = comparison.versions.len();
+    outln!(
+        "{} differs from {}/ ({count} migration{}): no migration makes these changes:",
+        project.display(&project.schema_file),
+        project.display(&project.versions_dir),
+        if count == 1 { "" } else { "s" }
+    );
+    for change in &comparison.changes {
+        outln!("  - {change}");
+    }
+    let project_flag = project_dir
+        .map(|d| format!(" -C {}", d.display()))
+        .unwrap_or_default();
+    outln!(
+        "\nGenerate it with:\n  cargo run -p dev --{project_flag} generate \"{}\"",
+        suggested_message(&comparison.changes)
+    );
+}
+
+/// A message summarising `changes`, for the `generate` command `check` suggests.
+fn suggested_message(changes: &[Change]) -> String {
+    match changes {
+        [] => String::new(),
+        [only] => only.headline(),
+        [first, second] => format!("{} and {}", first.headline(), second.headline()),
+        [first, second, rest @ ..] => format!(
+            "{}, {} and {} more",
+            first.headline(),
+            second.headline(),
+            rest.len()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_message_stays_short() {
+        let drop = |t: &str| Change::DropTable(t.into());
+        assert_eq!(suggested_message(&[drop("a")]), "drop a");
+        assert_eq!(
+            suggested_message(&[drop("a"), drop("b")]),
+            "drop a and drop b"
+        );
+        assert_eq!(
+            suggested_message(&[drop("a"), drop("b"), drop("c"), drop("d")]),
+            "drop a, drop b and 2 more"
+        );
+    }
+}

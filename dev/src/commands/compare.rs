@@ -1,0 +1,119 @@
+//! Head of `versions/` on a disposable database, compared with schema.rs: the first stages
+//! of `generate`, `check`, `diagram` and `rehash` (read schema.rs, scan versions, upgrade a
+//! disposable database to head, introspect, diff).
+
+use crate::error::Result;
+use crate::generate::cache::Cache;
+use crate::generate::diff::{diff, Change};
+use crate::generate::replay;
+use crate::history::checksums;
+use crate::history::versions::{self, Version};
+use crate::project::Project;
+use crate::schema::diagram;
+use crate::schema::introspect::{self, TableFilter};
+use crate::schema::model::{self, Schema};
+use crate::schema::schema_rs;
+use crate::sqlite::db;
+use crate::support::scratch::Scratch;
+use crate::support::timing::Timings;
+
+/// Head of `versions/` on a disposable database, compared with schema.rs.
+pub struct Comparison {
+    pub versions: Vec<Version>,
+    /// Each version's files hash and chain hash (`checksums::links`), when the cache or
+    /// dev.sum needs them; empty otherwise.
+    pub links: Vec<(String, String)>,
+    pub target: Schema,
+    /// Head as stored, every table; `head_db` is the part print-schema describes.
+    pub all_db: introspect::Database,
+    pub head_db: introspect::Database,
+    pub head: Schema,
+    pub changes: Vec<Change>,
+    /// The disposable directory holding the database at head, where `generate` plans and
+    /// stages the new version; removed with the comparison.
+    pub(super) scratch: Scratch,
+    /// The database at head, kept open for `generate` to prove the new version on.
+    pub(super) conn: diesel::SqliteConnection,
+    /// A second connection to it, for introspecting what the proof leaves.
+    pub(super) inspector: rusqlite::Connection,
+}
+
+/// Stages 1 to 5: everything `check` does. `need_links` asks for the history's hash chain
+/// even when neither the cache nor dev.sum needs it (generate records it afterwards).
+pub fn compare(
+    project: &Project,
+    use_cache: bool,
+    need_links: bool,
+    timings: &mut Timings,
+) -> Result<Comparison> {
+    let versions = versions::scan(&project.versions_dir)?;
+    let wants_links = need_links || checksums::recorded(&project.versions_dir);
+    let scratch = Scratch::create()?;
+    let cache = use_cache.then(|| Cache::for_root(&project.root));
+    // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
+    // does not need it first) run on the other.
+    let (target, links, conn) = std::thread::scope(|scope| -> Result<_> {
+        let reading = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            (schema_rs::read(&project.schema_file), started.elapsed())
+        });
+        let hashing = (wants_links && !use_cache).then(|| {
+            scope.spawn(|| {
+                let started = std::time::Instant::now();
+                (checksums::links(&versions), started.elapsed())
+            })
+        });
+        let mut links = if use_cache {
+            timings.time("hash versions", || checksums::links(&versions))?
+        } else {
+            Vec::new()
+        };
+        let keys = Cache::keys(&links);
+        let conn = replay::upgrade_to_head(
+            &scratch.database(),
+            &project.versions_dir,
+            &versions,
+            cache.as_ref().map(|c| (c, keys.as_slice())),
+            timings,
+        );
+        let (target, read_time) = reading.join().expect("reading schema.rs does not panic");
+        timings.parallel("read schema.rs", read_time);
+        if let Some(hashing) = hashing {
+            let (hashed, hash_time) = hashing.join().expect("hashing does not panic");
+            timings.parallel("hash versions", hash_time);
+            links = hashed?;
+        }
+        // A broken schema.rs is reported before a failing migration, as it is found first.
+        let mut target = target?;
+        // Tables the print_schema filter leaves out are not managed, on either side.
+        target
+            .tables
+            .retain(|name, _| project.filter.includes(name));
+        Ok((target, links, conn?))
+    })?;
+    let inspector = db::open_rusqlite(&scratch.database())?;
+    let (all_db, head_db, head) = timings.time("introspect", || -> Result<_> {
+        let all_db = introspect::inspect(&inspector, &TableFilter::All)?;
+        let head_db = all_db.filtered(&project.filter);
+        let head = model::from_database(&head_db, project.integer_primary_key_is_bigint)?;
+        Ok((all_db, head_db, head))
+    })?;
+    let changes = timings.time("diff", || diff(&head, &target));
+    Ok(Comparison {
+        versions,
+        links,
+        target,
+        all_db,
+        head_db,
+        head,
+        changes,
+        scratch,
+        conn,
+        inspector,
+    })
+}
+
+/// The diagram block for head, as the project's diagram must show it.
+pub fn diagram_of(comparison: &Comparison) -> String {
+    diagram::render(&comparison.head_db, &comparison.head)
+}

@@ -1,0 +1,19 @@
+//! `diagram`: writes the Mermaid diagram of head into the README beside schema.rs, where
+//! `check` then keeps it up to date.
+
+use std::process::ExitCode;
+
+use crate::commands::compare::{compare, diagram_of};
+use crate::error::Result;
+use crate::project::Project;
+use crate::schema::diagram;
+use crate::support::output::outln;
+use crate::support::timing::Timings;
+
+/// Writes head's diagram and says into which file.
+pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<ExitCode> {
+    let comparison = compare(project, use_cache, false, timings)?;
+    let path = diagram::write(&project.schema_file, &diagram_of(&comparison))?;
+    outln!("Wrote the diagram of head into {}", project.display(&path));
+    Ok(ExitCode::SUCCESS)
+}

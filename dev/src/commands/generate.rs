@@ -1,0 +1,377 @@
+//! `generate`: writes the migration that brings `versions/` to schema.rs, proven on a
+//! disposable database first. Renames and values for existing rows come from flags, or from
+//! the person at the terminal when there is one.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::commands::compare::{compare, diagram_of, Comparison};
+use crate::commands::problems::history_problems;
+use crate::commands::writing;
+use crate::error::{Error, Result};
+use crate::generate::diff::{
+    diff_with_renames, rename_suggestions, Change, ColumnRename, Renames, Suggestion, TableRename,
+};
+use crate::generate::plan::{self, ColumnKey, Defaults};
+use crate::generate::render::{self, Files, Header};
+use crate::generate::write;
+use crate::history::checksums;
+use crate::history::versions;
+use crate::project::Project;
+use crate::prove;
+use crate::schema::diagram;
+use crate::schema::introspect::{self, TableFilter};
+use crate::schema::model;
+use crate::sqlite::db;
+use crate::support::ask::{self, Prompt};
+use crate::support::files;
+use crate::support::output::{errln, outln};
+use crate::support::timing::Timings;
+
+/// What `generate` was asked for, as the command line gives it.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// What the migration does, e.g. "add bio to users".
+    pub message: String,
+    /// Write an empty migration for hand-written SQL.
+    pub empty: bool,
+    /// `--default`: values for existing rows of columns that become NOT NULL.
+    pub defaults: Vec<DefaultArg>,
+    /// `--rename`: columns renamed rather than dropped and added.
+    pub column_renames: Vec<ColumnRename>,
+    /// `--rename-table`: tables renamed rather than dropped and created.
+    pub table_renames: Vec<TableRename>,
+    /// Start from a snapshot of head under `target/` when one verifies.
+    pub use_cache: bool,
+}
+
+impl Options {
+    /// The renames in the shape the diff takes them.
+    fn renames(&self) -> Renames {
+        Renames {
+            tables: self.table_renames.clone(),
+            columns: self.column_renames.clone(),
+        }
+    }
+
+    /// The defaults in the shape the planner takes them; a later flag for the same column
+    /// wins.
+    fn defaults(&self) -> Defaults {
+        self.defaults
+            .iter()
+            .map(|d| (d.column.clone(), d.expr.clone()))
+            .collect()
+    }
+}
+
+/// `--default TABLE.COLUMN=SQL_EXPR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultArg {
+    pub column: ColumnKey,
+    /// The SQL expression, trimmed.
+    pub expr: String,
+}
+
+impl DefaultArg {
+    /// Parses `TABLE.COLUMN=SQL_EXPR`; the error is clap's message.
+    pub fn parse(arg: &str) -> std::result::Result<DefaultArg, String> {
+        let (key, expr) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("expected TABLE.COLUMN=SQL_EXPR, got `{arg}`"))?;
+        let (table, column) = key
+            .split_once('.')
+            .ok_or_else(|| format!("expected TABLE.COLUMN before `=`, got `{key}`"))?;
+        if table.is_empty() || column.is_empty() || expr.trim().is_empty() {
+            return Err(format!("expected TABLE.COLUMN=SQL_EXPR, got `{arg}`"));
+        }
+        Ok(DefaultArg {
+            column: ColumnKey::new(table, column),
+            expr: expr.trim().to_owned(),
+        })
+    }
+}
+
+/// Generates, proves and writes the migration, then prints its directory and its changes;
+/// questions go to the terminal when a person is at it.
+pub fn run(project: &Project, options: &Options, timings: &mut Timings) -> Result<ExitCode> {
+    let mut terminal = ask::terminal();
+    let prompt = terminal.as_mut().map(|t| t as &mut dyn Prompt);
+    let generated = generate(
+        project,
+        options,
+        prompt,
+        &mut |line| errln!("{line}"),
+        timings,
+    )?;
+    match generated {
+        Generated::NoChanges => outln!("No changes in schema detected."),
+        Generated::Written { dir, changes } => {
+            outln!("Created {}", project.display(&dir));
+            for change in &changes {
+                outln!("  - {change}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `generate` did.
+enum Generated {
+    NoChanges,
+    Written { dir: PathBuf, changes: Vec<Change> },
+}
+
+/// Generates, proves and writes the migration that brings head to schema.rs. Questions go
+/// to `prompt` when a person is there to answer them; warnings and hints go to `report`.
+fn generate(
+    project: &Project,
+    options: &Options,
+    mut prompt: Option<&mut dyn Prompt>,
+    report: &mut dyn FnMut(String),
+    timings: &mut Timings,
+) -> Result<Generated> {
+    let slug = write::slug(&options.message)?;
+    for path in [
+        project.versions_dir.join(".dev"),
+        checksums::sum_path(&project.versions_dir),
+        diagram::path(&project.schema_file),
+    ] {
+        project.ensure_writable_inside(&path)?;
+    }
+    // Held until the new version is published: a second run waits, then builds on it.
+    let _lock = writing::lock(project, &mut *report)?;
+    let mut comparison = compare(project, options.use_cache, true, timings)?;
+    refuse_broken_history(project, &comparison)?;
+    let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
+    let dir_name = format!("{version}_{slug}");
+    let stage = comparison.scratch.path().join("candidate");
+    if options.empty {
+        let files = render::render_empty(options.message.trim(), &version);
+        let dir = timings.time("write", || -> Result<PathBuf> {
+            write::write_files(&stage.join(&dir_name), &files)?;
+            let records = records(project, &comparison, &stage, diagram_of(&comparison))?;
+            write::publish(&project.versions_dir, &dir_name, &files, &records)
+        })?;
+        return Ok(Generated::Written {
+            dir,
+            changes: Vec::new(),
+        });
+    }
+    let mut renames = options.renames();
+    let changes = loop {
+        let (renamed_head, changes) =
+            diff_with_renames(&comparison.head, &comparison.target, &renames)?;
+        let suggestions = rename_suggestions(&renamed_head, &changes);
+        let accepted = match prompt.as_deref_mut() {
+            Some(prompt) => suggestions
+                .into_iter()
+                .find(|s| prompt.confirm(&s.question())),
+            None => {
+                for suggestion in &suggestions {
+                    report(format!(
+                        "hint: {} If so, pass `{}` to keep the data.",
+                        suggestion.question(),
+                        suggestion.flag()
+                    ));
+                }
+                None
+            }
+        };
+        match accepted {
+            Some(Suggestion::Table { from, to }) => renames.tables.push(TableRename { from, to }),
+            Some(Suggestion::Column { table, from, to }) => {
+                renames.columns.push(ColumnRename { table, from, to })
+            }
+            None => break changes,
+        }
+    };
+    if changes.is_empty() {
+        return Ok(Generated::NoChanges);
+    }
+    let needed = plan::needs_default(&changes, &comparison.head_db);
+    let mut defaults = options.defaults();
+    check_defaults(&defaults, &needed)?;
+    for key in needed {
+        if defaults.contains_key(&key) {
+            continue;
+        }
+        let Some(prompt) = prompt.as_deref_mut() else {
+            return Err(plan::missing_default(&key, &changes));
+        };
+        let question = plan::missing_default(&key, &changes).message.clone();
+        match prompt.value(&format!("{question}. SQL value for them (e.g. 0 or ''):")) {
+            Some(value) => defaults.insert(key, value),
+            None => return Err(plan::missing_default(&key, &changes)),
+        };
+    }
+    let plan = timings.time("plan", || {
+        plan::plan(
+            &changes,
+            &comparison.target,
+            &defaults,
+            project.integer_primary_key_is_bigint,
+            &comparison.all_db,
+            &comparison.scratch.database(),
+            &comparison.scratch.path().join("plan.sqlite3"),
+        )
+    })?;
+    let files: Files = render::render(
+        &Header {
+            message: options.message.trim(),
+            version: &version,
+            changes: &changes,
+        },
+        &plan,
+    );
+    let proof = timings.time("prove", || {
+        prove::prove(
+            &mut comparison.conn,
+            &comparison.inspector,
+            project,
+            &comparison.all_db,
+            &comparison.target,
+            &changes,
+            &stage,
+            &dir_name,
+            &files,
+        )
+    })?;
+    let dir = timings.time("write", || -> Result<PathBuf> {
+        // The proof leaves the disposable database at the new head.
+        let new_head = introspect::inspect(&comparison.inspector, &TableFilter::All)?
+            .filtered(&project.filter);
+        let new_schema = model::from_database(&new_head, project.integer_primary_key_is_bigint)?;
+        let block = diagram::render(&new_head, &new_schema);
+        let records = records(project, &comparison, &stage, block)?;
+        write::publish(&project.versions_dir, &dir_name, &files, &records)
+    })?;
+    for (direction, text) in [("up", &files.up), ("down", &files.down)] {
+        for warning in crate::history::effect::warnings(text) {
+            report(format!("warning ({direction}.sql): {warning}"));
+        }
+    }
+    report(proof);
+    Ok(Generated::Written { dir, changes })
+}
+
+/// `generate` builds on a history that verifies, or not at all.
+fn refuse_broken_history(project: &Project, comparison: &Comparison) -> Result<()> {
+    let problems = history_problems(project, comparison)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut err = Error::input(format!(
+        "versions/ does not match {}; a new version on top of it would hide that",
+        checksums::SUM_FILE
+    ));
+    for problem in &problems {
+        err = err.note(
+            problem
+                .to_string()
+                .trim_end()
+                .trim_start_matches("error: ")
+                .to_owned(),
+        );
+    }
+    Err(err.help("run `cargo run -p dev -- check` and do what it says first"))
+}
+
+/// What is rewritten with the version staged under `stage`: the checksum file with it
+/// recorded on top of the history compared against, and the diagram showing `block` when
+/// the project keeps one.
+fn records(
+    project: &Project,
+    comparison: &Comparison,
+    stage: &std::path::Path,
+    block: String,
+) -> Result<Vec<files::Record>> {
+    let mut versions = comparison.versions.clone();
+    let mut links = if comparison.links.len() == versions.len() {
+        comparison.links.clone()
+    } else {
+        checksums::links(&versions)?
+    };
+    let staged = versions::scan(stage)?;
+    let [added] = staged.as_slice() else {
+        return Err(Error::input(format!(
+            "`{}` should hold exactly the new version",
+            stage.display()
+        )));
+    };
+    checksums::extend(&mut links, added)?;
+    versions.push(added.clone());
+    let mut records = vec![files::Record {
+        path: checksums::sum_path(&project.versions_dir),
+        text: checksums::render(&versions, &links),
+    }];
+    records.extend(diagram::refreshed(&project.schema_file, &block)?);
+    Ok(records)
+}
+
+/// Every `--default` must name a column that needs a value for existing rows, and be one SQL
+/// expression: it is written into the migration as `DEFAULT (expr)` or a `COALESCE` backfill,
+/// so anything more (`0); DROP TABLE t; --`) would run as SQL of its own.
+fn check_defaults(defaults: &Defaults, needed: &[ColumnKey]) -> Result<()> {
+    let conn = rusqlite::Connection::open_in_memory()
+        .map_err(|e| Error::input(format!("cannot open an in-memory database: {e}")))?;
+    for (key, expr) in defaults {
+        // A column reference is for the planner to judge on the real table.
+        match conn.prepare(&format!("SELECT ({expr})")) {
+            // rusqlite reports prepare errors with their position, so match on the text.
+            Err(e) if e.to_string().contains("no such column") => {}
+            Err(e) => {
+                return Err(Error::input(format!(
+                    "`--default {key}={expr}` is not one SQL expression: {}",
+                    db::sqlite_message(&e)
+                ))
+                .help(format!("give a single value or expression, e.g. `--default {key}=0`, `--default {key}=''` or `--default {key}=CURRENT_TIMESTAMP`; quote it for your shell")));
+            }
+            Ok(_) => {}
+        }
+    }
+    for key in defaults.keys() {
+        if !needed.contains(key) {
+            return Err(Error::input(format!(
+                "`--default {key}=...` names no column that needs a value: only NOT NULL columns added to existing tables or made NOT NULL, and NOT NULL columns without a DEFAULT that are dropped, do"
+            ))
+            .help(if needed.is_empty() {
+                "this migration needs no defaults; drop the flag".to_owned()
+            } else {
+                let names: Vec<String> = needed.iter().map(ColumnKey::to_string).collect();
+                format!("these need one: {}", names.join(", "))
+            }));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_may_name_a_column_but_must_be_one_expression() {
+        let needed = vec![ColumnKey::new("t", "c")];
+        let with = |expr: &str| Defaults::from([(ColumnKey::new("t", "c"), expr.to_owned())]);
+        check_defaults(&with("other_column * 2"), &needed).unwrap();
+        check_defaults(&with("CURRENT_TIMESTAMP"), &needed).unwrap();
+        for bad in ["0); DROP TABLE t; --", "((1", "SELECT"] {
+            let err = check_defaults(&with(bad), &needed).unwrap_err();
+            assert!(err.message.contains("is not one SQL expression"), "{err}");
+        }
+    }
+
+    #[test]
+    fn default_flag_syntax() {
+        assert_eq!(
+            DefaultArg::parse("users.bio=''").unwrap(),
+            DefaultArg {
+                column: ColumnKey::new("users", "bio"),
+                expr: "''".to_owned()
+            }
+        );
+        assert!(DefaultArg::parse("users.bio").is_err());
+        assert!(DefaultArg::parse("bio=1").is_err());
+        assert!(DefaultArg::parse("users.bio=").is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! `history`: every version, oldest first, with its message; with a database, which of them
+//! it has applied; with `--verbose`, each version's changes.
+
+use std::process::ExitCode;
+
+use crate::apply::database::{self, DATABASE_URL};
+use crate::error::Result;
+use crate::history::header;
+use crate::history::versions;
+use crate::project::Project;
+use crate::support::output::outln;
+
+/// Lists the history, marking what the database `flag` (`--database`, else
+/// `DATABASE_URL`) names has applied; without either, no marks.
+pub fn run(project: &Project, flag: Option<&str>, verbose: bool) -> Result<ExitCode> {
+    let versions = versions::scan(&project.versions_dir)?;
+    let applied = match flag.or(std::env::var(DATABASE_URL).ok().as_deref()) {
+        Some(given) => {
+            let path = database::locate(Some(given))?;
+            database::open(&path, false)?;
+            Some(database::applied(&path)?)
+        }
+        None => None,
+    };
+    for version in &versions {
+        let header = header::header(version);
+        let mark = match &applied {
+            Some(applied) if applied.contains(&version.key) => "[x] ",
+            Some(_) => "[ ] ",
+            None => "",
+        };
+        outln!("{mark}{}  {}", version.dir_name, header.message);
+        if verbose {
+            for change in &header.changes {
+                outln!("      - {change}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

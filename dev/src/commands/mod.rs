@@ -1,0 +1,32 @@
+//! The commands of the `dev` command line, one file each, named after the subcommand.
+//!
+//! Each command's file has one entry function, `run`, which `main` calls with the project
+//! and the command's flags, and which returns the exit code. A command is a straight pipeline over
+//! the layers below: it prints its result on stdout (`outln!`) and its warnings on stderr
+//! (`errln!`), never with `println!`, and returns failures as an `Error` for `main` to
+//! render.
+//!
+//! To add a command: write `commands/NAME.rs` with a doc comment saying what the command is
+//! for and a `run`, declare it below, add its variant to `Command` in `main.rs` and
+//! dispatch it there. What two commands share goes in a file of its own here, never in one
+//! of them: `compare` (head against schema.rs), `problems` (what `check` reports),
+//! `writing` (the lock before rewriting records), `database` (the database verbs' flags and
+//! session).
+
+pub mod check;
+pub mod compare;
+pub mod current;
+pub mod database;
+pub mod diagram;
+pub mod downgrade;
+pub mod generate;
+pub mod history;
+pub mod install_hooks;
+pub mod problems;
+pub mod redo;
+pub mod rehash;
+pub mod show;
+pub mod stamp;
+pub mod upgrade;
+pub mod verify;
+pub mod writing;
