@@ -1,30 +1,34 @@
-//! The one error type every stage returns, and the one place that renders it.
+//! The one error type every stage returns, the findings `check` reports, and the one place
+//! that renders both.
 //!
-//! Errors carry what went wrong, where (a file position with its source line when the
-//! problem is in a file), and how to fix it, so `main` can print them the way rustc does
-//! and pick the exit code from the kind.
+//! An error carries what went wrong, where (a file position with its source line when the
+//! problem is in a file), how to fix it, the underlying cause (`source`), and its kind, which
+//! alone decides the exit code: 1 a check found something to fix, 2 the input (files,
+//! arguments, a database, the environment) is wrong, 3 a bug in the tool.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Why a command failed; decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A check found the project out of order (history, diagram, a migration's down): exit 1.
     Check,
-    /// The user's input (files, arguments, environment) is wrong: exit 2.
+    /// The user's input (files, arguments, a database, the environment) is wrong: exit 2.
     Input,
-    /// A generated migration failed its own proof: a bug in the tool, exit 3.
-    Proof,
+    /// The tool broke its own promise (a generated migration failed its proof, a query it
+    /// wrote failed on a sound database): a bug, exit 3.
+    Internal,
 }
 
 impl Kind {
     /// The process exit code for this kind of failure.
-    pub fn exit_code(self) -> i32 {
+    pub fn exit_code(self) -> u8 {
         match self {
             Kind::Check => 1,
             Kind::Input => 2,
-            Kind::Proof => 3,
+            Kind::Internal => 3,
         }
     }
 }
@@ -64,10 +68,9 @@ impl Location {
     }
 }
 
-/// Everything needed to explain a failure.
+/// What is shown to explain a problem: the headline, where, context lines, how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub kind: Kind,
     pub message: String,
     pub location: Option<Location>,
     /// Extra lines shown under the headline (context, the offending statement, ...).
@@ -76,20 +79,76 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+impl Diagnostic {
+    fn new(message: String) -> Self {
+        Diagnostic {
+            message,
+            location: None,
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// Every text of the diagnostic, for rewriting paths in place.
+    pub fn texts_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        std::iter::once(&mut self.message)
+            .chain(self.notes.iter_mut())
+            .chain(self.help.iter_mut())
+    }
+}
+
+/// The builder methods shared by errors and findings.
+macro_rules! diagnostic_builders {
+    () => {
+        pub fn at(mut self, location: Location) -> Self {
+            self.location = Some(location);
+            self
+        }
+
+        pub fn note(mut self, note: impl Into<String>) -> Self {
+            self.notes.push(note.into());
+            self
+        }
+
+        pub fn help(mut self, help: impl Into<String>) -> Self {
+            self.help = Some(help.into());
+            self
+        }
+    };
+}
+
+/// The underlying cause of an error, kept for `source()`.
+type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+struct Inner {
+    kind: Kind,
+    diagnostic: Diagnostic,
+    cause: Option<Cause>,
+}
+
 /// A failure, boxed so that results stay small on the success path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(Box<Diagnostic>);
+pub struct Error(Box<Inner>);
 
 impl std::ops::Deref for Error {
     type Target = Diagnostic;
     fn deref(&self) -> &Diagnostic {
-        &self.0
+        &self.0.diagnostic
     }
 }
 
 impl std::ops::DerefMut for Error {
     fn deref_mut(&mut self) -> &mut Diagnostic {
-        &mut self.0
+        &mut self.0.diagnostic
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.0.kind)
+            .field("diagnostic", &self.0.diagnostic)
+            .field("cause", &self.0.cause.as_ref().map(|c| c.to_string()))
+            .finish()
     }
 }
 
@@ -97,53 +156,101 @@ impl std::ops::DerefMut for Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    fn of(kind: Kind, message: String) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            diagnostic: Diagnostic::new(message),
+            cause: None,
+        }))
+    }
+
     /// A problem with the user's input.
     pub fn input(message: impl Into<String>) -> Self {
-        Error(Box::new(Diagnostic {
-            kind: Kind::Input,
-            message: message.into(),
-            location: None,
-            notes: Vec::new(),
-            help: None,
-        }))
+        Error::of(Kind::Input, message.into())
     }
 
     /// A problem a check found in the project.
     pub fn check(message: impl Into<String>) -> Self {
-        let mut err = Error::input(message);
-        err.kind = Kind::Check;
-        err
+        Error::of(Kind::Check, message.into())
     }
 
-    /// A generated migration that did not pass its proof.
-    pub fn proof(message: impl Into<String>) -> Self {
-        let mut err = Error::input(message);
-        err.kind = Kind::Proof;
-        err
+    /// A bug in the tool: it broke one of its own promises.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::of(Kind::Internal, message.into())
     }
 
-    /// An I/O failure on `path`, described as the user sees it.
+    /// An I/O failure on `path`, described as the user sees it, with the I/O error kept as
+    /// the cause.
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
-        Error::input(format!("cannot {action} `{}`: {err}", path.display()))
+        Error::input(format!("cannot {action} `{}`: {err}", path.display())).caused_by(err)
     }
 
-    pub fn at(mut self, location: Location) -> Self {
-        self.location = Some(location);
+    /// Keeps `cause` as the error's `source()`.
+    pub fn caused_by(
+        mut self,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        self.0.cause = Some(Arc::from(cause.into()));
         self
     }
 
-    pub fn note(mut self, note: impl Into<String>) -> Self {
-        self.notes.push(note.into());
-        self
+    /// What kind of failure this is; decides the exit code.
+    pub fn kind(&self) -> Kind {
+        self.0.kind
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
+    diagnostic_builders!();
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
     }
 }
 
 impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.diagnostic.fmt(f)
+    }
+}
+
+/// Something `check` found to fix: reported and counted, never returned as an error (one
+/// check reports every finding, and `generate` quotes them when it refuses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding(Diagnostic);
+
+impl Finding {
+    pub fn new(message: impl Into<String>) -> Self {
+        Finding(Diagnostic::new(message.into()))
+    }
+
+    diagnostic_builders!();
+}
+
+impl std::ops::Deref for Finding {
+    type Target = Diagnostic;
+    fn deref(&self) -> &Diagnostic {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Finding {
+    fn deref_mut(&mut self) -> &mut Diagnostic {
+        &mut self.0
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// rustc's layout: headline, `--> file:line:column` with the line and a caret, notes, help.
+impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;
         if let Some(loc) = &self.location {
@@ -179,8 +286,6 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,8 +313,19 @@ mod tests {
     }
 
     #[test]
+    fn an_io_error_keeps_its_cause() {
+        use std::error::Error as _;
+        let cause = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");
+        let err = Error::io("write", Path::new("up.sql"), cause);
+        assert_eq!(err.message, "cannot write `up.sql`: disk full");
+        assert_eq!(err.source().unwrap().to_string(), "disk full");
+        assert_eq!(err.kind(), Kind::Input);
+    }
+
+    #[test]
     fn exit_codes_distinguish_input_from_tool_bugs() {
-        assert_eq!(Error::input("x").kind.exit_code(), 2);
-        assert_eq!(Error::proof("x").kind.exit_code(), 3);
+        assert_eq!(Error::check("x").kind().exit_code(), 1);
+        assert_eq!(Error::input("x").kind().exit_code(), 2);
+        assert_eq!(Error::internal("x").kind().exit_code(), 3);
     }
 }

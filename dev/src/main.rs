@@ -115,7 +115,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             output::write_err(format_args!("{err}"));
-            ExitCode::from(u8::try_from(err.kind.exit_code()).unwrap_or(2))
+            ExitCode::from(err.kind().exit_code())
         }
     }
 }

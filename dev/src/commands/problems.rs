@@ -3,13 +3,13 @@
 //! refuses to build on a history that has any.
 
 use crate::commands::compare::{diagram_of, Comparison};
-use crate::error::{Error, Result};
+use crate::error::{Finding, Result};
 use crate::history::checksums;
 use crate::project::Project;
 use crate::schema::diagram;
 
 /// Problems of the recorded history; none when the project records no checksums.
-pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Vec<Error>> {
+pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Vec<Finding>> {
     if !checksums::recorded(&project.versions_dir) {
         return Ok(Vec::new());
     }
@@ -21,7 +21,7 @@ pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Ve
 }
 
 /// A problem when the project keeps a diagram and it is not head's.
-pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Error> {
+pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Finding> {
     let path = diagram::path(&project.schema_file);
     let text = std::fs::read_to_string(&path).ok()?;
     // Line endings are not a change (a checkout may have turned LF into CRLF).
@@ -29,7 +29,7 @@ pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Err
         return None;
     }
     Some(
-        Error::check(format!(
+        Finding::new(format!(
             "the diagram in {} is out of date",
             project.display(&path)
         ))

@@ -102,9 +102,9 @@ fn in_memory(
 ) -> Result<SqliteConnection> {
     let mut memory = db::open_diesel(Path::new(":memory:"))?;
     // Creates `__diesel_schema_migrations`, as `run_pending_migrations` does first.
-    memory
-        .applied_migrations()
-        .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
+    memory.applied_migrations().map_err(|e| {
+        Error::internal(format!("cannot set up the disposable database: {e}")).caused_by(e)
+    })?;
     timings.time("replay", || {
         run_all(
             &mut memory,

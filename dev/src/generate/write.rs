@@ -282,7 +282,7 @@ mod tests {
             "a\u{7}b",
         ] {
             let err = slug(bad).unwrap_err();
-            assert_eq!(err.kind.exit_code(), 2);
+            assert_eq!(err.kind().exit_code(), 2);
             assert!(err.message.contains("a message is one line"), "{err}");
         }
         assert!(slug("").is_err());

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Finding, Result};
 use crate::history::versions::Version;
 
 /// The checksum file, inside the migrations directory (Diesel reads only directories).
@@ -165,7 +165,7 @@ pub fn problems(
     versions_dir: &Path,
     versions: &[Version],
     links: &[(String, String)],
-) -> Result<Vec<Error>> {
+) -> Result<Vec<Finding>> {
     problems_judged_at(versions_dir, versions, links, versions_dir)
 }
 
@@ -177,11 +177,11 @@ pub fn problems_judged_at(
     versions: &[Version],
     links: &[(String, String)],
     tracked_dir: &Path,
-) -> Result<Vec<Error>> {
+) -> Result<Vec<Finding>> {
     let path = sum_path(versions_dir);
     let text = fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
     let merged_parallel = || {
-        Error::input(format!(
+        Finding::new(format!(
             "{SUM_FILE}: two branches each added a version on the same parent"
         ))
         .help("keep the other branch's versions: remove your new version directory, take their dev.sum, then run `generate` again so yours comes after theirs")
@@ -204,7 +204,7 @@ pub fn problems_judged_at(
         }
         let parts: Vec<&str> = line.split(' ').collect();
         let [dir_name, files, link] = parts.as_slice() else {
-            return Ok(vec![Error::input(format!(
+            return Ok(vec![Finding::new(format!(
                 "{SUM_FILE}:{}: expected `<version dir> <files hash> <chain hash>`",
                 number + 1
             ))
@@ -225,14 +225,14 @@ pub fn problems_judged_at(
     for line in &lines {
         let Some(index) = versions.iter().position(|v| v.dir_name == line.dir_name) else {
             found.push(
-                Error::input(format!("version {} was recorded but is gone from versions/", line.dir_name))
+                Finding::new(format!("version {} was recorded but is gone from versions/", line.dir_name))
                     .help("restore it (databases may have applied it); if it truly must go, run `cargo run -p dev -- rehash`"),
             );
             continue;
         };
         let files = &links[index].0;
         if files != &line.files {
-            let changed = Error::input(format!(
+            let changed = Finding::new(format!(
                 "version {} changed after it was recorded",
                 line.dir_name
             ));
@@ -271,7 +271,7 @@ pub fn problems_judged_at(
         }
         match &newest_recorded {
             Some(newest) if &version.key < newest => found.push(
-                Error::input(format!(
+                Finding::new(format!(
                     "version {} is older than versions recorded before it arrived",
                     version.dir_name
                 ))
@@ -279,7 +279,7 @@ pub fn problems_judged_at(
                 .help("run `generate` again so it comes after the newest version, and remove this directory"),
             ),
             _ => found.push(
-                Error::input(format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
+                Finding::new(format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
                     .help("`generate` records the versions it writes; for a hand-made one run `cargo run -p dev -- rehash`"),
             ),
         }

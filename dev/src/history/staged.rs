@@ -16,7 +16,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, Finding, Result};
 use crate::history::git::{git, git_with_input};
 use crate::history::versions::Version;
 use crate::project::{Project, CONFIG_FILE};
@@ -109,7 +109,7 @@ impl Staged {
         &self,
         versions: &[Version],
         links: &[(String, String)],
-    ) -> Result<Vec<Error>> {
+    ) -> Result<Vec<Finding>> {
         if !checksums::recorded(&self.project.versions_dir) {
             return Ok(Vec::new());
         }
@@ -125,7 +125,10 @@ impl Staged {
         )?;
         Ok(found
             .into_iter()
-            .map(|e| paths_shown(&self.copy_top, &self.real_top, e))
+            .map(|mut finding| {
+                paths_shown(&self.copy_top, &self.real_top, &mut finding);
+                finding
+            })
             .collect())
     }
 
@@ -182,27 +185,23 @@ fn check_out(real_root: &Path, copy_top: &Path, pathspecs: &[String]) -> Result<
 
 /// `err` with paths in the copy at `copy_top` replaced by the user's under `real_top`, and a
 /// note saying what was judged.
-fn shown(copy_top: &Path, real_top: &Path, err: Error) -> Error {
-    paths_shown(copy_top, real_top, err)
-        .note("checked what is staged for commit (git's index), not the working tree")
+fn shown(copy_top: &Path, real_top: &Path, mut err: Error) -> Error {
+    paths_shown(copy_top, real_top, &mut err);
+    err.note("checked what is staged for commit (git's index), not the working tree")
 }
 
-/// `err` with paths in the copy at `copy_top` replaced by the user's under `real_top`.
-fn paths_shown(copy_top: &Path, real_top: &Path, mut err: Error) -> Error {
-    if let Some(location) = &mut err.location {
+/// Replaces paths in the copy at `copy_top` with the user's under `real_top`.
+fn paths_shown(copy_top: &Path, real_top: &Path, shown: &mut Diagnostic) {
+    if let Some(location) = &mut shown.location {
         if let Ok(rest) = location.path.strip_prefix(copy_top) {
             location.path = real_top.join(rest);
         }
     }
     let copy = copy_top.display().to_string();
     let real = real_top.display().to_string();
-    let swap = |text: &mut String| *text = text.replace(&copy, &real);
-    swap(&mut err.message);
-    err.notes.iter_mut().for_each(swap);
-    if let Some(help) = &mut err.help {
-        swap(help);
+    for text in shown.texts_mut() {
+        *text = text.replace(&copy, &real);
     }
-    err
 }
 
 /// `path` relative to `root` as a git pathspec, with `..` where it lies outside.

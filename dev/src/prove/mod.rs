@@ -41,7 +41,7 @@ pub fn prove(
     files: &Files,
 ) -> Result<String> {
     let failed = |what: String| {
-        Error::proof(format!("the generated migration failed its proof: {what}"))
+        Error::internal(format!("the generated migration failed its proof: {what}"))
             .note(format!("up.sql:\n{}", files.up))
             .note(format!("down.sql:\n{}", files.down))
             .help("this is a bug in the tool: nothing was written; please report it with the files above")
@@ -398,7 +398,7 @@ mod tests {
     fn up_that_misses_schema_rs_is_a_tool_bug() {
         let err =
             prove_files("CREATE TABLE t (id INTEGER PRIMARY KEY);", "DROP TABLE t;").unwrap_err();
-        assert_eq!(err.kind, Kind::Proof);
+        assert_eq!(err.kind(), Kind::Internal);
         assert!(err.message.contains("still differs"), "{err}");
         assert!(err.message.contains("change column t.id"), "{err}");
         assert!(err.notes[0].starts_with("up.sql:"), "{err}");
@@ -411,7 +411,7 @@ mod tests {
             "CREATE TABLE leftover (x);",
         )
         .unwrap_err();
-        assert_eq!(err.kind, Kind::Proof);
+        assert_eq!(err.kind(), Kind::Internal);
         assert!(err.message.contains("table leftover is left over"), "{err}");
         assert!(err.message.contains("table t is left over"), "{err}");
     }
@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn failing_up_is_a_tool_bug_with_sqlite_message() {
         let err = prove_files("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY", "").unwrap_err();
-        assert_eq!(err.kind, Kind::Proof);
+        assert_eq!(err.kind(), Kind::Internal);
         assert!(err.message.contains("up.sql failed"), "{err}");
     }
 }

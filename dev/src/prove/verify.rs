@@ -22,8 +22,9 @@ pub fn verify(project: &Project) -> Result<String> {
     let versions = versions::scan(&project.versions_dir)?;
     let scratch = Scratch::create()?;
     let mut conn = db::open_diesel(&scratch.database())?;
-    conn.applied_migrations()
-        .map_err(|e| Error::input(format!("cannot set up the disposable database: {e}")))?;
+    conn.applied_migrations().map_err(|e| {
+        Error::internal(format!("cannot set up the disposable database: {e}")).caused_by(e)
+    })?;
     let inspector = db::open_rusqlite(&scratch.database())?;
     let migrations = replay::load(&project.versions_dir)?;
     let mut present: Vec<String> = Vec::new();

@@ -30,18 +30,21 @@ fn establish(path: &Path, pragmas: &str) -> Result<SqliteConnection> {
         .to_str()
         .ok_or_else(|| Error::input(format!("the path `{}` is not valid UTF-8", path.display())))?;
     let mut conn = SqliteConnection::establish(url)
-        .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())))?;
-    conn.batch_execute(pragmas)
-        .map_err(|e| Error::input(format!("cannot configure `{}`: {e}", path.display())))?;
+        .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())).caused_by(e))?;
+    conn.batch_execute(pragmas).map_err(|e| {
+        Error::input(format!("cannot configure `{}`: {e}", path.display())).caused_by(e)
+    })?;
     Ok(conn)
 }
 
 /// A rusqlite connection to the same file, for introspection and statement-level work.
 pub fn open_rusqlite(path: &Path) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)
-        .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())))?;
+        .map_err(|e| Error::input(format!("cannot open `{}`: {e}", path.display())).caused_by(e))?;
     conn.execute_batch(&format!("{APPLICATION_PRAGMAS} {SCRATCH_PRAGMAS}"))
-        .map_err(|e| Error::input(format!("cannot configure `{}`: {e}", path.display())))?;
+        .map_err(|e| {
+            Error::input(format!("cannot configure `{}`: {e}", path.display())).caused_by(e)
+        })?;
     Ok(conn)
 }
 

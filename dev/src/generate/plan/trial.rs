@@ -11,7 +11,7 @@ pub(super) fn inspect_one(conn: &rusqlite::Connection, name: &str) -> Result<int
         .tables
         .into_iter()
         .find(|t| t.name == name)
-        .ok_or_else(|| Error::input(format!("table {name} is not in the database")))
+        .ok_or_else(|| Error::internal(format!("table {name} is not in the planning copy")))
 }
 
 /// Runs `f` with SQLite's double-quoted strings off. SQLite reads a double-quoted name it
