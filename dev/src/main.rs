@@ -138,7 +138,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             renames,
             table_renames,
         } => {
-            let options = generate::Options {
+            let options = generate::GenerateOptions {
                 message: message.clone(),
                 empty: *empty,
                 defaults: defaults.clone(),
@@ -149,7 +149,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             generate::run(&project()?, &options, timings)
         }
         Command::Check { staged } => {
-            let options = commands::check::Options {
+            let options = commands::check::CheckOptions {
                 staged: *staged,
                 use_cache,
                 project_dir: cli.project_dir.as_deref(),

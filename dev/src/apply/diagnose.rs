@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::apply::database;
 use crate::apply::losses;
-use crate::apply::step::{Direction, Step};
+use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Location, Result};
 use crate::generate::replay;
 use crate::sqlite::db;
@@ -26,11 +26,11 @@ use crate::support::scratch::Scratch;
 pub fn explain_failure(
     path: &Path,
     position: &str,
-    step: &Step,
+    step: &VersionStep,
     sql: &str,
     harness_message: &str,
 ) -> Error {
-    let Step { version, direction } = step;
+    let VersionStep { version, direction } = step;
     let file = &step.file();
     let position = format!("the database is at {position}");
     if database::is_locked_message(harness_message) {
@@ -109,7 +109,7 @@ struct Diagnosis {
     error: rusqlite::Error,
     /// When a CHECK or foreign-key constraint failed: the rows that referenced a missing
     /// parent row at that moment (a rebuild's guard turns those into a failed CHECK).
-    broken: Broken,
+    broken: BrokenRows,
 }
 
 impl Diagnosis {
@@ -120,14 +120,14 @@ impl Diagnosis {
 
 /// The rows whose foreign key names a parent row that does not exist.
 #[derive(Default)]
-struct Broken {
+struct BrokenRows {
     /// `(child table, parent table, rows)`.
     counts: Vec<(String, String, usize)>,
     /// The first `SHOWN_ROWS` of them.
     shown: Vec<BrokenReference>,
 }
 
-impl Broken {
+impl BrokenRows {
     fn total(&self) -> usize {
         self.counts.iter().map(|(_, _, n)| n).sum()
     }
@@ -225,7 +225,7 @@ fn diagnose(database: &Path, sql: &str, own_transaction: bool) -> Result<Option<
     let broken = if references {
         broken_references(&conn).map_err(|e| database::failed(&copy, "read", &e))?
     } else {
-        Broken::default()
+        BrokenRows::default()
     };
     Ok(Some(Diagnosis {
         offset,
@@ -237,7 +237,7 @@ fn diagnose(database: &Path, sql: &str, own_transaction: bool) -> Result<Option<
 /// The rows of `conn` whose foreign key names a missing parent row, counted, and the first
 /// of them with the values that name the parent: `PRAGMA foreign_key_check` reports the
 /// rows, `foreign_key_list` their columns.
-fn broken_references(conn: &rusqlite::Connection) -> rusqlite::Result<Broken> {
+fn broken_references(conn: &rusqlite::Connection) -> rusqlite::Result<BrokenRows> {
     let counts = conn
         .prepare(
             "SELECT \"table\", parent, count(*) FROM pragma_foreign_key_check GROUP BY 1, 2 ORDER BY 1, 2",
@@ -286,7 +286,7 @@ fn broken_references(conn: &rusqlite::Connection) -> rusqlite::Result<Broken> {
             columns,
         });
     }
-    Ok(Broken { counts, shown })
+    Ok(BrokenRows { counts, shown })
 }
 
 #[cfg(test)]
@@ -326,7 +326,7 @@ mod tests {
             "3 rows of posts reference rows of users that do not exist; 21 rows of tags reference rows of posts that do not exist"
         );
         assert_eq!(broken.parents(), "posts, users");
-        let one = Broken {
+        let one = BrokenRows {
             counts: vec![("posts".into(), "users".into(), 1)],
             shown: Vec::new(),
         };

@@ -18,7 +18,7 @@ use diesel_migrations::MigrationHarness;
 use crate::apply::database;
 use crate::apply::diagnose;
 use crate::apply::losses;
-use crate::apply::step::{Direction, Step};
+use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Location, Result};
 use crate::generate::replay;
 use crate::history::header;
@@ -89,7 +89,7 @@ impl<'a> Session<'a> {
 
     /// The steps of `upgrade TARGET`: pending versions up to `target` (default head; `+N`
     /// for the next N), oldest first.
-    pub fn upgrade_steps(&self, target: Option<&str>) -> Result<Vec<Step>> {
+    pub fn upgrade_steps(&self, target: Option<&str>) -> Result<Vec<VersionStep>> {
         self.refuse_unknown()?;
         let pending = self.versions.iter().filter(|v| !self.is_applied(v));
         let steps: Vec<&Version> = match target {
@@ -100,12 +100,12 @@ impl<'a> Session<'a> {
                 pending.filter(|v| v.key <= last.key).collect()
             }
         };
-        Ok(steps.into_iter().map(Step::up).collect())
+        Ok(steps.into_iter().map(VersionStep::up).collect())
     }
 
     /// The steps of `downgrade TARGET`: `-N` reverts the newest N applied, `base` all of
     /// them, a version every applied version after it; newest first.
-    pub fn downgrade_steps(&self, target: &str) -> Result<Vec<Step>> {
+    pub fn downgrade_steps(&self, target: &str) -> Result<Vec<VersionStep>> {
         self.refuse_unknown()?;
         let applied = self.versions.iter().rev().filter(|v| self.is_applied(v));
         let steps: Vec<&Version> = match target {
@@ -116,11 +116,11 @@ impl<'a> Session<'a> {
                 applied.filter(|v| v.key > keep.key).collect()
             }
         };
-        Ok(steps.into_iter().map(Step::down).collect())
+        Ok(steps.into_iter().map(VersionStep::down).collect())
     }
 
     /// `redo`: the newest applied version, down then up.
-    pub fn redo_steps(&self) -> Result<Vec<Step>> {
+    pub fn redo_steps(&self) -> Result<Vec<VersionStep>> {
         self.refuse_unknown()?;
         let newest = self
             .versions
@@ -128,12 +128,12 @@ impl<'a> Session<'a> {
             .rev()
             .find(|v| self.is_applied(v))
             .ok_or_else(|| Error::input("no version is applied, so there is nothing to redo"))?;
-        Ok(vec![Step::down(newest), Step::up(newest)])
+        Ok(vec![VersionStep::down(newest), VersionStep::up(newest)])
     }
 
     /// The SQL `steps` would run, in order, as one script: what the harness runs, with its
     /// transactions and bookkeeping spelled out.
-    pub fn sql(&self, steps: &[Step]) -> Result<String> {
+    pub fn sql(&self, steps: &[VersionStep]) -> Result<String> {
         let mut script = format!(
             "-- {} step{} for {}\n",
             steps.len(),
@@ -144,7 +144,7 @@ impl<'a> Session<'a> {
             script.push_str(&format!("{}\n", CREATE_MIGRATIONS_TABLE.trim_end()));
         }
         for step in steps {
-            let Step { version, direction } = step;
+            let VersionStep { version, direction } = step;
             let file = step.file();
             let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
             let in_transaction = !replay::own_transaction(version);
@@ -177,7 +177,7 @@ impl<'a> Session<'a> {
     }
 
     /// Runs `steps` on the database, each only after what it would drop is confirmed.
-    pub fn run(&mut self, steps: &[Step], backup: bool) -> Result<()> {
+    pub fn run(&mut self, steps: &[VersionStep], backup: bool) -> Result<()> {
         if steps.is_empty() {
             (self.report)("Nothing to do: the database is already there.".into());
             return Ok(());
@@ -194,11 +194,11 @@ impl<'a> Session<'a> {
         // One copy of the schema for every step: making one costs a statement per table.
         let mut copy = losses::SchemaCopy::default();
         for step in steps {
-            let Step { version, direction } = step;
+            let VersionStep { version, direction } = step;
             let migration = migrations.get(version)?;
             let file = step.file();
             let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-            let schema = losses::schema::Schema::read_with(&mut conn)
+            let schema = losses::schema::StoredSchema::read_with(&mut conn)
                 .map_err(|e| self.harness_error("read the schema of", &e.to_string()))?;
             let drops = copy.drops(&schema, &sql, replay::own_transaction(version));
             self.confirm_losses(drops, version, &file, &sql)?;

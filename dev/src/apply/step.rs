@@ -24,23 +24,23 @@ impl Direction {
 
 /// One migration file to run.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub struct VersionStep {
     pub version: Version,
     pub direction: Direction,
 }
 
-impl Step {
+impl VersionStep {
     /// The step that applies `version`.
-    pub fn up(version: &Version) -> Step {
-        Step {
+    pub fn up(version: &Version) -> VersionStep {
+        VersionStep {
             version: version.clone(),
             direction: Direction::Up,
         }
     }
 
     /// The step that reverts `version`.
-    pub fn down(version: &Version) -> Step {
-        Step {
+    pub fn down(version: &Version) -> VersionStep {
+        VersionStep {
             version: version.clone(),
             direction: Direction::Down,
         }

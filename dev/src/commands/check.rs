@@ -17,7 +17,7 @@ use crate::support::timing::Timings;
 
 /// What `check` was asked for.
 #[derive(Debug, Clone, Copy)]
-pub struct Options<'a> {
+pub struct CheckOptions<'a> {
     /// Judge git's index rather than the working tree.
     pub staged: bool,
     /// Start from a snapshot of head under `target/` when one verifies.
@@ -28,7 +28,7 @@ pub struct Options<'a> {
 
 /// Checks the project found from `start` (or, with `--staged`, the copy of git's index made
 /// from it); the exit code says whether it is clean.
-pub fn run(start: &Path, options: &Options<'_>, timings: &mut Timings) -> Result<ExitCode> {
+pub fn run(start: &Path, options: &CheckOptions<'_>, timings: &mut Timings) -> Result<ExitCode> {
     if options.staged {
         let staged = Staged::materialise(start)?;
         return check(staged.project(), Some(&staged), options, timings)
@@ -41,7 +41,7 @@ pub fn run(start: &Path, options: &Options<'_>, timings: &mut Timings) -> Result
 fn check(
     project: &Project,
     staged: Option<&Staged>,
-    options: &Options<'_>,
+    options: &CheckOptions<'_>,
     timings: &mut Timings,
 ) -> Result<ExitCode> {
     // The snapshot cache belongs to the working tree's project; the staged copy is thrown

@@ -22,7 +22,7 @@ pub struct Comparison {
     pub versions: Vec<Version>,
     /// Each version's files hash and chain hash (`checksums::links`), when the cache or
     /// dev.sum needs them; empty otherwise.
-    pub links: Vec<(String, String)>,
+    pub links: Vec<checksums::Link>,
     pub target: Schema,
     /// Head as stored, every table; `head_db` is the part print-schema describes.
     pub all_db: introspect::Database,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::apply::database::{locate, open};
 use crate::apply::session::Session;
-use crate::apply::step::Step;
+use crate::apply::step::VersionStep;
 use crate::error::Result;
 use crate::project::Project;
 use crate::support::ask::{self, Prompt};
@@ -43,7 +43,7 @@ pub fn migrate(
     flag: Option<&str>,
     safety: &Safety,
     missing: Missing,
-    plan: impl FnOnce(&Session<'_>) -> Result<Vec<Step>>,
+    plan: impl FnOnce(&Session<'_>) -> Result<Vec<VersionStep>>,
 ) -> Result<ExitCode> {
     let mut report = |line: String| errln!("{line}");
     let mut terminal = ask::terminal();

@@ -30,7 +30,7 @@ use crate::support::timing::Timings;
 
 /// What `generate` was asked for, as the command line gives it.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub struct GenerateOptions {
     /// What the migration does, e.g. "add bio to users".
     pub message: String,
     /// Write an empty migration for hand-written SQL.
@@ -45,7 +45,7 @@ pub struct Options {
     pub use_cache: bool,
 }
 
-impl Options {
+impl GenerateOptions {
     /// The renames in the shape the diff takes them.
     fn renames(&self) -> Renames {
         Renames {
@@ -93,7 +93,11 @@ impl DefaultArg {
 
 /// Generates, proves and writes the migration, then prints its directory and its changes;
 /// questions go to the terminal when a person is at it.
-pub fn run(project: &Project, options: &Options, timings: &mut Timings) -> Result<ExitCode> {
+pub fn run(
+    project: &Project,
+    options: &GenerateOptions,
+    timings: &mut Timings,
+) -> Result<ExitCode> {
     let mut terminal = ask::terminal();
     let prompt = terminal.as_mut().map(|t| t as &mut dyn Prompt);
     let generated = generate(
@@ -125,7 +129,7 @@ enum Generated {
 /// to `prompt` when a person is there to answer them; warnings and hints go to `report`.
 fn generate(
     project: &Project,
-    options: &Options,
+    options: &GenerateOptions,
     mut prompt: Option<&mut dyn Prompt>,
     report: &mut dyn FnMut(String),
     timings: &mut Timings,

@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::history::checksums::sha256_hex;
+use crate::history::checksums::{sha256_hex, Link};
 
 /// How many snapshots to keep; older ones are removed.
 const KEEP: usize = 4;
@@ -48,7 +48,7 @@ impl Cache {
 
     /// The key of every prefix of a history, from its `checksums::links`: key i stands for
     /// versions 0..=i.
-    pub fn keys(links: &[(String, String)]) -> Vec<String> {
+    pub fn keys(links: &[Link]) -> Vec<String> {
         let salt = format!(
             "dev {} sqlite {} snapshot 1",
             env!("CARGO_PKG_VERSION"),
@@ -56,7 +56,7 @@ impl Cache {
         );
         links
             .iter()
-            .map(|(_, chain)| sha256_hex(format!("{salt}\n{chain}").as_bytes()))
+            .map(|link| sha256_hex(format!("{salt}\n{}", link.chain).as_bytes()))
             .collect()
     }
 

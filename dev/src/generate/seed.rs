@@ -14,7 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use crate::generate::diff::{head_column, head_table, Change};
-use crate::schema::introspect::{Database, Table};
+use crate::schema::introspect::{Database, StoredTable};
 use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
@@ -102,7 +102,7 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
 
 fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut Seeded) {
     let present = seeded.tables.clone();
-    let mut pending: Vec<&Table> = db
+    let mut pending: Vec<&StoredTable> = db
         .tables
         .iter()
         .filter(|t| !present.contains(&t.name))
@@ -130,11 +130,11 @@ fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut
 fn seed_table(
     conn: &Connection,
     db: &Database,
-    table: &Table,
+    table: &StoredTable,
     seeded: &Seeded,
     retyped: &Retyped,
 ) -> Result<(), String> {
-    let columns: Vec<&crate::schema::introspect::Column> =
+    let columns: Vec<&crate::schema::introspect::StoredColumn> =
         table.columns.iter().filter(|c| !c.generated).collect();
     let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
     let placeholders = vec!["?"; columns.len()].join(", ");
@@ -166,8 +166,8 @@ fn seed_table(
 
 fn value_for(
     db: &Database,
-    table: &Table,
-    column: &crate::schema::introspect::Column,
+    table: &StoredTable,
+    column: &crate::schema::introspect::StoredColumn,
     k: i64,
     seeded: &Seeded,
     retyped: &Retyped,

@@ -86,6 +86,14 @@ fn chain(previous: &str, dir_name: &str, files: &str) -> String {
     sha256_hex(format!("{previous}\n{dir_name} {files}").as_bytes())
 }
 
+/// A version's place in the checksum chain: the hash of its files, and the chain hash up to
+/// and including it, which identifies the whole history up to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub files: String,
+    pub chain: String,
+}
+
 /// One recorded version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Line {
@@ -98,7 +106,7 @@ struct Line {
 /// chain hash of version i identifies the whole history up to i. The files are hashed on
 /// every core (reading a thousand small directories is most of the cost); the chain is then
 /// linked in order.
-pub fn links(versions: &[Version]) -> Result<Vec<(String, String)>> {
+pub fn links(versions: &[Version]) -> Result<Vec<Link>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = versions.len().div_ceil(threads).max(1);
     let hashed: Vec<Result<Vec<String>>> = std::thread::scope(|scope| {
@@ -117,41 +125,30 @@ pub fn links(versions: &[Version]) -> Result<Vec<(String, String)>> {
     for (version, files) in versions.iter().zip(hashes) {
         let link = chain(&previous, &version.dir_name, &files);
         previous = link.clone();
-        links.push((files, link));
+        links.push(Link { files, chain: link });
     }
     Ok(links)
 }
 
 /// `links` with `version` added after them.
-pub fn extend(links: &mut Vec<(String, String)>, version: &Version) -> Result<()> {
-    let previous = links.last().map_or("", |(_, chain)| chain.as_str());
+pub fn extend(links: &mut Vec<Link>, version: &Version) -> Result<()> {
+    let previous = links.last().map_or("", |link| link.chain.as_str());
     let files = files_hash(version)?;
     let link = chain(previous, &version.dir_name, &files);
-    links.push((files, link));
+    links.push(Link { files, chain: link });
     Ok(())
 }
 
 /// The checksum file's text for `versions` and their `links`, oldest first.
-pub fn render(versions: &[Version], links: &[(String, String)]) -> String {
+pub fn render(versions: &[Version], links: &[Link]) -> String {
     let mut body = String::new();
-    for (version, (files, link)) in versions.iter().zip(links) {
-        body.push_str(&format!("{} {files} {link}\n", version.dir_name));
+    for (version, link) in versions.iter().zip(links) {
+        body.push_str(&format!(
+            "{} {} {}\n",
+            version.dir_name, link.files, link.chain
+        ));
     }
     format!("{HEADER}{TOTAL}{}\n{body}", sha256_hex(body.as_bytes()))
-}
-
-/// Writes the checksum file for `versions` and their `links` (through a temporary file
-/// renamed into place).
-pub fn write(versions_dir: &Path, versions: &[Version], links: &[(String, String)]) -> Result<()> {
-    let text = render(versions, links);
-    let path = sum_path(versions_dir);
-    let staging = versions_dir.join(format!(".{SUM_FILE}.partial-{}", std::process::id()));
-    fs::write(&staging, text)
-        .and_then(|()| fs::rename(&staging, &path))
-        .map_err(|e| {
-            let _ = fs::remove_file(&staging);
-            Error::io("write", &path, e)
-        })
 }
 
 /// Whether the project records checksums at all.
@@ -161,11 +158,7 @@ pub fn recorded(versions_dir: &Path) -> bool {
 
 /// Everything wrong with the history (`versions` and their `links`) against its checksum
 /// file, each problem explained with what to do; empty when it verifies.
-pub fn problems(
-    versions_dir: &Path,
-    versions: &[Version],
-    links: &[(String, String)],
-) -> Result<Vec<Finding>> {
+pub fn problems(versions_dir: &Path, versions: &[Version], links: &[Link]) -> Result<Vec<Finding>> {
     problems_judged_at(versions_dir, versions, links, versions_dir)
 }
 
@@ -175,7 +168,7 @@ pub fn problems(
 pub fn problems_judged_at(
     versions_dir: &Path,
     versions: &[Version],
-    links: &[(String, String)],
+    links: &[Link],
     tracked_dir: &Path,
 ) -> Result<Vec<Finding>> {
     let path = sum_path(versions_dir);
@@ -230,7 +223,7 @@ pub fn problems_judged_at(
             );
             continue;
         };
-        let files = &links[index].0;
+        let files = &links[index].files;
         if files != &line.files {
             let changed = Finding::new(format!(
                 "version {} changed after it was recorded",
@@ -323,7 +316,8 @@ mod tests {
     }
 
     fn write(versions: &Path, found: &[Version]) -> Result<()> {
-        super::write(versions, found, &links(found)?)
+        fs::write(sum_path(versions), render(found)?)
+            .map_err(|e| Error::io("write", &sum_path(versions), e))
     }
 
     fn render(found: &[Version]) -> Result<String> {
@@ -401,7 +395,7 @@ mod tests {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        assert_eq!(before[0].0, recorded);
+        assert_eq!(before[0].files, recorded);
         // A lone CR is content, not a line ending.
         assert_eq!(lf_line_endings(b"a\rb\r\n".to_vec()), b"a\rb\n");
     }

@@ -8,14 +8,14 @@ use crate::sqlite::quote::uncomment;
 
 /// A migration's header, read back from its up.sql.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
+pub struct Summary {
     pub message: String,
     pub changes: Vec<String>,
 }
 
 /// Reads the header `generate` writes; a hand-written migration without one is described by
 /// its directory name.
-pub fn header(version: &Version) -> Header {
+pub fn header(version: &Version) -> Summary {
     let text = std::fs::read_to_string(version.up_sql()).unwrap_or_default();
     let message = text
         .lines()
@@ -29,7 +29,7 @@ pub fn header(version: &Version) -> Header {
         .map_while(|l| l.strip_prefix(CHANGE_ITEM))
         .map(uncomment)
         .collect();
-    Header { message, changes }
+    Summary { message, changes }
 }
 
 /// The header lines `history` and `show` read back (`generate::render` writes them): `-- <Key>: <value>`.

@@ -108,7 +108,7 @@ impl Staged {
     pub fn history_problems(
         &self,
         versions: &[Version],
-        links: &[(String, String)],
+        links: &[checksums::Link],
     ) -> Result<Vec<Finding>> {
         if !checksums::recorded(&self.project.versions_dir) {
             return Ok(Vec::new());

@@ -33,7 +33,7 @@ impl TableFilter {
 /// The tables of a database that print-schema describes, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Database {
-    pub tables: Vec<Table>,
+    pub tables: Vec<StoredTable>,
     /// Every foreign key of every user table, filtered or not: print-schema counts them all
     /// when it decides which joinables to write.
     pub all_foreign_keys: Vec<ForeignKey>,
@@ -53,38 +53,38 @@ impl Database {
         }
     }
 
-    pub fn table(&self, name: &str) -> Option<&Table> {
+    pub fn table(&self, name: &str) -> Option<&StoredTable> {
         self.tables.iter().find(|t| t.name == name)
     }
 }
 
 /// A table as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
+pub struct StoredTable {
     pub name: String,
     /// The `CREATE TABLE` statement exactly as `sqlite_schema` holds it.
     pub sql: String,
-    pub columns: Vec<Column>,
+    pub columns: Vec<StoredColumn>,
     pub foreign_keys: Vec<ForeignKey>,
     pub indexes: Vec<SchemaObject>,
     pub triggers: Vec<SchemaObject>,
     pub without_rowid: bool,
 }
 
-impl Table {
+impl StoredTable {
     /// Columns of the primary key in declaration (cid) order, as print-schema lists them.
-    pub fn primary_key(&self) -> Vec<&Column> {
+    pub fn primary_key(&self) -> Vec<&StoredColumn> {
         self.columns.iter().filter(|c| c.pk_position > 0).collect()
     }
 
-    pub fn column(&self, name: &str) -> Option<&Column> {
+    pub fn column(&self, name: &str) -> Option<&StoredColumn> {
         self.columns.iter().find(|c| c.name == name)
     }
 }
 
 /// A column as `PRAGMA table_xinfo` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
+pub struct StoredColumn {
     pub name: String,
     pub declared_type: String,
     pub not_null: bool,
@@ -142,13 +142,13 @@ fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
 /// Reads every table print-schema would describe under `filter`: four queries for the
 /// whole database, whatever its size, joining `sqlite_schema` with the pragma functions.
 pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
-    let mut tables: Vec<Table> = query(
+    let mut tables: Vec<StoredTable> = query(
         conn,
         "tables",
         "SELECT s.name, s.sql, l.wr FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name AND l.schema = 'main' \
          WHERE s.type = 'table' ORDER BY s.name",
         |row| {
-            Ok(Table {
+            Ok(StoredTable {
                 name: row.get(0)?,
                 sql: row.get(1)?,
                 without_rowid: row.get(2)?,
@@ -160,11 +160,12 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
         },
     )?;
     tables.retain(|t| is_user_table(&t.name));
-    let position =
-        |tables: &[Table], name: &str| tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok();
+    let position = |tables: &[StoredTable], name: &str| {
+        tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok()
+    };
 
     // hidden = 1 marks a virtual table's hidden column; generated columns (2, 3) are real.
-    let columns: Vec<(String, Column)> = query(
+    let columns: Vec<(String, StoredColumn)> = query(
         conn,
         "columns",
         "SELECT s.name, c.name, c.type, c.\"notnull\", c.dflt_value, c.pk, c.hidden \
@@ -173,7 +174,7 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
         |row| {
             Ok((
                 row.get(0)?,
-                Column {
+                StoredColumn {
                     name: row.get(1)?,
                     declared_type: row.get(2)?,
                     not_null: row.get(3)?,

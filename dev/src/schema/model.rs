@@ -149,7 +149,7 @@ pub fn from_database(
 
 /// Primary-key column names in cid order; a table without one gets the first free rowid
 /// alias; `None` when all of them are taken.
-fn primary_key_names(table: &introspect::Table) -> Option<Vec<String>> {
+fn primary_key_names(table: &introspect::StoredTable) -> Option<Vec<String>> {
     let declared: Vec<String> = table
         .primary_key()
         .into_iter()
@@ -165,7 +165,7 @@ fn primary_key_names(table: &introspect::Table) -> Option<Vec<String>> {
 }
 
 /// A single-column `INTEGER` primary key of a rowid table: an alias of the rowid.
-fn is_rowid_primary_key(table: &introspect::Table, column: &str) -> bool {
+fn is_rowid_primary_key(table: &introspect::StoredTable, column: &str) -> bool {
     let pk = table.primary_key();
     !table.without_rowid
         && matches!(pk.as_slice(), [only] if only.name == column && only.declared_type.eq_ignore_ascii_case("integer"))
@@ -173,7 +173,7 @@ fn is_rowid_primary_key(table: &introspect::Table, column: &str) -> bool {
 
 fn references_rowid_primary_key(
     db: &introspect::Database,
-    table: &introspect::Table,
+    table: &introspect::StoredTable,
     column: &str,
 ) -> bool {
     let single_column = |fk: &&introspect::ForeignKey| {

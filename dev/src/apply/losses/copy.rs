@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use crate::sqlite::db;
 use crate::sqlite::lexer;
 
-use super::schema::{Entry, Schema};
+use super::schema::{Entry, StoredSchema};
 use super::{reaches_outside, Drops, Loss, Unknown};
 
 /// What the authorizer saw while one statement was prepared.
@@ -40,12 +40,12 @@ struct Tracked {
     name: String,
     /// Its name now, or `None` once it was dropped.
     current: Option<String>,
-    columns: Vec<Column>,
+    columns: Vec<TrackedColumn>,
 }
 
 /// One column of a tracked table.
 #[derive(Debug)]
-struct Column {
+struct TrackedColumn {
     name: String,
     /// Its name now, or `None` once it was dropped.
     current: Option<String>,
@@ -65,7 +65,7 @@ pub struct InMemoryCopy {
 
 impl InMemoryCopy {
     /// Makes the copy of `schema`; the error says which entry SQLite would not recreate.
-    pub fn new(schema: &Schema) -> Result<InMemoryCopy, String> {
+    pub fn new(schema: &StoredSchema) -> Result<InMemoryCopy, String> {
         let conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
         conn.execute_batch(db::APPLICATION_PRAGMAS)
             .map_err(|e| e.to_string())?;
@@ -146,7 +146,7 @@ impl InMemoryCopy {
     }
 
     /// Whether the copy's schema is exactly `schema` (in any order).
-    pub fn is_copy_of(&self, schema: &Schema) -> bool {
+    pub fn is_copy_of(&self, schema: &StoredSchema) -> bool {
         self.entries == schema.sorted()
     }
 
@@ -195,7 +195,7 @@ impl InMemoryCopy {
     /// Reads the schema entries again after a file ran, and the columns of the tables whose
     /// stored text changed (a table's text decides its columns).
     fn refresh(&mut self) -> rusqlite::Result<()> {
-        let entries = Schema::read(&self.conn)?.sorted();
+        let entries = StoredSchema::read(&self.conn)?.sorted();
         self.tables = Tables::read(&self.conn, &entries, Some((&self.entries, &self.tables)))?;
         self.entries = entries;
         Ok(())
@@ -211,7 +211,7 @@ impl InMemoryCopy {
                 current: Some(name.clone()),
                 columns: columns
                     .iter()
-                    .map(|c| Column {
+                    .map(|c| TrackedColumn {
                         name: c.clone(),
                         current: Some(c.clone()),
                         copied: false,

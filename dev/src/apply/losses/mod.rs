@@ -46,7 +46,7 @@ use rusqlite::Connection;
 use crate::sqlite::quote::quote;
 
 use copy::InMemoryCopy;
-use schema::Schema;
+use schema::StoredSchema;
 
 /// Something a migration file drops, named as it is in the database before the file runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,7 +109,7 @@ impl SchemaCopy {
     /// and returns what it drops there. `own_transaction` is true for a file that manages
     /// its own transaction (`run_in_transaction = false`); others run inside one, as the
     /// harness runs them.
-    pub fn drops(&mut self, schema: &Schema, sql: &str, own_transaction: bool) -> Drops {
+    pub fn drops(&mut self, schema: &StoredSchema, sql: &str, own_transaction: bool) -> Drops {
         let kept = self.copy.take().filter(|copy| copy.is_copy_of(schema));
         let mut copy = match kept {
             Some(copy) => copy,
@@ -163,7 +163,7 @@ mod tests {
     }
 
     fn drops(sql: &str) -> Drops {
-        SchemaCopy::default().drops(&Schema::read(&blog()).unwrap(), sql, false)
+        SchemaCopy::default().drops(&StoredSchema::read(&blog()).unwrap(), sql, false)
     }
 
     fn table(name: &str) -> Loss {
@@ -233,7 +233,7 @@ mod tests {
             DROP TABLE _dev_guard;
             COMMIT; PRAGMA foreign_keys = ON;";
         assert_eq!(
-            SchemaCopy::default().drops(&Schema::read(&blog()).unwrap(), generated, true),
+            SchemaCopy::default().drops(&StoredSchema::read(&blog()).unwrap(), generated, true),
             Drops {
                 losses: vec![column("users", "age")],
                 unknown: None
@@ -291,13 +291,17 @@ mod tests {
         let mut copy = SchemaCopy::default();
         assert_eq!(
             copy.drops(
-                &Schema::read(&real).unwrap(),
+                &StoredSchema::read(&real).unwrap(),
                 "INSERT INTO docs VALUES ('c');",
                 false
             ),
             Drops::default()
         );
-        let found = copy.drops(&Schema::read(&real).unwrap(), "DROP TABLE docs;", false);
+        let found = copy.drops(
+            &StoredSchema::read(&real).unwrap(),
+            "DROP TABLE docs;",
+            false,
+        );
         assert_eq!(found.losses, [table("docs")]);
         assert_eq!(table("docs").count(&real).unwrap(), 2);
     }
@@ -307,7 +311,7 @@ mod tests {
         let real = blog();
         let mut copy = SchemaCopy::default();
         let mut step = |sql: &str| {
-            let found = copy.drops(&Schema::read(&real).unwrap(), sql, false);
+            let found = copy.drops(&StoredSchema::read(&real).unwrap(), sql, false);
             real.execute_batch(sql).unwrap();
             found.losses
         };

@@ -19,7 +19,7 @@ pub struct Entry {
 /// trigger needs its view), each in the order they were made. SQLite's own bookkeeping
 /// tables, automatic indexes and virtual tables' shadow tables are left to SQLite to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schema(Vec<Entry>);
+pub struct StoredSchema(Vec<Entry>);
 
 /// The entries, with SQL names a Diesel row can carry.
 const ENTRIES: &str = "SELECT type AS kind, name, sql FROM main.sqlite_schema
@@ -29,9 +29,9 @@ const ENTRIES: &str = "SELECT type AS kind, name, sql FROM main.sqlite_schema
 const SHADOWS: &str =
     "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'";
 
-impl Schema {
+impl StoredSchema {
     /// Reads the schema through a rusqlite connection.
-    pub fn read(conn: &Connection) -> rusqlite::Result<Schema> {
+    pub fn read(conn: &Connection) -> rusqlite::Result<StoredSchema> {
         let entries = conn
             .prepare_cached(ENTRIES)?
             .query_map([], |r| {
@@ -42,7 +42,7 @@ impl Schema {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        Schema::without_shadows(entries, || {
+        StoredSchema::without_shadows(entries, || {
             conn.prepare_cached(SHADOWS)?
                 .query_map([], |r| r.get(0))?
                 .collect()
@@ -52,7 +52,7 @@ impl Schema {
     /// Reads the schema through a Diesel connection: the harness's own, which has the
     /// schema in memory already, where a second connection would parse it all again after
     /// every file that changes it.
-    pub fn read_with(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<Schema> {
+    pub fn read_with(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<StoredSchema> {
         use diesel::sql_types::Text;
         use diesel::RunQueryDsl;
 
@@ -79,7 +79,7 @@ impl Schema {
                 sql: r.sql,
             })
             .collect();
-        Schema::without_shadows(entries, || {
+        StoredSchema::without_shadows(entries, || {
             Ok(diesel::sql_query(SHADOWS)
                 .load::<Name>(conn)?
                 .into_iter()
@@ -93,12 +93,12 @@ impl Schema {
     fn without_shadows<E>(
         mut entries: Vec<Entry>,
         shadows: impl FnOnce() -> Result<Vec<String>, E>,
-    ) -> Result<Schema, E> {
+    ) -> Result<StoredSchema, E> {
         if entries.iter().any(|e| e.sql.starts_with("CREATE VIRTUAL")) {
             let shadows = shadows()?;
             entries.retain(|e| !shadows.contains(&e.name));
         }
-        Ok(Schema(entries))
+        Ok(StoredSchema(entries))
     }
 
     /// The entries in the order they are made in.

@@ -32,7 +32,7 @@ pub(super) fn restore(
     // What up created goes first: a table renamed away by up may be rebuilt back under a
     // name up gave a new table.
     let originals: BTreeSet<String> = before.tables.iter().map(|t| now_name(&t.name)).collect();
-    let created: Vec<&introspect::Table> = after
+    let created: Vec<&introspect::StoredTable> = after
         .tables
         .iter()
         .filter(|t| !originals.contains(&t.name))
@@ -43,7 +43,7 @@ pub(super) fn restore(
         handled.insert((*name).to_owned());
     }
 
-    let missing: Vec<&introspect::Table> = before
+    let missing: Vec<&introspect::StoredTable> = before
         .tables
         .iter()
         .filter(|t| after.table(&now_name(&t.name)).is_none())
@@ -62,7 +62,7 @@ pub(super) fn restore(
     }
 
     let mut in_place = Vec::new();
-    let changed: Vec<&introspect::Table> = before
+    let changed: Vec<&introspect::StoredTable> = before
         .tables
         .iter()
         .filter(|old| {
@@ -195,8 +195,8 @@ pub(super) fn restore(
 /// DROP COLUMN, when SQLite confirms it restores the stored text exactly (a column that up
 /// added by a rebuild sits in the text differently, and is rebuilt back instead).
 pub(super) fn drop_appended_columns(
-    old: &introspect::Table,
-    now: &introspect::Table,
+    old: &introspect::StoredTable,
+    now: &introspect::StoredTable,
     extra: &[&str],
     changes: &[Change],
 ) -> Option<Vec<Step>> {

@@ -7,7 +7,7 @@ use crate::schema::introspect;
 
 /// Stored tables ordered parents first, by their foreign keys.
 pub(super) fn stored_parents_first<'a>(
-    tables: impl Iterator<Item = &'a introspect::Table>,
+    tables: impl Iterator<Item = &'a introspect::StoredTable>,
 ) -> Vec<&'a str> {
     parents_first(
         tables

@@ -24,7 +24,7 @@ impl Planner<'_> {
     /// Rebuilds `current` with every change of `changes` made to its stored text.
     pub(super) fn rebuild_up(
         &self,
-        current: &introspect::Table,
+        current: &introspect::StoredTable,
         changes: &[&Change],
     ) -> Result<Rebuild> {
         let name = &current.name;
@@ -273,7 +273,7 @@ impl Planner<'_> {
     fn recreate_indexes_and_triggers(
         &self,
         rebuild: &mut Rebuild,
-        current: &introspect::Table,
+        current: &introspect::StoredTable,
     ) -> Result<()> {
         let guards = std::mem::take(&mut rebuild.guards);
         // Tried as the file runs it: foreign keys off (set before the savepoint, as SQLite

@@ -6,7 +6,10 @@ use crate::schema::introspect::{self, inspect, TableFilter};
 use crate::sqlite::db::sqlite_message;
 
 /// One table of the planning copy, as it is now.
-pub(super) fn inspect_one(conn: &rusqlite::Connection, name: &str) -> Result<introspect::Table> {
+pub(super) fn inspect_one(
+    conn: &rusqlite::Connection,
+    name: &str,
+) -> Result<introspect::StoredTable> {
     inspect(conn, &TableFilter::All)?
         .tables
         .into_iter()
