@@ -17,11 +17,12 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Diagnostic, Error, Finding, Result};
+use crate::history::checksums;
 use crate::history::git::{git, git_with_input};
 use crate::history::versions::Version;
 use crate::project::{Project, CONFIG_FILE};
+use crate::schema::diagram;
 use crate::support::scratch::Scratch;
-use crate::{history::checksums, schema::diagram};
 
 /// The project as git's index holds it, copied into a scratch directory for `check --staged`.
 pub struct Staged {

@@ -5,6 +5,7 @@
 //! every column up did not drop; up runs again. After each step every view and trigger that
 //! compiled at head still compiles (`objects`).
 
+pub mod invariants;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -17,14 +18,16 @@ use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
 use crate::generate::diff::{column_after, diff, table_after, Change};
+use crate::generate::plan::ColumnKey;
 use crate::generate::render::Files;
 use crate::generate::seed::{self, Snapshot};
 use crate::generate::write::write_files;
 use crate::project::Project;
 use crate::schema::introspect::TableFilter;
-use crate::schema::introspect::{inspect, schema_entries, Database, SchemaEntry};
+use crate::schema::introspect::{inspect, schema_entries, Database};
 use crate::schema::model::{self, Schema};
 use crate::sqlite::objects;
+use invariants::{check_integrity, compare_values, describe_difference, snapshots};
 
 /// Runs the migration staged from `files` (as `dir_name` under `stage`) on the database
 /// behind `conn` and `inspector`; returns one line saying what was proven.
@@ -57,7 +60,7 @@ pub fn prove(
     let seeded = seed::seed_for(inspector, head, changes);
     let before_entries = schema_entries(inspector)?;
     let before_values = snapshots(inspector, head, &seeded.tables, |t, c| {
-        Some((t.to_owned(), c.to_owned()))
+        Some(ColumnKey::new(t, c))
     })
     .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
     let broken_at_head = objects::broken(inspector)?;
@@ -119,7 +122,7 @@ pub fn prove(
         restorable
             .get(t)
             .is_some_and(|cols| cols.contains_key(c))
-            .then(|| (t.to_owned(), c.to_owned()))
+            .then(|| ColumnKey::new(t, c))
     })
     .map_err(|e| failed(format!("cannot read the rows after down.sql: {e}")))?;
     compare_values(&restorable, &restored, "down.sql").map_err(&failed)?;
@@ -154,123 +157,22 @@ fn located_after_up(
     after_up: &Database,
     table: &str,
     column: &str,
-) -> Option<(String, String)> {
+) -> Option<ColumnKey> {
     let table = table_after(changes, table);
     let column = column_after(changes, table, column);
     after_up.table(table)?.column(column)?;
-    Some((table.to_owned(), column.to_owned()))
-}
-
-/// Snapshots of the seeded tables, keyed by head's table and column names; `locate` says
-/// where each head column is read now (`None`: not at all).
-pub(crate) fn snapshots(
-    conn: &rusqlite::Connection,
-    head: &Database,
-    seeded: &[String],
-    locate: impl Fn(&str, &str) -> Option<(String, String)>,
-) -> std::result::Result<BTreeMap<String, Snapshot>, String> {
-    let mut all = BTreeMap::new();
-    for table in head.tables.iter().filter(|t| seeded.contains(&t.name)) {
-        let located: Vec<(String, (String, String))> = table
-            .columns
-            .iter()
-            .filter_map(|c| locate(&table.name, &c.name).map(|at| (c.name.clone(), at)))
-            .collect();
-        let Some((_, (now_table, _))) = located.first() else {
-            continue;
-        };
-        let now_columns: Vec<String> = located.iter().map(|(_, (_, c))| c.clone()).collect();
-        let values = seed::snapshot(conn, now_table, &now_columns)?;
-        let by_head_name = located
-            .iter()
-            .map(|(head_column, (_, now_column))| (head_column.clone(), values[now_column].clone()))
-            .collect();
-        all.insert(table.name.clone(), by_head_name);
-    }
-    Ok(all)
-}
-
-/// Every table and column of `expected` must hold the same values in `actual`.
-pub(crate) fn compare_values(
-    expected: &BTreeMap<String, Snapshot>,
-    actual: &BTreeMap<String, Snapshot>,
-    step: &str,
-) -> std::result::Result<(), String> {
-    for (table, columns) in actual {
-        for (column, values) in columns {
-            let Some(wanted) = expected.get(table).and_then(|t| t.get(column)) else {
-                continue;
-            };
-            if wanted.len() != values.len() {
-                return Err(format!(
-                    "after {step}, {table} has {} rows instead of {}",
-                    values.len(),
-                    wanted.len()
-                ));
-            }
-            if wanted != values {
-                return Err(format!(
-                    "after {step}, the values of {table}.{column} changed: {wanted:?} became {values:?}"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `PRAGMA integrity_check` must say ok and `PRAGMA foreign_key_check` report nothing.
-pub(crate) fn check_integrity(conn: &rusqlite::Connection) -> std::result::Result<(), String> {
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
-    if integrity != "ok" {
-        return Err(format!("PRAGMA integrity_check reports: {integrity}"));
-    }
-    let broken: i64 = conn
-        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-            r.get(0)
-        })
-        .map_err(|e| e.to_string())?;
-    if broken > 0 {
-        return Err(format!(
-            "PRAGMA foreign_key_check reports {broken} broken references"
-        ));
-    }
-    Ok(())
-}
-
-/// The entries that differ, each with its text before and after.
-pub(crate) fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry]) -> String {
-    let key = |e: &SchemaEntry| (e.kind.clone(), e.name.clone());
-    let mut lines = Vec::new();
-    for entry in before {
-        match after.iter().find(|a| key(a) == key(entry)) {
-            None => lines.push(format!("- {} {} is missing", entry.kind, entry.name)),
-            Some(other) if other != entry => lines.push(format!(
-                "- {} {} changed\n  before: {}\n  after:  {}",
-                entry.kind,
-                entry.name,
-                entry.sql.as_deref().unwrap_or("(automatic)"),
-                other.sql.as_deref().unwrap_or("(automatic)")
-            )),
-            Some(_) => {}
-        }
-    }
-    for entry in after {
-        if !before.iter().any(|b| key(b) == key(entry)) {
-            lines.push(format!("- {} {} is left over", entry.kind, entry.name));
-        }
-    }
-    lines.join("\n")
+    Some(ColumnKey::new(table, column))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::Kind;
+    use crate::generate::replay;
     use crate::schema::introspect::TableFilter;
+    use crate::schema::schema_rs;
+    use crate::sqlite::db;
     use crate::support::scratch::Scratch;
-    use crate::{generate::replay, schema::schema_rs, sqlite::db};
 
     fn prove_files(up: &str, down: &str) -> Result<()> {
         prove_on("", "diesel::table! { t (id) { id -> Integer, } }", up, down).map(|_| ())

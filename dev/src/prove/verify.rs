@@ -8,12 +8,17 @@
 //! created still leaves it behind. It is SQLite's bookkeeping, not the migration's to undo.
 
 use crate::error::{Error, Result};
+use crate::generate::plan::ColumnKey;
+use crate::generate::replay;
+use crate::generate::seed;
+use crate::history::versions;
 use crate::project::Project;
-use crate::prove::{check_integrity, compare_values, describe_difference, snapshots};
+use crate::prove::invariants::{check_integrity, compare_values, describe_difference, snapshots};
 use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
+use crate::sqlite::db;
+use crate::sqlite::objects;
 use crate::support::scratch::Scratch;
-use crate::{generate::replay, generate::seed, history::versions, sqlite::db, sqlite::objects};
 
 use diesel_migrations::MigrationHarness;
 
@@ -42,7 +47,7 @@ pub fn verify(project: &Project) -> Result<String> {
         present = seeded.tables.clone();
         let before = user_schema(&inspector)?;
         let values = snapshots(&inspector, &head, &present, |t, c| {
-            Some((t.to_owned(), c.to_owned()))
+            Some(ColumnKey::new(t, c))
         })
         .map_err(|e| failed(format!("could not be read before up: {e}")))?;
 
@@ -62,7 +67,7 @@ pub fn verify(project: &Project) -> Result<String> {
         let now = inspect(&inspector, &TableFilter::All)?;
         let kept = snapshots(&inspector, &head, &present, |t, c| {
             now.table(t)?.column(c)?;
-            Some((t.to_owned(), c.to_owned()))
+            Some(ColumnKey::new(t, c))
         })
         .map_err(|e| failed(format!("could not be read after up: {e}")))?;
         compare_values(&values, &kept, "up.sql").map_err(|e| failed(format!("loses data: {e}")))?;
@@ -79,7 +84,7 @@ pub fn verify(project: &Project) -> Result<String> {
         }
         let restored = snapshots(&inspector, &head, &present, |t, c| {
             kept.get(t)?.get(c)?;
-            Some((t.to_owned(), c.to_owned()))
+            Some(ColumnKey::new(t, c))
         })
         .map_err(|e| failed(format!("could not be read after down: {e}")))?;
         compare_values(&kept, &restored, "down.sql")

@@ -13,7 +13,8 @@ use crate::sqlite::db::sqlite_message;
 use super::trial::try_in_savepoint;
 use super::{with_foreign_keys_off, Script, FOREIGN_KEYS_ON};
 
-/// A column named as `TABLE.COLUMN` on the command line.
+/// A column of a table, by name: what `--default TABLE.COLUMN=...` names, and where a
+/// column is found after a migration.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ColumnKey {
     pub table: String,
