@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::generate::diff::{
     diff_with_renames, rename_suggestions, Change, ColumnRename, Renames, Suggestion, TableRename,
 };
-use crate::generate::plan::{self, ColumnKey, Defaults};
+use crate::generate::plan::{self, Defaults};
 use crate::generate::render::{self, Files, Header};
 use crate::generate::write;
 use crate::history::checksums;
@@ -22,6 +22,7 @@ use crate::prove;
 use crate::schema::diagram;
 use crate::schema::introspect::{self, TableFilter};
 use crate::schema::model;
+use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
 use crate::support::ask::{self, Prompt};
 use crate::support::files;
@@ -75,19 +76,8 @@ pub struct DefaultArg {
 impl DefaultArg {
     /// Parses `TABLE.COLUMN=SQL_EXPR`; the error is clap's message.
     pub fn parse(arg: &str) -> std::result::Result<DefaultArg, String> {
-        let (key, expr) = arg
-            .split_once('=')
-            .ok_or_else(|| format!("expected TABLE.COLUMN=SQL_EXPR, got `{arg}`"))?;
-        let (table, column) = key
-            .split_once('.')
-            .ok_or_else(|| format!("expected TABLE.COLUMN before `=`, got `{key}`"))?;
-        if table.is_empty() || column.is_empty() || expr.trim().is_empty() {
-            return Err(format!("expected TABLE.COLUMN=SQL_EXPR, got `{arg}`"));
-        }
-        Ok(DefaultArg {
-            column: ColumnKey::new(table, column),
-            expr: expr.trim().to_owned(),
-        })
+        let (column, expr) = ColumnKey::parse_assignment(arg, "TABLE.COLUMN=SQL_EXPR")?;
+        Ok(DefaultArg { column, expr })
     }
 }
 

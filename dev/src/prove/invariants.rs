@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::generate::plan::ColumnKey;
 use crate::generate::seed::{self, Snapshot};
 use crate::schema::introspect::{Database, SchemaEntry};
+use crate::schema::model::ColumnKey;
 
 /// Snapshots of the seeded tables, keyed by head's table and column names; `locate` says
 /// where each head column is read now (`None`: not at all).

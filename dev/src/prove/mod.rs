@@ -18,13 +18,13 @@ use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
 use crate::generate::diff::{column_after, diff, table_after, Change};
-use crate::generate::plan::ColumnKey;
 use crate::generate::render::Files;
 use crate::generate::seed::{self, Snapshot};
 use crate::generate::write::write_files;
 use crate::project::Project;
 use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, Database};
+use crate::schema::model::ColumnKey;
 use crate::schema::model::{self, Schema};
 use crate::sqlite::objects;
 use invariants::{check_integrity, compare_values, describe_difference, snapshots};

@@ -8,7 +8,6 @@
 //! created still leaves it behind. It is SQLite's bookkeeping, not the migration's to undo.
 
 use crate::error::{Error, Result};
-use crate::generate::plan::ColumnKey;
 use crate::generate::replay;
 use crate::generate::seed;
 use crate::history::versions;
@@ -16,6 +15,7 @@ use crate::project::Project;
 use crate::prove::invariants::{check_integrity, compare_values, describe_difference, snapshots};
 use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
+use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
 use crate::sqlite::objects;
 use crate::support::scratch::Scratch;

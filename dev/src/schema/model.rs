@@ -61,6 +61,50 @@ impl Table {
     }
 }
 
+/// A column of a table, by name: what `--default TABLE.COLUMN=...` names, and where a
+/// column is found after a migration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ColumnKey {
+    pub table: String,
+    pub column: String,
+}
+
+impl ColumnKey {
+    pub fn new(table: &str, column: &str) -> ColumnKey {
+        ColumnKey {
+            table: table.to_owned(),
+            column: column.to_owned(),
+        }
+    }
+}
+
+impl ColumnKey {
+    /// Parses `TABLE.NAME=VALUE` (the flag's `form` names the parts in the error, which is
+    /// clap's message): the column and the trimmed value, none of them blank.
+    pub fn parse_assignment(
+        arg: &str,
+        form: &str,
+    ) -> std::result::Result<(ColumnKey, String), String> {
+        let (key, value) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("expected {form}, got `{arg}`"))?;
+        let (table, column) = key.split_once('.').ok_or_else(|| {
+            let before = form.split_once('=').map_or(form, |(before, _)| before);
+            format!("expected {before} before `=`, got `{key}`")
+        })?;
+        if [table, column, value].iter().any(|s| s.trim().is_empty()) {
+            return Err(format!("expected {form}, got `{arg}`"));
+        }
+        Ok((ColumnKey::new(table, column), value.trim().to_owned()))
+    }
+}
+
+impl fmt::Display for ColumnKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.column)
+    }
+}
+
 /// Every table, by SQL name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Schema {

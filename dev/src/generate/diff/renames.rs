@@ -3,7 +3,7 @@
 //! name through a change list in either direction.
 
 use crate::error::{Error, Result};
-use crate::schema::model::{Column, Schema, Table};
+use crate::schema::model::{Column, ColumnKey, Schema, Table};
 
 use super::{diff, Change};
 
@@ -41,19 +41,11 @@ pub struct ColumnRename {
 impl ColumnRename {
     /// Parses `TABLE.OLD=NEW`; the error is clap's message.
     pub fn parse(arg: &str) -> std::result::Result<ColumnRename, String> {
-        let (key, to) = arg
-            .split_once('=')
-            .ok_or_else(|| format!("expected TABLE.OLD=NEW, got `{arg}`"))?;
-        let (table, from) = key
-            .split_once('.')
-            .ok_or_else(|| format!("expected TABLE.OLD before `=`, got `{key}`"))?;
-        if [table, from, to].iter().any(|s| s.trim().is_empty()) {
-            return Err(format!("expected TABLE.OLD=NEW, got `{arg}`"));
-        }
+        let (old, to) = ColumnKey::parse_assignment(arg, "TABLE.OLD=NEW")?;
         Ok(ColumnRename {
-            table: table.to_owned(),
-            from: from.to_owned(),
-            to: to.to_owned(),
+            table: old.table,
+            from: old.column,
+            to,
         })
     }
 }
@@ -265,50 +257,54 @@ pub fn rename_suggestions(head: &Schema, changes: &[Change]) -> Vec<Suggestion> 
 
 /// The name head gives `table` (named as after `changes`): its name before any rename.
 pub fn head_table<'a>(changes: &'a [Change], table: &'a str) -> &'a str {
-    changes
-        .iter()
-        .find_map(|c| match c {
-            Change::RenameTable { from, to } if to == table => Some(from.as_str()),
-            _ => None,
-        })
-        .unwrap_or(table)
+    renamed(changes, None, table, Direction::Back)
 }
 
 /// The name head gives `column` of `table` (both named as after `changes`).
 pub fn head_column<'a>(changes: &'a [Change], table: &str, column: &'a str) -> &'a str {
-    changes
-        .iter()
-        .find_map(|c| match c {
-            Change::RenameColumn { table: t, from, to } if t == table && to == column => {
-                Some(from.as_str())
-            }
-            _ => None,
-        })
-        .unwrap_or(column)
+    renamed(changes, Some(table), column, Direction::Back)
 }
 
 /// The name `table` of head has after `changes`: its name after any rename.
 pub fn table_after<'a>(changes: &'a [Change], table: &'a str) -> &'a str {
-    changes
-        .iter()
-        .find_map(|c| match c {
-            Change::RenameTable { from, to } if from == table => Some(to.as_str()),
-            _ => None,
-        })
-        .unwrap_or(table)
+    renamed(changes, None, table, Direction::Forward)
 }
 
 /// The name `column` has after `changes`, in `table` (named as after `changes`).
 pub fn column_after<'a>(changes: &'a [Change], table: &str, column: &'a str) -> &'a str {
+    renamed(changes, Some(table), column, Direction::Forward)
+}
+
+/// Which way a name is followed through the renames.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Back,
+}
+
+/// `name` (a table's when `table` is `None`, else a column's of `table` as named after
+/// `changes`) followed through the renames among `changes`.
+fn renamed<'a>(
+    changes: &'a [Change],
+    table: Option<&str>,
+    name: &'a str,
+    direction: Direction,
+) -> &'a str {
     changes
         .iter()
-        .find_map(|c| match c {
-            Change::RenameColumn { table: t, from, to } if t == table && from == column => {
-                Some(to.as_str())
-            }
-            _ => None,
+        .find_map(|c| {
+            let (of, from, to) = match c {
+                Change::RenameTable { from, to } => (None, from, to),
+                Change::RenameColumn { table, from, to } => (Some(table.as_str()), from, to),
+                _ => return None,
+            };
+            let (old, new) = match direction {
+                Direction::Forward => (from, to),
+                Direction::Back => (to, from),
+            };
+            (of == table && old == name).then_some(new.as_str())
         })
-        .unwrap_or(column)
+        .unwrap_or(name)
 }
 
 #[cfg(test)]

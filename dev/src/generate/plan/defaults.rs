@@ -3,38 +3,15 @@
 //! that names the flag, whether SQLite takes a default on rows, and a trial of down's values.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::generate::diff::{head_table, Change};
 use crate::schema::introspect::Database;
+use crate::schema::model::ColumnKey;
 use crate::sqlite::db::sqlite_message;
 
 use super::trial::try_in_savepoint;
 use super::{with_foreign_keys_off, Script, FOREIGN_KEYS_ON};
-
-/// A column of a table, by name: what `--default TABLE.COLUMN=...` names, and where a
-/// column is found after a migration.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ColumnKey {
-    pub table: String,
-    pub column: String,
-}
-
-impl ColumnKey {
-    pub fn new(table: &str, column: &str) -> ColumnKey {
-        ColumnKey {
-            table: table.to_owned(),
-            column: column.to_owned(),
-        }
-    }
-}
-
-impl fmt::Display for ColumnKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.table, self.column)
-    }
-}
 
 /// Values for rows that a NOT NULL column needs: the column to a SQL expression.
 pub type Defaults = BTreeMap<ColumnKey, String>;

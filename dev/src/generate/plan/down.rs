@@ -8,10 +8,11 @@ use crate::history::effect::Effect;
 use crate::schema::introspect::{self, Database, SchemaEntry};
 use crate::sqlite::quote::quote;
 
-use super::defaults::{ColumnKey, Defaults};
+use super::defaults::Defaults;
 use super::order::stored_parents_first;
 use super::rebuild::{foreign_key_guard, has_word, Copied, Rebuild};
 use super::{drop_table, Script, Step};
+use crate::schema::model::ColumnKey;
 
 /// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
 /// leaves (`after`), keeping the rows of every table that exists on both sides.

@@ -29,7 +29,7 @@ use crate::schema::model::Schema;
 use crate::sqlite::objects;
 use crate::sqlite::quote::{comment, quote};
 
-pub use defaults::{missing_default, needs_default, ColumnKey, Defaults};
+pub use defaults::{missing_default, needs_default, Defaults};
 pub use rebuild::guard;
 
 /// One step of a migration: a statement (or a rebuild's group of statements), the notes a

@@ -14,11 +14,11 @@ use crate::sqlite::db::sqlite_message;
 use crate::sqlite::lexer;
 use crate::sqlite::quote::{quote, quoted_list};
 
-use super::defaults::ColumnKey;
 use super::rebuild::{foreign_key_guard, has_word, Copied, Guard, Rebuild};
 use super::trial::{strict, try_in_savepoint};
 use super::up::Planner;
 use super::{FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
+use crate::schema::model::ColumnKey;
 
 impl Planner<'_> {
     /// Rebuilds `current` with every change of `changes` made to its stored text.

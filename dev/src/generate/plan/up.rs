@@ -13,10 +13,11 @@ use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::{quote, quoted_list};
 
-use super::defaults::{constant_default, missing_default, needs_default, ColumnKey, Defaults};
+use super::defaults::{constant_default, missing_default, needs_default, Defaults};
 use super::order::{parents_first, stored_parents_first};
 use super::trial::{inspect_one, try_in_savepoint};
 use super::{drop_table, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON};
+use crate::schema::model::ColumnKey;
 
 /// Around a table rename in a file that rebuilds: renames carry references to the new name.
 const LEGACY_OFF: &str = "PRAGMA legacy_alter_table = OFF;\n";
