@@ -15,6 +15,7 @@ use rusqlite::Connection;
 
 use crate::generate::diff::{head_column, head_table, Change};
 use crate::schema::introspect::{Database, StoredTable};
+use crate::schema::model::ColumnKey;
 use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
@@ -27,8 +28,15 @@ pub const ROWS: i64 = 3;
 pub struct Seeded {
     pub tables: Vec<String>,
     pub rows: usize,
-    /// Tables that could not be seeded, with the reason.
-    pub failed: Vec<(String, String)>,
+    /// Tables (and triggers) that could not be seeded or set aside.
+    pub failed: Vec<Unseeded>,
+}
+
+/// A table that could not be seeded, or a trigger that could not be set aside, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unseeded {
+    pub name: String,
+    pub reason: String,
 }
 
 /// Seeds every table of `db` but those in `present` (which already hold seed rows, and so
@@ -37,8 +45,8 @@ pub fn seed(conn: &Connection, db: &Database, present: &[String]) -> Seeded {
     seed_with(conn, db, present, &Retyped::new())
 }
 
-/// Head's `(table, column)` to its type before and after, for columns whose type changes.
-type Retyped = BTreeMap<(String, String), (SqlType, SqlType)>;
+/// Head's column to its type before and after, for columns whose type changes.
+type Retyped = BTreeMap<ColumnKey, (SqlType, SqlType)>;
 
 /// Seeds every table of `db` (head) with values that survive `changes`: a column whose type
 /// changes gets whole numbers, which every storage class holds and converts back without
@@ -50,9 +58,9 @@ pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change]) -> Seeded 
         .iter()
         .filter_map(|c| match c {
             Change::AlterColumn { table, from, to } if from.ty != to.ty => Some((
-                (
-                    head_table(changes, table).to_owned(),
-                    head_column(changes, table, &to.name).to_owned(),
+                ColumnKey::new(
+                    head_table(changes, table),
+                    head_column(changes, table, &to.name),
                 ),
                 (from.ty, to.ty),
             )),
@@ -82,19 +90,19 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
     for (name, sql) in triggers {
         match conn.execute_batch(&format!("DROP TRIGGER {}", quote(&name))) {
             Ok(()) => set_aside.push((name, sql)),
-            Err(e) => seeded.failed.push((
+            Err(e) => seeded.failed.push(Unseeded {
                 name,
-                format!("trigger not set aside: {}", sqlite_message(&e)),
-            )),
+                reason: format!("trigger not set aside: {}", sqlite_message(&e)),
+            }),
         }
     }
     seed_tables(conn, db, retyped, &mut seeded);
     for (name, sql) in set_aside {
         if let Err(e) = conn.execute_batch(&sql) {
-            seeded.failed.push((
+            seeded.failed.push(Unseeded {
                 name,
-                format!("trigger not put back: {}", sqlite_message(&e)),
-            ));
+                reason: format!("trigger not put back: {}", sqlite_message(&e)),
+            });
         }
     }
     seeded
@@ -122,7 +130,10 @@ fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut
                 seeded.tables.push(table.name.clone());
                 seeded.rows += ROWS as usize;
             }
-            Err(reason) => seeded.failed.push((table.name.clone(), reason)),
+            Err(reason) => seeded.failed.push(Unseeded {
+                name: table.name.clone(),
+                reason,
+            }),
         }
     }
 }
@@ -172,7 +183,7 @@ fn value_for(
     seeded: &Seeded,
     retyped: &Retyped,
 ) -> Result<Value, String> {
-    let typed = |declared: &str| match retyped.get(&(table.name.clone(), column.name.clone())) {
+    let typed = |declared: &str| match retyped.get(&ColumnKey::new(&table.name, &column.name)) {
         Some((from, to)) => from.seed_across(*to, k),
         None => typed_value(declared, k),
     };
@@ -293,7 +304,7 @@ mod tests {
         assert_eq!(seeded.rows, 6);
         assert_eq!(seeded.failed.len(), 1);
         assert!(
-            seeded.failed[0].1.contains("CHECK constraint failed"),
+            seeded.failed[0].reason.contains("CHECK constraint failed"),
             "{seeded:?}"
         );
         let users = snapshot(&conn, "users", &["email".into(), "score".into()]).unwrap();

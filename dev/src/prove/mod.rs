@@ -143,9 +143,10 @@ pub fn prove(
         seeded.tables.len(),
         seeded.rows
     );
-    for (table, reason) in &seeded.failed {
+    for unseeded in &seeded.failed {
         line.push_str(&format!(
-            "\nnot seeded: {table} ({reason}); its rows were not part of the proof"
+            "\nnot seeded: {} ({}); its rows were not part of the proof",
+            unseeded.name, unseeded.reason
         ));
     }
     Ok(line)
