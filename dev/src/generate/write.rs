@@ -10,7 +10,9 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use crate::error::{Error, Result};
 use crate::generate::render::Files;
 use crate::history::versions::Version;
-use crate::support::files::{partial, partial_of, sweep_partials, sync_dir, write_durably, Record};
+use crate::support::files::{
+    left_by_dead_processes, partial, partial_of, sweep_partials, sync_dir, write_durably, Record,
+};
 
 /// Longest slug, as the issue tracker and Alembic keep names short.
 const SLUG_MAX: usize = 40;
@@ -208,21 +210,12 @@ fn publish_now(
 /// any other is removed, and every hidden partial entry of a dead process goes. Call it while
 /// holding the project lock.
 pub fn recover(versions_dir: &Path, other_dirs: &[&Path]) {
-    let Ok(entries) = fs::read_dir(versions_dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(".dev-publish-")
+    let journal_pid = |name: &str| {
+        name.strip_prefix(".dev-publish-")
             .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if crate::support::scratch::process_alive(pid) {
-            continue;
-        }
-        let text = fs::read_to_string(entry.path()).unwrap_or_default();
+    };
+    for (journal, pid) in left_by_dead_processes(versions_dir, journal_pid) {
+        let text = fs::read_to_string(&journal).unwrap_or_default();
         let mut lines = text.lines();
         let dir_name = lines.next().unwrap_or_default();
         let published = !dir_name.is_empty()
@@ -236,7 +229,7 @@ pub fn recover(versions_dir: &Path, other_dirs: &[&Path]) {
                 let _ = fs::remove_file(&partial);
             }
         }
-        let _ = fs::remove_file(entry.path());
+        let _ = fs::remove_file(&journal);
     }
     for dir in std::iter::once(versions_dir).chain(other_dirs.iter().copied()) {
         sweep_partials(dir);

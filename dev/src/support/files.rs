@@ -64,24 +64,32 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
+/// The entries of `dir` that a process no longer running left: those whose name `pid_of`
+/// reads a pid from, with that pid.
+pub fn left_by_dead_processes(
+    dir: &Path,
+    pid_of: impl Fn(&str) -> Option<u32>,
+) -> Vec<(PathBuf, u32)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = pid_of(&entry.file_name().to_string_lossy())?;
+            (!crate::support::scratch::process_alive(pid)).then(|| (entry.path(), pid))
+        })
+        .collect()
+}
+
 /// Removes `.<name>.partial-<pid>` entries whose process is gone.
 pub fn sweep_partials(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix('.')
+    let partial_pid = |name: &str| {
+        name.strip_prefix('.')
             .and_then(|n| n.rsplit_once(".partial-"))
             .and_then(|(_, pid)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if crate::support::scratch::process_alive(pid) {
-            continue;
-        }
-        let path = entry.path();
+    };
+    for (path, _) in left_by_dead_processes(dir, partial_pid) {
         let _ = if path.is_dir() {
             fs::remove_dir_all(&path)
         } else {
