@@ -1,9 +1,11 @@
 //! `dev`: generates and checks Diesel migrations for SQLite from `schema.rs`, proving each
 //! one on a disposable database before writing it.
 //!
-//! The modules are layers; each uses only the ones listed before it:
+//! The modules are layers; each uses only its own and the ones listed before it:
 //! `error`, `support`, `sqlite`, `schema`, `project`, `history`, `generate`, `prove`,
-//! `apply`, `commands`.
+//! `apply`, `commands` (`dev/tests/layers.rs` keeps it so). `dev/ARCHITECTURE.md` walks
+//! through the tree, says where to add a column type or a command, and states what the code
+//! relies on about SQLite and Diesel.
 
 pub mod apply;
 pub mod commands;
