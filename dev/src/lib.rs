@@ -5,6 +5,8 @@
 //! `error`, `support`, `sqlite`, `schema`, `project`, `history`, `generate`, `prove`,
 //! `apply`, `commands`.
 
+#![warn(missing_docs)]
+
 pub mod apply;
 pub mod commands;
 pub mod error;
