@@ -36,11 +36,13 @@ impl Kind {
 /// A position in a file, with the text of that line for the caret display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The file, as shown after `-->`.
     pub path: PathBuf,
     /// 1-based line.
     pub line: usize,
     /// 1-based column, counted in characters.
     pub column: usize,
+    /// That line's text, shown with a caret under `column`; `None` past the file's end.
     pub source_line: Option<String>,
 }
 
@@ -71,7 +73,9 @@ impl Location {
 /// What is shown to explain a problem: the headline, where, context lines, how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The headline, shown after `error: `.
     pub message: String,
+    /// Where in a file the problem is; `None` when it is in none (an argument, a database).
     pub location: Option<Location>,
     /// Extra lines shown under the headline (context, the offending statement, ...).
     pub notes: Vec<String>,
@@ -100,16 +104,19 @@ impl Diagnostic {
 /// The builder methods shared by errors and findings.
 macro_rules! diagnostic_builders {
     () => {
+        /// Points the diagnostic at a place in a file.
         pub fn at(mut self, location: Location) -> Self {
             self.location = Some(location);
             self
         }
 
+        /// Adds a line of context under the headline.
         pub fn note(mut self, note: impl Into<String>) -> Self {
             self.notes.push(note.into());
             self
         }
 
+        /// Says how to fix it; a later call replaces an earlier one.
         pub fn help(mut self, help: impl Into<String>) -> Self {
             self.help = Some(help.into());
             self
@@ -223,6 +230,7 @@ impl fmt::Display for Error {
 pub struct Finding(Diagnostic);
 
 impl Finding {
+    /// A finding with this headline; the builders add where it is and how to fix it.
     pub fn new(message: impl Into<String>) -> Self {
         Finding(Diagnostic::new(message.into()))
     }

@@ -7,6 +7,8 @@
 //! through the tree, says where to add a column type or a command, and states what the code
 //! relies on about SQLite and Diesel.
 
+#![warn(missing_docs)]
+
 pub mod apply;
 pub mod commands;
 pub mod error;

@@ -20,10 +20,16 @@ pub const CONFIG_FILE: &str = "diesel.toml";
 /// its database.
 #[derive(Debug, Clone)]
 pub struct Project {
+    /// The directory holding `diesel.toml`; the paths in it are resolved from here.
     pub root: PathBuf,
+    /// The schema.rs file, from `[print_schema] file`.
     pub schema_file: PathBuf,
+    /// The migrations directory: `[migrations_directory] dir`, else Diesel's `migrations`.
     pub versions_dir: PathBuf,
+    /// Which tables print-schema describes (`[print_schema] filter`); no other is managed.
     pub filter: TableFilter,
+    /// `sqlite_integer_primary_key_is_bigint`: print-schema reads rowid keys, and columns
+    /// referencing them, as `BigInt`.
     pub integer_primary_key_is_bigint: bool,
 }
 

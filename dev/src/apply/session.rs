@@ -29,17 +29,24 @@ use crate::support::ask::Prompt;
 
 /// A command's view of one database and the project's versions.
 pub struct Session<'a> {
+    /// The project whose `versions/` the database moves through.
     pub project: &'a Project,
+    /// The SQLite database file, from `--database` or `DATABASE_URL`; it may not exist yet.
     pub database: PathBuf,
+    /// Every version in `versions/`, oldest first.
     pub versions: Vec<Version>,
     /// Versions the database has applied (Diesel's keys).
     pub applied: Vec<String>,
+    /// `--yes`: run a file that drops data without asking.
     pub yes: bool,
+    /// Who confirms a step that drops data; `None` when nobody can be asked: it is refused.
     pub prompt: Option<&'a mut dyn Prompt>,
+    /// Where progress goes: stderr as the database moves, stdout for `current` and `stamp`.
     pub report: &'a mut dyn FnMut(String),
 }
 
 impl<'a> Session<'a> {
+    /// Reads `versions/` and what the database has applied (nothing when it is not there).
     pub fn new(
         project: &'a Project,
         database: PathBuf,

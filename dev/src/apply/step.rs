@@ -8,7 +8,9 @@ use crate::history::versions::Version;
 /// Which way a migration runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
+    /// Applies the version: its up.sql runs.
     Up,
+    /// Reverts the version: its down.sql runs.
     Down,
 }
 
@@ -25,7 +27,9 @@ impl Direction {
 /// One migration file to run.
 #[derive(Debug, Clone)]
 pub struct VersionStep {
+    /// The version whose file runs.
     pub version: Version,
+    /// Whether its up.sql or its down.sql runs.
     pub direction: Direction,
 }
 

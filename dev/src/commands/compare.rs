@@ -19,15 +19,21 @@ use crate::support::timing::Timings;
 
 /// Head of `versions/` on a disposable database, compared with schema.rs.
 pub struct Comparison {
+    /// Every version in `versions/`, oldest first.
     pub versions: Vec<Version>,
     /// Each version's files hash and chain hash (`checksums::links`), when the cache or
     /// dev.sum needs them; empty otherwise.
     pub links: Vec<checksums::Link>,
+    /// What schema.rs declares, without the tables the `print_schema` filter leaves out.
     pub target: Schema,
     /// Head as stored, every table; `head_db` is the part print-schema describes.
     pub all_db: introspect::Database,
+    /// Head as stored, only the tables the `print_schema` filter keeps.
     pub head_db: introspect::Database,
+    /// Head as print-schema would read it: the side compared with `target`.
     pub head: Schema,
+    /// What head must change to match `target`, with no renames: a renamed table shows as a
+    /// drop and a create.
     pub changes: Vec<Change>,
     /// The disposable directory holding the database at head, where `generate` plans and
     /// stages the new version; removed with the comparison.

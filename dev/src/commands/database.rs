@@ -31,7 +31,9 @@ pub struct Safety {
 /// is given; the others refuse a database that does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
+    /// Create the database file when it does not exist (`upgrade`).
     Create,
+    /// Fail when the database file does not exist.
     Refuse,
 }
 

@@ -68,6 +68,7 @@ impl GenerateOptions {
 /// `--default TABLE.COLUMN=SQL_EXPR`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefaultArg {
+    /// The column that gets the value, by schema.rs's name (by head's for one up drops).
     pub column: ColumnKey,
     /// The SQL expression, trimmed.
     pub expr: String,

@@ -10,15 +10,21 @@ use crate::sqlite::quote::comment;
 /// The files of one migration directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Files {
+    /// The text of up.sql, header included.
     pub up: String,
+    /// The text of down.sql, header included.
     pub down: String,
+    /// The text of metadata.toml; `None` when the SQL runs in the harness's transaction.
     pub metadata: Option<String>,
 }
 
 /// What the header says about the migration.
 pub struct Header<'a> {
+    /// What the migration does, in the user's words: the `-- Message:` line.
     pub message: &'a str,
+    /// The version as the directory name writes it, e.g. `2026-11-22-000000`.
     pub version: &'a str,
+    /// The changes the SQL makes, one line each; empty for a hand-written migration.
     pub changes: &'a [Change],
 }
 

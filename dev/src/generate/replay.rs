@@ -202,6 +202,7 @@ fn load_only(database: &Path, versions: &[Version]) -> Result<Migrations> {
 pub struct Migrations(HashMap<String, Box<dyn Migration<Sqlite>>>);
 
 impl Migrations {
+    /// The loaded migration of `version`; an error if diesel_migrations did not load it.
     pub fn get(&self, version: &Version) -> Result<&dyn Migration<Sqlite>> {
         self.0.get(&version.dir_name).map(|m| &**m).ok_or_else(|| {
             Error::input(format!(

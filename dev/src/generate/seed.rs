@@ -26,7 +26,9 @@ pub const ROWS: i64 = 3;
 /// What seeding did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Seeded {
+    /// Tables holding seed rows: those already present, then each one seeded, in order.
     pub tables: Vec<String>,
+    /// Rows this call inserted: `ROWS` per table it seeded.
     pub rows: usize,
     /// Tables (and triggers) that could not be seeded or set aside.
     pub failed: Vec<Unseeded>,
@@ -35,7 +37,9 @@ pub struct Seeded {
 /// A table that could not be seeded, or a trigger that could not be set aside, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unseeded {
+    /// Which table or trigger, by its SQL name.
     pub name: String,
+    /// SQLite's message; for a trigger, also whether it was not set aside or not put back.
     pub reason: String,
 }
 

@@ -31,6 +31,7 @@ pub const SUM_FILE: &str = "dev.sum";
 const HEADER: &str = "# Checksums of every version: written by `generate`, checked by `check`.\n# After an intended edit of a version, `cargo run -p dev -- rehash` records it.\n";
 const TOTAL: &str = "total ";
 
+/// Where the checksum file of `versions_dir` is.
 pub fn sum_path(versions_dir: &Path) -> PathBuf {
     versions_dir.join(SUM_FILE)
 }
@@ -90,7 +91,9 @@ fn chain(previous: &str, dir_name: &str, files: &str) -> String {
 /// and including it, which identifies the whole history up to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// SHA-256 of the version's files (names and contents, CRLF read as LF), in hex.
     pub files: String,
+    /// SHA-256 of the previous chain hash, this directory's name and `files`, in hex.
     pub chain: String,
 }
 

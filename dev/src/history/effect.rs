@@ -21,23 +21,49 @@ pub const WARNING_PREFIX: &str = "-- WARNING: ";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// DROP TABLE: the table and every row in it.
-    DropsTable { table: String },
+    DropsTable {
+        /// The table, by its name when the step runs.
+        table: String,
+    },
     /// A column dropped by up, in place or by a rebuild.
-    DropsColumn { table: String, column: String },
+    DropsColumn {
+        /// The table, by its name when the step runs.
+        table: String,
+        /// The column whose values go.
+        column: String,
+    },
     /// Columns a rebuild back to a table's stored text leaves out (a down undoing an add).
-    DropsColumns { table: String, columns: Vec<String> },
+    DropsColumns {
+        /// The rebuilt table, by its name when the step runs.
+        table: String,
+        /// The columns left out, with their values.
+        columns: Vec<String>,
+    },
     /// A type change that does not widen: a value that does not convert fails the step.
     ChangesType {
+        /// The table, by its name when the step runs.
         table: String,
+        /// The retyped column.
         column: String,
         /// The Diesel types as schema.rs writes them (`Nullable<Text>`).
         from: String,
+        /// The new Diesel type, written the same way.
         to: String,
     },
     /// An index a rebuild cannot recreate, with SQLite's reason.
-    DropsIndex { index: String, reason: String },
+    DropsIndex {
+        /// The index left out, by name.
+        index: String,
+        /// SQLite's error when the rebuild tried to recreate it.
+        reason: String,
+    },
     /// A table constraint a rebuild leaves out because it names a dropped column.
-    DropsConstraint { table: String, constraint: String },
+    DropsConstraint {
+        /// The rebuilt table, by its name when the step runs.
+        table: String,
+        /// The constraint's text, as the stored `CREATE TABLE` has it.
+        constraint: String,
+    },
 }
 
 impl Effect {
@@ -163,7 +189,9 @@ impl fmt::Display for Effect {
 /// A `-- WARNING:` line of a file: an effect the tool wrote, or a line someone typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {
+    /// A line the tool wrote, read back as the effect it describes.
     Effect(Effect),
+    /// Any other line: its text after `-- WARNING: `, unescaped.
     Typed(String),
 }
 

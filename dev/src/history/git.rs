@@ -22,6 +22,7 @@ pub fn git(dir: &Path, args: &[&str]) -> std::result::Result<Vec<u8>, String> {
     git_with_input(dir, args, Vec::new())
 }
 
+/// `git`, with `input` on git's stdin (for commands that take `--stdin`).
 pub fn git_with_input(
     dir: &Path,
     args: &[&str],

@@ -9,7 +9,9 @@ use crate::sqlite::quote::uncomment;
 /// A migration's header, read back from its up.sql.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
+    /// The `-- Message:` line; without one, the directory's slug with `_` read as spaces.
     pub message: String,
+    /// The items listed under `-- Changes:`, in order; empty without that list.
     pub changes: Vec<String>,
 }
 
@@ -34,10 +36,12 @@ pub fn header(version: &Version) -> Summary {
 
 /// The header lines `history` and `show` read back (`generate::render` writes them): `-- <Key>: <value>`.
 pub const MESSAGE_KEY: &str = "-- Message: ";
+/// The header line that holds the version.
 pub const VERSION_KEY: &str = "-- Version: ";
 
 /// The header line that opens the list of changes, and each item's prefix.
 pub const CHANGES_LINE: &str = "-- Changes:";
+/// The prefix of each change listed under `CHANGES_LINE`.
 pub const CHANGE_ITEM: &str = "--   - ";
 
 /// The version `spec` names: `base` is not a version; a full version (with or without

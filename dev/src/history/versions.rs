@@ -20,14 +20,17 @@ pub struct Version {
     pub version: String,
     /// The version as Diesel stores it in `__diesel_schema_migrations` (dashes removed).
     pub key: String,
+    /// The directory's path, under the project's migrations directory.
     pub path: PathBuf,
 }
 
 impl Version {
+    /// The file that applies the version.
     pub fn up_sql(&self) -> PathBuf {
         self.path.join("up.sql")
     }
 
+    /// The file that reverts it; a version may lack one.
     pub fn down_sql(&self) -> PathBuf {
         self.path.join("down.sql")
     }

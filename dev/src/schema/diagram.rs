@@ -9,7 +9,9 @@ use crate::schema::introspect::Database;
 use crate::schema::model::Schema;
 use crate::support::files::{self, Record};
 
+/// The line that opens the diagram block; it warns that edits inside are replaced.
 pub const BEGIN: &str = "<!-- dev diagram: begin (written by `cargo run -p dev -- diagram`; edits here are replaced) -->";
+/// The line that closes the block; everything outside the two markers is the user's.
 pub const END: &str = "<!-- dev diagram: end -->";
 
 /// The file beside schema.rs that holds the diagram.

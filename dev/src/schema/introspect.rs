@@ -13,9 +13,12 @@ use crate::sqlite::db::sqlite_message;
 /// Which tables print-schema describes, per `[print_schema] filter`.
 #[derive(Debug, Clone, Default)]
 pub enum TableFilter {
+    /// No filter: every table.
     #[default]
     All,
+    /// `only_tables`: the tables whose name one of these matches.
     Only(Vec<Regex>),
+    /// `except_tables`: every table but those whose name one of these matches.
     Except(Vec<Regex>),
 }
 
@@ -33,6 +36,7 @@ impl TableFilter {
 /// The tables of a database that print-schema describes, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Database {
+    /// The described tables, sorted by name.
     pub tables: Vec<StoredTable>,
     /// Every foreign key of every user table, filtered or not: print-schema counts them all
     /// when it decides which joinables to write.
@@ -53,6 +57,7 @@ impl Database {
         }
     }
 
+    /// The described table with this name, if any.
     pub fn table(&self, name: &str) -> Option<&StoredTable> {
         self.tables.iter().find(|t| t.name == name)
     }
@@ -61,13 +66,19 @@ impl Database {
 /// A table as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredTable {
+    /// The table's name, as `sqlite_schema` holds it.
     pub name: String,
     /// The `CREATE TABLE` statement exactly as `sqlite_schema` holds it.
     pub sql: String,
+    /// In declaration (cid) order: generated columns too, virtual tables' hidden ones not.
     pub columns: Vec<StoredColumn>,
+    /// The table's own foreign keys, one `PRAGMA foreign_key_list` row per column.
     pub foreign_keys: Vec<ForeignKey>,
+    /// Its indexes, by name, automatic ones included.
     pub indexes: Vec<SchemaObject>,
+    /// Its triggers, by name.
     pub triggers: Vec<SchemaObject>,
+    /// Created `WITHOUT ROWID`: an INTEGER PRIMARY KEY is then no rowid alias.
     pub without_rowid: bool,
 }
 
@@ -77,6 +88,7 @@ impl StoredTable {
         self.columns.iter().filter(|c| c.pk_position > 0).collect()
     }
 
+    /// The stored column with this name, if any.
     pub fn column(&self, name: &str) -> Option<&StoredColumn> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -85,9 +97,13 @@ impl StoredTable {
 /// A column as `PRAGMA table_xinfo` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredColumn {
+    /// The column's name as declared.
     pub name: String,
+    /// The type as declared, e.g. `VARCHAR(255)`; empty when none was declared.
     pub declared_type: String,
+    /// Whether the column has a `NOT NULL` constraint.
     pub not_null: bool,
+    /// The `DEFAULT` expression as written; `None` without one.
     pub default: Option<String>,
     /// 1-based position in the primary key, 0 when not part of it.
     pub pk_position: u32,
@@ -98,29 +114,41 @@ pub struct StoredColumn {
 /// One row of `PRAGMA foreign_key_list`: a single column of a (possibly composite) key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ForeignKey {
+    /// The table that holds the key.
     pub child: String,
+    /// Which key of the child this row is part of: a composite key's rows share it.
     pub id: i64,
+    /// The child's column.
     pub column: String,
+    /// The referenced table.
     pub parent: String,
     /// `None` when the constraint names no column (`REFERENCES parent`).
     pub parent_column: Option<String>,
+    /// The `ON UPDATE` action as SQLite spells it, e.g. `NO ACTION` or `CASCADE`.
     pub on_update: String,
+    /// The `ON DELETE` action as SQLite spells it, e.g. `NO ACTION` or `CASCADE`.
     pub on_delete: String,
 }
 
 /// An index or trigger: its name and stored SQL (`None` for automatic indexes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaObject {
+    /// The index's or trigger's name.
     pub name: String,
+    /// The stored `CREATE` statement; `None` for an automatic index.
     pub sql: Option<String>,
 }
 
 /// One row of `sqlite_schema` without its root page, for comparing schemas exactly.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SchemaEntry {
+    /// `table`, `index`, `view` or `trigger`.
     pub kind: String,
+    /// The object's own name.
     pub name: String,
+    /// The table it belongs to (`tbl_name`); a table's or view's own name.
     pub table: String,
+    /// The stored `CREATE` statement; `None` for an automatic index.
     pub sql: Option<String>,
 }
 

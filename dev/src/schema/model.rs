@@ -11,8 +11,11 @@ use crate::schema::types::SqlType;
 /// A column as Diesel sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
+    /// The SQL name, which both sides share (schema.rs may name the Rust side otherwise).
     pub name: String,
+    /// The Diesel type, without `Nullable`.
     pub ty: SqlType,
+    /// Whether it is `Nullable<...>`: the column lacks `NOT NULL`.
     pub nullable: bool,
     /// `#[max_length]` from schema.rs; print-schema never writes it for SQLite, so it is
     /// used when creating a column and never compared.
@@ -41,16 +44,22 @@ impl fmt::Display for Column {
 /// primary-key column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Joinable {
+    /// The child's foreign-key column, by SQL name.
     pub column: String,
+    /// The parent table, by SQL name.
     pub parent: String,
 }
 
 /// A table as Diesel sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
+    /// The SQL name, which both sides share (schema.rs may name the Rust side otherwise).
     pub name: String,
+    /// In declaration order; order is never a change.
     pub columns: Vec<Column>,
+    /// The primary-key column names as declared; a rowid alias for a table without one.
     pub primary_key: Vec<String>,
+    /// The `joinable!`s whose child is this table.
     pub joinables: BTreeSet<Joinable>,
 }
 
@@ -65,11 +74,14 @@ impl Table {
 /// column is found after a migration.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ColumnKey {
+    /// The table's SQL name.
     pub table: String,
+    /// The column's SQL name.
     pub column: String,
 }
 
 impl ColumnKey {
+    /// The key of `table.column`.
     pub fn new(table: &str, column: &str) -> ColumnKey {
         ColumnKey {
             table: table.to_owned(),
@@ -108,6 +120,7 @@ impl fmt::Display for ColumnKey {
 /// Every table, by SQL name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Schema {
+    /// The tables, keyed by SQL name.
     pub tables: BTreeMap<String, Table>,
 }
 

@@ -11,16 +11,27 @@ use rusqlite::types::Value;
 /// A Diesel SQL type that print-schema can write for SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SqlType {
+    /// True or false: print-schema reads `BOOLEAN`, `BOOL` and `TINYINT` as it.
     Bool,
+    /// A 16-bit integer: read from `SMALLINT` or `INT2`.
     SmallInt,
+    /// A 32-bit integer: read from `INTEGER` and any other type naming `INT`.
     Integer,
+    /// A 64-bit integer: read from `BIGINT` or `INT8`.
     BigInt,
+    /// A 32-bit float: read from `FLOAT` or `REAL`.
     Float,
+    /// A 64-bit float: read from `DOUBLE`, `NUMERIC` or `DECIMAL`.
     Double,
+    /// A string: read from `TEXT` and any type naming `CHAR` or `CLOB`.
     Text,
+    /// Bytes: read from `BLOB`, and from a column with no declared type.
     Binary,
+    /// A date and time of day: read from `TIMESTAMP` or `DATETIME`.
     Timestamp,
+    /// A calendar date: read from `DATE`.
     Date,
+    /// A time of day: read from `TIME`.
     Time,
 }
 

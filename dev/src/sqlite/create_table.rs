@@ -30,11 +30,22 @@ const COLUMN_CONSTRAINT_WORDS: [&str; 11] = [
 /// One item of the definition list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
-    Column { name: String, range: Range<usize> },
-    Constraint { range: Range<usize> },
+    /// A column definition.
+    Column {
+        /// The column's name, unquoted.
+        name: String,
+        /// Its bytes in the statement, without the separating comma and spaces.
+        range: Range<usize>,
+    },
+    /// A table constraint (`PRIMARY KEY (...)`, `UNIQUE`, `CHECK`, `FOREIGN KEY`).
+    Constraint {
+        /// Its bytes in the statement, without the separating comma and spaces.
+        range: Range<usize>,
+    },
 }
 
 impl Item {
+    /// Where the item is in the statement.
     pub fn range(&self) -> &Range<usize> {
         match self {
             Item::Column { range, .. } | Item::Constraint { range } => range,
@@ -45,7 +56,9 @@ impl Item {
 /// A stored `CREATE TABLE` statement cut into its definition items.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateTable {
+    /// The whole statement, exactly as stored; the items' ranges index into it.
     pub sql: String,
+    /// The definitions between the parentheses, in order.
     pub items: Vec<Item>,
 }
 
@@ -125,14 +138,23 @@ fn classify(sql: &str, range: Range<usize>) -> Item {
 /// A column constraint clause of a column definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clause {
+    /// `PRIMARY KEY`, with its order, conflict clause and `AUTOINCREMENT`.
     PrimaryKey,
+    /// `NOT NULL`, with its conflict clause.
     NotNull,
+    /// `NULL`: nullable, said explicitly.
     Null,
+    /// `UNIQUE`, with its conflict clause.
     Unique,
+    /// `CHECK (...)`.
     Check,
+    /// `DEFAULT` and its value.
     Default,
+    /// `COLLATE` and its collation.
     Collate,
+    /// `REFERENCES`, with its columns and actions.
     References,
+    /// `GENERATED ALWAYS AS (...)`, or just `AS (...)`.
     Generated,
 }
 
@@ -140,13 +162,16 @@ pub enum Clause {
 /// definition text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnDef {
+    /// Where the name is, quotes included.
     pub name: Range<usize>,
     /// Empty (at the end of the name) when the column has no declared type.
     pub declared_type: Range<usize>,
+    /// Each clause with its range, a `CONSTRAINT name` before it included, in order.
     pub clauses: Vec<(Clause, Range<usize>)>,
 }
 
 impl ColumnDef {
+    /// Cuts one column definition (an `Item::Column`'s text); `None` for an empty one.
     pub fn parse(def: &str) -> Option<ColumnDef> {
         let tokens = tokenize(def);
         let (name, rest) = tokens.split_first()?;
@@ -232,6 +257,7 @@ impl ColumnDef {
         })
     }
 
+    /// Whether the definition has a clause of this kind.
     pub fn has(&self, clause: Clause) -> bool {
         self.clauses.iter().any(|(c, _)| *c == clause)
     }
@@ -244,14 +270,17 @@ pub struct Edits {
 }
 
 impl Edits {
+    /// Replaces the bytes of `range` with `text`.
     pub fn replace(&mut self, range: Range<usize>, text: impl Into<String>) {
         self.edits.push((range, text.into()));
     }
 
+    /// Inserts `text` before byte `at`.
     pub fn insert(&mut self, at: usize, text: impl Into<String>) {
         self.replace(at..at, text);
     }
 
+    /// `text` (the one the ranges index) with every edit made.
     pub fn apply(mut self, text: &str) -> String {
         self.edits.sort_by_key(|(r, _)| (r.start, r.end));
         let mut out = String::with_capacity(text.len());

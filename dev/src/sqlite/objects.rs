@@ -21,7 +21,9 @@ use crate::sqlite::quote::quote;
 pub struct Broken {
     /// `view` or `trigger`.
     pub kind: String,
+    /// The view's or trigger's name.
     pub name: String,
+    /// SQLite's error from preparing a statement that uses it.
     pub reason: String,
 }
 

@@ -20,7 +20,9 @@ pub fn write_durably(path: &Path, text: &str) -> Result<()> {
 /// diagram. Nobody may see the version without its record, or the record without it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
+    /// The file to replace.
     pub path: PathBuf,
+    /// Its whole new content.
     pub text: String,
 }
 

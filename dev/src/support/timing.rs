@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 /// another thread (which adds nothing to the total).
 #[derive(Debug, Default, Clone)]
 pub struct Timings {
+    /// Each stage's name and wall time, in the order the stages ran.
     pub stages: Vec<(&'static str, Duration)>,
+    /// Work done on another thread meanwhile, by name and wall time; not in `total`.
     pub parallel: Vec<(&'static str, Duration)>,
     /// Facts about the run worth reading beside the figures, e.g. what the cache saved.
     pub notes: Vec<String>,
@@ -26,6 +28,7 @@ impl Timings {
         self.parallel.push((stage, duration));
     }
 
+    /// The stages' wall time added up; work on another thread is not counted.
     pub fn total(&self) -> Duration {
         self.stages.iter().map(|(_, d)| *d).sum()
     }
@@ -55,6 +58,7 @@ impl Timings {
     }
 }
 
+/// A duration in milliseconds, with fractions, as the reports print it.
 pub fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }

@@ -51,7 +51,9 @@ use schema::StoredSchema;
 /// Something a migration file drops, named as it is in the database before the file runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Loss {
+    /// A table and all its rows, by the table's name.
     Table(String),
+    /// One column's values: the table's name, then the column's.
     Column(String, String),
 }
 
@@ -82,6 +84,7 @@ pub struct Unknown {
     /// The byte offset of the statement in the file; `None` when the copy itself could not
     /// be made.
     pub offset: Option<usize>,
+    /// SQLite's error message for that statement, or why the copy could not be made.
     pub reason: String,
 }
 

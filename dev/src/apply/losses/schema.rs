@@ -9,6 +9,7 @@ use rusqlite::Connection;
 pub struct Entry {
     /// `table`, `index`, `view` or `trigger`.
     pub kind: String,
+    /// The object's own name (the entry's `name` column).
     pub name: String,
     /// The stored `CREATE` statement.
     pub sql: String,

@@ -15,45 +15,72 @@ pub use renames::{
 /// One difference between head and `schema.rs`, described as what must happen to head.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// `--rename-table`: a table of head takes a new name and keeps its rows.
     RenameTable {
+        /// Head's name for the table.
         from: String,
+        /// schema.rs's name for it.
         to: String,
     },
     /// `table` is the table's name after any table rename.
     RenameColumn {
+        /// The table, by schema.rs's name.
         table: String,
+        /// Head's name for the column.
         from: String,
+        /// schema.rs's name for it.
         to: String,
     },
+    /// A table schema.rs declares and head lacks, as schema.rs declares it.
     CreateTable(Table),
+    /// A table of head that schema.rs no longer declares, by head's name.
     DropTable(String),
+    /// A column schema.rs declares that head's table lacks.
     AddColumn {
+        /// The table, by schema.rs's name.
         table: String,
+        /// The column as schema.rs declares it.
         column: Column,
         /// The joinable `schema.rs` declares on the new column.
         joinable: Option<Joinable>,
     },
+    /// A column of head that schema.rs no longer declares.
     DropColumn {
+        /// The table, by schema.rs's name.
         table: String,
+        /// Head's name for the column.
         column: String,
     },
     /// Type or nullability differ.
     AlterColumn {
+        /// The table, by schema.rs's name.
         table: String,
+        /// The column as head has it, after any rename.
         from: Column,
+        /// The column as schema.rs declares it.
         to: Column,
     },
+    /// The primary key's columns differ; their order alone is no change.
     AlterPrimaryKey {
+        /// The table, by schema.rs's name.
         table: String,
+        /// Head's key columns in key order, named as after any column rename.
         from: Vec<String>,
+        /// schema.rs's key columns in key order.
         to: Vec<String>,
     },
+    /// A `joinable!` schema.rs declares on a column head already has.
     AddJoinable {
+        /// The child table, by schema.rs's name.
         table: String,
+        /// The joinable as schema.rs declares it.
         joinable: Joinable,
     },
+    /// A `joinable!` of head that schema.rs no longer declares, on a column it keeps.
     DropJoinable {
+        /// The child table, by schema.rs's name.
         table: String,
+        /// The joinable as head has it, after any rename.
         joinable: Joinable,
     },
 }

@@ -10,7 +10,9 @@ use super::{diff, Change};
 /// `--rename-table OLD=NEW`: a table renamed rather than dropped and created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableRename {
+    /// Head's name for the table.
     pub from: String,
+    /// schema.rs's name for it.
     pub to: String,
 }
 
@@ -33,8 +35,11 @@ impl TableRename {
 /// named as after the table renames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnRename {
+    /// The table, by schema.rs's name.
     pub table: String,
+    /// Head's name for the column.
     pub from: String,
+    /// schema.rs's name for it.
     pub to: String,
 }
 
@@ -53,7 +58,9 @@ impl ColumnRename {
 /// The renames the user asked for, or accepted when asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Renames {
+    /// Table renames, applied first, in the order given.
     pub tables: Vec<TableRename>,
+    /// Column renames, applied after the table renames, in the order given.
     pub columns: Vec<ColumnRename>,
 }
 
@@ -150,13 +157,20 @@ pub fn diff_with_renames(
 /// A drop and an add that look like a rename.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Suggestion {
+    /// A dropped table and the one created table with the same columns.
     Table {
+        /// Head's name for the table.
         from: String,
+        /// schema.rs's name for it.
         to: String,
     },
+    /// A dropped column and the one column of its type added to the same table.
     Column {
+        /// The table, by schema.rs's name.
         table: String,
+        /// Head's name for the column.
         from: String,
+        /// schema.rs's name for it.
         to: String,
     },
 }

@@ -75,6 +75,7 @@ impl Step {
 /// The steps of one direction of a migration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Script {
+    /// The steps, in the order they run.
     pub steps: Vec<Step>,
 }
 
@@ -102,7 +103,9 @@ impl Script {
 /// Both directions of a migration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// What up.sql runs: head to schema.rs.
     pub up: Script,
+    /// What down.sql runs: back from schema.rs to head.
     pub down: Script,
 }
 
