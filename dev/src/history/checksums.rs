@@ -36,7 +36,9 @@ pub fn sum_path(versions_dir: &Path) -> PathBuf {
     versions_dir.join(SUM_FILE)
 }
 
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 as lower-case hex: the one hash of the checksum chain, which the snapshot cache
+/// keys on too.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
