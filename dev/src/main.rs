@@ -98,6 +98,8 @@ enum Command {
     Rehash,
     /// Walk every version up, down and up again on a disposable database with rows.
     Verify,
+    /// Write head's indexes, views and triggers into objects.sql beside schema.rs (adopting it).
+    Objects,
     /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
     InstallHooks,
 }
@@ -169,6 +171,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         Command::Stamp { target } => commands::stamp::run(&project()?, database, target),
         Command::Diagram => commands::diagram::run(&project()?, use_cache, timings),
         Command::Rehash => commands::rehash::run(&project()?),
+        Command::Objects => commands::objects::run(&project()?, use_cache, timings),
         Command::Verify => commands::verify::run(&project()?),
         Command::InstallHooks => commands::install_hooks::run(&project()?),
     }

@@ -79,6 +79,15 @@ struct RawFilter {
 }
 
 impl Project {
+    /// `objects.sql` beside schema.rs: the indexes, views and triggers schema.rs cannot
+    /// declare, when the project keeps them there.
+    pub fn objects_file(&self) -> PathBuf {
+        self.schema_file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(crate::schema::objects_sql::OBJECTS_FILE)
+    }
+
     /// Finds the project containing `start` by walking up to the nearest `diesel.toml`.
     pub fn discover(start: &Path) -> Result<Project> {
         Project::load(&Project::root_above(start)?)

@@ -10,11 +10,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::apply::database;
+use crate::apply::duplicates;
 use crate::apply::losses;
 use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Location, Result};
 use crate::generate::replay;
 use crate::sqlite::db;
+use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
 use crate::support::scratch::Scratch;
 
@@ -80,12 +82,16 @@ pub fn explain_failure(
             ));
     }
     if diagnosis.is_constraint() {
-        return Error::input(format!(
+        let mut err = Error::input(format!(
             "migration `{}` cannot {run} this data: {message}",
             version.dir_name
         ))
-        .at(location)
-        .note(position)
+        .at(location);
+        if let Some(key) = &diagnosis.shared_key {
+            err = err.note(format!("rows already share a key of the new index: {key}"));
+        }
+        return err
+            .note(position)
         .help("rows already in the database break a constraint this migration adds: change or remove those rows, then run the command again (if the migration writes those values itself, fix the migration)");
     }
     replay::failed_at(
@@ -110,6 +116,8 @@ struct Diagnosis {
     /// When a CHECK or foreign-key constraint failed: the rows that referenced a missing
     /// parent row at that moment (a rebuild's guard turns those into a failed CHECK).
     broken: BrokenRows,
+    /// When a new UNIQUE index failed: one key the rows already share.
+    shared_key: Option<String>,
 }
 
 impl Diagnosis {
@@ -227,10 +235,20 @@ fn diagnose(database: &Path, sql: &str, own_transaction: bool) -> Result<Option<
     } else {
         BrokenRows::default()
     };
+    let unique = matches!(
+        &error,
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    );
+    let shared_key = lexer::split_statements(sql)
+        .into_iter()
+        .find(|r| r.start == offset && unique)
+        .and_then(|r| duplicates::shared_key(&conn, &sql[r]));
     Ok(Some(Diagnosis {
         offset,
         error,
         broken,
+        shared_key,
     }))
 }
 

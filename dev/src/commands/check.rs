@@ -90,9 +90,17 @@ fn check(
 /// Prints the changes no migration makes, and the command that would write one.
 fn report_changes(project: &Project, comparison: &Comparison, project_dir: Option<&Path>) {
     let count = comparison.versions.len();
+    let mut declaring = project.display(&project.schema_file).to_string();
+    if comparison.changes.iter().any(Change::is_object) {
+        let objects = project.objects_file();
+        declaring = if comparison.changes.iter().all(Change::is_object) {
+            project.display(&objects).to_string()
+        } else {
+            format!("{declaring} with {}", project.display(&objects))
+        };
+    }
     outln!(
-        "{} differs from {}/ ({count} migration{}): no migration makes these changes:",
-        project.display(&project.schema_file),
+        "{declaring} differs from {}/ ({count} migration{}): no migration makes these changes:",
         project.display(&project.versions_dir),
         if count == 1 { "" } else { "s" }
     );

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::generate::cache::Cache;
-use crate::generate::diff::{diff, Change};
+use crate::generate::diff::{diff, diff_objects, Change};
 use crate::generate::replay;
 use crate::history::checksums;
 use crate::history::versions::{self, Version};
@@ -12,6 +12,7 @@ use crate::project::Project;
 use crate::schema::diagram;
 use crate::schema::introspect::{self, TableFilter};
 use crate::schema::model::{self, Schema};
+use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::schema::schema_rs;
 use crate::sqlite::db;
 use crate::support::scratch::Scratch;
@@ -32,8 +33,11 @@ pub struct Comparison {
     pub head_db: introspect::Database,
     /// Head as print-schema would read it: the side compared with `target`.
     pub head: Schema,
-    /// What head must change to match `target`, with no renames: a renamed table shows as a
-    /// drop and a create.
+    /// What `objects.sql` declares, in its order; `None` when the project has no such file
+    /// (indexes, views and triggers are then not managed).
+    pub declared: Option<Vec<Declared>>,
+    /// What head must change to match `target` (and `declared`), with no renames: a renamed
+    /// table shows as a drop and a create.
     pub changes: Vec<Change>,
     /// The disposable directory holding the database at head, where `generate` plans and
     /// stages the new version; removed with the comparison.
@@ -104,7 +108,17 @@ pub fn compare(
         let head = model::from_database(&head_db, project.integer_primary_key_is_bigint)?;
         Ok((all_db, head_db, head))
     })?;
-    let changes = timings.time("diff", || diff(&head, &target));
+    let declared = objects_sql::read(&project.objects_file(), &target)?;
+    let changes = timings.time("diff", || -> Result<_> {
+        let mut changes = diff(&head, &target);
+        if let Some(declared) = &declared {
+            let entries = introspect::schema_entries(&inspector)?;
+            let stored = objects_sql::managed(&entries, &project.filter);
+            let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
+            changes.extend(diff_objects(&stored, &wanted));
+        }
+        Ok(changes)
+    })?;
     Ok(Comparison {
         versions,
         links,
@@ -112,6 +126,7 @@ pub fn compare(
         all_db,
         head_db,
         head,
+        declared,
         changes,
         scratch,
         conn,

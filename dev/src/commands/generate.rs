@@ -153,7 +153,13 @@ fn generate(
         });
     }
     let mut renames = options.renames();
-    let changes = loop {
+    let object_changes: Vec<Change> = comparison
+        .changes
+        .iter()
+        .filter(|c| c.is_object())
+        .cloned()
+        .collect();
+    let mut changes = loop {
         let (renamed_head, changes) =
             diff_with_renames(&comparison.head, &comparison.target, &renames)?;
         let suggestions = rename_suggestions(&renamed_head, &changes);
@@ -180,6 +186,7 @@ fn generate(
             None => break changes,
         }
     };
+    changes.extend(object_changes);
     if changes.is_empty() {
         return Ok(Generated::NoChanges);
     }
@@ -202,7 +209,10 @@ fn generate(
     let plan = timings.time("plan", || {
         plan::plan(
             &changes,
-            &comparison.target,
+            plan::Goal {
+                tables: &comparison.target,
+                objects: comparison.declared.as_deref().unwrap_or_default(),
+            },
             &defaults,
             project.integer_primary_key_is_bigint,
             &comparison.all_db,
@@ -225,6 +235,7 @@ fn generate(
             project,
             &comparison.all_db,
             &comparison.target,
+            comparison.declared.as_deref(),
             &changes,
             &stage,
             &dir_name,

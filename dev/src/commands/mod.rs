@@ -22,6 +22,7 @@ pub mod downgrade;
 pub mod generate;
 pub mod history;
 pub mod install_hooks;
+pub mod objects;
 pub mod problems;
 pub mod redo;
 pub mod rehash;

@@ -17,7 +17,7 @@ use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
-use crate::generate::diff::{column_after, diff, table_after, Change};
+use crate::generate::diff::{column_after, diff, diff_objects, table_after, Change};
 use crate::generate::render::Files;
 use crate::generate::seed::{self, Snapshot};
 use crate::generate::write::write_files;
@@ -26,6 +26,7 @@ use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, Database};
 use crate::schema::model::ColumnKey;
 use crate::schema::model::{self, Schema};
+use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::objects;
 use invariants::{check_integrity, compare_values, describe_difference, snapshots};
 
@@ -38,6 +39,7 @@ pub fn prove(
     project: &Project,
     head: &Database,
     target: &Schema,
+    declared: Option<&[Declared]>,
     changes: &[Change],
     stage: &Path,
     dir_name: &str,
@@ -86,7 +88,12 @@ pub fn prove(
         &after_up.filtered(&project.filter),
         project.integer_primary_key_is_bigint,
     )?;
-    let remaining = diff(&described, target);
+    let mut remaining = diff(&described, target);
+    if let Some(declared) = declared {
+        let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
+        let stored = objects_sql::managed(&after_up_entries, &project.filter);
+        remaining.extend(diff_objects(&stored, &wanted));
+    }
     if !remaining.is_empty() {
         let list: Vec<String> = remaining.iter().map(|c| format!("- {c}")).collect();
         return Err(failed(format!(
@@ -214,6 +221,7 @@ mod tests {
             &project,
             &head,
             &target,
+            None,
             &[],
             &stage,
             "1_x",

@@ -4,5 +4,6 @@
 pub mod diagram;
 pub mod introspect;
 pub mod model;
+pub mod objects_sql;
 pub mod schema_rs;
 pub mod types;

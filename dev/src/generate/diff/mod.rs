@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::schema::model::{Column, Joinable, Schema, Table};
+use crate::schema::objects_sql::{ObjectKind, SqlObject};
 
 mod renames;
 
@@ -83,6 +84,17 @@ pub enum Change {
         /// The joinable as head has it, after any rename.
         joinable: Joinable,
     },
+    /// An index, view or trigger `objects.sql` declares and head lacks.
+    CreateObject(SqlObject),
+    /// An index, view or trigger of head that `objects.sql` does not declare.
+    DropObject(SqlObject),
+    /// An object both have, whose SQL differs: dropped, then created as declared.
+    ReplaceObject {
+        /// The object as head stores it.
+        from: SqlObject,
+        /// The object as `objects.sql` declares it.
+        to: SqlObject,
+    },
 }
 
 impl Change {
@@ -105,7 +117,18 @@ impl Change {
             Change::DropJoinable { table, joinable } => {
                 format!("unlink {table}.{}", joinable.column)
             }
+            Change::CreateObject(o) => format!("add {} {}", o.kind, o.name),
+            Change::DropObject(o) => format!("drop {} {}", o.kind, o.name),
+            Change::ReplaceObject { to, .. } => format!("change {} {}", to.kind, to.name),
         }
+    }
+
+    /// Whether the change is to an index, view or trigger of `objects.sql`.
+    pub fn is_object(&self) -> bool {
+        matches!(
+            self,
+            Change::CreateObject(_) | Change::DropObject(_) | Change::ReplaceObject { .. }
+        )
     }
 
     /// The table the change is about.
@@ -121,6 +144,9 @@ impl Change {
             | Change::AlterPrimaryKey { table, .. }
             | Change::AddJoinable { table, .. }
             | Change::DropJoinable { table, .. } => table,
+            Change::CreateObject(o)
+            | Change::DropObject(o)
+            | Change::ReplaceObject { to: o, .. } => &o.table,
         }
     }
 }
@@ -172,8 +198,49 @@ impl fmt::Display for Change {
                 "drop joinable {table}.{} -> {}",
                 joinable.column, joinable.parent
             ),
+            Change::CreateObject(o) => write!(f, "create {}", described(o)),
+            Change::DropObject(o) => write!(f, "drop {}", described(o)),
+            Change::ReplaceObject { to, .. } => write!(f, "change {}", described(to)),
         }
     }
+}
+
+/// `index i on t`, `view v`, `trigger tr on t`.
+fn described(object: &SqlObject) -> String {
+    match object.kind {
+        ObjectKind::View => format!("view {}", object.name),
+        ObjectKind::Index | ObjectKind::Trigger => {
+            format!("{} {} on {}", object.kind, object.name, object.table)
+        }
+    }
+}
+
+/// What must change in head's indexes, views and triggers to match `declared` (objects.sql),
+/// in the file's order, then what head has and the file lacks in head's order.
+pub fn diff_objects(head: &[SqlObject], declared: &[SqlObject]) -> Vec<Change> {
+    let find = |objects: &[SqlObject], name: &str| {
+        objects
+            .iter()
+            .find(|o| o.name.eq_ignore_ascii_case(name))
+            .cloned()
+    };
+    let mut changes = Vec::new();
+    for wanted in declared {
+        match find(head, &wanted.name) {
+            None => changes.push(Change::CreateObject(wanted.clone())),
+            Some(stored) if !stored.same_as(wanted) => changes.push(Change::ReplaceObject {
+                from: stored,
+                to: wanted.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for stored in head {
+        if find(declared, &stored.name).is_none() {
+            changes.push(Change::DropObject(stored.clone()));
+        }
+    }
+    changes
 }
 
 /// What must change in `head` to match `target`, tables in name order; within a table,

@@ -212,7 +212,11 @@ pub(super) fn drop_appended_columns(
         | Change::AlterPrimaryKey { table, .. }
         | Change::AddJoinable { table, .. }
         | Change::DropJoinable { table, .. } => table != &now.name,
-        Change::CreateTable(_) | Change::DropTable(_) => true,
+        Change::CreateTable(_)
+        | Change::DropTable(_)
+        | Change::CreateObject(_)
+        | Change::DropObject(_)
+        | Change::ReplaceObject { .. } => true,
     });
     let appended = old.columns.len() + extra.len() == now.columns.len()
         && old

@@ -10,6 +10,7 @@
 //! asks SQLite whether a statement runs, and rolls it back. Every step must keep the rows of
 //! a real database, not only pass on an empty one, and says what it loses (`Effect`).
 
+mod declared;
 mod defaults;
 mod down;
 mod order;
@@ -26,6 +27,7 @@ use crate::generate::seed;
 use crate::history::effect::Effect;
 use crate::schema::introspect::{inspect, schema_entries, Database, TableFilter};
 use crate::schema::model::Schema;
+use crate::schema::objects_sql::Declared;
 use crate::sqlite::objects;
 use crate::sqlite::quote::{comment, quote};
 
@@ -138,11 +140,21 @@ fn with_foreign_keys_off(sql: &str) -> String {
     format!("{FOREIGN_KEYS_OFF}BEGIN;\n{sql}\nCOMMIT;\n{FOREIGN_KEYS_ON}")
 }
 
+/// What a migration must reach: the tables schema.rs declares, and the indexes, views and
+/// triggers objects.sql declares (none without the file).
+#[derive(Debug, Clone, Copy)]
+pub struct Goal<'a> {
+    /// schema.rs's tables.
+    pub tables: &'a Schema,
+    /// objects.sql's objects, in its order.
+    pub objects: &'a [Declared],
+}
+
 /// Plans `changes` (from head, the database at `head` whose tables are `before`, to
-/// `target`). `work` is where the planning copy is made; it is the caller's to remove.
+/// `goal`). `work` is where the planning copy is made; it is the caller's to remove.
 pub fn plan(
     changes: &[Change],
-    target: &Schema,
+    goal: Goal<'_>,
     defaults: &Defaults,
     integer_primary_key_is_bigint: bool,
     before: &Database,
@@ -157,9 +169,10 @@ pub fn plan(
     let before_entries = schema_entries(&conn)?;
     let planner = up::Planner {
         conn: &conn,
-        target,
+        target: goal.tables,
         defaults,
         integer_primary_key_is_bigint,
+        declared: goal.objects,
     };
     let broken_at_head = trial::strict(&conn, || objects::broken(&conn))?;
     let up = planner.up(changes, before)?;

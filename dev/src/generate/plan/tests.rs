@@ -73,7 +73,10 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
     let changes = diff(&head_schema, &target);
     let planned = plan(
         &changes,
-        &target,
+        Goal {
+            tables: &target,
+            objects: &[],
+        },
         &Defaults::new(),
         false,
         &before,

@@ -18,6 +18,7 @@ use super::order::{parents_first, stored_parents_first};
 use super::trial::{inspect_one, try_in_savepoint};
 use super::{drop_table, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON};
 use crate::schema::model::ColumnKey;
+use crate::schema::objects_sql::Declared;
 
 /// Around a table rename in a file that rebuilds: renames carry references to the new name.
 const LEGACY_OFF: &str = "PRAGMA legacy_alter_table = OFF;\n";
@@ -29,6 +30,8 @@ pub(super) struct Planner<'a> {
     pub(super) target: &'a Schema,
     pub(super) defaults: &'a Defaults,
     pub(super) integer_primary_key_is_bigint: bool,
+    /// What `objects.sql` declares, in its order; empty without the file.
+    pub(super) declared: &'a [Declared],
 }
 
 impl Planner<'_> {
@@ -47,6 +50,7 @@ impl Planner<'_> {
             }
         }
         let mut script = Script::default();
+        self.drop_objects(&mut script, changes)?;
 
         let mut table_renames = Vec::new();
         for change in changes {
@@ -123,6 +127,7 @@ impl Planner<'_> {
         for name in drop_order.iter().rev() {
             self.run(&mut script, drop_table(name))?;
         }
+        self.create_objects(&mut script, changes)?;
         if script.rebuilds() {
             // The file turns legacy_alter_table on for its rebuilds (`render`). A table
             // renamed under it would leave views, triggers and other tables' REFERENCES
@@ -137,7 +142,7 @@ impl Planner<'_> {
     }
 
     /// Runs a planned step on the planning copy, then adds it to the script.
-    fn run(&self, script: &mut Script, step: Step) -> Result<()> {
+    pub(super) fn run(&self, script: &mut Script, step: Step) -> Result<()> {
         let batch = if step.rebuild {
             with_foreign_keys_off(&step.sql)
         } else {

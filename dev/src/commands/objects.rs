@@ -1,0 +1,35 @@
+//! `objects`: writes head's indexes, views and triggers into `objects.sql` beside schema.rs,
+//! as print-schema writes head's tables into schema.rs. Run once, it adopts the file on an
+//! existing project with no difference to generate; from then on the file is their truth.
+
+use std::process::ExitCode;
+
+use crate::commands::compare::compare;
+use crate::error::Result;
+use crate::project::Project;
+use crate::schema::introspect::schema_entries;
+use crate::schema::objects_sql::{self, ObjectKind};
+use crate::support::files::{self, Record};
+use crate::support::output::outln;
+use crate::support::timing::Timings;
+
+/// Writes the file and says what it holds.
+pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<ExitCode> {
+    let comparison = compare(project, use_cache, false, timings)?;
+    let objects = objects_sql::managed(&schema_entries(&comparison.inspector)?, &project.filter);
+    let path = project.objects_file();
+    project.ensure_writable_inside(&path)?;
+    files::replace(&[Record {
+        path: path.clone(),
+        text: objects_sql::render(&objects),
+    }])?;
+    let count = |kind: ObjectKind| objects.iter().filter(|o| o.kind == kind).count();
+    outln!(
+        "Wrote {}: {} indexes, {} views, {} triggers of head",
+        project.display(&path),
+        count(ObjectKind::Index),
+        count(ObjectKind::View),
+        count(ObjectKind::Trigger)
+    );
+    Ok(ExitCode::SUCCESS)
+}

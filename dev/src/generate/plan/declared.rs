@@ -1,0 +1,57 @@
+//! The indexes, views and triggers `objects.sql` declares: those it changes or no longer
+//! declares are dropped before any table changes (so no in-place ALTER meets an object that
+//! is about to go, and no rebuild recreates one), and those it adds or changes are created
+//! after every table change, in the file's order, when the tables and columns they use exist.
+
+use crate::error::{Error, Result};
+use crate::generate::diff::Change;
+use crate::sqlite::db::sqlite_message;
+use crate::sqlite::quote::quote;
+
+use super::up::Planner;
+use super::{Script, Step};
+
+impl Planner<'_> {
+    /// DROP INDEX, VIEW or TRIGGER for every object that is dropped or changed.
+    pub(super) fn drop_objects(&self, script: &mut Script, changes: &[Change]) -> Result<()> {
+        for change in changes {
+            let (Change::DropObject(object) | Change::ReplaceObject { from: object, .. }) = change
+            else {
+                continue;
+            };
+            let sql = format!("DROP {} {};", object.kind.keyword(), quote(&object.name));
+            self.run(script, Step::statement(sql))?;
+        }
+        Ok(())
+    }
+
+    /// The declared statement of every object that is created or changed, in the order of
+    /// `objects.sql`. A statement SQLite refuses (a column that does not exist, duplicates
+    /// under a new UNIQUE index on the seeded rows) is an error at its line of the file.
+    pub(super) fn create_objects(&self, script: &mut Script, changes: &[Change]) -> Result<()> {
+        for declared in self.declared {
+            let wanted = changes.iter().any(|c| match c {
+                Change::CreateObject(o) | Change::ReplaceObject { to: o, .. } => {
+                    o.name.eq_ignore_ascii_case(&declared.object.name)
+                }
+                _ => false,
+            });
+            if !wanted {
+                continue;
+            }
+            let sql = format!("{};", declared.object.sql);
+            if let Err(e) = self.conn.execute_batch(&sql) {
+                return Err(Error::input(format!(
+                    "objects.sql: {} `{}` does not run on the tables schema.rs declares: {}",
+                    declared.object.kind,
+                    declared.object.name,
+                    sqlite_message(&e)
+                ))
+                .at(declared.location.clone())
+                .help("fix the statement in objects.sql so it uses only tables and columns schema.rs declares"));
+            }
+            script.steps.push(Step::statement(sql));
+        }
+        Ok(())
+    }
+}
