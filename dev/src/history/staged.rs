@@ -75,6 +75,7 @@ impl Staged {
             schema.clone(),
             relative(&copy_root, &project.versions_dir),
             relative(&copy_root, &diagram::path(&project.schema_file)),
+            relative(&copy_root, &project.objects_file()),
         ];
         check_out(&real_root, &copy_top, &pathspecs)?;
         if !project.schema_file.is_file() {
