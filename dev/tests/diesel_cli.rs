@@ -148,3 +148,48 @@ fn diesel_migration_run_applies_rebuilds_renames_and_defaults_with_rows_kept() {
     assert_eq!(rows(&database, "posts"), 3);
     project.assert_no_temp_leftovers();
 }
+
+#[test]
+#[ignore = "needs diesel_cli; .ci/run installs it and runs this test"]
+fn diesel_migration_run_applies_objects_sql_migrations_and_revert_restores_them() {
+    let project = Project::fixture("blog");
+    let (_db, database) = populated(&project);
+    let original = sqlite_schema(&database);
+
+    let adopted = project.run(&["objects"]);
+    assert_eq!(adopted.code, Some(0), "{adopted:?}");
+    let objects = project.read("schema/objects.sql");
+    project.write(
+        "schema/objects.sql",
+        &(objects.replace(
+            "CREATE INDEX users_name ON users (name);",
+            "CREATE UNIQUE INDEX users_name ON users (lower(name)) WHERE name IS NOT NULL;",
+        ) + "\nCREATE VIEW post_titles AS SELECT user_id, title FROM posts;\n\nCREATE VIEW long_titles AS SELECT title FROM post_titles WHERE length(title) > 0;\n"),
+    );
+    project.generate("indexes and views");
+    project.edit_schema("        age -> Nullable<Integer>,\n", "");
+    project.write(
+        "schema/objects.sql",
+        &project.read("schema/objects.sql").replace(
+            "SELECT user_id, title FROM posts",
+            "SELECT title FROM posts",
+        ),
+    );
+    project.generate("drop age, narrow a view");
+
+    let applied = diesel(&project, &database, &["migration", "run"]);
+    assert!(applied.contains("_drop_age_narrow_a_view"), "{applied}");
+    assert_eq!(rows(&database, "long_titles"), 3);
+    diesel(&project, &database, &["migration", "redo", "-n", "2"]);
+    assert_eq!(rows(&database, "posts"), 3, "cascading children lost");
+    assert_eq!(rows(&database, "audit"), 2, "the trigger fired again");
+    project.assert_check_passes();
+
+    diesel(&project, &database, &["migration", "revert", "-n", "2"]);
+    assert_eq!(
+        sqlite_schema(&database),
+        original,
+        "revert restores every entry byte for byte"
+    );
+    project.assert_no_temp_leftovers();
+}
