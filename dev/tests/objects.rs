@@ -266,3 +266,22 @@ fn what_objects_sql_cannot_hold_is_refused_at_its_line() {
     let run = project.assert_rejected(&["generate", "bad column"]);
     assert!(run.stderr.contains("no such column: nope"), "{run:?}");
 }
+
+#[test]
+fn check_hints_at_a_joinable_column_no_index_leads_with() {
+    let project = adopted();
+    let quiet = project.run(&["check"]);
+    assert!(!quiet.stderr.contains("hint:"), "{quiet:?}");
+    edit_objects(&project, |text| {
+        text.replace("CREATE INDEX posts_user_id ON posts (user_id);\n", "")
+    });
+    project.generate("drop posts_user_id");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, Some(0), "a hint is not a failure: {run:?}");
+    assert!(
+        run.stderr.contains(
+            "hint: posts.user_id is a joinable! column with no index, so every lookup by it reads all of posts; add to schema/objects.sql:\n  CREATE INDEX posts_user_id ON posts (user_id);"
+        ),
+        "{run:?}"
+    );
+}

@@ -12,6 +12,8 @@ use crate::generate::diff::Change;
 use crate::history::checksums;
 use crate::history::staged::Staged;
 use crate::project::Project;
+use crate::schema::introspect::Database;
+use crate::sqlite::quote::quote;
 use crate::support::output::{err, errln, outln};
 use crate::support::timing::Timings;
 
@@ -76,6 +78,18 @@ fn check(
     for problem in &problems {
         err!("{problem}");
     }
+    if comparison.declared.is_some() {
+        for hint in unindexed_joinables(&comparison.head_db) {
+            errln!(
+                "hint: {}.{} is a joinable! column with no index, so every lookup by it reads all of {}; add to {}:\n  {}",
+                hint.table,
+                hint.column,
+                hint.table,
+                project.display(&project.objects_file()),
+                hint.statement
+            );
+        }
+    }
     let clean = comparison.changes.is_empty() && problems.is_empty();
     if let Some(note) = staged.filter(|_| !clean).and_then(Staged::unstaged_note) {
         err!("{note}");
@@ -85,6 +99,47 @@ fn check(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A foreign-key column no index leads with, and the statement that would add one.
+struct UnindexedJoinable {
+    table: String,
+    column: String,
+    statement: String,
+}
+
+/// Every single-column foreign key of `db` that no index (nor the primary key) leads with:
+/// a join or a cascading delete through it reads the whole child table.
+fn unindexed_joinables(db: &Database) -> Vec<UnindexedJoinable> {
+    let mut found = Vec::new();
+    for table in &db.tables {
+        for fk in &table.foreign_keys {
+            let composite = table.foreign_keys.iter().filter(|f| f.id == fk.id).count() > 1;
+            let leads_key = table
+                .primary_key()
+                .first()
+                .is_some_and(|c| c.name == fk.column);
+            let indexed = table
+                .indexes
+                .iter()
+                .filter_map(|i| i.index.as_ref())
+                .any(|i| i.leads_with(&fk.column));
+            if composite || leads_key || indexed {
+                continue;
+            }
+            found.push(UnindexedJoinable {
+                statement: format!(
+                    "CREATE INDEX {} ON {} ({});",
+                    quote(&format!("{}_{}", table.name, fk.column)),
+                    quote(&table.name),
+                    quote(&fk.column)
+                ),
+                table: table.name.clone(),
+                column: fk.column.clone(),
+            });
+        }
+    }
+    found
 }
 
 /// Prints the changes no migration makes, and the command that would write one.

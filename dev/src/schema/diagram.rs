@@ -1,5 +1,5 @@
 //! The schema diagram: a Mermaid `erDiagram` of head (tables, columns with their Diesel
-//! types, PK and FK markers, relationships from foreign keys), kept in `schema/README.md`
+//! types, PK, FK and UK markers, indexed columns noted, relationships from foreign keys), kept in `schema/README.md`
 //! between marker comments so the rest of that file stays the user's.
 
 use std::path::{Path, PathBuf};
@@ -31,13 +31,27 @@ pub fn render(db: &Database, schema: &Schema) -> String {
             let stored = table.column(&column.name);
             let key = stored.is_some_and(|c| c.pk_position > 0);
             let foreign = table.foreign_keys.iter().any(|fk| fk.column == column.name);
-            let markers = match (key, foreign) {
-                (true, true) => " PK, FK",
-                (true, false) => " PK",
-                (false, true) => " FK",
-                (false, false) => "",
+            let shapes = || table.indexes.iter().filter_map(|i| i.index.as_ref());
+            let unique = shapes().any(|i| i.makes_unique(&column.name));
+            let indexed = !key && !unique && shapes().any(|i| i.leads_with(&column.name));
+            let markers: Vec<&str> = [(key, "PK"), (foreign, "FK"), (unique, "UK")]
+                .into_iter()
+                .filter_map(|(on, marker)| on.then_some(marker))
+                .collect();
+            let markers = if markers.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", markers.join(", "))
             };
-            let comment = if column.nullable { " \"nullable\"" } else { "" };
+            let notes: Vec<&str> = [(column.nullable, "nullable"), (indexed, "indexed")]
+                .into_iter()
+                .filter_map(|(on, note)| on.then_some(note))
+                .collect();
+            let comment = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", notes.join(", "))
+            };
             out.push_str(&format!(
                 "        {} {}{markers}{comment}\n",
                 column.ty.diesel_name(),
@@ -149,8 +163,10 @@ mod tests {
     fn draws_tables_markers_and_relationships() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch(
-            "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, bio TEXT);
-             CREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), editor_id INTEGER REFERENCES users (id));",
+            "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, bio TEXT, email TEXT NOT NULL UNIQUE);
+             CREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), editor_id INTEGER REFERENCES users (id));
+             CREATE INDEX posts_editor ON posts (editor_id, id);
+             CREATE UNIQUE INDEX users_bio ON users (bio) WHERE bio IS NOT NULL;",
         )
         .unwrap();
         let db = inspect(&conn, &TableFilter::All).unwrap();
@@ -158,11 +174,15 @@ mod tests {
         let block = render(&db, &schema);
         assert!(
             block.contains(
-                "    users {\n        Integer id PK\n        Text bio \"nullable\"\n    }\n"
+                "    users {\n        Integer id PK\n        Text bio \"nullable, indexed\"\n        Text email UK\n    }\n"
             ),
             "{block}"
         );
         assert!(block.contains("        Integer user_id FK\n"), "{block}");
+        assert!(
+            block.contains("        Integer editor_id FK \"nullable, indexed\"\n"),
+            "{block}"
+        );
         assert!(
             block.contains("    users ||--o{ posts : \"user_id\"\n"),
             "{block}"

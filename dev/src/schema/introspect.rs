@@ -137,6 +137,40 @@ pub struct SchemaObject {
     pub name: String,
     /// The stored `CREATE` statement; `None` for an automatic index.
     pub sql: Option<String>,
+    /// For an index, what `PRAGMA index_list` and `index_info` say of it; `None` for a
+    /// trigger.
+    pub index: Option<IndexShape>,
+}
+
+/// What an index covers, for marking columns in the diagram and hinting at missing ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexShape {
+    /// UNIQUE, declared or from a UNIQUE constraint.
+    pub unique: bool,
+    /// Made for the table's PRIMARY KEY (`origin = 'pk'`).
+    pub primary_key: bool,
+    /// Partial: it has a WHERE clause.
+    pub partial: bool,
+    /// Its first column; `None` when the first term is an expression.
+    pub leading_column: Option<String>,
+    /// How many terms it has.
+    pub columns: i64,
+}
+
+impl IndexShape {
+    /// Whether it makes `column` alone unique in every row.
+    pub fn makes_unique(&self, column: &str) -> bool {
+        self.unique
+            && !self.primary_key
+            && !self.partial
+            && self.columns == 1
+            && self.leading_column.as_deref() == Some(column)
+    }
+
+    /// Whether a lookup by `column` can use it.
+    pub fn leads_with(&self, column: &str) -> bool {
+        self.leading_column.as_deref() == Some(column)
+    }
 }
 
 /// One row of `sqlite_schema` without its root page, for comparing schemas exactly.
@@ -251,14 +285,31 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
     let objects: Vec<(String, String, SchemaObject)> = query(
         conn,
         "indexes and triggers",
-        "SELECT type, tbl_name, name, sql FROM sqlite_schema WHERE type IN ('index', 'trigger') ORDER BY name",
+        "SELECT s.type, s.tbl_name, s.name, s.sql, l.\"unique\", l.origin, l.partial, \
+         (SELECT i.name FROM pragma_index_info(s.name) i WHERE i.seqno = 0), \
+         (SELECT count(*) FROM pragma_index_info(s.name)) \
+         FROM sqlite_schema s LEFT JOIN pragma_index_list(s.tbl_name) l ON l.name = s.name \
+         WHERE s.type IN ('index', 'trigger') ORDER BY s.name",
         |row| {
+            let kind: String = row.get(0)?;
+            let index = if kind == "index" {
+                Some(IndexShape {
+                    unique: row.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                    primary_key: row.get::<_, Option<String>>(5)?.as_deref() == Some("pk"),
+                    partial: row.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                    leading_column: row.get(7)?,
+                    columns: row.get(8)?,
+                })
+            } else {
+                None
+            };
             Ok((
-                row.get(0)?,
+                kind,
                 row.get(1)?,
                 SchemaObject {
                     name: row.get(2)?,
                     sql: row.get(3)?,
+                    index,
                 },
             ))
         },
