@@ -176,16 +176,37 @@ fn diesel_migration_run_applies_objects_sql_migrations_and_revert_restores_them(
         ),
     );
     project.generate("drop age, narrow a view");
+    project.write(
+        "schema/objects.sql",
+        &(project
+            .read("schema/objects.sql")
+            .replace("VALUES ('user ' || NEW.id)", "VALUES ('joined ' || NEW.id)")
+            + "\nCREATE TRIGGER posts_touch AFTER UPDATE OF title ON posts BEGIN UPDATE users SET name = name WHERE id = NEW.user_id; END;\n"),
+    );
+    project.generate("triggers");
+    // A rebuild of posts under its trigger and the views, and a trigger dropped.
+    project.edit_schema(
+        "        title -> Text,\n",
+        "        title -> Nullable<Text>,\n",
+    );
+    let objects = project.read("schema/objects.sql");
+    let trigger = objects.find("CREATE TRIGGER users_audit").unwrap();
+    let end = objects[trigger..].find("END;\n").unwrap() + trigger + "END;\n".len();
+    project.write(
+        "schema/objects.sql",
+        &format!("{}{}", &objects[..trigger], &objects[end..]),
+    );
+    project.generate("optional titles, no audit");
 
     let applied = diesel(&project, &database, &["migration", "run"]);
-    assert!(applied.contains("_drop_age_narrow_a_view"), "{applied}");
+    assert!(applied.contains("_optional_titles_no_audit"), "{applied}");
     assert_eq!(rows(&database, "long_titles"), 3);
-    diesel(&project, &database, &["migration", "redo", "-n", "2"]);
+    diesel(&project, &database, &["migration", "redo", "-n", "4"]);
     assert_eq!(rows(&database, "posts"), 3, "cascading children lost");
     assert_eq!(rows(&database, "audit"), 2, "the trigger fired again");
     project.assert_check_passes();
 
-    diesel(&project, &database, &["migration", "revert", "-n", "2"]);
+    diesel(&project, &database, &["migration", "revert", "-n", "4"]);
     assert_eq!(
         sqlite_schema(&database),
         original,

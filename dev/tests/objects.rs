@@ -159,17 +159,30 @@ fn views_on_views_and_triggers_are_created_changed_and_dropped() {
         1
     );
 
-    // Drop the view on the view, change the other one.
+    // Drop the view on the view and the trigger, change the other view.
     edit_objects(&project, |text| {
+        let trigger = text.find("CREATE TRIGGER users_audit").unwrap();
+        let end = text[trigger..].find("END;\n").unwrap() + trigger + "END;\n".len();
+        let text = format!("{}{}", &text[..trigger], &text[end..]);
         text.replace(
             "\nCREATE VIEW short_titles AS SELECT title FROM post_titles WHERE length(title) < 3;\n",
             "",
         )
         .replace("SELECT user_id, title FROM posts", "SELECT title FROM posts")
     });
-    let dir = project.generate("fewer views");
+    let run = project.run(&["generate", "fewer views"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "warning (up.sql): drops trigger users_audit, which objects.sql no longer declares"
+        ),
+        "{run:?}"
+    );
+    project.assert_no_temp_leftovers();
+    let dir = project.newest();
     let up = project.read(&format!("{dir}/up.sql"));
     assert!(up.contains("DROP VIEW short_titles;"), "{up}");
+    assert!(up.contains("DROP TRIGGER users_audit;"), "{up}");
     project.assert_check_passes();
     upgrade(&mut conn, &project);
     assert_eq!(stored(&mut conn, "short_titles"), None);

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use crate::schema::objects_sql::ObjectKind;
 use crate::sqlite::lexer::{tokenize, unquote, Token};
 use crate::sqlite::quote::{comment, quote, uncomment};
 
@@ -56,6 +57,13 @@ pub enum Effect {
         index: String,
         /// SQLite's error when the rebuild tried to recreate it.
         reason: String,
+    },
+    /// An index, view or trigger `objects.sql` no longer declares.
+    DropsObject {
+        /// Index, view or trigger.
+        kind: ObjectKind,
+        /// Its name.
+        name: String,
     },
     /// A table constraint a rebuild leaves out because it names a dropped column.
     DropsConstraint {
@@ -117,6 +125,15 @@ impl Effect {
                 to: to.to_owned(),
             });
         }
+        for kind in [ObjectKind::Index, ObjectKind::View, ObjectKind::Trigger] {
+            let mut object = Words(words.0);
+            if object.keyword(&format!("drops {kind} ")) {
+                let name = object.name()?;
+                if object.end_with(NO_LONGER_DECLARED).is_some() {
+                    return Some(Effect::DropsObject { kind, name });
+                }
+            }
+        }
         if words.keyword("drops index ") {
             let index = words.name()?;
             let reason = words.0.strip_prefix(" (")?.strip_suffix(')')?;
@@ -139,6 +156,7 @@ impl Effect {
 
 const CHANGES_TYPE_TAIL: &str =
     ", which can lose values; a value that does not convert fails the migration";
+const NO_LONGER_DECLARED: &str = ", which objects.sql no longer declares";
 const DROPS_CONSTRAINT_MIDDLE: &str = " that uses a dropped column: ";
 
 impl fmt::Display for Effect {
@@ -176,6 +194,9 @@ impl fmt::Display for Effect {
             ),
             Effect::DropsIndex { index, reason } => {
                 write!(f, "drops index {} ({reason})", quote(index))
+            }
+            Effect::DropsObject { kind, name } => {
+                write!(f, "drops {kind} {}{NO_LONGER_DECLARED}", quote(name))
             }
             Effect::DropsConstraint { table, constraint } => write!(
                 f,
@@ -293,6 +314,14 @@ mod tests {
             Effect::DropsConstraint {
                 table: table.into(),
                 constraint: "CHECK (x <> ', of y')".into(),
+            },
+            Effect::DropsObject {
+                kind: ObjectKind::Index,
+                name: column.into(),
+            },
+            Effect::DropsObject {
+                kind: ObjectKind::Trigger,
+                name: table.into(),
             },
         ]
     }

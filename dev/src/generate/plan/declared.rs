@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::generate::diff::Change;
+use crate::history::effect::Effect;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
 
@@ -12,7 +13,8 @@ use super::up::Planner;
 use super::{Script, Step};
 
 impl Planner<'_> {
-    /// DROP INDEX, VIEW or TRIGGER for every object that is dropped or changed.
+    /// DROP INDEX, VIEW or TRIGGER for every object that is dropped (with its warning) or
+    /// changed.
     pub(super) fn drop_objects(&self, script: &mut Script, changes: &[Change]) -> Result<()> {
         for change in changes {
             let (Change::DropObject(object) | Change::ReplaceObject { from: object, .. }) = change
@@ -20,7 +22,14 @@ impl Planner<'_> {
                 continue;
             };
             let sql = format!("DROP {} {};", object.kind.keyword(), quote(&object.name));
-            self.run(script, Step::statement(sql))?;
+            let mut step = Step::statement(sql);
+            if matches!(change, Change::DropObject(_)) {
+                step.effects.push(Effect::DropsObject {
+                    kind: object.kind,
+                    name: object.name.clone(),
+                });
+            }
+            self.run(script, step)?;
         }
         Ok(())
     }

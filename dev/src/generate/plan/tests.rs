@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::*;
-use crate::generate::diff::diff;
+use crate::generate::diff::{diff, diff_objects};
 use crate::generate::render::{render, Header};
 use crate::history::effect::{warnings, Warning};
+use crate::schema::objects_sql::{self, SqlObject};
 use crate::schema::{model, schema_rs};
 
 /// Which variant an effect is. Exhaustive, so a new variant must be added here, and then to
@@ -20,9 +21,10 @@ fn variant(effect: &Effect) -> &'static str {
         Effect::ChangesType { .. } => "changes type",
         Effect::DropsIndex { .. } => "drops index",
         Effect::DropsConstraint { .. } => "drops constraint",
+        Effect::DropsObject { .. } => "drops an object objects.sql no longer declares",
     }
 }
-const VARIANTS: usize = 6;
+const VARIANTS: usize = 7;
 
 const HEAD: &str = "
 CREATE TABLE users (
@@ -36,10 +38,12 @@ CREATE TABLE users (
 CREATE INDEX users_score ON users (score);
 CREATE TABLE posts (id INTEGER PRIMARY KEY NOT NULL, body TEXT, extra TEXT);
 CREATE TABLE tags (id INTEGER PRIMARY KEY NOT NULL, label TEXT);
+CREATE TRIGGER posts_touch AFTER UPDATE ON posts BEGIN SELECT 1; END;
 ";
 
 /// users: age narrows, note (which a CHECK uses) and score (indexed) go, email comes; posts
-/// drops a plain column in place; tags goes.
+/// drops a plain column in place and loses its trigger, which objects.sql no longer
+/// declares; tags goes.
 const TARGET: &str = "
 diesel::table! {
     users (id) {
@@ -70,7 +74,14 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
     let before = inspect(&conn, &TableFilter::All).unwrap();
     let head_schema = model::from_database(&before, false).unwrap();
     let target = schema_rs::parse(Path::new("schema.rs"), TARGET).unwrap();
-    let changes = diff(&head_schema, &target);
+    let mut changes = diff(&head_schema, &target);
+    let stored = objects_sql::managed(&schema_entries(&conn).unwrap(), &TableFilter::All);
+    let kept: Vec<SqlObject> = stored
+        .iter()
+        .filter(|o| o.name != "posts_touch")
+        .cloned()
+        .collect();
+    changes.extend(diff_objects(&stored, &kept));
     let planned = plan(
         &changes,
         Goal {
