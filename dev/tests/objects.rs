@@ -260,6 +260,10 @@ fn what_objects_sql_cannot_hold_is_refused_at_its_line() {
             "which schema.rs does not declare",
         ),
         ("CREATE INDEX users_name ON users (age);", "declared twice"),
+        (
+            "CREATE INDEX by_age ON users (age,);",
+            "SQLite cannot read this statement",
+        ),
     ] {
         let original = project.read(OBJECTS);
         project.write(OBJECTS, &format!("{original}\n{text}\n"));
@@ -270,6 +274,8 @@ fn what_objects_sql_cannot_hold_is_refused_at_its_line() {
             run.stderr.contains(&format!("schema/objects.sql:{line}:1")),
             "{text}: {run:?}"
         );
+        let checked = project.assert_rejected(&["check"]);
+        assert!(checked.stderr.contains(says), "{text}: {checked:?}");
         project.write(OBJECTS, &original);
     }
     project.write(

@@ -14,6 +14,7 @@ use std::path::Path;
 use crate::error::{Error, Location, Result};
 use crate::schema::introspect::{SchemaEntry, TableFilter};
 use crate::schema::model::Schema;
+use crate::sqlite::db::sqlite_message;
 use crate::sqlite::lexer::{self, inside, tokenize, unquote, Token};
 
 /// The file's name, in the directory of schema.rs.
@@ -129,11 +130,17 @@ pub fn read(path: &Path, target: &Schema) -> Result<Option<Vec<Declared>>> {
 /// Parses objects.sql's text; `target` (schema.rs) says which tables exist.
 pub fn parse(path: &Path, source: &str, target: &Schema) -> Result<Vec<Declared>> {
     let mut declared: Vec<Declared> = Vec::new();
+    let grammar = rusqlite::Connection::open_in_memory()
+        .map_err(|e| Error::internal(format!("cannot open an in-memory database: {e}")))?;
     for range in lexer::split_statements(source) {
         let location = Location::at_offset(path, source, range.start);
         let text = source[range.clone()].trim_end();
         let text = text.strip_suffix(';').unwrap_or(text).trim_end();
-        let object = statement(text).map_err(|(message, help)| {
+        let object = statement(text).and_then(|object| {
+            parses(&grammar, text)?;
+            Ok(object)
+        });
+        let object = object.map_err(|(message, help)| {
             Error::input(format!("{OBJECTS_FILE}: {message}"))
                 .at(location.clone())
                 .help(help)
@@ -168,6 +175,28 @@ pub fn parse(path: &Path, source: &str, target: &Schema) -> Result<Vec<Declared>
         declared.push(Declared { object, location });
     }
     Ok(declared)
+}
+
+/// Whether SQLite's parser reads `sql`. It is prepared on an empty database, where a sound
+/// statement can only fail for a missing table (which the planner judges on the real ones).
+fn parses(grammar: &rusqlite::Connection, sql: &str) -> std::result::Result<(), (String, String)> {
+    match grammar.prepare(sql) {
+        Err(e) => {
+            let message = sqlite_message(&e);
+            let syntax = ["syntax error", "incomplete input", "unrecognized token"]
+                .iter()
+                .any(|s| message.contains(s));
+            if syntax {
+                Err((
+                    format!("SQLite cannot read this statement: {message}"),
+                    "fix the statement's syntax".to_owned(),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Reads one statement as an object, or says what is wrong and how to fix it.
@@ -379,6 +408,14 @@ mod tests {
             ("INSERT INTO users VALUES (1);", "expected CREATE INDEX"),
             ("CREATE INDEX i ON nope (a);", "schema.rs does not declare"),
             ("CREATE INDEX other.i ON users (a);", "another database"),
+            (
+                "CREATE INDEX i ON users (a,);",
+                "SQLite cannot read this statement",
+            ),
+            (
+                "CREATE VIEW v AS SELEC 1;",
+                "SQLite cannot read this statement",
+            ),
             (
                 "CREATE INDEX i ON users (a);\nCREATE VIEW I AS SELECT 1;",
                 "declared twice (first at line 2)",
