@@ -748,3 +748,32 @@ fn verify_leaves_sqlite_sequence_to_sqlite() {
     assert!(run.stdout.starts_with("Verified 3 versions"), "{run:?}");
     project.assert_no_temp_leftovers();
 }
+
+#[test]
+fn hook_judges_the_staged_objects_sql() {
+    let project = hooked_repository();
+    let repo = project.path();
+    assert_eq!(project.run(&["objects"]).code, Some(0));
+    git_ok(repo, &["add", "schema/objects.sql"]);
+    git_ok(repo, &["commit", "-q", "-m", "adopt objects.sql"]);
+
+    project.write(
+        "schema/objects.sql",
+        &(project.read("schema/objects.sql") + "\nCREATE INDEX posts_title ON posts (title);\n"),
+    );
+    let version = project.generate("index titles");
+    git_ok(repo, &["add", "schema/objects.sql"]);
+    let blocked = git(repo, &["commit", "-q", "-m", "index"]);
+    assert!(!blocked.status.success(), "{blocked:?}");
+    let stderr = stderr_of(&blocked);
+    assert!(
+        stderr.contains("create index posts_title on posts"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{version}/up.sql")), "{stderr}");
+
+    git_ok(repo, &["add", "versions"]);
+    let commit = git(repo, &["commit", "-q", "-m", "index"]);
+    assert!(commit.status.success(), "{commit:?}");
+    project.assert_no_temp_leftovers();
+}
