@@ -304,3 +304,42 @@ fn check_hints_at_a_joinable_column_no_index_leads_with() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_view_sqlite_rewrites_for_a_rename_must_be_written_as_it_reads_after() {
+    let project = adopted();
+    edit_objects(&project, |text| {
+        text + "\nCREATE VIEW names AS SELECT name FROM users;\n"
+    });
+    project.generate("names view");
+    project.edit_schema("        name -> Text,", "        full_name -> Text,");
+    let run = project.assert_rejected(&[
+        "generate",
+        "rename name",
+        "--rename",
+        "users.name=full_name",
+    ]);
+    assert!(
+        run.stderr.contains(
+            "objects.sql: index `users_name`, view `names` are not what this migration leaves"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("reads: CREATE INDEX users_name ON users (full_name)"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("schema/objects.sql:"), "{run:?}");
+    assert!(
+        run.stderr.contains("full_name"),
+        "the rewritten text is shown: {run:?}"
+    );
+
+    edit_objects(&project, |text| {
+        text.replace("SELECT name FROM users", "SELECT full_name FROM users")
+            .replace("ON users (name)", "ON users (full_name)")
+    });
+    project.generate_with(&["rename name", "--rename", "users.name=full_name"]);
+    project.assert_check_passes();
+}

@@ -211,7 +211,7 @@ fn generate(
             &changes,
             plan::Goal {
                 tables: &comparison.target,
-                objects: comparison.declared.as_deref().unwrap_or_default(),
+                objects: comparison.declared.as_deref(),
             },
             &defaults,
             project.integer_primary_key_is_bigint,

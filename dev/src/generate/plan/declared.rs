@@ -9,6 +9,9 @@ use crate::history::effect::Effect;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
 
+use crate::schema::introspect::SchemaEntry;
+use crate::schema::objects_sql::{self, Declared};
+
 use super::up::Planner;
 use super::{Script, Step};
 
@@ -63,4 +66,43 @@ impl Planner<'_> {
         }
         Ok(())
     }
+}
+
+/// After up, every declared object must read as `objects.sql` writes it. SQLite rewrites a
+/// view, trigger or index when a table or column it uses is renamed; the file must then say
+/// what the migration leaves, or the next `check` would find a difference nobody made.
+pub(super) fn refuse_rewritten(after_up: &[SchemaEntry], declared: &[Declared]) -> Result<()> {
+    let stored = objects_sql::managed(after_up, &crate::schema::introspect::TableFilter::All);
+    let rewritten: Vec<(&Declared, &str)> = declared
+        .iter()
+        .filter_map(|wanted| {
+            let found = stored
+                .iter()
+                .find(|o| o.name.eq_ignore_ascii_case(&wanted.object.name))?;
+            (!found.same_as(&wanted.object)).then_some((wanted, found.sql.as_str()))
+        })
+        .collect();
+    let Some((first, _)) = rewritten.first() else {
+        return Ok(());
+    };
+    let names: Vec<String> = rewritten
+        .iter()
+        .map(|(d, _)| format!("{} `{}`", d.object.kind, d.object.name))
+        .collect();
+    let mut err = Error::input(format!(
+        "objects.sql: {} not what this migration leaves: SQLite rewrites what uses a renamed table or column",
+        if names.len() == 1 {
+            format!("{} is", names[0])
+        } else {
+            format!("{} are", names.join(", "))
+        }
+    ))
+    .at(first.location.clone());
+    for (wanted, sql) in &rewritten {
+        err = err.note(format!(
+            "line {}: after the migration it reads: {sql}",
+            wanted.location.line
+        ));
+    }
+    Err(err.help("write them in objects.sql as they read after the rename, then generate again"))
 }

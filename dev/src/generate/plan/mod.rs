@@ -146,8 +146,8 @@ fn with_foreign_keys_off(sql: &str) -> String {
 pub struct Goal<'a> {
     /// schema.rs's tables.
     pub tables: &'a Schema,
-    /// objects.sql's objects, in its order.
-    pub objects: &'a [Declared],
+    /// objects.sql's objects, in its order; `None` when the project has no such file.
+    pub objects: Option<&'a [Declared]>,
 }
 
 /// Plans `changes` (from head, the database at `head` whose tables are `before`, to
@@ -172,7 +172,7 @@ pub fn plan(
         target: goal.tables,
         defaults,
         integer_primary_key_is_bigint,
-        declared: goal.objects,
+        declared: goal.objects.unwrap_or_default(),
     };
     let broken_at_head = trial::strict(&conn, || objects::broken(&conn))?;
     let up = planner.up(changes, before)?;
@@ -183,6 +183,9 @@ pub fn plan(
     if !broken.is_empty() {
         let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
         return Err(objects::refuse(&what.join(", "), &broken));
+    }
+    if let Some(declared) = goal.objects {
+        declared::refuse_rewritten(&schema_entries(&conn)?, declared)?;
     }
     let after = inspect(&conn, &TableFilter::All)?;
     let after_entries = schema_entries(&conn)?;

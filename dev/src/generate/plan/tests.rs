@@ -86,7 +86,7 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
         &changes,
         Goal {
             tables: &target,
-            objects: &[],
+            objects: None,
         },
         &Defaults::new(),
         false,
