@@ -343,3 +343,17 @@ fn a_view_sqlite_rewrites_for_a_rename_must_be_written_as_it_reads_after() {
     project.generate_with(&["rename name", "--rename", "users.name=full_name"]);
     project.assert_check_passes();
 }
+
+#[test]
+fn a_declared_view_left_using_a_dropped_column_is_refused_at_its_line() {
+    let project = adopted();
+    edit_objects(&project, |text| {
+        text + "\nCREATE VIEW ages AS SELECT age FROM users;\n"
+    });
+    project.generate("ages view");
+    project.edit_schema("        age -> Nullable<Integer>,\n", "");
+    let run = project.assert_rejected(&["generate", "drop age"]);
+    assert!(run.stderr.contains("would break view ages"), "{run:?}");
+    assert!(run.stderr.contains("schema/objects.sql:"), "{run:?}");
+    assert!(run.stderr.contains("change it in objects.sql"), "{run:?}");
+}

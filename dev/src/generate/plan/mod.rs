@@ -182,7 +182,18 @@ pub fn plan(
     );
     if !broken.is_empty() {
         let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
-        return Err(objects::refuse(&what.join(", "), &broken));
+        let err = objects::refuse(&what.join(", "), &broken);
+        let declared_broken = goal.objects.unwrap_or_default().iter().find(|d| {
+            broken
+                .iter()
+                .any(|b| b.name.eq_ignore_ascii_case(&d.object.name))
+        });
+        return Err(match declared_broken {
+            Some(declared) => err.at(declared.location.clone()).help(
+                "change it in objects.sql so it uses only what schema.rs keeps, then generate again",
+            ),
+            None => err,
+        });
     }
     if let Some(declared) = goal.objects {
         declared::refuse_rewritten(&schema_entries(&conn)?, declared)?;
