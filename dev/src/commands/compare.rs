@@ -5,6 +5,7 @@
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::generate::diff::{diff, diff_objects, Change};
+use crate::generate::plan;
 use crate::generate::replay;
 use crate::history::checksums;
 use crate::history::versions::{self, Version};
@@ -116,6 +117,7 @@ pub fn compare(
             let stored = objects_sql::managed(&entries, &project.filter);
             let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
             changes.extend(diff_objects(&stored, &wanted));
+            plan::try_declared(&inspector, &changes, declared)?;
         }
         Ok(changes)
     })?;

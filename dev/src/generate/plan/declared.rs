@@ -53,14 +53,7 @@ impl Planner<'_> {
             }
             let sql = format!("{};", declared.object.sql);
             if let Err(e) = self.conn.execute_batch(&sql) {
-                return Err(Error::input(format!(
-                    "objects.sql: {} `{}` does not run on the tables schema.rs declares: {}",
-                    declared.object.kind,
-                    declared.object.name,
-                    sqlite_message(&e)
-                ))
-                .at(declared.location.clone())
-                .help("fix the statement in objects.sql so it uses only tables and columns schema.rs declares"));
+                return Err(refused(declared, &e));
             }
             script.steps.push(Step::statement(sql));
         }
@@ -105,4 +98,62 @@ pub(super) fn refuse_rewritten(after_up: &[SchemaEntry], declared: &[Declared]) 
         ));
     }
     Err(err.help("write them in objects.sql as they read after the rename, then generate again"))
+}
+
+/// When only objects change, whether SQLite takes each new or changed declared statement on
+/// head as it is (tried in a savepoint, rolled back): so `check` refuses an object on a
+/// column that does not exist at its line, as `generate` would, instead of listing it as a
+/// change to make. With table changes pending, head is not yet what the statements need,
+/// and `generate` judges them after those changes.
+pub fn try_declared(
+    conn: &rusqlite::Connection,
+    changes: &[Change],
+    declared: &[Declared],
+) -> Result<()> {
+    if changes.iter().any(|c| !c.is_object()) {
+        return Ok(());
+    }
+    conn.execute_batch("SAVEPOINT dev_objects_trial")
+        .map_err(|e| Error::internal(format!("cannot try objects.sql: {}", sqlite_message(&e))))?;
+    let mut outcome = Ok(());
+    for change in changes {
+        if let Change::DropObject(object) | Change::ReplaceObject { from: object, .. } = change {
+            let sql = format!("DROP {} {};", object.kind.keyword(), quote(&object.name));
+            let _ = conn.execute_batch(&sql);
+        }
+    }
+    for wanted in declared {
+        let created = changes.iter().any(|c| match c {
+            Change::CreateObject(o) | Change::ReplaceObject { to: o, .. } => {
+                o.name.eq_ignore_ascii_case(&wanted.object.name)
+            }
+            _ => false,
+        });
+        if created {
+            if let Err(e) = conn.execute_batch(&format!("{};", wanted.object.sql)) {
+                outcome = Err(refused(wanted, &e));
+                break;
+            }
+        }
+    }
+    conn.execute_batch("ROLLBACK TO dev_objects_trial; RELEASE dev_objects_trial")
+        .map_err(|e| {
+            Error::internal(format!(
+                "cannot undo the objects.sql trial: {}",
+                sqlite_message(&e)
+            ))
+        })?;
+    outcome
+}
+
+/// The error for a declared statement SQLite refuses on the tables it is meant for.
+fn refused(declared: &Declared, error: &rusqlite::Error) -> Error {
+    Error::input(format!(
+        "objects.sql: {} `{}` does not run on the tables schema.rs declares: {}",
+        declared.object.kind,
+        declared.object.name,
+        sqlite_message(error)
+    ))
+    .at(declared.location.clone())
+    .help("fix the statement in objects.sql so it uses only tables and columns schema.rs declares")
 }

@@ -31,6 +31,7 @@ use crate::schema::objects_sql::Declared;
 use crate::sqlite::objects;
 use crate::sqlite::quote::{comment, quote};
 
+pub use declared::try_declared;
 pub use defaults::{missing_default, needs_default, Defaults};
 pub use rebuild::guard;
 
