@@ -89,6 +89,13 @@ fn indexes_are_added_changed_and_dropped_on_a_database_with_rows() {
         "{up}"
     );
     project.assert_check_passes();
+    let history = project.run(&["history", "--verbose"]);
+    assert!(
+        history
+            .stdout
+            .contains("      - drop index posts_user_id on posts\n"),
+        "{history:?}"
+    );
 
     upgrade(&mut conn, &project);
     assert_blog_rows(&mut conn);
