@@ -98,6 +98,8 @@ enum Command {
     Rehash,
     /// Walk every version up, down and up again on a disposable database with rows.
     Verify,
+    /// Compare a database with the schema its applied versions give (exit 1 when it drifted).
+    Drift,
     /// Write head's indexes, views and triggers into objects.sql beside schema.rs (adopting it).
     Objects,
     /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
@@ -166,6 +168,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         }
         Command::Redo { safety } => commands::redo::run(&project()?, database, safety),
         Command::Current => commands::current::run(&project()?, database),
+        Command::Drift => commands::drift::run(&project()?, database, use_cache, timings),
         Command::History { verbose } => commands::history::run(&project()?, database, *verbose),
         Command::Show { version } => commands::show::run(&project()?, version),
         Command::Stamp { target } => commands::stamp::run(&project()?, database, target),

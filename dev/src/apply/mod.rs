@@ -4,6 +4,7 @@
 
 pub mod database;
 pub mod diagnose;
+pub mod drift;
 pub mod duplicates;
 pub mod losses;
 pub mod session;

@@ -3,13 +3,17 @@
 
 use std::process::ExitCode;
 
+use crate::apply::drift::drift;
 use crate::commands::database::existing;
 use crate::error::Result;
+use crate::generate::cache::Cache;
 use crate::project::Project;
 use crate::support::output::{errln, outln};
+use crate::support::timing::Timings;
 
 /// Prints where the database `database` (`--database`, else `DATABASE_URL`) names stands,
-/// and warns about versions it applied that `versions/` does not contain.
+/// and warns about versions it applied that `versions/` does not contain, and in one line
+/// when it has drifted from them (`drift` says how).
 pub fn run(project: &Project, database: Option<&str>) -> Result<ExitCode> {
     let mut report = |line: String| outln!("{line}");
     let session = existing(project, database, &mut report)?;
@@ -31,6 +35,18 @@ pub fn run(project: &Project, database: Option<&str>) -> Result<ExitCode> {
     }
     for version in session.unknown_applied() {
         errln!("warning: the database applied {version}, which versions/ does not contain");
+    }
+    let cache = Cache::for_root(&project.root);
+    let found = drift(
+        project,
+        &session.database,
+        Some(&cache),
+        &mut Timings::default(),
+    )?;
+    if !found.changes.is_empty() || !found.redefined.is_empty() || !found.skipped.is_empty() {
+        errln!(
+            "warning: the database has drifted from the versions it applied; `cargo run -p dev -- drift` lists how"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

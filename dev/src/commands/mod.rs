@@ -19,6 +19,7 @@ pub mod current;
 pub mod database;
 pub mod diagram;
 pub mod downgrade;
+pub mod drift;
 pub mod generate;
 pub mod history;
 pub mod install_hooks;

@@ -1,0 +1,53 @@
+//! `drift`: whether a live database is what its applied versions should have made of it, in
+//! `check`'s vocabulary. It reads the database and changes nothing: exit 0 clean, 1 drift.
+
+use std::process::ExitCode;
+
+use crate::apply::database::locate;
+use crate::apply::drift::drift;
+use crate::error::Result;
+use crate::generate::cache::Cache;
+use crate::project::Project;
+use crate::support::output::{errln, outln};
+use crate::support::timing::Timings;
+
+/// Compares the database `database` (`--database`, else `DATABASE_URL`) names with the
+/// schema its applied versions give, and lists what was done out of band.
+pub fn run(
+    project: &Project,
+    database: Option<&str>,
+    use_cache: bool,
+    timings: &mut Timings,
+) -> Result<ExitCode> {
+    let path = locate(database)?;
+    let cache = use_cache.then(|| Cache::for_root(&project.root));
+    let found = drift(project, &path, cache.as_ref(), timings)?;
+    let count = found.applied;
+    let versions = format!(
+        "the {count} version{} it applied",
+        if count == 1 { "" } else { "s" }
+    );
+    if found.is_clean() {
+        outln!("`{}` matches {versions}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!("`{}` has drifted from {versions}:", path.display());
+    for version in &found.unknown {
+        outln!("  - applied {version}, which versions/ does not contain");
+    }
+    for version in &found.skipped {
+        outln!("  - never applied {version}, though it applied later versions");
+    }
+    for change in &found.changes {
+        outln!("  - {change}");
+    }
+    for table in &found.redefined {
+        outln!(
+            "  - table {table} is defined differently (a CHECK, DEFAULT, COLLATE or constraint)"
+        );
+    }
+    errln!(
+        "help: these were made outside the migrations: undo them, or write a migration that makes them (`cargo run -p dev -- generate --empty`) so every database gets them"
+    );
+    Ok(ExitCode::from(1))
+}
