@@ -32,8 +32,8 @@ fn main() {
         sizes
     };
     println!("machine: {} cores, {}", cores(), cpu_model());
-    println!("| tables / migrations | floor | generate, no cache | ratio | check, no cache | generate, cached | check, cached | peak memory |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| tables / migrations | floor | generate, no cache | ratio | check, no cache | generate, cached | check, cached | drift, cached | peak memory |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut details = String::new();
     for (tables, migrations) in sizes {
         let row = measure(tables, migrations, &mut details);
@@ -70,6 +70,11 @@ fn measure(tables: usize, migrations: usize, details: &mut String) -> String {
     // Warm the cache, then measure what a contributor's second run costs.
     run(&project, &tmp, &["check"]);
     let check_warm = run(&project, &tmp, &["check", "--timings"]);
+    // A live database at head, then drift on it with head's snapshot in the cache.
+    let live = dir.path().join("live.sqlite3");
+    let live = live.to_str().unwrap();
+    run_once(&project, &tmp, &["upgrade", "--database", live]);
+    let drift = run(&project, &tmp, &["drift", "--timings", "--database", live]);
     let warm = run(&project, &tmp, &["generate", "--timings", "add pending"]);
     reset(&project);
     assert!(
@@ -77,7 +82,7 @@ fn measure(tables: usize, migrations: usize, details: &mut String) -> String {
         "the runs left files in TMPDIR"
     );
 
-    let peak = [&cold, &check_cold, &check_warm, &warm]
+    let peak = [&cold, &check_cold, &check_warm, &drift, &warm]
         .iter()
         .map(|r| r.peak_kib)
         .max()
@@ -87,6 +92,7 @@ fn measure(tables: usize, migrations: usize, details: &mut String) -> String {
         ("generate --no-cache", &cold),
         ("check --no-cache", &check_cold),
         ("check (cached)", &check_warm),
+        ("drift (cached)", &drift),
         ("generate (cached)", &warm),
     ] {
         writeln!(
@@ -101,13 +107,14 @@ fn measure(tables: usize, migrations: usize, details: &mut String) -> String {
         }
     }
     format!(
-        "| {tables} / {migrations} | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} MiB |",
+        "| {tables} / {migrations} | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} MiB |",
         ms(floor),
         ms(cold.wall),
         cold.wall.as_secs_f64() / floor.as_secs_f64(),
         ms(check_cold.wall),
         ms(warm.wall),
         ms(check_warm.wall),
+        ms(drift.wall),
         peak as f64 / 1024.0
     )
 }
