@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use dev::commands::report::{self, Format};
 use dev::commands::{self, database::Safety, generate};
 use dev::error::Error;
 use dev::generate::diff::{ColumnRename, TableRename};
@@ -32,6 +33,10 @@ struct Cli {
     /// The database to work on (a path or sqlite:// URL); DATABASE_URL is read otherwise.
     #[arg(long, value_name = "PATH", global = true)]
     database: Option<String>,
+    /// Output for people (text), one JSON document, or GitHub Actions annotations (check
+    /// and drift).
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    format: Format,
     #[command(subcommand)]
     command: Command,
 }
@@ -111,6 +116,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut timings = Timings::default();
     let outcome = dispatch(&cli, &mut timings);
+    if let Err(err) = &outcome {
+        match cli.format {
+            Format::Text => {}
+            Format::Json => output::write(format_args!(
+                "{:#}\n",
+                report::failure(command_name(&cli.command), err)
+            )),
+            Format::Github => output::write(format_args!(
+                "{}\n",
+                report::diagnostic_annotation("error", err)
+            )),
+        }
+    }
     if cli.timings {
         output::write_err(format_args!("{}", timings.report()));
     }
@@ -132,6 +150,19 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             .map_err(|e| Error::input(format!("cannot read the current directory: {e}")))?,
     };
     let project = || Project::discover(&start);
+    if cli.format != Format::Text && !matches!(cli.command, Command::Check { .. } | Command::Drift)
+    {
+        return Err(Error::input(format!(
+            "`{}` has no --format {}: only `check` and `drift` print for machines",
+            command_name(&cli.command),
+            if cli.format == Format::Json {
+                "json"
+            } else {
+                "github"
+            }
+        ))
+        .help("drop --format, or run `check` or `drift` with it"));
+    }
     let use_cache = !cli.no_cache;
     let database = cli.database.as_deref();
     match &cli.command {
@@ -157,6 +188,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 staged: *staged,
                 use_cache,
                 project_dir: cli.project_dir.as_deref(),
+                format: cli.format,
             };
             commands::check::run(&start, &options, timings)
         }
@@ -168,7 +200,9 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         }
         Command::Redo { safety } => commands::redo::run(&project()?, database, safety),
         Command::Current => commands::current::run(&project()?, database),
-        Command::Drift => commands::drift::run(&project()?, database, use_cache, timings),
+        Command::Drift => {
+            commands::drift::run(&project()?, database, use_cache, cli.format, timings)
+        }
         Command::History { verbose } => commands::history::run(&project()?, database, *verbose),
         Command::Show { version } => commands::show::run(&project()?, version),
         Command::Stamp { target } => commands::stamp::run(&project()?, database, target),
@@ -177,5 +211,26 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         Command::Objects => commands::objects::run(&project()?, use_cache, timings),
         Command::Verify => commands::verify::run(&project()?),
         Command::InstallHooks => commands::install_hooks::run(&project()?),
+    }
+}
+
+/// The subcommand's name, for messages and the JSON document of a failure.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Generate { .. } => "generate",
+        Command::Check { .. } => "check",
+        Command::Upgrade { .. } => "upgrade",
+        Command::Downgrade { .. } => "downgrade",
+        Command::Redo { .. } => "redo",
+        Command::Current => "current",
+        Command::History { .. } => "history",
+        Command::Show { .. } => "show",
+        Command::Stamp { .. } => "stamp",
+        Command::Diagram => "diagram",
+        Command::Rehash => "rehash",
+        Command::Verify => "verify",
+        Command::Drift => "drift",
+        Command::Objects => "objects",
+        Command::InstallHooks => "install-hooks",
     }
 }

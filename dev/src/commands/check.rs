@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use crate::commands::compare::{compare, Comparison};
 use crate::commands::problems::{diagram_problem, history_problems};
+use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::generate::diff::Change;
 use crate::history::checksums;
@@ -26,6 +27,8 @@ pub struct CheckOptions<'a> {
     pub use_cache: bool,
     /// The `-C` the user gave, repeated in the `generate` command the check suggests.
     pub project_dir: Option<&'a Path>,
+    /// Text for people, JSON or GitHub annotations for machines.
+    pub format: Format,
 }
 
 /// Checks the project found from `start` (or, with `--staged`, the copy of git's index made
@@ -66,28 +69,93 @@ fn check(
             checksums::SUM_FILE
         );
     }
-    if comparison.changes.is_empty() {
-        outln!(
-            "schema.rs matches {}/ ({count} migration{})",
-            project.display(&project.versions_dir),
-            if count == 1 { "" } else { "s" }
-        );
+    let hints = if comparison.declared.is_some() {
+        unindexed_joinables(&comparison.head_db)
     } else {
-        report_changes(project, &comparison, options.project_dir);
-    }
-    for problem in &problems {
-        err!("{problem}");
-    }
-    if comparison.declared.is_some() {
-        for hint in unindexed_joinables(&comparison.head_db) {
-            errln!(
-                "hint: {}.{} is a joinable! column with no index, so every lookup by it reads all of {}; add to {}:\n  {}",
-                hint.table,
-                hint.column,
-                hint.table,
-                project.display(&project.objects_file()),
-                hint.statement
-            );
+        Vec::new()
+    };
+    let command = generate_command(&comparison.changes, options.project_dir);
+    match options.format {
+        Format::Text => {
+            if comparison.changes.is_empty() {
+                outln!(
+                    "schema.rs matches {}/ ({count} migration{})",
+                    project.display(&project.versions_dir),
+                    if count == 1 { "" } else { "s" }
+                );
+            } else {
+                report_changes(project, &comparison, &command);
+            }
+            for problem in &problems {
+                err!("{problem}");
+            }
+            for hint in &hints {
+                errln!(
+                    "hint: {}.{} is a joinable! column with no index, so every lookup by it reads all of {}; add to {}:\n  {}",
+                    hint.table,
+                    hint.column,
+                    hint.table,
+                    project.display(&project.objects_file()),
+                    hint.statement
+                );
+            }
+        }
+        Format::Json => {
+            let clean = comparison.changes.is_empty() && problems.is_empty();
+            let document = serde_json::json!({
+                "version": report::JSON_VERSION,
+                "command": "check",
+                "status": if clean { "clean" } else { "out_of_date" },
+                "exit": if clean { 0 } else { 1 },
+                "meaning": if clean { "schema.rs and the records match versions/" } else { "something to fix" },
+                "migrations": count,
+                "changes": comparison.changes.iter().map(report::change).collect::<Vec<_>>(),
+                "generate": (!comparison.changes.is_empty()).then_some(&command),
+                "problems": problems.iter().map(|p| report::diagnostic(p)).collect::<Vec<_>>(),
+                "hints": hints.iter().map(|h| serde_json::json!({
+                    "table": h.table,
+                    "column": h.column,
+                    "statement": h.statement,
+                })).collect::<Vec<_>>(),
+            });
+            outln!("{document:#}");
+        }
+        Format::Github => {
+            for change in &comparison.changes {
+                let file = if change.is_object() {
+                    project.objects_file()
+                } else {
+                    project.schema_file.clone()
+                };
+                outln!(
+                    "{}",
+                    report::annotation(
+                        "error",
+                        Some(&relative(project, &file)),
+                        None,
+                        None,
+                        &format!("no migration makes this change: {change}; run: {command}"),
+                    )
+                );
+            }
+            for problem in &problems {
+                outln!("{}", report::diagnostic_annotation("error", problem));
+            }
+            for hint in &hints {
+                outln!(
+                    "{}",
+                    report::annotation(
+                        "notice",
+                        Some(&relative(project, &project.objects_file())),
+                        None,
+                        None,
+                        &format!(
+                            "{}.{} is a joinable! column with no index; add: {}",
+                            hint.table, hint.column, hint.statement
+                        ),
+                    )
+                );
+            }
         }
     }
     let clean = comparison.changes.is_empty() && problems.is_empty();
@@ -142,8 +210,24 @@ fn unindexed_joinables(db: &Database) -> Vec<UnindexedJoinable> {
     found
 }
 
+/// `path` as the user's project shows it, for annotations.
+fn relative(project: &Project, path: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(project.display(path).to_string())
+}
+
+/// The `generate` command that would write the missing migration.
+fn generate_command(changes: &[Change], project_dir: Option<&Path>) -> String {
+    let project_flag = project_dir
+        .map(|d| format!(" -C {}", d.display()))
+        .unwrap_or_default();
+    format!(
+        "cargo run -p dev --{project_flag} generate \"{}\"",
+        suggested_message(changes)
+    )
+}
+
 /// Prints the changes no migration makes, and the command that would write one.
-fn report_changes(project: &Project, comparison: &Comparison, project_dir: Option<&Path>) {
+fn report_changes(project: &Project, comparison: &Comparison, command: &str) {
     let count = comparison.versions.len();
     let mut declaring = project.display(&project.schema_file).to_string();
     if comparison.changes.iter().any(Change::is_object) {
@@ -162,13 +246,7 @@ fn report_changes(project: &Project, comparison: &Comparison, project_dir: Optio
     for change in &comparison.changes {
         outln!("  - {change}");
     }
-    let project_flag = project_dir
-        .map(|d| format!(" -C {}", d.display()))
-        .unwrap_or_default();
-    outln!(
-        "\nGenerate it with:\n  cargo run -p dev --{project_flag} generate \"{}\"",
-        suggested_message(&comparison.changes)
-    );
+    outln!("\nGenerate it with:\n  {command}");
 }
 
 /// A message summarising `changes`, for the `generate` command `check` suggests.

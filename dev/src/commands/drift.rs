@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use crate::apply::database::locate;
-use crate::apply::drift::drift;
+use crate::apply::drift::{drift, Drift};
+use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::project::Project;
@@ -17,11 +18,48 @@ pub fn run(
     project: &Project,
     database: Option<&str>,
     use_cache: bool,
+    format: Format,
     timings: &mut Timings,
 ) -> Result<ExitCode> {
     let path = locate(database)?;
     let cache = use_cache.then(|| Cache::for_root(&project.root));
     let found = drift(project, &path, cache.as_ref(), timings)?;
+    let exit = if found.is_clean() { 0 } else { 1 };
+    match format {
+        Format::Text => {}
+        Format::Json => {
+            let document = serde_json::json!({
+                "version": report::JSON_VERSION,
+                "command": "drift",
+                "database": path.display().to_string(),
+                "status": if exit == 0 { "clean" } else { "drifted" },
+                "exit": exit,
+                "meaning": if exit == 0 { "the database is what its applied versions make" } else { "something to fix" },
+                "applied": found.applied,
+                "unknown_versions": found.unknown,
+                "skipped_versions": found.skipped,
+                "changes": found.changes.iter().map(report::change).collect::<Vec<_>>(),
+                "redefined_tables": found.redefined,
+            });
+            outln!("{document:#}");
+            return Ok(ExitCode::from(exit));
+        }
+        Format::Github => {
+            for line in lines(&found) {
+                outln!(
+                    "{}",
+                    report::annotation(
+                        "error",
+                        None,
+                        None,
+                        None,
+                        &format!("`{}` has drifted: {line}", path.display())
+                    )
+                );
+            }
+            return Ok(ExitCode::from(exit));
+        }
+    }
     let count = found.applied;
     let versions = format!(
         "the {count} version{} it applied",
@@ -50,4 +88,26 @@ pub fn run(
         "help: these were made outside the migrations: undo them, or write a migration that makes them (`cargo run -p dev -- generate --empty`) so every database gets them"
     );
     Ok(ExitCode::from(1))
+}
+
+/// Each difference in a few words, as the text and the annotations list them.
+fn lines(found: &Drift) -> Vec<String> {
+    let mut lines = Vec::new();
+    for version in &found.unknown {
+        lines.push(format!(
+            "applied {version}, which versions/ does not contain"
+        ));
+    }
+    for version in &found.skipped {
+        lines.push(format!(
+            "never applied {version}, though it applied later versions"
+        ));
+    }
+    lines.extend(found.changes.iter().map(ToString::to_string));
+    for table in &found.redefined {
+        lines.push(format!(
+            "table {table} is defined differently (a CHECK, DEFAULT, COLLATE or constraint)"
+        ));
+    }
+    lines
 }

@@ -27,6 +27,7 @@ pub mod objects;
 pub mod problems;
 pub mod redo;
 pub mod rehash;
+pub mod report;
 pub mod show;
 pub mod stamp;
 pub mod upgrade;
