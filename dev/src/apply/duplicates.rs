@@ -3,19 +3,14 @@
 
 use rusqlite::types::Value;
 
-use crate::sqlite::lexer::{inside, tokenize, Token};
+use crate::sqlite::lexer::{inside, keyword_at, tokenize, Token};
 use crate::sqlite::quote::literal;
 
 /// `statement` is the failed statement: when it creates a UNIQUE index, the first key its
 /// rows share, as `(term, ...) = (value, ...) in N rows`; `None` otherwise.
 pub fn shared_key(conn: &rusqlite::Connection, statement: &str) -> Option<String> {
     let tokens = tokenize(statement);
-    let word = |i: usize| {
-        tokens
-            .get(i)
-            .filter(|(k, _)| *k == Token::Word)
-            .map(|(_, r)| statement[r.clone()].to_ascii_lowercase())
-    };
+    let word = |i: usize| keyword_at(statement, &tokens, i);
     if (word(0)?, word(1)?, word(2)?) != ("create".into(), "unique".into(), "index".into()) {
         return None;
     }

@@ -11,7 +11,7 @@
 //! dispatch it there. What two commands share goes in a file of its own here, never in one
 //! of them: `compare` (head against schema.rs), `problems` (what `check` reports),
 //! `writing` (the lock before rewriting records), `database` (the database verbs' flags and
-//! session).
+//! session), `report` (output for machines).
 
 pub mod check;
 pub mod compare;

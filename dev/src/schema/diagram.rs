@@ -34,24 +34,12 @@ pub fn render(db: &Database, schema: &Schema) -> String {
             let shapes = || table.indexes.iter().filter_map(|i| i.index.as_ref());
             let unique = shapes().any(|i| i.makes_unique(&column.name));
             let indexed = !key && !unique && shapes().any(|i| i.leads_with(&column.name));
-            let markers: Vec<&str> = [(key, "PK"), (foreign, "FK"), (unique, "UK")]
-                .into_iter()
-                .filter_map(|(on, marker)| on.then_some(marker))
-                .collect();
-            let markers = if markers.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", markers.join(", "))
-            };
-            let notes: Vec<&str> = [(column.nullable, "nullable"), (indexed, "indexed")]
-                .into_iter()
-                .filter_map(|(on, note)| on.then_some(note))
-                .collect();
-            let comment = if notes.is_empty() {
-                String::new()
-            } else {
-                format!(" \"{}\"", notes.join(", "))
-            };
+            let markers = listed(&[(key, "PK"), (foreign, "FK"), (unique, "UK")])
+                .map(|m| format!(" {m}"))
+                .unwrap_or_default();
+            let comment = listed(&[(column.nullable, "nullable"), (indexed, "indexed")])
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default();
             out.push_str(&format!(
                 "        {} {}{markers}{comment}\n",
                 column.ty.diesel_name(),
@@ -83,6 +71,15 @@ pub fn render(db: &Database, schema: &Schema) -> String {
     }
     out.push_str(&format!("```\n{END}\n"));
     out
+}
+
+/// The labels whose flag is set, comma-separated; `None` when none is.
+fn listed(labels: &[(bool, &str)]) -> Option<String> {
+    let set: Vec<&str> = labels
+        .iter()
+        .filter_map(|(on, label)| on.then_some(*label))
+        .collect();
+    (!set.is_empty()).then(|| set.join(", "))
 }
 
 /// A name Mermaid accepts as an entity or attribute.

@@ -15,7 +15,7 @@ use crate::error::{Error, Location, Result};
 use crate::schema::introspect::{SchemaEntry, TableFilter};
 use crate::schema::model::Schema;
 use crate::sqlite::db::sqlite_message;
-use crate::sqlite::lexer::{self, inside, tokenize, unquote, Token};
+use crate::sqlite::lexer::{self, inside, keyword_at, tokenize, unquote, Token};
 
 /// The file's name, in the directory of schema.rs.
 pub const OBJECTS_FILE: &str = "objects.sql";
@@ -202,12 +202,7 @@ fn parses(grammar: &rusqlite::Connection, sql: &str) -> std::result::Result<(), 
 /// Reads one statement as an object, or says what is wrong and how to fix it.
 fn statement(sql: &str) -> std::result::Result<SqlObject, (String, String)> {
     let tokens = tokenize(sql);
-    let word = |i: usize| {
-        tokens
-            .get(i)
-            .filter(|(k, _)| *k == Token::Word)
-            .map(|(_, r)| sql[r.clone()].to_ascii_lowercase())
-    };
+    let word = |i: usize| keyword_at(sql, &tokens, i);
     let expected = || {
         (
             "expected CREATE INDEX, CREATE UNIQUE INDEX, CREATE VIEW or CREATE TRIGGER".to_owned(),

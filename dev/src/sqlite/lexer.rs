@@ -185,6 +185,15 @@ fn end_of_comment(sql: &str, i: usize) -> Option<usize> {
     }
 }
 
+/// The `i`-th of `tokens` (from `tokenize(sql)`) lower-cased, when it is a word: for reading
+/// the keywords a statement starts with.
+pub fn keyword_at(sql: &str, tokens: &[(Token, Range<usize>)], i: usize) -> Option<String> {
+    tokens
+        .get(i)
+        .filter(|(k, _)| *k == Token::Word)
+        .map(|(_, r)| sql[r.clone()].to_ascii_lowercase())
+}
+
 /// Whether `token` is the keyword or bare word `word`, in any case.
 pub fn is_word(sql: &str, token: &(Token, Range<usize>), word: &str) -> bool {
     token.0 == Token::Word && sql[token.1.clone()].eq_ignore_ascii_case(word)
