@@ -33,8 +33,8 @@ struct Cli {
     /// The database to work on (a path or sqlite:// URL); DATABASE_URL is read otherwise.
     #[arg(long, value_name = "PATH", global = true)]
     database: Option<String>,
-    /// Output for people (text), one JSON document, or GitHub Actions annotations (check
-    /// and drift).
+    /// Output for people (text), one JSON document (check, drift, current, history), or
+    /// GitHub Actions annotations (check, drift).
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     format: Format,
     #[command(subcommand)]
@@ -150,10 +150,16 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             .map_err(|e| Error::input(format!("cannot read the current directory: {e}")))?,
     };
     let project = || Project::discover(&start);
-    if cli.format != Format::Text && !matches!(cli.command, Command::Check { .. } | Command::Drift)
+    let machine_readable = matches!(
+        cli.command,
+        Command::Check { .. } | Command::Drift | Command::Current | Command::History { .. }
+    );
+    if cli.format == Format::Github
+        && !matches!(cli.command, Command::Check { .. } | Command::Drift)
+        || cli.format == Format::Json && !machine_readable
     {
         return Err(Error::input(format!(
-            "`{}` has no --format {}: only `check` and `drift` print for machines",
+            "`{}` has no --format {}: `check`, `drift`, `current` and `history` print JSON, `check` and `drift` GitHub annotations",
             command_name(&cli.command),
             if cli.format == Format::Json {
                 "json"
@@ -161,7 +167,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 "github"
             }
         ))
-        .help("drop --format, or run `check` or `drift` with it"));
+        .help("drop --format for this command"));
     }
     let use_cache = !cli.no_cache;
     let database = cli.database.as_deref();
@@ -199,11 +205,13 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             commands::downgrade::run(&project()?, database, target, safety)
         }
         Command::Redo { safety } => commands::redo::run(&project()?, database, safety),
-        Command::Current => commands::current::run(&project()?, database),
+        Command::Current => commands::current::run(&project()?, database, cli.format),
         Command::Drift => {
             commands::drift::run(&project()?, database, use_cache, cli.format, timings)
         }
-        Command::History { verbose } => commands::history::run(&project()?, database, *verbose),
+        Command::History { verbose } => {
+            commands::history::run(&project()?, database, *verbose, cli.format)
+        }
         Command::Show { version } => commands::show::run(&project()?, version),
         Command::Stamp { target } => commands::stamp::run(&project()?, database, target),
         Command::Diagram => commands::diagram::run(&project()?, use_cache, timings),

@@ -125,15 +125,59 @@ fn drift_as_json_and_github() {
 #[test]
 fn a_command_without_machine_output_refuses_the_flag() {
     let project = Project::fixture("blog");
-    let run = project.run(&["history", "--format", "json"]);
+    let run = project.run(&["show", "create_blog", "--format", "json"]);
     assert_eq!(run.code, Some(2), "{run:?}");
     let document = json(&run);
-    assert_eq!(document["command"], "history");
+    assert_eq!(document["command"], "show");
     assert!(
         document["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("only `check` and `drift` print for machines"),
+            .contains("`show` has no --format json"),
         "{document}"
     );
+    let run = project.run(&["history", "--format", "github"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with("::error::`history` has no --format github"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn current_and_history_as_json_say_where_the_database_stands() {
+    let project = Project::fixture("blog");
+    project.add_posts_views();
+    let newest = project.generate("add views");
+    let newest = newest.trim_start_matches("versions/");
+    let db = tempfile::tempdir().unwrap();
+    let path = db.path().join("app.sqlite3");
+    let path = path.to_str().unwrap();
+    let upgraded = project.run(&["upgrade", "2026-01-01-000000", "--database", path]);
+    assert_eq!(upgraded.code, Some(0), "{upgraded:?}");
+
+    let current = project.run(&["current", "--format", "json", "--database", path]);
+    assert_eq!(current.code, Some(0), "{current:?}");
+    let document = json(&current);
+    assert_eq!(document["command"], "current");
+    assert_eq!(document["position"], "2026-01-01-000000_create_blog");
+    assert_eq!(document["head"], false);
+    assert_eq!(document["pending"], serde_json::json!([newest]));
+    assert_eq!(document["drifted"], false);
+
+    let history = project.run(&["history", "--format", "json", "--database", path]);
+    assert_eq!(history.code, Some(0), "{history:?}");
+    let document = json(&history);
+    let versions = document["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["applied"], true);
+    assert_eq!(versions[1]["applied"], false);
+    assert_eq!(versions[1]["message"], "add views");
+    assert_eq!(
+        versions[1]["changes"],
+        serde_json::json!(["add column posts.views (Nullable<BigInt>)"])
+    );
+    let without = json(&project.run(&["history", "--format", "json"]));
+    assert_eq!(without["versions"][0]["applied"], Value::Null);
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::apply::drift::drift;
 use crate::commands::database::existing;
+use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::project::Project;
@@ -14,9 +15,9 @@ use crate::support::timing::Timings;
 /// Prints where the database `database` (`--database`, else `DATABASE_URL`) names stands,
 /// and warns about versions it applied that `versions/` does not contain, and in one line
 /// when it has drifted from them (`drift` says how).
-pub fn run(project: &Project, database: Option<&str>) -> Result<ExitCode> {
-    let mut report = |line: String| outln!("{line}");
-    let session = existing(project, database, &mut report)?;
+pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<ExitCode> {
+    let mut say = |line: String| outln!("{line}");
+    let session = existing(project, database, &mut say)?;
     let pending: Vec<&str> = session
         .versions
         .iter()
@@ -24,6 +25,31 @@ pub fn run(project: &Project, database: Option<&str>) -> Result<ExitCode> {
         .map(|v| v.dir_name.as_str())
         .collect();
     let position = session.position();
+    let cache = Cache::for_root(&project.root);
+    let found = drift(
+        project,
+        &session.database,
+        Some(&cache),
+        &mut Timings::default(),
+    )?;
+    let drifted =
+        !found.changes.is_empty() || !found.redefined.is_empty() || !found.skipped.is_empty();
+    if format == Format::Json {
+        let document = serde_json::json!({
+            "version": report::JSON_VERSION,
+            "command": "current",
+            "status": "ok",
+            "exit": 0,
+            "database": session.database.display().to_string(),
+            "position": position,
+            "head": pending.is_empty(),
+            "pending": pending,
+            "unknown_applied": session.unknown_applied(),
+            "drifted": drifted,
+        });
+        outln!("{document:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
     if pending.is_empty() {
         outln!("{position} (head)");
     } else {

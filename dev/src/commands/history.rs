@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use crate::apply::database::{self, DATABASE_URL};
+use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::history::header;
 use crate::history::versions;
@@ -11,8 +12,14 @@ use crate::project::Project;
 use crate::support::output::outln;
 
 /// Lists the history, marking what the database `flag` (`--database`, else
-/// `DATABASE_URL`) names has applied; without either, no marks.
-pub fn run(project: &Project, flag: Option<&str>, verbose: bool) -> Result<ExitCode> {
+/// `DATABASE_URL`) names has applied; without either, no marks. As JSON, every version
+/// with its message, its changes and (with a database) whether it is applied.
+pub fn run(
+    project: &Project,
+    flag: Option<&str>,
+    verbose: bool,
+    format: Format,
+) -> Result<ExitCode> {
     let versions = versions::scan(&project.versions_dir)?;
     let applied = match flag.or(std::env::var(DATABASE_URL).ok().as_deref()) {
         Some(given) => {
@@ -22,6 +29,30 @@ pub fn run(project: &Project, flag: Option<&str>, verbose: bool) -> Result<ExitC
         }
         None => None,
     };
+    if format == Format::Json {
+        let listed: Vec<_> = versions
+            .iter()
+            .map(|version| {
+                let header = header::header(version);
+                serde_json::json!({
+                    "version": version.dir_name,
+                    "key": version.key,
+                    "message": header.message,
+                    "applied": applied.as_ref().map(|a| a.contains(&version.key)),
+                    "changes": header.changes,
+                })
+            })
+            .collect();
+        let document = serde_json::json!({
+            "version": report::JSON_VERSION,
+            "command": "history",
+            "status": "ok",
+            "exit": 0,
+            "versions": listed,
+        });
+        outln!("{document:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
     for version in &versions {
         let header = header::header(version);
         let mark = match &applied {
