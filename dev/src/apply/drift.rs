@@ -41,10 +41,13 @@ pub struct Drift {
 impl Drift {
     /// Whether the database is exactly what its applied versions make.
     pub fn is_clean(&self) -> bool {
-        self.unknown.is_empty()
-            && self.skipped.is_empty()
-            && self.changes.is_empty()
-            && self.redefined.is_empty()
+        self.unknown.is_empty() && !self.changed_out_of_band()
+    }
+
+    /// Whether its schema or its applied versions changed outside the migrations `versions/`
+    /// holds: everything but applied versions `versions/` lacks.
+    pub fn changed_out_of_band(&self) -> bool {
+        !self.skipped.is_empty() || !self.changes.is_empty() || !self.redefined.is_empty()
     }
 }
 

@@ -32,8 +32,8 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
         Some(&cache),
         &mut Timings::default(),
     )?;
-    let drifted =
-        !found.changes.is_empty() || !found.redefined.is_empty() || !found.skipped.is_empty();
+    // Unknown applied versions are reported on their own line below.
+    let drifted = found.changed_out_of_band();
     if format == Format::Json {
         let document = serde_json::json!({
             "version": report::JSON_VERSION,
@@ -62,14 +62,7 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
     for version in session.unknown_applied() {
         errln!("warning: the database applied {version}, which versions/ does not contain");
     }
-    let cache = Cache::for_root(&project.root);
-    let found = drift(
-        project,
-        &session.database,
-        Some(&cache),
-        &mut Timings::default(),
-    )?;
-    if !found.changes.is_empty() || !found.redefined.is_empty() || !found.skipped.is_empty() {
+    if drifted {
         errln!(
             "warning: the database has drifted from the versions it applied; `cargo run -p dev -- drift` lists how"
         );

@@ -70,19 +70,8 @@ pub fn run(
         return Ok(ExitCode::SUCCESS);
     }
     outln!("`{}` has drifted from {versions}:", path.display());
-    for version in &found.unknown {
-        outln!("  - applied {version}, which versions/ does not contain");
-    }
-    for version in &found.skipped {
-        outln!("  - never applied {version}, though it applied later versions");
-    }
-    for change in &found.changes {
-        outln!("  - {change}");
-    }
-    for table in &found.redefined {
-        outln!(
-            "  - table {table} is defined differently (a CHECK, DEFAULT, COLLATE or constraint)"
-        );
+    for line in lines(&found) {
+        outln!("  - {line}");
     }
     errln!(
         "help: these were made outside the migrations: undo them, or write a migration that makes them (`cargo run -p dev -- generate --empty`) so every database gets them"
