@@ -107,6 +107,14 @@ enum Command {
     Drift,
     /// Write head's indexes, views and triggers into objects.sql beside schema.rs (adopting it).
     Objects,
+    /// Replace every version up to --to with one proven baseline version.
+    Squash {
+        /// What the baseline says of itself, e.g. "baseline of 2026".
+        message: String,
+        /// The newest version to replace: a version, a unique prefix or a unique slug.
+        #[arg(long, value_name = "VERSION")]
+        to: String,
+    },
     /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
     InstallHooks,
 }
@@ -218,6 +226,14 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         Command::Rehash => commands::rehash::run(&project()?),
         Command::Objects => commands::objects::run(&project()?, use_cache, timings),
         Command::Verify => commands::verify::run(&project()?),
+        Command::Squash { message, to } => {
+            let options = commands::squash::SquashOptions {
+                to: to.clone(),
+                message: message.clone(),
+                use_cache,
+            };
+            commands::squash::run(&project()?, &options, timings)
+        }
         Command::InstallHooks => commands::install_hooks::run(&project()?),
     }
 }
@@ -237,6 +253,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Diagram => "diagram",
         Command::Rehash => "rehash",
         Command::Verify => "verify",
+        Command::Squash { .. } => "squash",
         Command::Drift => "drift",
         Command::Objects => "objects",
         Command::InstallHooks => "install-hooks",

@@ -14,6 +14,7 @@ use crate::generate::cache::Cache;
 use crate::generate::diff::{diff, diff_objects, Change};
 use crate::generate::replay;
 use crate::history::checksums;
+use crate::history::squash;
 use crate::history::versions::{self, Version};
 use crate::project::Project;
 use crate::schema::introspect::{inspect, schema_entries, Database, SchemaEntry};
@@ -62,8 +63,9 @@ pub fn drift(
         return Err(Error::input(format!("`{}` does not exist", path.display()))
             .help("name an existing database with --database or DATABASE_URL"));
     }
-    let applied = database::applied(path)?;
     let versions = versions::scan(&project.versions_dir)?;
+    let applied = squash::recognise(&versions, database::applied(path)?)
+        .map_err(|part_way| part_way.error(path))?;
     let known: Vec<&Version> = versions
         .iter()
         .filter(|v| applied.contains(&v.key))

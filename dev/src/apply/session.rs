@@ -22,9 +22,11 @@ use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Location, Result};
 use crate::generate::replay;
 use crate::history::header;
+use crate::history::squash::{self, PartWay};
 use crate::history::versions::{self, Version};
 use crate::project::Project;
 use crate::sqlite::quote::literal;
+use crate::sqlite::stored::StoredSchema;
 use crate::support::ask::Prompt;
 
 /// A command's view of one database and the project's versions.
@@ -35,8 +37,12 @@ pub struct Session<'a> {
     pub database: PathBuf,
     /// Every version in `versions/`, oldest first.
     pub versions: Vec<Version>,
-    /// Versions the database has applied (Diesel's keys).
+    /// Versions the database has applied (Diesel's keys), less those a squashed history's
+    /// baseline accounts for.
     pub applied: Vec<String>,
+    /// Set when the database is part-way through the versions a baseline replaced: nothing
+    /// but `stamp` may move it.
+    pub part_way: Option<PartWay>,
     /// `--yes`: run a file that drops data without asking.
     pub yes: bool,
     /// Who confirms a step that drops data; `None` when nobody can be asked: it is refused.
@@ -56,11 +62,16 @@ impl<'a> Session<'a> {
     ) -> Result<Session<'a>> {
         let versions = versions::scan(&project.versions_dir)?;
         let applied = database::applied(&database)?;
+        let (applied, part_way) = match squash::recognise(&versions, applied.clone()) {
+            Ok(recognised) => (recognised, None),
+            Err(part_way) => (applied, Some(part_way)),
+        };
         Ok(Session {
             project,
             database,
             versions,
             applied,
+            part_way,
             yes,
             prompt,
             report,
@@ -77,7 +88,12 @@ impl<'a> Session<'a> {
             .collect()
     }
 
-    fn refuse_unknown(&self) -> Result<()> {
+    /// Refuses a database this build cannot place in the history: part-way through a
+    /// squash, or migrated by newer code.
+    pub fn refuse_unknown(&self) -> Result<()> {
+        if let Some(part_way) = &self.part_way {
+            return Err(part_way.error(&self.database));
+        }
         match self.unknown_applied().as_slice() {
             [] => Ok(()),
             unknown => Err(Error::input(format!(
@@ -205,7 +221,7 @@ impl<'a> Session<'a> {
             let migration = migrations.get(version)?;
             let file = step.file();
             let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-            let schema = losses::schema::StoredSchema::read_with(&mut conn)
+            let schema = StoredSchema::read_with(&mut conn)
                 .map_err(|e| self.harness_error("read the schema of", &e.to_string()))?;
             let drops = copy.drops(&schema, &sql, replay::own_transaction(version));
             self.confirm_losses(drops, version, &file, &sql)?;

@@ -18,6 +18,9 @@ use crate::support::timing::Timings;
 pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<ExitCode> {
     let mut say = |line: String| outln!("{line}");
     let session = existing(project, database, &mut say)?;
+    if let Some(part_way) = &session.part_way {
+        return Err(part_way.error(&session.database));
+    }
     let pending: Vec<&str> = session
         .versions
         .iter()

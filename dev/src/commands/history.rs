@@ -7,6 +7,7 @@ use crate::apply::database::{self, DATABASE_URL};
 use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::history::header;
+use crate::history::squash;
 use crate::history::versions;
 use crate::project::Project;
 use crate::support::output::outln;
@@ -25,9 +26,16 @@ pub fn run(
         Some(given) => {
             let path = database::locate(Some(given))?;
             database::open(&path, false)?;
-            Some(database::applied(&path)?)
+            let applied = squash::recognise(&versions, database::applied(&path)?)
+                .map_err(|part_way| part_way.error(&path))?;
+            Some(applied)
         }
         None => None,
+    };
+    let baseline = squash::baseline(&versions);
+    let replaces = |version: &versions::Version| match &baseline {
+        Some(b) if b.version == *version => b.replaced.clone(),
+        _ => Vec::new(),
     };
     if format == Format::Json {
         let listed: Vec<_> = versions
@@ -40,6 +48,7 @@ pub fn run(
                     "message": header.message,
                     "applied": applied.as_ref().map(|a| a.contains(&version.key)),
                     "changes": header.changes,
+                    "replaces": replaces(version),
                 })
             })
             .collect();
@@ -60,7 +69,12 @@ pub fn run(
             Some(_) => "[ ] ",
             None => "",
         };
-        outln!("{mark}{}  {}", version.dir_name, header.message);
+        let replaced = replaces(version);
+        let squashed = match replaced.len() {
+            0 => String::new(),
+            n => format!(" (baseline: replaces {n} versions)"),
+        };
+        outln!("{mark}{}  {}{squashed}", version.dir_name, header.message);
         if verbose {
             for change in &header.changes {
                 outln!("      - {change}");

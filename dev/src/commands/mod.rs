@@ -29,6 +29,7 @@ pub mod redo;
 pub mod rehash;
 pub mod report;
 pub mod show;
+pub mod squash;
 pub mod stamp;
 pub mod upgrade;
 pub mod verify;

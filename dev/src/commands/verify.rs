@@ -10,6 +10,6 @@ use crate::support::output::outln;
 
 /// Proves the history and prints the summary.
 pub fn run(project: &Project) -> Result<ExitCode> {
-    outln!("{}", prove::verify::verify(project)?);
+    outln!("{}", prove::verify::verify(&project.versions_dir)?);
     Ok(ExitCode::SUCCESS)
 }

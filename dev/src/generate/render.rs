@@ -2,9 +2,12 @@
 //! a header a reviewer reads in seconds, and `metadata.toml` when the SQL must run outside
 //! the harness's transaction. Same inputs, byte-identical files.
 
+use crate::generate::baseline::BaselineSql;
 use crate::generate::diff::Change;
 use crate::generate::plan::{guard, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
-use crate::history::header::{CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, VERSION_KEY};
+use crate::history::header::{
+    CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, REPLACES_LINE, VERSION_KEY,
+};
 use crate::sqlite::quote::comment;
 
 /// The files of one migration directory.
@@ -56,6 +59,48 @@ pub fn render_empty(message: &str, version: &str) -> Files {
     Files {
         up: body("up"),
         down: body("down"),
+        metadata: None,
+    }
+}
+
+/// A squash's baseline: `replaced` (directory names, oldest first) listed under
+/// `-- Replaces:` in both files, which is how a database that applied them is recognised.
+pub fn render_baseline(header: &Header<'_>, replaced: &[String], sql: &BaselineSql) -> Files {
+    let file = |direction: &str, body: &str| {
+        let mut text = format!(
+            "{}
+{}
+-- Direction: {direction}
+{REPLACES_LINE}
+",
+            labelled(MESSAGE_KEY, header.message),
+            labelled(VERSION_KEY, header.version),
+        );
+        for name in replaced {
+            text.push_str(&labelled(CHANGE_ITEM, name));
+            text.push('\n');
+        }
+        text.push_str(CHANGES_LINE);
+        text.push('\n');
+        for change in header.changes {
+            text.push_str(&labelled(CHANGE_ITEM, &change.to_string()));
+            text.push('\n');
+        }
+        for (table, rows) in &sql.rows {
+            let plural = if *rows == 1 { "" } else { "s" };
+            text.push_str(&labelled(
+                CHANGE_ITEM,
+                &format!("insert {rows} row{plural} into {table}, as the replaced versions did"),
+            ));
+            text.push('\n');
+        }
+        text.push_str("-- Written by `cargo run -p dev -- squash`: a database that applied the newest replaced\n-- version already has all of this, and moves on without running it. One that applied only some\n-- of them is refused: bring it there with a build from before the squash.\n\n");
+        text.push_str(body);
+        text
+    };
+    Files {
+        up: file("up", &sql.up),
+        down: file("down", &sql.down),
         metadata: None,
     }
 }

@@ -137,15 +137,40 @@ pub fn publish(
     files: &Files,
     records: &[Record],
 ) -> Result<PathBuf> {
-    // A few small files: a signal waits for them, and then finds a consistent tree.
-    crate::support::scratch::uninterrupted(|| publish_now(versions_dir, dir_name, files, records))
+    publish_replacing(versions_dir, dir_name, files, records, &[])
 }
+
+/// `publish`, with the version directories `retired` (a squash's replaced versions) gone in
+/// the same step: each is first renamed to a hidden name Diesel skips, and removed only once
+/// the new directory is in place, so a run that dies leaves either the old history or the new
+/// one, never both or neither.
+pub fn publish_replacing(
+    versions_dir: &Path,
+    dir_name: &str,
+    files: &Files,
+    records: &[Record],
+    retired: &[String],
+) -> Result<PathBuf> {
+    // A few small files: a signal waits for them, and then finds a consistent tree.
+    crate::support::scratch::uninterrupted(|| {
+        publish_now(versions_dir, dir_name, files, records, retired)
+    })
+}
+
+/// The hidden name a retired version directory waits under until its replacement is in place.
+fn retired_name(versions_dir: &Path, dir_name: &str, pid: u32) -> PathBuf {
+    versions_dir.join(format!(".{dir_name}.retired-{pid}"))
+}
+
+/// The journal's prefix for a retired directory's line; a record's line is an absolute path.
+const RETIRED_LINE: &str = "- ";
 
 fn publish_now(
     versions_dir: &Path,
     dir_name: &str,
     files: &Files,
     records: &[Record],
+    retired: &[String],
 ) -> Result<PathBuf> {
     let pid = std::process::id();
     fs::create_dir_all(versions_dir)
@@ -158,6 +183,12 @@ fn publish_now(
         .map(|r| (partial_of(&r.path, pid), r.path.as_path()))
         .collect();
     let clean_up = || {
+        for name in retired {
+            let hidden = retired_name(versions_dir, name, pid);
+            if hidden.exists() {
+                let _ = fs::rename(&hidden, versions_dir.join(name));
+            }
+        }
         let _ = fs::remove_dir_all(&staging);
         for (partial, _) in &partials {
             let _ = fs::remove_file(partial);
@@ -165,7 +196,7 @@ fn publish_now(
         let _ = fs::remove_file(&journal);
     };
     let prepared = (|| -> Result<()> {
-        if target.exists() {
+        if target.exists() && !retired.iter().any(|name| name == dir_name) {
             return Err(Error::input(format!(
                 "`{}` already exists",
                 target.display()
@@ -177,6 +208,7 @@ fn publish_now(
         }
         let mut lines = vec![dir_name.to_owned()];
         lines.extend(records.iter().map(|r| r.path.display().to_string()));
+        lines.extend(retired.iter().map(|name| format!("{RETIRED_LINE}{name}")));
         write_durably(&journal, &(lines.join("\n") + "\n"))?;
         sync_dir(versions_dir);
         Ok(())
@@ -188,12 +220,28 @@ fn publish_now(
             versions_dir.display()
         )));
     }
+    let retiring = (|| -> Result<()> {
+        for name in retired {
+            let hidden = retired_name(versions_dir, name, pid);
+            fs::rename(versions_dir.join(name), &hidden)
+                .map_err(|e| Error::io("set aside", &versions_dir.join(name), e))?;
+        }
+        Ok(())
+    })();
+    if let Err(err) = retiring {
+        clean_up();
+        return Err(err.help("nothing was changed: make versions/ writable and run it again"));
+    }
     let renamed = (|| -> Result<()> {
         fs::rename(&staging, &target).map_err(|e| Error::io("rename into place", &target, e))?;
         for (partial, path) in &partials {
             fs::rename(partial, path).map_err(|e| Error::io("rename into place", path, e))?;
         }
         sync_dir(versions_dir);
+        for name in retired {
+            let hidden = retired_name(versions_dir, name, pid);
+            fs::remove_dir_all(&hidden).map_err(|e| Error::io("remove", &hidden, e))?;
+        }
         fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, e))
     })();
     if let Err(err) = renamed {
@@ -221,7 +269,17 @@ pub fn recover(versions_dir: &Path, other_dirs: &[&Path]) {
         let published = !dir_name.is_empty()
             && versions_dir.join(dir_name).is_dir()
             && !partial(versions_dir, dir_name, pid).exists();
-        for record in lines.map(PathBuf::from) {
+        for line in lines {
+            if let Some(name) = line.strip_prefix(RETIRED_LINE) {
+                let hidden = retired_name(versions_dir, name, pid);
+                if published {
+                    let _ = fs::remove_dir_all(&hidden);
+                } else if hidden.exists() {
+                    let _ = fs::rename(&hidden, versions_dir.join(name));
+                }
+                continue;
+            }
+            let record = PathBuf::from(line);
             let partial = partial_of(&record, pid);
             if published && partial.exists() {
                 let _ = fs::rename(&partial, &record);

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Finding, Result};
-use crate::history::versions::Version;
+use crate::history::versions::{key_of, Version};
 
 /// The checksum file, inside the migrations directory (Diesel reads only directories).
 pub const SUM_FILE: &str = "dev.sum";
@@ -283,14 +283,6 @@ pub fn problems_judged_at(
         }
     }
     Ok(found)
-}
-
-fn key_of(dir_name: &str) -> String {
-    dir_name
-        .split('_')
-        .next()
-        .unwrap_or_default()
-        .replace('-', "")
 }
 
 #[cfg(test)]

@@ -39,6 +39,10 @@ pub const MESSAGE_KEY: &str = "-- Message: ";
 /// The header line that holds the version.
 pub const VERSION_KEY: &str = "-- Version: ";
 
+/// The header line of a squashed history's baseline that opens the list of the versions it
+/// replaced, each an item like a change (`history::squash` reads it).
+pub const REPLACES_LINE: &str = "-- Replaces:";
+
 /// The header line that opens the list of changes, and each item's prefix.
 pub const CHANGES_LINE: &str = "-- Changes:";
 /// The prefix of each change listed under `CHANGES_LINE`.

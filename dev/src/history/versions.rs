@@ -41,6 +41,15 @@ impl Version {
     }
 }
 
+/// The version Diesel records for a directory name: the part before the first `_`, without
+/// dashes.
+pub fn key_of(dir_name: &str) -> String {
+    dir_name
+        .split_once('_')
+        .map_or(dir_name, |(version, _)| version)
+        .replace('-', "")
+}
+
 const EXAMPLE_NAME: &str = "2026-11-21-193000_create_users";
 
 /// Reads `versions_dir` and returns its migrations oldest first. A missing directory holds
@@ -74,7 +83,7 @@ pub fn scan(versions_dir: &Path) -> Result<Vec<Version>> {
                     .help("add an up.sql (and a down.sql) to it, or remove the directory"),
             );
         }
-        let key = version.replace('-', "");
+        let key = key_of(&name);
         let found = Version {
             dir_name: name.clone(),
             version: version.to_owned(),

@@ -4,8 +4,11 @@
 //! matches `schema.rs`; down restores every `sqlite_schema` entry exactly and the values of
 //! every column up did not drop; up runs again. After each step every view and trigger that
 //! compiled at head still compiles (`objects`).
+//!
+//! `verify` proves the whole history the same way, and `squash` a squash's baseline.
 
 pub mod invariants;
+pub mod squash;
 pub mod verify;
 
 use std::collections::BTreeMap;

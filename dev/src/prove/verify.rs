@@ -7,11 +7,12 @@
 //! `sqlite_sequence`, which no statement may drop, so a down that drops every table its up
 //! created still leaves it behind. It is SQLite's bookkeeping, not the migration's to undo.
 
+use std::path::Path;
+
 use crate::error::{Error, Result};
 use crate::generate::replay;
 use crate::generate::seed;
 use crate::history::versions;
-use crate::project::Project;
 use crate::prove::invariants::{check_integrity, compare_values, describe_difference, snapshots};
 use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
@@ -22,16 +23,35 @@ use crate::support::scratch::Scratch;
 
 use diesel_migrations::MigrationHarness;
 
-/// Walks the whole history; returns one line saying what was verified.
-pub fn verify(project: &Project) -> Result<String> {
-    let versions = versions::scan(&project.versions_dir)?;
+/// What a walk of the history proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// Versions taken up, down and up again.
+    pub versions: usize,
+    /// Rows seeded along the way, in all.
+    pub rows: usize,
+}
+
+impl std::fmt::Display for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Verified {} versions: each up, down and up again on seeded rows ({} rows in all); schema and rows kept at every step.",
+            self.versions, self.rows
+        )
+    }
+}
+
+/// Walks the whole history in `versions_dir`.
+pub fn verify(versions_dir: &Path) -> Result<Verified> {
+    let versions = versions::scan(versions_dir)?;
     let scratch = Scratch::create()?;
     let mut conn = db::open_diesel(&scratch.database())?;
     conn.applied_migrations().map_err(|e| {
         Error::internal(format!("cannot set up the disposable database: {e}")).caused_by(e)
     })?;
     let inspector = db::open_rusqlite(&scratch.database())?;
-    let migrations = replay::load(&project.versions_dir)?;
+    let migrations = replay::load(versions_dir)?;
     let mut present: Vec<String> = Vec::new();
     let mut rows = 0;
     for version in &versions {
@@ -101,10 +121,10 @@ pub fn verify(project: &Project) -> Result<String> {
             )));
         }
     }
-    Ok(format!(
-        "Verified {} versions: each up, down and up again on seeded rows ({rows} rows in all); schema and rows kept at every step.",
-        versions.len()
-    ))
+    Ok(Verified {
+        versions: versions.len(),
+        rows,
+    })
 }
 
 /// The schema the migrations own: every `sqlite_schema` entry except SQLite's internal tables

@@ -8,3 +8,4 @@ pub mod ffi;
 pub mod lexer;
 pub mod objects;
 pub mod quote;
+pub mod stored;

@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use crate::sqlite::db;
 use crate::sqlite::lexer;
 
-use super::schema::{Entry, StoredSchema};
+use crate::sqlite::stored::{Entry, StoredSchema};
 use super::{reaches_outside, Drops, Loss, Unknown};
 
 /// What the authorizer saw while one statement was prepared.

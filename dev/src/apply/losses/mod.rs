@@ -34,11 +34,10 @@
 //! run. A file the copy cannot run is never taken to lose nothing: `Drops::unknown` says
 //! where and why it stopped, and the caller asks for a confirmation.
 //!
-//! `schema` reads what the copy is made from; `copy` runs a file there and follows every
+//! `sqlite::stored` reads what the copy is made from; `copy` runs a file there and follows every
 //! table through it.
 
 mod copy;
-pub mod schema;
 
 use rusqlite::hooks::AuthAction;
 use rusqlite::Connection;
@@ -46,7 +45,7 @@ use rusqlite::Connection;
 use crate::sqlite::quote::quote;
 
 use copy::InMemoryCopy;
-use schema::StoredSchema;
+use crate::sqlite::stored::StoredSchema;
 
 /// Something a migration file drops, named as it is in the database before the file runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

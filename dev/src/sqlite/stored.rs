@@ -1,5 +1,7 @@
-//! The schema of a real database, as the in-memory copy is made from it: its
-//! `sqlite_schema` entries, read through the harness's connection or any other.
+//! The schema of a database as SQLite stores it: its `sqlite_schema` entries, in an order
+//! they can be made again in, read through the harness's connection or any other. What a
+//! file drops is found on a copy made from them (`apply::losses`), and a squashed history's
+//! baseline is written from them (`generate::baseline`).
 
 use rusqlite::Connection;
 

@@ -1,0 +1,222 @@
+//! The SQL of a squash's baseline: what a replayed history made, made again in one version.
+//!
+//! Every object is created from the exact text SQLite stored for it (so the baseline's
+//! `sqlite_schema` is the history's, byte for byte), in an order SQLite accepts: tables, then
+//! indexes, views and triggers. Rows the history's own statements inserted (reference data)
+//! are inserted after the tables and before any trigger exists, so no trigger fires twice;
+//! each value is written by SQLite's `quote()`, which round-trips every type, REAL included.
+//! An `AUTOINCREMENT` table's sequence is set as the history left it: a row deleted after its
+//! id was taken still keeps that id from being reused.
+//!
+//! Foreign keys are checked at COMMIT (`defer_foreign_keys`), so rows and tables may come in
+//! any order, cycles included. The down file drops everything and forgets the replaced
+//! versions in Diesel's table too, so a database taken below the baseline is at base and not
+//! "part-way" through versions it no longer has.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::generate::diff::{diff, diff_objects, Change};
+use crate::schema::introspect::{inspect, schema_entries, TableFilter};
+use crate::schema::model::{self, Schema};
+use crate::schema::objects_sql;
+use crate::sqlite::db;
+use crate::sqlite::quote::{literal, quote};
+use crate::sqlite::stored::{Entry, StoredSchema};
+
+/// Diesel's bookkeeping table: the harness makes it, so the baseline must not.
+const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// The baseline's SQL, without headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaselineSql {
+    /// Makes the schema and rows on an empty database.
+    pub up: String,
+    /// Drops all of it, and forgets the replaced versions.
+    pub down: String,
+    /// What up makes, in `check`'s vocabulary, for the header.
+    pub changes: Vec<Change>,
+    /// Tables whose rows up inserts, with how many.
+    pub rows: Vec<(String, usize)>,
+}
+
+/// The baseline of the database behind `conn` (a replayed history); `replaced_keys` are the
+/// Diesel versions its down file removes from the bookkeeping table.
+pub fn baseline(
+    conn: &Connection,
+    replaced_keys: &[String],
+    integer_primary_key_is_bigint: bool,
+) -> Result<BaselineSql> {
+    let failed = |e: rusqlite::Error| {
+        Error::internal(format!(
+            "cannot read the replayed history: {}",
+            db::sqlite_message(&e)
+        ))
+        .caused_by(e)
+    };
+    let schema = StoredSchema::read(conn).map_err(failed)?;
+    let entries: Vec<&Entry> = schema
+        .entries()
+        .iter()
+        .filter(|e| e.name != MIGRATIONS_TABLE)
+        .collect();
+    let tables: Vec<&Entry> = entries.iter().copied().filter(|e| e.kind == "table").collect();
+    let mut up = String::from("PRAGMA defer_foreign_keys = ON;\n\n");
+    for entry in &tables {
+        up.push_str(&format!("{};\n\n", entry.sql));
+    }
+    let sequences = sequences(conn).map_err(failed)?;
+    for (table, seq) in &sequences {
+        up.push_str(&format!(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES ({}, {seq});\n",
+            literal(table)
+        ));
+    }
+    let mut rows = Vec::new();
+    for entry in &tables {
+        let inserts = inserts(conn, &entry.name).map_err(failed)?;
+        if !inserts.is_empty() {
+            rows.push((entry.name.clone(), inserts.len()));
+            up.push_str(&inserts.join(""));
+        }
+    }
+    if !sequences.is_empty() || !rows.is_empty() {
+        up.push('\n');
+    }
+    for entry in entries.iter().filter(|e| e.kind != "table") {
+        up.push_str(&format!("{};\n\n", entry.sql));
+    }
+
+    let mut down = String::from("PRAGMA defer_foreign_keys = ON;\n\n");
+    for entry in entries.iter().rev().filter(|e| e.kind == "view") {
+        down.push_str(&format!("DROP VIEW {};\n", quote(&entry.name)));
+    }
+    for entry in tables.iter().rev() {
+        down.push_str(&format!("DROP TABLE {};\n", quote(&entry.name)));
+    }
+    if !replaced_keys.is_empty() {
+        let keys: Vec<String> = replaced_keys.iter().map(|k| literal(k)).collect();
+        down.push_str(&format!(
+            "\n-- The versions this baseline replaced, which a database migrated before the squash lists.\nDELETE FROM {MIGRATIONS_TABLE} WHERE version IN ({});\n",
+            keys.join(", ")
+        ));
+    }
+
+    let database = inspect(conn, &TableFilter::All)?;
+    let mut changes = diff(
+        &Schema::default(),
+        &model::from_database(&database, integer_primary_key_is_bigint)?,
+    );
+    changes.extend(diff_objects(
+        &[],
+        &objects_sql::managed(&schema_entries(conn)?, &TableFilter::All),
+    ));
+    Ok(BaselineSql {
+        up: up.trim_end().to_owned() + "\n",
+        down: down.trim_end().to_owned() + "\n",
+        changes,
+        rows,
+    })
+}
+
+/// The rows of `sqlite_sequence`, when any table uses `AUTOINCREMENT`.
+fn sequences(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) FROM main.sqlite_schema WHERE name = 'sqlite_sequence'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    conn.prepare("SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// One `INSERT` per row of `table`, in the table's own order, every value as SQLite quotes
+/// it; generated columns are left to SQLite.
+pub fn inserts(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info(?1, 'main') ORDER BY cid")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let values = names
+        .iter()
+        .map(|c| format!("quote({c})"))
+        .collect::<Vec<_>>()
+        .join(" || ', ' || ");
+    let head = format!("INSERT INTO {} ({}) VALUES (", quote(table), names.join(", "));
+    conn.prepare(&format!("SELECT {values} FROM main.{}", quote(table)))?
+        .query_map([], |r| Ok(format!("{head}{});\n", r.get::<_, String>(0)?)))?
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replayed(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(db::APPLICATION_PRAGMAS).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE {MIGRATIONS_TABLE} (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);\n{sql}"
+        ))
+        .unwrap();
+        conn
+    }
+
+    fn schema_rows(conn: &Connection) -> Vec<(String, String, String, Option<String>)> {
+        conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    const HISTORY: &str = "
+        CREATE TABLE kinds (id INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL, weight REAL);
+        CREATE TABLE items (id INTEGER PRIMARY KEY, kind_id INTEGER NOT NULL REFERENCES kinds (id), note TEXT);
+        CREATE TABLE audit (item_id INTEGER);
+        CREATE TRIGGER items_audit AFTER INSERT ON items BEGIN INSERT INTO audit VALUES (new.id); END;
+        CREATE VIEW \"heavy kinds\" AS SELECT * FROM kinds WHERE weight > 1;
+        CREATE INDEX items_kind ON items (kind_id);
+        INSERT INTO kinds (label, weight) VALUES ('a''b', 0.1), ('c', 1e300), ('gone', NULL);
+        DELETE FROM kinds WHERE label = 'gone';
+        INSERT INTO items VALUES (1, 1, x'00ff');";
+
+    #[test]
+    fn the_baseline_remakes_schema_rows_and_sequences_exactly() {
+        let history = replayed(HISTORY);
+        let made = baseline(&history, &["20260101000000".into()], false).unwrap();
+        let fresh = replayed("");
+        fresh.execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", made.up)).unwrap();
+        assert_eq!(schema_rows(&fresh), schema_rows(&history));
+        for table in ["kinds", "items", "audit", "sqlite_sequence"] {
+            assert_eq!(
+                inserts(&fresh, table).unwrap(),
+                inserts(&history, table).unwrap(),
+                "{table}"
+            );
+        }
+        assert_eq!(made.rows, [("kinds".to_owned(), 2), ("items".to_owned(), 1), ("audit".to_owned(), 1)]);
+        assert!(made.changes.iter().any(|c| c.to_string().starts_with("create table items")));
+        fresh
+            .execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", made.down))
+            .unwrap();
+        let left: Vec<String> = schema_rows(&fresh).into_iter().map(|r| r.1).collect();
+        assert_eq!(
+            left,
+            [
+                "sqlite_autoindex___diesel_schema_migrations_1",
+                MIGRATIONS_TABLE,
+                "sqlite_sequence"
+            ]
+        );
+    }
+}

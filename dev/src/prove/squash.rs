@@ -1,0 +1,126 @@
+//! Proving a squash before anything is written, with SQLite as the judge:
+//!
+//! - the baseline alone, run through the harness on an empty database, gives exactly the
+//!   `sqlite_schema` the replayed history gives at the squashed version (every entry's type,
+//!   name, table and stored text; only the pages the entries sit on may differ), and exactly
+//!   its rows, `sqlite_sequence` included, as SQLite's `quote()` writes them;
+//! - the new history (the baseline, then every later version) passes the stairway test:
+//!   each version up, down and up again on seeded rows (`verify`).
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::generate::baseline::inserts;
+use crate::generate::replay;
+use crate::history::versions;
+use crate::prove::verify::{verify, Verified};
+use crate::sqlite::db;
+use crate::support::timing::Timings;
+
+/// What the proof of a squash established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SquashProof {
+    /// `sqlite_schema` entries the baseline remakes exactly.
+    pub entries: usize,
+    /// Rows it remakes exactly, over every table.
+    pub rows: usize,
+    /// The stairway test of the new history.
+    pub verified: Verified,
+}
+
+impl std::fmt::Display for SquashProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Proven: the baseline alone gives the history's {} sqlite_schema entries and {} rows exactly; {}",
+            self.entries, self.rows, self.verified
+        )
+    }
+}
+
+/// A `sqlite_schema` row without its page number.
+type SchemaRow = (String, String, String, Option<String>);
+
+/// Proves the candidate history in `candidate_dir` (the baseline first) against the history
+/// replayed into `history_at`; `scratch_db` is a path the baseline alone is run into.
+pub fn prove_squash(
+    history_at: &Path,
+    candidate_dir: &Path,
+    scratch_db: &Path,
+    timings: &mut Timings,
+) -> Result<SquashProof> {
+    let candidate = versions::scan(candidate_dir)?;
+    drop(replay::upgrade_to_head(
+        scratch_db,
+        candidate_dir,
+        &candidate[..1],
+        None,
+        timings,
+    )?);
+    let history = db::open_rusqlite(history_at)?;
+    let baseline = db::open_rusqlite(scratch_db)?;
+    let read = |conn: &rusqlite::Connection| {
+        schema_rows(conn).map_err(|e| {
+            Error::internal(format!(
+                "cannot read a disposable database: {}",
+                db::sqlite_message(&e)
+            ))
+            .caused_by(e)
+        })
+    };
+    let (expected, made) = (read(&history)?, read(&baseline)?);
+    if made != expected {
+        let differing: Vec<String> = expected
+            .iter()
+            .filter(|row| !made.contains(row))
+            .map(|(kind, name, ..)| format!("{kind} {name} as the history made it"))
+            .chain(
+                made.iter()
+                    .filter(|row| !expected.contains(row))
+                    .map(|(kind, name, ..)| format!("{kind} {name} as the baseline made it")),
+            )
+            .collect();
+        return Err(Error::internal(
+            "the baseline does not remake the history's sqlite_schema exactly",
+        )
+        .note(differing.join("\n"))
+        .help("nothing was written; this is a bug in the tool, please report it with the versions squashed"));
+    }
+    let mut rows = 0;
+    for (kind, table, ..) in &expected {
+        if kind != "table" || table == "__diesel_schema_migrations" {
+            continue;
+        }
+        let dump = |conn| {
+            inserts(conn, table).map_err(|e| {
+                Error::internal(format!(
+                    "cannot read the rows of {table}: {}",
+                    db::sqlite_message(&e)
+                ))
+            })
+        };
+        let kept = dump(&history)?;
+        if dump(&baseline)? != kept {
+            return Err(Error::internal(format!(
+                "the baseline does not remake the rows of {table} exactly"
+            ))
+            .help("nothing was written; this is a bug in the tool, please report it"));
+        }
+        rows += kept.len();
+    }
+    let verified = verify(candidate_dir).map_err(|e| {
+        e.note("while proving the squashed history (the baseline, then every later version); nothing was written")
+    })?;
+    Ok(SquashProof {
+        entries: expected.len(),
+        rows,
+        verified,
+    })
+}
+
+/// Every `sqlite_schema` row but its page number, in a fixed order.
+fn schema_rows(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<SchemaRow>> {
+    conn.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY type, name")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect()
+}
