@@ -15,6 +15,12 @@ use diesel::sqlite::Sqlite;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub mod squashed;
+
+use squashed::Squashed;
+
+include!(concat!(env!("OUT_DIR"), "/squashed.rs"));
+
 /// The Diesel schema, generated into `schema/schema.rs`.
 #[allow(missing_docs)]
 pub mod schema {
@@ -42,6 +48,14 @@ pub enum OpenError {
     Database { path: String, message: String },
     #[error("`{path}` has applied {}, which this build does not know: newer code migrated it; run that code, or restore a backup", versions.join(", "))]
     UnknownVersions { path: String, versions: Vec<String> },
+    #[error("`{path}` is part-way through the versions squashed into {baseline}: it applied {applied} of the {replaced} replaced; bring it to {last_replaced} with a build from before the squash, then open it with this one")]
+    PartWay {
+        path: String,
+        baseline: String,
+        applied: usize,
+        replaced: usize,
+        last_replaced: String,
+    },
     #[error("`{path}` holds tables but no migrations table, and differs from the first version's schema: missing {}. Migrate it by hand to that schema (or start from an empty file); open() then stamps and upgrades it", missing.join(", "))]
     NotFirstVersion { path: String, missing: Vec<String> },
 }
@@ -52,7 +66,21 @@ pub enum OpenError {
 /// A database made before migrations existed (tables, no migrations table) is compared with
 /// the first version's schema: when every table and column of it is there, the first version
 /// is recorded as applied and the rest run; otherwise the error lists what is missing.
+///
+/// A database migrated before the history was squashed is recognised: one that applied the
+/// baseline's version moves on from it, one part-way through the versions it replaced is
+/// refused ([`OpenError::PartWay`]).
 pub fn open(path: &Path) -> Result<SqliteConnection, OpenError> {
+    open_with(path, &MIGRATIONS, embedded_squash().as_ref())
+}
+
+/// [`open`] with another set of migrations (`FileBasedMigrations` of a `versions/`
+/// directory, say) and its baseline, as [`squashed::read`] finds it.
+pub fn open_with(
+    path: &Path,
+    source: &dyn MigrationSource<Sqlite>,
+    squashed: Option<&Squashed>,
+) -> Result<SqliteConnection, OpenError> {
     let display = path.display().to_string();
     let failed = |message: String| OpenError::Database {
         path: display.clone(),
@@ -67,8 +95,9 @@ pub fn open(path: &Path) -> Result<SqliteConnection, OpenError> {
     })?;
     conn.batch_execute(CONNECTION_PRAGMAS)
         .map_err(|e| failed(e.to_string()))?;
-    let migrations: Vec<Box<dyn Migration<Sqlite>>> =
-        MigrationSource::<Sqlite>::migrations(&MIGRATIONS).map_err(|e| failed(e.to_string()))?;
+    let mut migrations: Vec<Box<dyn Migration<Sqlite>>> =
+        source.migrations().map_err(|e| failed(e.to_string()))?;
+    migrations.sort_by_key(|m| m.name().version().to_string());
     let known: BTreeSet<String> = migrations
         .iter()
         .map(|m| m.name().version().to_string())
@@ -78,13 +107,32 @@ pub fn open(path: &Path) -> Result<SqliteConnection, OpenError> {
         .iter()
         .any(|c| c.table == "__diesel_schema_migrations");
     if tracked {
-        let applied = conn
+        let applied: Vec<String> = conn
             .applied_migrations()
-            .map_err(|e| failed(e.to_string()))?;
-        let unknown: Vec<String> = applied
+            .map_err(|e| failed(e.to_string()))?
             .iter()
             .map(ToString::to_string)
-            .filter(|v| !known.contains(v))
+            .collect();
+        let accounted = |version: &String| match squashed {
+            Some(s) if applied.contains(&s.baseline) => s.replaced.contains(version),
+            _ => false,
+        };
+        if let Some(s) = squashed.filter(|s| !applied.contains(&s.baseline)) {
+            let part = applied.iter().filter(|v| s.replaced.contains(v)).count();
+            if part > 0 {
+                return Err(OpenError::PartWay {
+                    path: display,
+                    baseline: s.baseline.clone(),
+                    applied: part,
+                    replaced: s.replaced.len() + 1,
+                    last_replaced: s.last_replaced.clone(),
+                });
+            }
+        }
+        let unknown: Vec<String> = applied
+            .iter()
+            .filter(|v| !known.contains(*v) && !accounted(v))
+            .cloned()
             .collect();
         if !unknown.is_empty() {
             return Err(OpenError::UnknownVersions {
@@ -109,8 +157,19 @@ pub fn open(path: &Path) -> Result<SqliteConnection, OpenError> {
                 .map_err(|e| failed(e.to_string()))?;
         }
     }
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| failed(e.to_string()))?;
+    let applied: BTreeSet<String> = conn
+        .applied_migrations()
+        .map_err(|e| failed(e.to_string()))?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for migration in migrations
+        .iter()
+        .filter(|m| !applied.contains(&m.name().version().to_string()))
+    {
+        conn.run_migration(&**migration)
+            .map_err(|e| failed(e.to_string()))?;
+    }
     Ok(conn)
 }
 

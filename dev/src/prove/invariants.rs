@@ -37,7 +37,9 @@ pub fn snapshots(
     Ok(all)
 }
 
-/// Every table and column of `expected` must hold the same values in `actual`.
+/// Every table and column of `expected` must still hold its values in `actual`. Rows added
+/// are not a loss (a version may insert reference data): every expected value must be there,
+/// as often as it was.
 pub fn compare_values(
     expected: &BTreeMap<String, Snapshot>,
     actual: &BTreeMap<String, Snapshot>,
@@ -48,14 +50,14 @@ pub fn compare_values(
             let Some(wanted) = expected.get(table).and_then(|t| t.get(column)) else {
                 continue;
             };
-            if wanted.len() != values.len() {
+            if values.len() < wanted.len() {
                 return Err(format!(
                     "after {step}, {table} has {} rows instead of {}",
                     values.len(),
                     wanted.len()
                 ));
             }
-            if wanted != values {
+            if !contains_all(values, wanted) {
                 return Err(format!(
                     "after {step}, the values of {table}.{column} changed: {wanted:?} became {values:?}"
                 ));
@@ -63,6 +65,14 @@ pub fn compare_values(
         }
     }
     Ok(())
+}
+
+/// Whether the sorted `values` hold every one of the sorted `wanted`, as often.
+fn contains_all(values: &[String], wanted: &[String]) -> bool {
+    let mut values = values.iter();
+    wanted
+        .iter()
+        .all(|w| values.by_ref().any(|v| v == w))
 }
 
 /// `PRAGMA integrity_check` must say ok and `PRAGMA foreign_key_check` report nothing.
@@ -109,4 +119,24 @@ pub fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry]) -> Str
         }
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(values: &[&str]) -> BTreeMap<String, Snapshot> {
+        let column = values.iter().map(|v| v.to_string()).collect();
+        BTreeMap::from([("t".to_owned(), Snapshot::from([("c".to_owned(), column)]))])
+    }
+
+    #[test]
+    fn rows_added_are_kept_values_but_lost_or_changed_ones_are_not() {
+        let before = table(&["1", "2", "2"]);
+        assert!(compare_values(&before, &table(&["0", "1", "2", "2", "3"]), "up").is_ok());
+        let lost = compare_values(&before, &table(&["1", "2"]), "up").unwrap_err();
+        assert!(lost.contains("2 rows instead of 3"), "{lost}");
+        let changed = compare_values(&before, &table(&["1", "2", "3"]), "up").unwrap_err();
+        assert!(changed.contains("values of t.c changed"), "{changed}");
+    }
 }

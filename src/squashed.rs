@@ -1,0 +1,71 @@
+//! The baseline of a squashed history, read from `versions/`: what lets [`crate::open`]
+//! recognise a database migrated before `cargo run -p dev -- squash` replaced the versions it
+//! applied.
+//!
+//! A baseline is the oldest version, and carries the number of the newest version it
+//! replaced; its up.sql header lists every replaced directory under `-- Replaces:`, one per
+//! `--   - ` line. The build script reads it with this same file, so the application and the
+//! header can never disagree.
+
+use std::path::Path;
+
+/// A squashed history's baseline, by Diesel version, and the versions it replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Squashed {
+    /// The baseline's version, as Diesel records it (digits only).
+    pub baseline: String,
+    /// The replaced versions other than the baseline's own number, as Diesel records them.
+    pub replaced: Vec<String>,
+    /// The newest replaced version's directory name, for messages.
+    pub last_replaced: String,
+}
+
+/// The baseline of the migrations in `versions_dir`, or `None` when the history was never
+/// squashed.
+pub fn read(versions_dir: &Path) -> std::io::Result<Option<Squashed>> {
+    let mut dirs: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(versions_dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && entry.path().is_dir() {
+            dirs.push((key_of(&name), entry.path()));
+        }
+    }
+    let Some((baseline, first)) = dirs.into_iter().min() else {
+        return Ok(None);
+    };
+    let names = replaced_in(&std::fs::read_to_string(first.join("up.sql"))?);
+    let Some(last_replaced) = names.last().cloned() else {
+        return Ok(None);
+    };
+    let replaced = names
+        .iter()
+        .map(|name| key_of(name))
+        .filter(|key| *key != baseline)
+        .collect();
+    Ok(Some(Squashed {
+        baseline,
+        replaced,
+        last_replaced,
+    }))
+}
+
+/// The directory names listed under `-- Replaces:` in the header (the leading comments).
+fn replaced_in(up_sql: &str) -> Vec<String> {
+    up_sql
+        .lines()
+        .take_while(|line| line.starts_with("--"))
+        .skip_while(|line| *line != "-- Replaces:")
+        .skip(1)
+        .map_while(|line| line.strip_prefix("--   - "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The version Diesel records for a directory name: the part before `_`, without dashes.
+fn key_of(dir_name: &str) -> String {
+    dir_name
+        .split_once('_')
+        .map_or(dir_name, |(version, _)| version)
+        .replace('-', "")
+}
