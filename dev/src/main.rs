@@ -160,14 +160,19 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
     let project = || Project::discover(&start);
     let machine_readable = matches!(
         cli.command,
-        Command::Check { .. } | Command::Drift | Command::Current | Command::History { .. }
+        Command::Check { .. }
+            | Command::Drift
+            | Command::Current
+            | Command::History { .. }
+            | Command::Generate { .. }
+            | Command::Verify
     );
     if cli.format == Format::Github
         && !matches!(cli.command, Command::Check { .. } | Command::Drift)
         || cli.format == Format::Json && !machine_readable
     {
         return Err(Error::input(format!(
-            "`{}` has no --format {}: `check`, `drift`, `current` and `history` print JSON, `check` and `drift` GitHub annotations",
+            "`{}` has no --format {}: `check`, `generate`, `drift`, `history`, `current` and `verify` print JSON, `check` and `drift` GitHub annotations",
             command_name(&cli.command),
             if cli.format == Format::Json {
                 "json"
@@ -195,7 +200,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 table_renames: table_renames.clone(),
                 use_cache,
             };
-            generate::run(&project()?, &options, timings)
+            generate::run(&project()?, &options, cli.format, timings)
         }
         Command::Check { staged } => {
             let options = commands::check::CheckOptions {
@@ -225,7 +230,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         Command::Diagram => commands::diagram::run(&project()?, use_cache, timings),
         Command::Rehash => commands::rehash::run(&project()?),
         Command::Objects => commands::objects::run(&project()?, use_cache, timings),
-        Command::Verify => commands::verify::run(&project()?),
+        Command::Verify => commands::verify::run(&project()?, cli.format),
         Command::Squash { message, to } => {
             let options = commands::squash::SquashOptions {
                 to: to.clone(),

@@ -181,3 +181,46 @@ fn current_and_history_as_json_say_where_the_database_stands() {
     let without = json(&project.run(&["history", "--format", "json"]));
     assert_eq!(without["versions"][0]["applied"], Value::Null);
 }
+
+#[test]
+fn generate_as_json_lists_what_it_wrote_warnings_and_the_proof() {
+    let project = Project::fixture("blog");
+    let none = json(&project.run(&["generate", "nothing", "--format", "json"]));
+    assert_eq!(none["command"], "generate");
+    assert_eq!(none["created"], Value::Null);
+    assert_eq!(none["changes"].as_array().unwrap().len(), 0);
+
+    // Dropping a column: one change, a warning in up.sql that it drops data, the proof's
+    // figures from the seeded rows.
+    project.edit_schema("        age -> Nullable<Integer>,\n", "");
+    let run = project.run(&["generate", "drop age", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let document = json(&run);
+    assert_eq!(document["status"], "ok");
+    let created = document["created"].as_str().unwrap();
+    assert_eq!(created, project.newest());
+    let changes = document["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["text"], "drop column users.age");
+    let warnings = document["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w["file"] == "up.sql"),
+        "{document}"
+    );
+    assert!(document["proof"]["rows"].as_u64().unwrap() > 0, "{document}");
+    assert!(document["proof"]["tables"].as_u64().unwrap() >= 3, "{document}");
+    assert!(run.stderr.is_empty(), "everything is in the document: {run:?}");
+}
+
+#[test]
+fn verify_as_json_gives_its_figures() {
+    let project = Project::fixture("blog");
+    project.add_posts_views();
+    project.generate("add views");
+    let run = project.run(&["verify", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let document = json(&run);
+    assert_eq!(document["command"], "verify");
+    assert_eq!(document["versions"], 2);
+    assert!(document["rows"].as_u64().unwrap() > 0, "{document}");
+}

@@ -142,6 +142,13 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
         "{history:?}"
     );
 
+    let listed = project.run(&["history", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let replaces = document["versions"][0]["replaces"].as_array().unwrap();
+    assert_eq!(replaces.len(), 5, "{document}");
+    assert_eq!(replaces[4], old[4].as_str());
+    assert_eq!(document["versions"][1]["replaces"].as_array().unwrap().len(), 0);
+
     // Part-way: refused by open() and by the tool, and left as it was.
     let before = std::fs::read(&part_way).unwrap();
     let Err(err) = open(&project, &part_way) else {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use crate::commands::compare::{compare, diagram_of, Comparison};
 use crate::commands::problems::history_problems;
+use crate::commands::report::{self, Format};
 use crate::commands::writing;
 use crate::error::{Error, Result};
 use crate::generate::diff::{
@@ -82,25 +83,50 @@ impl DefaultArg {
     }
 }
 
-/// Generates, proves and writes the migration, then prints its directory and its changes;
-/// questions go to the terminal when a person is at it.
+/// Generates, proves and writes the migration, then prints its directory, its changes, its
+/// warnings and the proof; questions go to the terminal when a person is at it (never with
+/// `--format json`, whose reader is a program).
 pub fn run(
     project: &Project,
     options: &GenerateOptions,
+    format: Format,
     timings: &mut Timings,
 ) -> Result<ExitCode> {
-    let mut terminal = ask::terminal();
+    let json = format == Format::Json;
+    let mut terminal = if json { None } else { ask::terminal() };
     let prompt = terminal.as_mut().map(|t| t as &mut dyn Prompt);
+    let mut said = Vec::new();
     let generated = generate(
         project,
         options,
         prompt,
-        &mut |line| errln!("{line}"),
+        &mut |line| {
+            if json {
+                said.push(line)
+            } else {
+                errln!("{line}")
+            }
+        },
         timings,
     )?;
+    if json {
+        outln!("{:#}", document(project, &generated, said));
+        return Ok(ExitCode::SUCCESS);
+    }
     match generated {
         Generated::NoChanges => outln!("No changes in schema detected."),
-        Generated::Written { dir, changes } => {
+        Generated::Written {
+            dir,
+            changes,
+            warnings,
+            proof,
+        } => {
+            for (file, warning) in &warnings {
+                errln!("warning ({file}): {warning}");
+            }
+            if let Some(proof) = proof {
+                errln!("{proof}");
+            }
             outln!("Created {}", project.display(&dir));
             for change in &changes {
                 outln!("  - {change}");
@@ -110,10 +136,60 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `generate --format json`: what was written, its changes, warnings and hints, and the
+/// proof's figures. `said` holds the lines a person would have read on stderr.
+fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serde_json::Value {
+    let (hints, notes): (Vec<String>, Vec<String>) =
+        said.into_iter().partition(|line| line.starts_with("hint: "));
+    let hints: Vec<&str> = hints.iter().map(|h| h.trim_start_matches("hint: ")).collect();
+    let (created, changes, warnings, proof) = match generated {
+        Generated::NoChanges => (None, Vec::new(), Vec::new(), None),
+        Generated::Written {
+            dir,
+            changes,
+            warnings,
+            proof,
+        } => (
+            Some(project.display(dir).to_string()),
+            changes.iter().map(report::change).collect(),
+            warnings
+                .iter()
+                .map(|(file, message)| serde_json::json!({ "file": file, "message": message }))
+                .collect(),
+            proof.as_ref().map(|p| {
+                serde_json::json!({
+                    "tables": p.tables,
+                    "rows": p.rows,
+                    "unseeded": p.unseeded.iter().map(|(table, reason)| serde_json::json!({ "table": table, "reason": reason })).collect::<Vec<_>>(),
+                })
+            }),
+        ),
+    };
+    serde_json::json!({
+        "version": report::JSON_VERSION,
+        "command": "generate",
+        "status": "ok",
+        "exit": 0,
+        "created": created,
+        "changes": changes,
+        "warnings": warnings,
+        "hints": hints,
+        "notes": notes,
+        "proof": proof,
+    })
+}
+
 /// What `generate` did.
 enum Generated {
     NoChanges,
-    Written { dir: PathBuf, changes: Vec<Change> },
+    Written {
+        dir: PathBuf,
+        changes: Vec<Change>,
+        /// What the files do that a reviewer must know: the file, and what.
+        warnings: Vec<(&'static str, String)>,
+        /// `None` for `--empty`: hand-written SQL is proven by `verify`, not here.
+        proof: Option<prove::Proof>,
+    },
 }
 
 /// Generates, proves and writes the migration that brings head to schema.rs. Questions go
@@ -150,6 +226,8 @@ fn generate(
         return Ok(Generated::Written {
             dir,
             changes: Vec::new(),
+            warnings: Vec::new(),
+            proof: None,
         });
     }
     let mut renames = options.renames();
@@ -251,13 +329,19 @@ fn generate(
         let records = records(project, &comparison, &stage, block)?;
         write::publish(&project.versions_dir, &dir_name, &files, &records)
     })?;
+    let mut warnings = Vec::new();
     for (direction, text) in [("up", &files.up), ("down", &files.down)] {
         for warning in crate::history::effect::warnings(text) {
-            report(format!("warning ({direction}.sql): {warning}"));
+            let file = if direction == "up" { "up.sql" } else { "down.sql" };
+            warnings.push((file, warning.to_string()));
         }
     }
-    report(proof);
-    Ok(Generated::Written { dir, changes })
+    Ok(Generated::Written {
+        dir,
+        changes,
+        warnings,
+        proof: Some(proof),
+    })
 }
 
 /// `generate` builds on a history that verifies, or not at all.

@@ -3,13 +3,27 @@
 
 use std::process::ExitCode;
 
+use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::project::Project;
 use crate::prove;
 use crate::support::output::outln;
 
-/// Proves the history and prints the summary.
-pub fn run(project: &Project) -> Result<ExitCode> {
-    outln!("{}", prove::verify::verify(&project.versions_dir)?);
+/// Proves the history and prints the summary, or (`--format json`) its figures.
+pub fn run(project: &Project, format: Format) -> Result<ExitCode> {
+    let verified = prove::verify::verify(&project.versions_dir)?;
+    if format == Format::Json {
+        let document = serde_json::json!({
+            "version": report::JSON_VERSION,
+            "command": "verify",
+            "status": "ok",
+            "exit": 0,
+            "versions": verified.versions,
+            "rows": verified.rows,
+        });
+        outln!("{document:#}");
+    } else {
+        outln!("{verified}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -447,4 +447,53 @@ mod tests {
         assert!(live.exists());
         assert_eq!(names(versions).len(), 3);
     }
+
+    /// A squash killed before its new directory is in place gets the old versions back; one
+    /// killed after it loses them, as it meant to.
+    #[test]
+    fn recovery_of_a_squash_keeps_either_the_old_history_or_the_new_one() {
+        let dead = 99_999_999;
+        for published in [false, true] {
+            let tmp = tempfile::tempdir().unwrap();
+            let versions = tmp.path();
+            let old = ["2026-01-01-000000_a", "2026-01-02-000000_b"];
+            for name in old {
+                fs::create_dir(retired_name(versions, name, dead)).unwrap();
+            }
+            let baseline = "2026-01-02-000000_baseline";
+            if published {
+                fs::create_dir(versions.join(baseline)).unwrap();
+            } else {
+                fs::create_dir(partial(versions, baseline, dead)).unwrap();
+            }
+            fs::write(
+                journal(versions, dead),
+                format!("{baseline}\n{RETIRED_LINE}{}\n{RETIRED_LINE}{}\n", old[0], old[1]),
+            )
+            .unwrap();
+            recover(versions, &[]);
+            let expected: Vec<&str> = if published { vec![baseline] } else { old.to_vec() };
+            assert_eq!(names(versions), expected, "published: {published}");
+        }
+    }
+
+    #[test]
+    fn a_squash_publishes_its_baseline_and_retires_the_replaced_versions_together() {
+        let tmp = tempfile::tempdir().unwrap();
+        let versions = tmp.path();
+        for name in ["2026-01-01-000000_a", "2026-01-02-000000_b", "2026-01-03-000000_c"] {
+            fs::create_dir(versions.join(name)).unwrap();
+        }
+        let retired = ["2026-01-01-000000_a".to_owned(), "2026-01-02-000000_b".to_owned()];
+        // The baseline may take the very name of the newest replaced version.
+        publish_replacing(versions, "2026-01-02-000000_b", &files(), &[], &retired).unwrap();
+        assert_eq!(
+            names(versions),
+            ["2026-01-02-000000_b", "2026-01-03-000000_c"]
+        );
+        assert_eq!(
+            fs::read_to_string(versions.join("2026-01-02-000000_b/up.sql")).unwrap(),
+            files().up
+        );
+    }
 }

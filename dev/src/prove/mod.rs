@@ -33,8 +33,37 @@ use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::objects;
 use invariants::{check_integrity, compare_values, describe_difference, snapshots};
 
+/// What a proof ran on, for the summary line and `generate --format json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    /// Tables seeded with rows before up ran.
+    pub tables: usize,
+    /// Rows seeded, in all.
+    pub rows: usize,
+    /// Tables that could not be seeded, each with SQLite's reason: their rows were not part
+    /// of the proof.
+    pub unseeded: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for Proof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Proven on seeded data ({} tables, {} rows): up, integrity and foreign keys, views and triggers compile, rows and values kept, schema.rs matched, down restored schema and values, up again.",
+            self.tables, self.rows
+        )?;
+        for (name, reason) in &self.unseeded {
+            write!(
+                f,
+                "\nnot seeded: {name} ({reason}); its rows were not part of the proof"
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Runs the migration staged from `files` (as `dir_name` under `stage`) on the database
-/// behind `conn` and `inspector`; returns one line saying what was proven.
+/// behind `conn` and `inspector`; says what it ran on.
 #[allow(clippy::too_many_arguments)]
 pub fn prove(
     conn: &mut SqliteConnection,
@@ -47,7 +76,7 @@ pub fn prove(
     stage: &Path,
     dir_name: &str,
     files: &Files,
-) -> Result<String> {
+) -> Result<Proof> {
     let failed = |what: String| {
         Error::internal(format!("the generated migration failed its proof: {what}"))
             .note(format!("up.sql:\n{}", files.up))
@@ -148,18 +177,15 @@ pub fn prove(
         )));
     }
 
-    let mut line = format!(
-        "Proven on seeded data ({} tables, {} rows): up, integrity and foreign keys, views and triggers compile, rows and values kept, schema.rs matched, down restored schema and values, up again.",
-        seeded.tables.len(),
-        seeded.rows
-    );
-    for unseeded in &seeded.failed {
-        line.push_str(&format!(
-            "\nnot seeded: {} ({}); its rows were not part of the proof",
-            unseeded.name, unseeded.reason
-        ));
-    }
-    Ok(line)
+    Ok(Proof {
+        tables: seeded.tables.len(),
+        rows: seeded.rows,
+        unseeded: seeded
+            .failed
+            .iter()
+            .map(|u| (u.name.clone(), u.reason.clone()))
+            .collect(),
+    })
 }
 
 /// Where column `column` of head's `table` is after up, if it still exists.
@@ -230,6 +256,7 @@ mod tests {
             "1_x",
             &files,
         )
+        .map(|proof| proof.to_string())
     }
 
     const HEAD: &str = "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL);";
