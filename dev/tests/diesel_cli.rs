@@ -10,6 +10,13 @@ mod common;
 use common::Project;
 
 fn diesel(project: &Project, database: &str, args: &[&str]) -> String {
+    let (success, text) = diesel_outcome(project, database, args);
+    assert!(success, "diesel {args:?} failed: {text}");
+    text
+}
+
+/// Runs diesel_cli; whether it succeeded, and everything it printed.
+fn diesel_outcome(project: &Project, database: &str, args: &[&str]) -> (bool, String) {
     let program = std::env::var("DIESEL_CLI").unwrap_or_else(|_| "diesel".to_owned());
     let args: Vec<&str> = args
         .iter()
@@ -18,6 +25,7 @@ fn diesel(project: &Project, database: &str, args: &[&str]) -> String {
         .collect();
     let output = project
         .command(&program, &args)
+        .unchecked()
         .run()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
     let text = format!(
@@ -25,8 +33,7 @@ fn diesel(project: &Project, database: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "diesel {args:?} failed: {text}");
-    text
+    (output.status.success(), text)
 }
 
 fn rows(database: &str, table: &str) -> i64 {
@@ -213,4 +220,58 @@ fn diesel_migration_run_applies_objects_sql_migrations_and_revert_restores_them(
         "revert restores every entry byte for byte"
     );
     project.assert_no_temp_leftovers();
+}
+
+#[test]
+#[ignore = "needs diesel_cli; .ci/run installs it and runs this test"]
+fn diesel_migration_run_moves_on_from_a_squash_and_fails_cleanly_part_way() {
+    let project = Project::fixture("blog");
+    project.add_posts_views();
+    project.generate("add views");
+    project.edit_schema(
+        "        age -> Nullable<Integer>,\n",
+        "        age -> Nullable<Integer>,\n        bio -> Nullable<Text>,\n",
+    );
+    project.generate("add bio");
+    let (_db, at) = populated(&project);
+    let part_way_dir = tempfile::tempdir().unwrap();
+    let part_way = part_way_dir
+        .path()
+        .join("old.sqlite3")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    std::fs::copy(&at, &part_way).unwrap();
+    diesel(&project, &part_way, &["migration", "revert"]);
+    let squashed_to = project.versions()[2].clone();
+    project.edit_schema(
+        "        note -> Text,\n",
+        "        note -> Text,\n        level -> Nullable<Integer>,\n",
+    );
+    let later = project.generate("add level");
+    let run = project.run(&["squash", "--to", &squashed_to, "baseline"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+
+    let text = diesel(&project, &at, &["migration", "run"]);
+    let later = later.trim_start_matches("versions/");
+    assert!(text.contains(later), "{text}");
+    assert!(
+        !text.contains("baseline"),
+        "diesel ran the baseline again: {text}"
+    );
+    assert_eq!(rows(&at, "users"), 2);
+    assert_eq!(rows(&at, "posts"), 3);
+
+    let before = std::fs::read(&part_way).unwrap();
+    let (success, text) = diesel_outcome(&project, &part_way, &["migration", "run"]);
+    assert!(
+        !success,
+        "diesel ran the baseline on a part-way database: {text}"
+    );
+    assert!(text.contains("already exists"), "{text}");
+    assert_eq!(
+        std::fs::read(&part_way).unwrap(),
+        before,
+        "the failed run changed it"
+    );
 }

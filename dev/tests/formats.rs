@@ -203,13 +203,19 @@ fn generate_as_json_lists_what_it_wrote_warnings_and_the_proof() {
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0]["text"], "drop column users.age");
     let warnings = document["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w["file"] == "up.sql"), "{document}");
     assert!(
-        warnings.iter().any(|w| w["file"] == "up.sql"),
+        document["proof"]["rows"].as_u64().unwrap() > 0,
         "{document}"
     );
-    assert!(document["proof"]["rows"].as_u64().unwrap() > 0, "{document}");
-    assert!(document["proof"]["tables"].as_u64().unwrap() >= 3, "{document}");
-    assert!(run.stderr.is_empty(), "everything is in the document: {run:?}");
+    assert!(
+        document["proof"]["tables"].as_u64().unwrap() >= 3,
+        "{document}"
+    );
+    assert!(
+        run.stderr.is_empty(),
+        "everything is in the document: {run:?}"
+    );
 }
 
 #[test]

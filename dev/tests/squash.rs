@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use diesel::connection::SimpleConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use std::path::{Path, PathBuf};
 
@@ -112,7 +111,10 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
     fresh_schema.retain(|e| !e.name.starts_with("sqlite_autoindex"));
     assert_eq!(fresh_schema, reference_schema);
     assert_eq!(
-        count(&mut fresh, "SELECT count(*) AS n FROM audit WHERE note IN ('seeded', 'it''s')"),
+        count(
+            &mut fresh,
+            "SELECT count(*) AS n FROM audit WHERE note IN ('seeded', 'it''s')"
+        ),
         2,
         "the rows a replaced version inserted"
     );
@@ -135,10 +137,16 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
     let mut conn = open(&project, &beyond).unwrap();
     assert_blog_rows_with_seeds(&mut conn);
     drop(conn);
-    assert_eq!(std::fs::read(&beyond).unwrap(), before, "open() changed a database at head");
+    assert_eq!(
+        std::fs::read(&beyond).unwrap(),
+        before,
+        "open() changed a database at head"
+    );
     let history = project.run(&["history", "--database", beyond.to_str().unwrap()]);
     assert!(
-        history.stdout.contains(&format!("[x] {baseline}  baseline of the blog (baseline: replaces 5 versions)")),
+        history.stdout.contains(&format!(
+            "[x] {baseline}  baseline of the blog (baseline: replaces 5 versions)"
+        )),
         "{history:?}"
     );
 
@@ -147,27 +155,58 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
     let replaces = document["versions"][0]["replaces"].as_array().unwrap();
     assert_eq!(replaces.len(), 5, "{document}");
     assert_eq!(replaces[4], old[4].as_str());
-    assert_eq!(document["versions"][1]["replaces"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        document["versions"][1]["replaces"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 
     // Part-way: refused by open() and by the tool, and left as it was.
     let before = std::fs::read(&part_way).unwrap();
     let Err(err) = open(&project, &part_way) else {
         panic!("open() ran the baseline on a database part-way through the squashed versions");
     };
-    assert!(matches!(err, flowstate::OpenError::PartWay { applied: 3, replaced: 5, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            flowstate::OpenError::PartWay {
+                applied: 3,
+                replaced: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains(&old[4]), "{err}");
     let upgrade = project.run(&["upgrade", "--database", part_way.to_str().unwrap()]);
     assert_eq!(upgrade.code, Some(2), "{upgrade:?}");
-    assert!(upgrade.stderr.contains("part-way through the 5 versions squashed into"), "{upgrade:?}");
-    assert!(upgrade.stderr.contains("build from before the squash"), "{upgrade:?}");
-    assert_eq!(std::fs::read(&part_way).unwrap(), before, "a refused database was changed");
+    assert!(
+        upgrade
+            .stderr
+            .contains("part-way through the 5 versions squashed into"),
+        "{upgrade:?}"
+    );
+    assert!(
+        upgrade.stderr.contains("build from before the squash"),
+        "{upgrade:?}"
+    );
+    assert_eq!(
+        std::fs::read(&part_way).unwrap(),
+        before,
+        "a refused database was changed"
+    );
 }
 
 fn assert_blog_rows_with_seeds(conn: &mut diesel::SqliteConnection) {
     assert_eq!(count(conn, "SELECT count(*) AS n FROM users"), 3);
     assert_eq!(count(conn, "SELECT count(*) AS n FROM posts"), 6);
     assert_eq!(
-        count(conn, "SELECT count(*) AS n FROM audit WHERE note IN ('seeded', 'it''s')"),
+        count(
+            conn,
+            "SELECT count(*) AS n FROM audit WHERE note IN ('seeded', 'it''s')"
+        ),
         2
     );
 }
@@ -189,7 +228,10 @@ fn going_below_the_baseline_forgets_the_replaced_versions_too() {
     drop(conn);
     let up = project.run(&["upgrade", "--database", path]);
     assert_eq!(up.code, Some(0), "{up:?}");
-    assert!(project.run(&["current", "--database", path]).stdout.contains("(head)"));
+    assert!(project
+        .run(&["current", "--database", path])
+        .stdout
+        .contains("(head)"));
 }
 
 #[test]
@@ -228,7 +270,10 @@ fn squash_refuses_what_it_cannot_do_and_writes_nothing() {
     std::fs::write(&up, format!("{text}\n-- edited\n")).unwrap();
     let run = project.assert_rejected(&["squash", "--to", &old[3], "baseline"]);
     assert!(run.stderr.contains("does not match dev.sum"), "{run:?}");
-    assert!(run.stderr.contains("changed after it was recorded"), "{run:?}");
+    assert!(
+        run.stderr.contains("changed after it was recorded"),
+        "{run:?}"
+    );
 }
 
 #[test]

@@ -380,7 +380,6 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
             .unwrap()
             .len()
     );
-    assert!(verified.rows > 0, "{verified}");
     let comparison = dev::commands::compare::compare(
         &project,
         false,

@@ -139,9 +139,13 @@ pub fn run(
 /// `generate --format json`: what was written, its changes, warnings and hints, and the
 /// proof's figures. `said` holds the lines a person would have read on stderr.
 fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serde_json::Value {
-    let (hints, notes): (Vec<String>, Vec<String>) =
-        said.into_iter().partition(|line| line.starts_with("hint: "));
-    let hints: Vec<&str> = hints.iter().map(|h| h.trim_start_matches("hint: ")).collect();
+    let (hints, notes): (Vec<String>, Vec<String>) = said
+        .into_iter()
+        .partition(|line| line.starts_with("hint: "));
+    let hints: Vec<&str> = hints
+        .iter()
+        .map(|h| h.trim_start_matches("hint: "))
+        .collect();
     let (created, changes, warnings, proof) = match generated {
         Generated::NoChanges => (None, Vec::new(), Vec::new(), None),
         Generated::Written {
@@ -332,7 +336,11 @@ fn generate(
     let mut warnings = Vec::new();
     for (direction, text) in [("up", &files.up), ("down", &files.down)] {
         for warning in crate::history::effect::warnings(text) {
-            let file = if direction == "up" { "up.sql" } else { "down.sql" };
+            let file = if direction == "up" {
+                "up.sql"
+            } else {
+                "down.sql"
+            };
             warnings.push((file, warning.to_string()));
         }
     }

@@ -21,7 +21,7 @@ use crate::history::versions::{self, key_of, Version};
 use crate::project::Project;
 use crate::prove::squash::prove_squash;
 use crate::sqlite::db;
-use crate::support::files::{self, Record};
+use crate::support::files::Record;
 use crate::support::output::{errln, outln};
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
@@ -98,7 +98,7 @@ pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) ->
     let candidate_dir = scratch.path().join("versions");
     write_files(&candidate_dir.join(&dir_name), &files)?;
     for later in &history[index + 1..] {
-        copy_version(later, &candidate_dir)?;
+        later.copy_into(&candidate_dir)?;
     }
     let proof = timings.time("prove", || {
         prove_squash(
@@ -115,13 +115,7 @@ pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) ->
         text: checksums::render(&candidate, &checksums::links(&candidate)?),
     }];
     let retired: Vec<String> = prefix.iter().map(|v| v.dir_name.clone()).collect();
-    let written = publish_replacing(
-        &project.versions_dir,
-        &dir_name,
-        &files,
-        &records,
-        &retired,
-    )?;
+    let written = publish_replacing(&project.versions_dir, &dir_name, &files, &records, &retired)?;
     outln!(
         "Squashed {} versions into {}",
         retired.len(),
@@ -168,18 +162,4 @@ fn refuse_unrecorded_edits(project: &Project, history: &[Version]) -> Result<()>
         err = err.note(problem.message.clone());
     }
     Err(err.help("run `cargo run -p dev -- check` and do what it says first"))
-}
-
-/// Copies a version's files into `dir`, under its own directory name.
-fn copy_version(version: &Version, dir: &std::path::Path) -> Result<()> {
-    let target = dir.join(&version.dir_name);
-    std::fs::create_dir_all(&target).map_err(|e| Error::io("create", &target, e))?;
-    let entries =
-        std::fs::read_dir(&version.path).map_err(|e| Error::io("read", &version.path, e))?;
-    for entry in entries.flatten().filter(|e| e.path().is_file()) {
-        std::fs::copy(entry.path(), target.join(entry.file_name()))
-            .map_err(|e| Error::io("copy", &entry.path(), e))?;
-    }
-    files::sync_dir(&target);
-    Ok(())
 }

@@ -60,7 +60,11 @@ pub fn baseline(
         .iter()
         .filter(|e| e.name != MIGRATIONS_TABLE)
         .collect();
-    let tables: Vec<&Entry> = entries.iter().copied().filter(|e| e.kind == "table").collect();
+    let tables: Vec<&Entry> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.kind == "table")
+        .collect();
     let mut up = String::from("PRAGMA defer_foreign_keys = ON;\n\n");
     for entry in &tables {
         up.push_str(&format!("{};\n\n", entry.sql));
@@ -150,7 +154,11 @@ pub fn inserts(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> 
         .map(|c| format!("quote({c})"))
         .collect::<Vec<_>>()
         .join(" || ', ' || ");
-    let head = format!("INSERT INTO {} ({}) VALUES (", quote(table), names.join(", "));
+    let head = format!(
+        "INSERT INTO {} ({}) VALUES (",
+        quote(table),
+        names.join(", ")
+    );
     conn.prepare(&format!("SELECT {values} FROM main.{}", quote(table)))?
         .query_map([], |r| Ok(format!("{head}{});\n", r.get::<_, String>(0)?)))?
         .collect()
@@ -195,7 +203,9 @@ mod tests {
         let history = replayed(HISTORY);
         let made = baseline(&history, &["20260101000000".into()], false).unwrap();
         let fresh = replayed("");
-        fresh.execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", made.up)).unwrap();
+        fresh
+            .execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", made.up))
+            .unwrap();
         assert_eq!(schema_rows(&fresh), schema_rows(&history));
         for table in ["kinds", "items", "audit", "sqlite_sequence"] {
             assert_eq!(
@@ -204,8 +214,18 @@ mod tests {
                 "{table}"
             );
         }
-        assert_eq!(made.rows, [("kinds".to_owned(), 2), ("items".to_owned(), 1), ("audit".to_owned(), 1)]);
-        assert!(made.changes.iter().any(|c| c.to_string().starts_with("create table items")));
+        assert_eq!(
+            made.rows,
+            [
+                ("kinds".to_owned(), 2),
+                ("items".to_owned(), 1),
+                ("audit".to_owned(), 1)
+            ]
+        );
+        assert!(made
+            .changes
+            .iter()
+            .any(|c| c.to_string().starts_with("create table items")));
         fresh
             .execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", made.down))
             .unwrap();

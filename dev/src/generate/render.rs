@@ -5,9 +5,7 @@
 use crate::generate::baseline::BaselineSql;
 use crate::generate::diff::Change;
 use crate::generate::plan::{guard, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
-use crate::history::header::{
-    CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, REPLACES_LINE, VERSION_KEY,
-};
+use crate::history::header::{CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, REPLACES_LINE, VERSION_KEY};
 use crate::sqlite::quote::comment;
 
 /// The files of one migration directory.

@@ -183,17 +183,7 @@ pub fn load(versions_dir: &Path) -> Result<Migrations> {
 fn load_only(database: &Path, versions: &[Version]) -> Result<Migrations> {
     let stage = database.with_file_name("pending");
     for version in versions {
-        let target = stage.join(&version.dir_name);
-        std::fs::create_dir_all(&target).map_err(|e| Error::io("create", &target, e))?;
-        for entry in
-            std::fs::read_dir(&version.path).map_err(|e| Error::io("read", &version.path, e))?
-        {
-            let entry = entry.map_err(|e| Error::io("read", &version.path, e))?;
-            if entry.path().is_file() {
-                std::fs::copy(entry.path(), target.join(entry.file_name()))
-                    .map_err(|e| Error::io("copy", &entry.path(), e))?;
-            }
-        }
+        version.copy_into(&stage)?;
     }
     load(&stage)
 }

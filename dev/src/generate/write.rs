@@ -468,11 +468,18 @@ mod tests {
             }
             fs::write(
                 journal(versions, dead),
-                format!("{baseline}\n{RETIRED_LINE}{}\n{RETIRED_LINE}{}\n", old[0], old[1]),
+                format!(
+                    "{baseline}\n{RETIRED_LINE}{}\n{RETIRED_LINE}{}\n",
+                    old[0], old[1]
+                ),
             )
             .unwrap();
             recover(versions, &[]);
-            let expected: Vec<&str> = if published { vec![baseline] } else { old.to_vec() };
+            let expected: Vec<&str> = if published {
+                vec![baseline]
+            } else {
+                old.to_vec()
+            };
             assert_eq!(names(versions), expected, "published: {published}");
         }
     }
@@ -481,10 +488,17 @@ mod tests {
     fn a_squash_publishes_its_baseline_and_retires_the_replaced_versions_together() {
         let tmp = tempfile::tempdir().unwrap();
         let versions = tmp.path();
-        for name in ["2026-01-01-000000_a", "2026-01-02-000000_b", "2026-01-03-000000_c"] {
+        for name in [
+            "2026-01-01-000000_a",
+            "2026-01-02-000000_b",
+            "2026-01-03-000000_c",
+        ] {
             fs::create_dir(versions.join(name)).unwrap();
         }
-        let retired = ["2026-01-01-000000_a".to_owned(), "2026-01-02-000000_b".to_owned()];
+        let retired = [
+            "2026-01-01-000000_a".to_owned(),
+            "2026-01-02-000000_b".to_owned(),
+        ];
         // The baseline may take the very name of the newest replaced version.
         publish_replacing(versions, "2026-01-02-000000_b", &files(), &[], &retired).unwrap();
         assert_eq!(

@@ -155,7 +155,12 @@ mod tests {
     fn a_database_past_the_baseline_has_its_replaced_versions_accounted_for() {
         let dir = tempfile::tempdir().unwrap();
         let versions = history(dir.path(), BASELINE);
-        let applied = ["20260101000000", "20260102000000", "20260103000000", "29990101000000"];
+        let applied = [
+            "20260101000000",
+            "20260102000000",
+            "20260103000000",
+            "29990101000000",
+        ];
         let recognised = recognise(&versions, applied.map(String::from).to_vec()).unwrap();
         assert_eq!(recognised, ["20260103000000", "29990101000000"]);
     }

@@ -39,6 +39,21 @@ impl Version {
     pub fn slug(&self) -> &str {
         self.dir_name.split_once('_').map_or("", |(_, slug)| slug)
     }
+
+    /// Copies the version's files into a directory of its name under `dir`: a disposable
+    /// history (a replay's few pending versions, a squash's candidate) built from this one.
+    pub fn copy_into(&self, dir: &Path) -> Result<PathBuf> {
+        let target = dir.join(&self.dir_name);
+        fs::create_dir_all(&target).map_err(|e| Error::io("create", &target, e))?;
+        for entry in fs::read_dir(&self.path).map_err(|e| Error::io("read", &self.path, e))? {
+            let entry = entry.map_err(|e| Error::io("read", &self.path, e))?;
+            if entry.path().is_file() {
+                fs::copy(entry.path(), target.join(entry.file_name()))
+                    .map_err(|e| Error::io("copy", &entry.path(), e))?;
+            }
+        }
+        Ok(target)
+    }
 }
 
 /// The version Diesel records for a directory name: the part before the first `_`, without

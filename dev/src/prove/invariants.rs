@@ -70,9 +70,7 @@ pub fn compare_values(
 /// Whether the sorted `values` hold every one of the sorted `wanted`, as often.
 fn contains_all(values: &[String], wanted: &[String]) -> bool {
     let mut values = values.iter();
-    wanted
-        .iter()
-        .all(|w| values.by_ref().any(|v| v == w))
+    wanted.iter().all(|w| values.by_ref().any(|v| v == w))
 }
 
 /// `PRAGMA integrity_check` must say ok and `PRAGMA foreign_key_check` report nothing.

@@ -12,8 +12,8 @@ use rusqlite::Connection;
 use crate::sqlite::db;
 use crate::sqlite::lexer;
 
-use crate::sqlite::stored::{Entry, StoredSchema};
 use super::{reaches_outside, Drops, Loss, Unknown};
+use crate::sqlite::stored::{Entry, StoredSchema};
 
 /// What the authorizer saw while one statement was prepared.
 #[derive(Debug, Default)]

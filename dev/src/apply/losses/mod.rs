@@ -44,8 +44,8 @@ use rusqlite::Connection;
 
 use crate::sqlite::quote::quote;
 
-use copy::InMemoryCopy;
 use crate::sqlite::stored::StoredSchema;
+use copy::InMemoryCopy;
 
 /// Something a migration file drops, named as it is in the database before the file runs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
