@@ -107,12 +107,7 @@ pub fn open_with(
         .iter()
         .any(|c| c.table == "__diesel_schema_migrations");
     if tracked {
-        let applied: Vec<String> = conn
-            .applied_migrations()
-            .map_err(|e| failed(e.to_string()))?
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let applied = applied(&mut conn).map_err(failed)?;
         let accounted = |version: &String| match squashed {
             Some(s) if applied.contains(&s.baseline) => s.replaced.contains(version),
             _ => false,
@@ -157,12 +152,7 @@ pub fn open_with(
                 .map_err(|e| failed(e.to_string()))?;
         }
     }
-    let applied: BTreeSet<String> = conn
-        .applied_migrations()
-        .map_err(|e| failed(e.to_string()))?
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let applied = applied(&mut conn).map_err(failed)?;
     for migration in migrations
         .iter()
         .filter(|m| !applied.contains(&m.name().version().to_string()))
@@ -171,6 +161,16 @@ pub fn open_with(
             .map_err(|e| failed(e.to_string()))?;
     }
     Ok(conn)
+}
+
+/// The versions the database applied, as Diesel records them.
+fn applied(conn: &mut SqliteConnection) -> Result<Vec<String>, String> {
+    Ok(conn
+        .applied_migrations()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(ToString::to_string)
+        .collect())
 }
 
 /// A column of a table, as listed from `sqlite_schema` and `pragma_table_info`.

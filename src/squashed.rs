@@ -69,3 +69,45 @@ fn key_of(dir_name: &str) -> String {
         .map_or(dir_name, |(version, _)| version)
         .replace('-', "")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(dir: &Path, name: &str, up: &str) {
+        std::fs::create_dir_all(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join("up.sql"), up).unwrap();
+    }
+
+    #[test]
+    fn reads_the_baseline_from_the_oldest_version_only() {
+        let dir = tempfile::tempdir().unwrap();
+        version(
+            dir.path(),
+            "2026-01-03-000000_baseline",
+            "-- Message: b\n-- Replaces:\n--   - 2026-01-01-000000_a\n--   - 2026-01-03-000000_c\n-- Changes:\n\nCREATE TABLE t (x);\n",
+        );
+        version(
+            dir.path(),
+            "2026-01-04-000000_later",
+            "-- Replaces:\n--   - 1_x\n",
+        );
+        std::fs::create_dir(dir.path().join(".2026-01-01-000000_a.retired-1")).unwrap();
+        let squashed = read(dir.path()).unwrap().unwrap();
+        assert_eq!(squashed.baseline, "20260103000000");
+        assert_eq!(squashed.replaced, ["20260101000000"]);
+        assert_eq!(squashed.last_replaced, "2026-01-03-000000_c");
+    }
+
+    #[test]
+    fn a_history_never_squashed_has_no_baseline() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(dir.path()).unwrap(), None);
+        version(
+            dir.path(),
+            "2026-01-01-000000_a",
+            "CREATE TABLE t (x);\n-- Replaces:\n--   - 1_x\n",
+        );
+        assert_eq!(read(dir.path()).unwrap(), None);
+    }
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::commands::compare::{compare, diagram_of, Comparison};
-use crate::commands::problems::history_problems;
+use crate::commands::problems::refuse_unrecorded_history;
 use crate::commands::report::{self, Format};
 use crate::commands::writing;
 use crate::error::{Error, Result};
@@ -216,7 +216,12 @@ fn generate(
     // Held until the new version is published: a second run waits, then builds on it.
     let _lock = writing::lock(project, &mut *report)?;
     let mut comparison = compare(project, options.use_cache, true, timings)?;
-    refuse_broken_history(project, &comparison)?;
+    refuse_unrecorded_history(
+        project,
+        &comparison.versions,
+        &comparison.links,
+        "a new version on top of it would hide that",
+    )?;
     let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
     let dir_name = format!("{version}_{slug}");
     let stage = comparison.scratch.path().join("candidate");
@@ -350,28 +355,6 @@ fn generate(
         warnings,
         proof: Some(proof),
     })
-}
-
-/// `generate` builds on a history that verifies, or not at all.
-fn refuse_broken_history(project: &Project, comparison: &Comparison) -> Result<()> {
-    let problems = history_problems(project, comparison)?;
-    if problems.is_empty() {
-        return Ok(());
-    }
-    let mut err = Error::input(format!(
-        "versions/ does not match {}; a new version on top of it would hide that",
-        checksums::SUM_FILE
-    ));
-    for problem in &problems {
-        err = err.note(
-            problem
-                .to_string()
-                .trim_end()
-                .trim_start_matches("error: ")
-                .to_owned(),
-        );
-    }
-    Err(err.help("run `cargo run -p dev -- check` and do what it says first"))
 }
 
 /// What is rewritten with the version staged under `stage`: the checksum file with it

@@ -1,23 +1,59 @@
 //! What is wrong with what the project records beside its history, judged against head:
-//! the checksums in dev.sum and the diagram. `check` reports these problems; `generate`
-//! refuses to build on a history that has any.
+//! the checksums in dev.sum and the diagram. `check` reports these problems; `generate` and
+//! `squash` refuse to rewrite a history that has any.
 
 use crate::commands::compare::{diagram_of, Comparison};
-use crate::error::{Finding, Result};
-use crate::history::checksums;
+use crate::error::{Error, Finding, Result};
+use crate::history::checksums::{self, Link};
+use crate::history::versions::Version;
 use crate::project::Project;
 use crate::schema::diagram;
 
 /// Problems of the recorded history; none when the project records no checksums.
 pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Vec<Finding>> {
+    recorded_problems(project, &comparison.versions, &comparison.links)
+}
+
+/// Problems of `versions` (with their `links`) against dev.sum; none when the project
+/// records no checksums.
+fn recorded_problems(
+    project: &Project,
+    versions: &[Version],
+    links: &[Link],
+) -> Result<Vec<Finding>> {
     if !checksums::recorded(&project.versions_dir) {
         return Ok(Vec::new());
     }
-    checksums::problems(
-        &project.versions_dir,
-        &comparison.versions,
-        &comparison.links,
-    )
+    checksums::problems(&project.versions_dir, versions, links)
+}
+
+/// The commands that rewrite the history's records build only on one that verifies:
+/// refuses when dev.sum disagrees with `versions`, saying what doing it anyway would do
+/// (`consequence`, e.g. "a new version on top of it would hide that").
+pub fn refuse_unrecorded_history(
+    project: &Project,
+    versions: &[Version],
+    links: &[Link],
+    consequence: &str,
+) -> Result<()> {
+    let problems = recorded_problems(project, versions, links)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut err = Error::input(format!(
+        "versions/ does not match {}; {consequence}",
+        checksums::SUM_FILE
+    ));
+    for problem in &problems {
+        err = err.note(
+            problem
+                .to_string()
+                .trim_end()
+                .trim_start_matches("error: ")
+                .to_owned(),
+        );
+    }
+    Err(err.help("run `cargo run -p dev -- check` and do what it says first"))
 }
 
 /// A problem when the project keeps a diagram and it is not head's.

@@ -7,6 +7,7 @@
 
 use std::process::ExitCode;
 
+use crate::commands::problems::refuse_unrecorded_history;
 use crate::commands::writing;
 use crate::error::{Error, Result};
 use crate::generate::baseline::baseline;
@@ -55,7 +56,14 @@ pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) ->
         ))
         .help("name a later version with --to: every version up to it is replaced"));
     }
-    refuse_unrecorded_edits(project, &history)?;
+    // dev.sum is rewritten from the versions as they are: an edit nobody recorded would be
+    // recorded silently.
+    refuse_unrecorded_history(
+        project,
+        &history,
+        &checksums::links(&history)?,
+        "squashing would record that silently",
+    )?;
     let replaced = replaced_names(&history[..=index]);
     let replaced_keys: Vec<String> = replaced
         .iter()
@@ -141,25 +149,4 @@ fn replaced_names(prefix: &[Version]) -> Vec<String> {
     }
     names.extend(rest.iter().map(|v| v.dir_name.clone()));
     names
-}
-
-/// A squash rewrites dev.sum from the versions as they are, so an edit nobody recorded
-/// would be recorded silently: the history must verify first.
-fn refuse_unrecorded_edits(project: &Project, history: &[Version]) -> Result<()> {
-    if !checksums::recorded(&project.versions_dir) {
-        return Ok(());
-    }
-    let problems =
-        checksums::problems(&project.versions_dir, history, &checksums::links(history)?)?;
-    if problems.is_empty() {
-        return Ok(());
-    }
-    let mut err = Error::input(format!(
-        "versions/ does not match {}; squashing would record that silently",
-        checksums::SUM_FILE
-    ));
-    for problem in &problems {
-        err = err.note(problem.message.clone());
-    }
-    Err(err.help("run `cargo run -p dev -- check` and do what it says first"))
 }

@@ -13,6 +13,7 @@
 //! versions in Diesel's table too, so a database taken below the baseline is at base and not
 //! "part-way" through versions it no longer has.
 
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
@@ -138,8 +139,11 @@ fn sequences(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         .collect()
 }
 
-/// One `INSERT` per row of `table`, in the table's own order, every value as SQLite quotes
-/// it; generated columns are left to SQLite.
+/// One `INSERT` per row of `table`, in the table's own order; generated columns are left to
+/// SQLite. Numbers, blobs and NULL are written by SQLite's `quote()`, which round-trips every
+/// REAL. Text is a plain literal unless it holds a control character (a NUL that `quote()`
+/// would cut it at, a CR that a CRLF checkout would rewrite, a line break that would split a
+/// reviewer's line): then it is written as its bytes, `CAST(X'..' AS TEXT)`.
 pub fn inserts(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
     let columns: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info(?1, 'main') ORDER BY cid")?
@@ -149,24 +153,50 @@ pub fn inserts(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> 
         return Ok(Vec::new());
     }
     let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-    let values = names
-        .iter()
-        .map(|c| format!("quote({c})"))
-        .collect::<Vec<_>>()
-        .join(" || ', ' || ");
+    let values: Vec<String> = names.iter().map(|c| format!("{c}, quote({c})")).collect();
     let head = format!(
         "INSERT INTO {} ({}) VALUES (",
         quote(table),
         names.join(", ")
     );
-    conn.prepare(&format!("SELECT {values} FROM main.{}", quote(table)))?
-        .query_map([], |r| Ok(format!("{head}{});\n", r.get::<_, String>(0)?)))?
-        .collect()
+    conn.prepare(&format!(
+        "SELECT {} FROM main.{}",
+        values.join(", "),
+        quote(table)
+    ))?
+    .query_map([], |row| {
+        let literals = (0..columns.len())
+            .map(|i| match row.get_ref(2 * i)? {
+                ValueRef::Text(bytes) => Ok(text_literal(bytes)),
+                _ => row.get::<_, String>(2 * i + 1),
+            })
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(format!("{head}{});\n", literals.join(", ")))
+    })?
+    .collect()
+}
+
+/// A TEXT value as SQL that gives back exactly its bytes.
+fn text_literal(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text)
+            if !text
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) =>
+        {
+            literal(text)
+        }
+        _ => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+            format!("CAST(X'{hex}' AS TEXT)")
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite::quote::quote_always;
 
     fn replayed(sql: &str) -> Connection {
         let conn = Connection::open_in_memory().unwrap();
@@ -196,7 +226,174 @@ mod tests {
         CREATE INDEX items_kind ON items (kind_id);
         INSERT INTO kinds (label, weight) VALUES ('a''b', 0.1), ('c', 1e300), ('gone', NULL);
         DELETE FROM kinds WHERE label = 'gone';
-        INSERT INTO items VALUES (1, 1, x'00ff');";
+        INSERT INTO items VALUES (1, 1, x'00ff');
+        INSERT INTO items VALUES (2, 1, 'crlf' || char(13) || char(10) || 'kept'), (3, 1, CAST(X'61006200' AS TEXT));";
+
+    use proptest::prelude::*;
+    use rusqlite::types::Value;
+
+    /// A table of the history: its name, its columns' names and declared types, whether its
+    /// key is `AUTOINCREMENT`, its rows, and how many of them were deleted again.
+    type Table = (String, Vec<(String, String)>, bool, Vec<Vec<Value>>, usize);
+
+    fn name() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["t", "Order", "a b", "q\"t", "ß", "select", "x_1"])
+            .prop_map(str::to_owned)
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::Integer),
+            any::<f64>()
+                .prop_filter("SQLite stores NaN as NULL", |f| !f.is_nan())
+                .prop_map(Value::Real),
+            ".*".prop_map(Value::Text),
+            prop::collection::vec(any::<u8>(), 0..8).prop_map(Value::Blob),
+        ]
+    }
+
+    fn table() -> impl Strategy<Value = Table> {
+        let types = prop::sample::select(vec![
+            "INTEGER",
+            "REAL",
+            "TEXT",
+            "BLOB",
+            "NUMERIC",
+            "",
+            "VARCHAR(5)",
+        ]);
+        (
+            name(),
+            prop::collection::btree_map(name(), types.prop_map(str::to_owned), 1..4),
+            any::<bool>(),
+            0usize..3,
+        )
+            .prop_flat_map(|(name, columns, autoincrement, deleted)| {
+                let width = columns.len();
+                (
+                    Just(name),
+                    Just(columns.into_iter().collect::<Vec<_>>()),
+                    Just(autoincrement),
+                    prop::collection::vec(prop::collection::vec(value(), width), 0..5),
+                    Just(deleted),
+                )
+            })
+    }
+
+    /// Makes the history's tables with their rows, through bound parameters (never through
+    /// the quoting under test).
+    fn history_of(tables: &[Table]) -> Connection {
+        let conn = replayed("");
+        for (name, columns, autoincrement, rows, deleted) in tables {
+            let key = if *autoincrement {
+                "id INTEGER PRIMARY KEY AUTOINCREMENT"
+            } else {
+                "id INTEGER PRIMARY KEY"
+            };
+            let defs: Vec<String> = columns
+                .iter()
+                .map(|(c, t)| format!("{} {t}", quote_always(&format!("c {c}"))))
+                .collect();
+            conn.execute_batch(&format!(
+                "CREATE TABLE {} ({key}, {});",
+                quote_always(name),
+                defs.join(", ")
+            ))
+            .unwrap();
+            let marks = vec!["?"; columns.len()].join(", ");
+            let names: Vec<String> = columns
+                .iter()
+                .map(|(c, _)| quote_always(&format!("c {c}")))
+                .collect();
+            let insert = format!(
+                "INSERT INTO {} ({}) VALUES ({marks})",
+                quote_always(name),
+                names.join(", ")
+            );
+            for row in rows {
+                conn.execute(&insert, rusqlite::params_from_iter(row))
+                    .unwrap();
+            }
+            conn.execute(
+                &format!(
+                    "DELETE FROM {0} WHERE id IN (SELECT id FROM {0} ORDER BY id DESC LIMIT {deleted})",
+                    quote_always(name)
+                ),
+                [],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    /// Rows of `table` in `schema` that the other database lacks, values and their storage
+    /// classes compared by SQLite itself.
+    fn missing(conn: &Connection, table: &str, from: &str, other: &str) -> i64 {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info(?1, '{from}')"))
+            .unwrap()
+            .query_map([table], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let select = |schema: &str| {
+            let list: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{0}, typeof({0}), hex({0})", quote_always(c)))
+                .collect();
+            format!(
+                "SELECT {} FROM {schema}.{}",
+                list.join(", "),
+                quote_always(table)
+            )
+        };
+        conn.query_row(
+            &format!(
+                "SELECT count(*) FROM ({} EXCEPT {})",
+                select(from),
+                select(other)
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_baseline_remakes_any_tables_and_rows_as_sqlite_reads_them(
+            tables in prop::collection::btree_map(name(), table(), 1..4)
+        ) {
+            let tables: Vec<Table> = tables
+                .into_iter()
+                .map(|(name, (_, columns, autoincrement, rows, deleted))| (name, columns, autoincrement, rows, deleted))
+                .collect();
+            let history = history_of(&tables);
+            let made = baseline(&history, &[], false).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let fresh_path = dir.path().join("fresh.sqlite3");
+            let fresh = Connection::open(&fresh_path).unwrap();
+            fresh.execute_batch(db::APPLICATION_PRAGMAS).unwrap();
+            fresh.execute_batch(&format!(
+                "CREATE TABLE {MIGRATIONS_TABLE} (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);\nBEGIN;\n{}\nCOMMIT;",
+                made.up
+            )).unwrap();
+            prop_assert_eq!(schema_rows(&fresh), schema_rows(&history));
+            drop(fresh);
+            history.execute("ATTACH ?1 AS fresh", [fresh_path.to_str().unwrap()]).unwrap();
+            let mut names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+            if tables.iter().any(|t| t.2) {
+                names.push("sqlite_sequence");
+            }
+            for table in names {
+                prop_assert_eq!(missing(&history, table, "main", "fresh"), 0, "{} lost rows: {}", table, made.up);
+                prop_assert_eq!(missing(&history, table, "fresh", "main"), 0, "{} gained rows: {}", table, made.up);
+            }
+        }
+    }
 
     #[test]
     fn the_baseline_remakes_schema_rows_and_sequences_exactly() {
@@ -218,9 +415,13 @@ mod tests {
             made.rows,
             [
                 ("kinds".to_owned(), 2),
-                ("items".to_owned(), 1),
-                ("audit".to_owned(), 1)
+                ("items".to_owned(), 3),
+                ("audit".to_owned(), 3)
             ]
+        );
+        assert!(
+            !made.up.contains(['\r', '\0']),
+            "text with a CR or a NUL is written as bytes, so no checkout can change it"
         );
         assert!(made
             .changes

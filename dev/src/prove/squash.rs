@@ -118,9 +118,14 @@ pub fn prove_squash(
     })
 }
 
-/// Every `sqlite_schema` row but its page number, in a fixed order.
+/// Every `sqlite_schema` row but its page number, in a fixed order. The statistics `ANALYZE`
+/// keeps (`sqlite_stat1`, ...) describe rows, not the schema: a baseline need not remake them,
+/// and the first `ANALYZE` after it writes them again.
 fn schema_rows(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<SchemaRow>> {
-    conn.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY type, name")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect()
+    conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM main.sqlite_schema
+         WHERE name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\' ORDER BY type, name",
+    )?
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+    .collect()
 }
