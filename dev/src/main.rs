@@ -37,6 +37,9 @@ struct Cli {
     /// GitHub Actions annotations (check, drift).
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     format: Format,
+    /// Use only the `[print_schema.KEY]` section of diesel.toml, as diesel_cli's --schema-key.
+    #[arg(long, value_name = "KEY", global = true)]
+    schema_key: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -157,7 +160,13 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         None => std::env::current_dir()
             .map_err(|e| Error::input(format!("cannot read the current directory: {e}")))?,
     };
-    let project = || Project::discover(&start);
+    let project = || {
+        let project = Project::discover(&start)?;
+        match &cli.schema_key {
+            Some(key) => project.with_schema_key(key),
+            None => Ok(project),
+        }
+    };
     let machine_readable = matches!(
         cli.command,
         Command::Check { .. }
@@ -208,6 +217,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 use_cache,
                 project_dir: cli.project_dir.as_deref(),
                 format: cli.format,
+                schema_key: cli.schema_key.as_deref(),
             };
             commands::check::run(&start, &options, timings)
         }

@@ -275,3 +275,34 @@ fn diesel_migration_run_moves_on_from_a_squash_and_fails_cleanly_part_way() {
         "the failed run changed it"
     );
 }
+
+/// The schema files of the fixtures that stand for Diesel projects as they are, as the pinned
+/// diesel_cli writes them (`migration run` writes every section's file, its patch applied):
+/// the committed files are exactly that, and `check` passes on them right after.
+#[test]
+#[ignore = "needs diesel_cli; .ci/run installs it and runs this test"]
+fn the_fixtures_schema_files_are_what_diesel_print_schema_writes() {
+    for (fixture, files) in [
+        ("sections", &["schema/blog.rs", "schema/audit.rs"][..]),
+        ("patched", &["schema/schema.rs"][..]),
+        ("print_options", &["schema/schema.rs"][..]),
+    ] {
+        let project = Project::fixture(fixture);
+        let committed: Vec<String> = files.iter().map(|f| project.read(f)).collect();
+        for file in files {
+            std::fs::remove_file(project.file(file)).unwrap();
+        }
+        let db = tempfile::tempdir().unwrap();
+        let database = db.path().join("app.sqlite3").to_str().unwrap().to_owned();
+        diesel(&project, &database, &["migration", "run"]);
+        for (file, committed) in files.iter().zip(&committed) {
+            assert_eq!(
+                &project.read(file),
+                committed,
+                "{fixture}/{file} is not what diesel print-schema writes"
+            );
+        }
+        let check = project.run(&["check"]);
+        assert_eq!(check.code, Some(0), "{fixture}: {check:?}");
+    }
+}

@@ -29,17 +29,23 @@ pub struct CheckOptions<'a> {
     pub project_dir: Option<&'a Path>,
     /// Text for people, JSON or GitHub annotations for machines.
     pub format: Format,
+    /// `--schema-key`: check only that `[print_schema.KEY]` section.
+    pub schema_key: Option<&'a str>,
 }
 
 /// Checks the project found from `start` (or, with `--staged`, the copy of git's index made
 /// from it); the exit code says whether it is clean.
 pub fn run(start: &Path, options: &CheckOptions<'_>, timings: &mut Timings) -> Result<ExitCode> {
     if options.staged {
-        let staged = Staged::materialise(start)?;
+        let staged = Staged::materialise(start, options.schema_key)?;
         return check(staged.project(), Some(&staged), options, timings)
             .map_err(|e| staged.shown(e));
     }
-    check(&Project::discover(start)?, None, options, timings)
+    let mut project = Project::discover(start)?;
+    if let Some(key) = options.schema_key {
+        project = project.with_schema_key(key)?;
+    }
+    check(&project, None, options, timings)
 }
 
 /// `check` on the working tree's project, or on the copy of git's index that `staged` holds.
@@ -78,8 +84,12 @@ fn check(
     match options.format {
         Format::Text => {
             if comparison.changes.is_empty() {
+                let files = match project.sections.len() {
+                    1 => "schema.rs matches".to_owned(),
+                    n => format!("the {n} schema files match"),
+                };
                 outln!(
-                    "schema.rs matches {}/ ({count} migration{})",
+                    "{files} {}/ ({count} migration{})",
                     project.display(&project.versions_dir),
                     if count == 1 { "" } else { "s" }
                 );
@@ -88,6 +98,9 @@ fn check(
             }
             for problem in &problems {
                 err!("{problem}");
+            }
+            for hint in &comparison.hints {
+                err!("{}", hint.to_string().replacen("error: ", "hint: ", 1));
             }
             for hint in &hints {
                 errln!(
@@ -117,6 +130,7 @@ fn check(
                     "column": h.column,
                     "statement": h.statement,
                 })).collect::<Vec<_>>(),
+                "schema_hints": comparison.hints.iter().map(|h| report::diagnostic(h)).collect::<Vec<_>>(),
             });
             outln!("{document:#}");
         }
@@ -140,6 +154,9 @@ fn check(
             }
             for problem in &problems {
                 outln!("{}", report::diagnostic_annotation("error", problem));
+            }
+            for hint in &comparison.hints {
+                outln!("{}", report::diagnostic_annotation("notice", hint));
             }
             for hint in &hints {
                 outln!(

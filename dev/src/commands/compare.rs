@@ -2,19 +2,19 @@
 //! of `generate`, `check`, `diagram` and `rehash` (read schema.rs, scan versions, upgrade a
 //! disposable database to head, introspect, diff).
 
-use crate::error::Result;
+use crate::error::{Finding, Result};
 use crate::generate::cache::Cache;
 use crate::generate::diff::{diff, diff_objects, Change};
 use crate::generate::plan;
 use crate::generate::replay;
 use crate::history::checksums;
 use crate::history::versions::{self, Version};
+use crate::project::target::{self, Target};
 use crate::project::Project;
 use crate::schema::diagram;
 use crate::schema::introspect::{self, TableFilter};
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql::{self, Declared, SqlObject};
-use crate::schema::schema_rs;
 use crate::sqlite::db;
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
@@ -28,6 +28,8 @@ pub struct Comparison {
     pub links: Vec<checksums::Link>,
     /// What schema.rs declares, without the tables the `print_schema` filter leaves out.
     pub target: Schema,
+    /// What print-schema would have written differently in the schema files (hints only).
+    pub hints: Vec<Finding>,
     /// Head as stored, every table; `head_db` is the part print-schema describes.
     pub all_db: introspect::Database,
     /// Head as stored, only the tables the `print_schema` filter keeps.
@@ -63,10 +65,17 @@ pub fn compare(
     let cache = use_cache.then(|| Cache::for_root(&project.root));
     // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
     // does not need it first) run on the other.
-    let (target, links, conn) = std::thread::scope(|scope| -> Result<_> {
+    let (
+        Target {
+            schema: target,
+            hints,
+        },
+        links,
+        conn,
+    ) = std::thread::scope(|scope| -> Result<_> {
         let reading = scope.spawn(|| {
             let started = std::time::Instant::now();
-            (schema_rs::read(&project.schema_file), started.elapsed())
+            (target::read(project), started.elapsed())
         });
         let hashing = (wants_links && !use_cache).then(|| {
             scope.spawn(|| {
@@ -95,11 +104,8 @@ pub fn compare(
             links = hashed?;
         }
         // A broken schema.rs is reported before a failing migration, as it is found first.
-        let mut target = target?;
-        // Tables the print_schema filter leaves out are not managed, on either side.
-        target
-            .tables
-            .retain(|name, _| project.filter.includes(name));
+        // Tables the print_schema filters leave out are not managed, on either side.
+        let target = target?;
         Ok((target, links, conn?))
     })?;
     let inspector = db::open_rusqlite(&scratch.database())?;
@@ -125,6 +131,7 @@ pub fn compare(
         versions,
         links,
         target,
+        hints,
         all_db,
         head_db,
         head,

@@ -43,7 +43,7 @@ impl Staged {
     /// holds of its files into a scratch directory (removed however the command ends), and
     /// reads the staged diesel.toml there: the working tree's copy, broken or not, is not
     /// what the commit holds.
-    pub fn materialise(start: &Path) -> Result<Staged> {
+    pub fn materialise(start: &Path, schema_key: Option<&str>) -> Result<Staged> {
         let real_root = Project::root_above(start)?;
         let not_a_clone = |e: String| {
             Error::input(format!(
@@ -69,20 +69,28 @@ impl Staged {
             ))
             .help(format!("stage it: git add {CONFIG_FILE}")));
         }
-        let project = Project::load(&copy_root).map_err(shown)?;
-        let schema = relative(&copy_root, &project.schema_file);
+        let mut project = Project::load(&copy_root).map_err(shown)?;
+        if let Some(key) = schema_key {
+            project = project.with_schema_key(key).map_err(shown)?;
+        }
         let mut pathspecs = vec![
-            schema.clone(),
             relative(&copy_root, &project.versions_dir),
             relative(&copy_root, &diagram::path(&project.schema_file)),
             relative(&copy_root, &project.objects_file()),
         ];
+        for section in &project.sections {
+            pathspecs.push(relative(&copy_root, &section.file));
+            pathspecs.extend(section.patch_file.iter().map(|p| relative(&copy_root, p)));
+        }
         check_out(&real_root, &copy_top, &pathspecs)?;
-        if !project.schema_file.is_file() {
-            return Err(Error::input(format!(
-                "{schema} is not staged: the commit would have no schema"
-            ))
-            .help(format!("stage it: git add {schema}")));
+        for section in &project.sections {
+            if !section.file.is_file() {
+                let schema = relative(&copy_root, &section.file);
+                return Err(Error::input(format!(
+                    "{schema} is not staged: the commit would have no schema"
+                ))
+                .help(format!("stage it: git add {schema}")));
+            }
         }
         pathspecs.push(CONFIG_FILE.to_owned());
         Ok(Staged {

@@ -232,6 +232,13 @@ mod tests {
         let project = Project {
             root: scratch.path().to_path_buf(),
             schema_file: scratch.path().join("schema.rs"),
+            sections: vec![crate::project::Section {
+                key: None,
+                file: scratch.path().join("schema.rs"),
+                filter: TableFilter::All,
+                patch_file: None,
+                allow_tables: crate::project::AllowTables::AllTables,
+            }],
             versions_dir: empty,
             filter: TableFilter::All,
             integer_primary_key_is_bigint: false,

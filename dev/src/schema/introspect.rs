@@ -20,6 +20,8 @@ pub enum TableFilter {
     Only(Vec<Regex>),
     /// `except_tables`: every table but those whose name one of these matches.
     Except(Vec<Regex>),
+    /// Several schema sections: the tables any of their filters keeps.
+    Any(Vec<TableFilter>),
 }
 
 impl TableFilter {
@@ -29,6 +31,7 @@ impl TableFilter {
             TableFilter::All => true,
             TableFilter::Only(patterns) => patterns.iter().any(|re| re.is_match(table)),
             TableFilter::Except(patterns) => !patterns.iter().any(|re| re.is_match(table)),
+            TableFilter::Any(filters) => filters.iter().any(|f| f.includes(table)),
         }
     }
 }

@@ -210,10 +210,15 @@ impl Project {
 
     /// Asserts `check` exits 0.
     pub fn assert_check_passes(&self) {
+        self.assert_check_passes_with("schema.rs matches");
+    }
+
+    /// Asserts `check` exits 0 saying `files` (e.g. "the 2 schema files match") versions/.
+    pub fn assert_check_passes_with(&self, files: &str) {
         let run = self.run(&["check"]);
         assert_eq!(run.code, Some(0), "check failed: {run:?}");
         assert!(
-            run.stdout.contains("schema.rs matches versions/"),
+            run.stdout.contains(&format!("{files} versions/")),
             "{run:?}"
         );
         self.assert_no_temp_leftovers();

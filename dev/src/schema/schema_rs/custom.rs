@@ -1,12 +1,26 @@
 //! Custom SQL types schema.rs declares for its columns, read back as the storage they name.
+//!
+//! A `sql_types` module may also hold types another backend's print-schema wrote
+//! (`#[diesel(postgres_type(name = "mood"))]`, a PostgreSQL enum): those are kept by name, so
+//! a column using one is refused as what it is, not as a misspelt type.
 
 use std::collections::HashMap;
 
 use crate::schema::types::SqlType;
 
-/// Custom SQL types declared as `#[diesel(sqlite_type(name = "..."))] pub struct X;` in any
+/// A custom SQL type declared in schema.rs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Custom {
+    /// `#[diesel(sqlite_type(name = "..."))]`: stored as that SQLite type.
+    Sqlite(SqlType),
+    /// A type of another backend: its name there (`PostgreSQL`, `MySQL`) and the attribute's
+    /// type name.
+    Other { backend: &'static str, name: String },
+}
+
+/// Custom SQL types declared as `#[diesel(<backend>_type(name = "..."))] pub struct X;` in any
 /// inline module, by struct name.
-pub(super) fn custom_types(items: &[syn::Item]) -> HashMap<String, SqlType> {
+pub(super) fn custom_types(items: &[syn::Item]) -> HashMap<String, Custom> {
     let mut found = HashMap::new();
     for item in items {
         match item {
@@ -16,7 +30,7 @@ pub(super) fn custom_types(items: &[syn::Item]) -> HashMap<String, SqlType> {
                 }
             }
             syn::Item::Struct(item) => {
-                if let Some(ty) = item.attrs.iter().find_map(sqlite_storage) {
+                if let Some(ty) = item.attrs.iter().find_map(storage) {
                     found.insert(item.ident.to_string(), ty);
                 }
             }
@@ -26,18 +40,32 @@ pub(super) fn custom_types(items: &[syn::Item]) -> HashMap<String, SqlType> {
     found
 }
 
-/// The type a `#[diesel(sqlite_type(name = "..."))]` attribute stores its struct as.
-fn sqlite_storage(attr: &syn::Attribute) -> Option<SqlType> {
+/// The type a `#[diesel(sqlite_type(name = "..."))]` (or another backend's) attribute declares.
+fn storage(attr: &syn::Attribute) -> Option<Custom> {
     if !attr.path().is_ident("diesel") {
         return None;
     }
     let mut storage = None;
     let _ = attr.parse_nested_meta(|meta| {
-        if meta.path.is_ident("sqlite_type") {
+        let backend = [
+            ("sqlite_type", "SQLite"),
+            ("postgres_type", "PostgreSQL"),
+            ("mysql_type", "MySQL"),
+        ]
+        .into_iter()
+        .find(|(key, _)| meta.path.is_ident(key));
+        if let Some((key, backend)) = backend {
             meta.parse_nested_meta(|inner| {
                 if inner.path.is_ident("name") {
                     let name: syn::LitStr = inner.value()?.parse()?;
-                    storage = SqlType::from_sqlite_type_name(&name.value());
+                    storage = if key == "sqlite_type" {
+                        SqlType::from_sqlite_type_name(&name.value()).map(Custom::Sqlite)
+                    } else {
+                        Some(Custom::Other {
+                            backend,
+                            name: name.value(),
+                        })
+                    };
                 }
                 Ok(())
             })?;

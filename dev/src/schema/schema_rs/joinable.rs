@@ -6,8 +6,8 @@ use crate::schema::model::Joinable;
 
 /// `child -> parent (column)`.
 pub(super) struct JoinableDecl {
-    child: syn::Ident,
-    parent: syn::Ident,
+    pub(super) child: syn::Ident,
+    pub(super) parent: syn::Ident,
     column: syn::Ident,
 }
 

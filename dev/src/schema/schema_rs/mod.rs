@@ -49,6 +49,25 @@ pub fn read(path: &Path) -> Result<Schema> {
 
 /// Parses schema.rs source text; `path` is used in error locations.
 pub fn parse(path: &Path, source: &str) -> Result<Schema> {
+    Ok(parse_file(path, source)?.schema)
+}
+
+/// What a schema file declares beyond its tables: what `check` compares with what
+/// print-schema would write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// The tables, by SQL name.
+    pub schema: Schema,
+    /// The Rust names of the tables, in file order.
+    pub rust_tables: Vec<String>,
+    /// The Rust names of the tables some `joinable!` joins.
+    pub joined: BTreeSet<String>,
+    /// Each `allow_tables_to_appear_in_same_query!` invocation's tables, by Rust name.
+    pub allow_tables: Vec<Vec<String>>,
+}
+
+/// `parse`, with what the file declares beyond its tables.
+pub fn parse_file(path: &Path, source: &str) -> Result<Parsed> {
     let source = Source { path, text: source };
     let located = |err: syn::Error, end: Option<Span>, expected: &str| {
         Error::input(format!("{} is malformed: {err}", file_name(path)))
@@ -66,6 +85,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Schema> {
         joined_pairs: BTreeSet::new(),
     };
     let mut joinables = Vec::new();
+    let mut allow_tables = Vec::new();
     for item in &file.items {
         let syn::Item::Macro(item) = item else {
             continue;
@@ -89,6 +109,19 @@ pub fn parse(path: &Path, source: &str) -> Result<Schema> {
                 })?;
                 reader.table(decl)?;
             }
+            "allow_tables_to_appear_in_same_query" => {
+                use syn::parse::Parser;
+                let paths =
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated
+                        .parse2(item.mac.tokens.clone())
+                        .map_err(|e| located(e, end, "expected table names separated by commas"))?;
+                allow_tables.push(
+                    paths
+                        .iter()
+                        .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
+                        .collect(),
+                );
+            }
             "joinable" => {
                 let joinable = syn::parse2::<joinable::JoinableDecl>(item.mac.tokens.clone())
                     .map_err(|e| {
@@ -99,11 +132,25 @@ pub fn parse(path: &Path, source: &str) -> Result<Schema> {
             _ => {}
         }
     }
+    let mut joined = BTreeSet::new();
     for joinable in joinables {
+        joined.insert(joinable.child.to_string());
+        joined.insert(joinable.parent.to_string());
         reader.joinable(joinable)?;
     }
-    Ok(Schema {
-        tables: reader.tables,
+    let mut rust_tables: Vec<(usize, String)> = reader
+        .declared
+        .iter()
+        .map(|(rust, declared)| (declared.order, rust.clone()))
+        .collect();
+    rust_tables.sort();
+    Ok(Parsed {
+        schema: Schema {
+            tables: reader.tables,
+        },
+        rust_tables: rust_tables.into_iter().map(|(_, name)| name).collect(),
+        joined,
+        allow_tables,
     })
 }
 
@@ -141,6 +188,8 @@ impl Source<'_> {
 
 /// A `table!` as the other macros name it: by Rust names.
 struct Declared {
+    /// Where in the file it is, among the tables.
+    order: usize,
     sql_name: String,
     /// By Rust column name.
     columns: HashMap<String, DeclaredColumn>,
@@ -168,7 +217,7 @@ struct ColumnType {
 /// in the file it is declared.
 struct Reader<'a> {
     source: Source<'a>,
-    custom_types: HashMap<String, SqlType>,
+    custom_types: HashMap<String, custom::Custom>,
     tables: BTreeMap<String, Table>,
     /// By Rust table name.
     declared: HashMap<String, Declared>,

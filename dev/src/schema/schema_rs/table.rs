@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use syn::spanned::Spanned;
 
+use super::custom::Custom;
 use super::suggest::closest;
 use super::{ColumnType, Declared, DeclaredColumn, Reader};
 use crate::error::Result;
@@ -113,6 +114,7 @@ impl Reader<'_> {
         self.declared.insert(
             rust_name,
             Declared {
+                order: self.declared.len(),
                 sql_name: decl.sql_name,
                 columns: declared_columns,
                 primary_key,
@@ -149,9 +151,29 @@ impl Reader<'_> {
                 ..ty
             });
         }
+        let custom = self.custom_types.get(&name);
+        if let Some(Custom::Other {
+            backend,
+            name: their_name,
+        }) = custom
+        {
+            return Err(self
+                .error_at(
+                    segment.ident.span(),
+                    format!("`{name}` is a {backend} type (`{their_name}`), which SQLite does not have"),
+                )
+                .note(format!(
+                    "schema.rs declares it with #[diesel({}_type(name = \"{their_name}\"))]; diesel print-schema writes such types only for {backend}",
+                    if *backend == "PostgreSQL" { "postgres" } else { "mysql" }
+                ))
+                .help("give the column a SQLite type (Text, Integer, ...), or declare the Rust-side type with #[diesel(sqlite_type(name = \"Text\"))]"));
+        }
         let resolved = SqlType::from_diesel_name(&name)
             .map(|(ty, diesel)| (diesel.name.to_owned(), ty))
-            .or_else(|| self.custom_types.get(&name).map(|ty| (name.clone(), *ty)));
+            .or_else(|| match custom {
+                Some(Custom::Sqlite(ty)) => Some((name.clone(), *ty)),
+                _ => None,
+            });
         if let Some((diesel, ty)) = resolved {
             return Ok(ColumnType {
                 diesel,
@@ -183,6 +205,20 @@ impl Reader<'_> {
 mod tests {
     use crate::schema::schema_rs::tests::{parse_err, parse_ok, table_with};
     use crate::schema::types::SqlType;
+
+    #[test]
+    fn another_backends_custom_type_is_refused_as_what_it_is() {
+        let err = parse_err("pub mod sql_types {\n    #[derive(diesel::sql_types::SqlType)]\n    #[diesel(postgres_type(name = \"mood\"))]\n    pub struct Mood;\n}\n\ndiesel::table! {\n    use diesel::sql_types::*;\n    use super::sql_types::Mood;\n\n    users (id) {\n        id -> Integer,\n        mood -> Mood,\n    }\n}\n");
+        assert!(
+            err.message.contains("`Mood` is a PostgreSQL type (`mood`)"),
+            "{err}"
+        );
+        assert_eq!(err.location.as_ref().map(|l| l.line), Some(13));
+        assert!(
+            err.help.as_deref().unwrap().contains("sqlite_type"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn unknown_type_points_at_it_and_suggests() {

@@ -1,81 +1,77 @@
 //! Finding a Diesel project and reading its `diesel.toml`.
 //!
 //! The tool takes every path from `diesel.toml`, the file diesel_cli reads, so both tools
-//! work on the same tree. diesel_cli rejects unknown keys, so the same key set is accepted
-//! here and nothing of the tool's own is ever stored in that file.
+//! work on the same tree (`config`). A project may split its tables over several schema
+//! files, each a `[print_schema.KEY]` section; `target` reads what they declare together.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
-use serde::Deserialize;
+mod config;
+pub mod target;
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::schema::introspect::TableFilter;
 
 /// The file that marks a project's root.
 pub const CONFIG_FILE: &str = "diesel.toml";
 
-/// A Diesel project: where its schema file and migrations are, and how print-schema reads
+/// A Diesel project: where its schema files and migrations are, and how print-schema reads
 /// its database.
 #[derive(Debug, Clone)]
 pub struct Project {
     /// The directory holding `diesel.toml`; the paths in it are resolved from here.
     pub root: PathBuf,
-    /// The schema.rs file, from `[print_schema] file`.
+    /// The first section's schema file: `objects.sql` and the diagram live beside it.
     pub schema_file: PathBuf,
+    /// Every `[print_schema]` section with a file; one for most projects.
+    pub sections: Vec<Section>,
     /// The migrations directory: `[migrations_directory] dir`, else Diesel's `migrations`.
     pub versions_dir: PathBuf,
-    /// Which tables print-schema describes (`[print_schema] filter`); no other is managed.
+    /// Which tables print-schema describes: those any section's filter keeps. No other is
+    /// managed.
     pub filter: TableFilter,
     /// `sqlite_integer_primary_key_is_bigint`: print-schema reads rowid keys, and columns
     /// referencing them, as `BigInt`.
     pub integer_primary_key_is_bigint: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    print_schema: Option<RawPrintSchema>,
-    #[serde(default)]
-    migrations_directory: Option<RawMigrationsDirectory>,
+/// One `[print_schema]` (or `[print_schema.KEY]`) section: a schema file, the tables
+/// print-schema writes into it, and how.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// `None` for a project with one section; else the KEY (`default` for the top-level
+    /// keys), as `--schema-key` names it.
+    pub key: Option<String>,
+    /// The schema file print-schema writes for this section.
+    pub file: PathBuf,
+    /// The tables it describes.
+    pub filter: TableFilter,
+    /// `patch_file`: a unified diff applied to print-schema's output before it is written.
+    pub patch_file: Option<PathBuf>,
+    /// Which tables print-schema lists in `allow_tables_to_appear_in_same_query!`.
+    pub allow_tables: AllowTables,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMigrationsDirectory {
-    dir: PathBuf,
+impl Section {
+    /// The section as diesel.toml names it, for messages.
+    pub fn header(&self) -> String {
+        match &self.key {
+            Some(key) => format!("[print_schema.{key}]"),
+            None => "[print_schema]".to_owned(),
+        }
+    }
 }
 
-/// Every key diesel_cli 2.3 accepts in `[print_schema]`; the ones the tool does not need are
-/// kept only so that a valid file is not refused.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct RawPrintSchema {
-    file: Option<PathBuf>,
-    filter: Option<RawFilter>,
-    sqlite_integer_primary_key_is_bigint: Option<bool>,
-    with_docs: Option<toml::Value>,
-    allow_tables_to_appear_in_same_query_config: Option<toml::Value>,
-    column_sorting: Option<toml::Value>,
-    schema: Option<toml::Value>,
-    patch_file: Option<toml::Value>,
-    import_types: Option<toml::Value>,
-    generate_missing_sql_type_definitions: Option<toml::Value>,
-    except_custom_type_definitions: Option<toml::Value>,
-    custom_type_derives: Option<toml::Value>,
-    pg_domains_as_custom_types: Option<toml::Value>,
-    include_views: Option<toml::Value>,
-    experimental_infer_nullable_for_views: Option<toml::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFilter {
-    only_tables: Option<Vec<String>>,
-    except_tables: Option<Vec<String>>,
+/// `allow_tables_to_appear_in_same_query_config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowTables {
+    /// Every table in one invocation (diesel_cli's default).
+    AllTables,
+    /// One invocation per group of tables related by foreign keys.
+    FkRelatedTables,
+    /// No invocation.
+    None,
 }
 
 impl Project {
@@ -116,58 +112,44 @@ impl Project {
 
     /// Reads the project whose `diesel.toml` is in `root`.
     pub fn load(root: &Path) -> Result<Project> {
-        let config_path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&config_path)
-            .map_err(|e| Error::io("read", &config_path, e))?;
-        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let mut err = Error::input(format!("{CONFIG_FILE} is malformed: {}", e.message()))
-                .help("diesel_cli reads this file too and rejects unknown keys; see https://diesel.rs/guides/configuring-diesel-cli");
-            if let Some(span) = e.span() {
-                err = err.at(Location::at_offset(&config_path, &text, span.start));
-            }
-            err
-        })?;
-        let print_schema = raw.print_schema.ok_or_else(|| {
-            Error::input(format!("{CONFIG_FILE} has no [print_schema] section"))
-                .help("add\n  [print_schema]\n  file = \"schema/schema.rs\"")
-        })?;
-        let schema_file = print_schema.file.ok_or_else(|| {
-            Error::input(format!("{CONFIG_FILE} does not say where schema.rs is"))
-                .help("add `file = \"schema/schema.rs\"` under [print_schema]")
-        })?;
-        let versions_dir = raw
-            .migrations_directory
-            .map_or_else(|| PathBuf::from("migrations"), |m| m.dir);
-        let filter = match print_schema.filter {
-            None => TableFilter::All,
-            Some(RawFilter {
-                only_tables: Some(_),
-                except_tables: Some(_),
-            }) => {
-                return Err(Error::input(format!(
-                    "{CONFIG_FILE}: `filter` sets both only_tables and except_tables"
-                ))
-                .help("keep one of them, as diesel_cli requires"))
-            }
-            Some(RawFilter {
-                only_tables: Some(patterns),
-                ..
-            }) => TableFilter::Only(compile(&patterns)?),
-            Some(RawFilter {
-                except_tables: Some(patterns),
-                ..
-            }) => TableFilter::Except(compile(&patterns)?),
-            Some(_) => TableFilter::All,
+        let config = config::read(root)?;
+        let filter = match config.sections.as_slice() {
+            [only] => only.filter.clone(),
+            several => TableFilter::Any(several.iter().map(|s| s.filter.clone()).collect()),
         };
         Ok(Project {
             root: root.to_path_buf(),
-            schema_file: root.join(schema_file),
-            versions_dir: root.join(versions_dir),
+            schema_file: config.sections[0].file.clone(),
+            sections: config.sections,
+            versions_dir: config.versions_dir,
             filter,
-            integer_primary_key_is_bigint: print_schema
-                .sqlite_integer_primary_key_is_bigint
-                .unwrap_or(false),
+            integer_primary_key_is_bigint: config.integer_primary_key_is_bigint,
         })
+    }
+
+    /// The project restricted to the section `key` names, as diesel_cli's `--schema-key`
+    /// restricts print-schema: the other sections' tables are then not managed.
+    pub fn with_schema_key(mut self, key: &str) -> Result<Project> {
+        let Some(section) = self
+            .sections
+            .iter()
+            .find(|s| s.key.as_deref().unwrap_or("default") == key)
+            .cloned()
+        else {
+            let keys: Vec<String> = self
+                .sections
+                .iter()
+                .map(|s| s.key.clone().unwrap_or_else(|| "default".to_owned()))
+                .collect();
+            return Err(Error::input(format!(
+                "{CONFIG_FILE} has no [print_schema.{key}] section with a file"
+            ))
+            .help(format!("use one of: {}", keys.join(", "))));
+        };
+        self.schema_file = section.file.clone();
+        self.filter = section.filter.clone();
+        self.sections = vec![section];
+        Ok(self)
     }
 
     /// Refuses to write `path` when a symbolic link would carry the write elsewhere: the
@@ -200,19 +182,6 @@ impl Project {
     pub fn display<'a>(&self, path: &'a Path) -> std::path::Display<'a> {
         path.strip_prefix(&self.root).unwrap_or(path).display()
     }
-}
-
-fn compile(patterns: &[String]) -> Result<Vec<Regex>> {
-    patterns
-        .iter()
-        .map(|p| {
-            Regex::new(p).map_err(|e| {
-                Error::input(format!(
-                    "{CONFIG_FILE}: table filter `{p}` is not a valid regex: {e}"
-                ))
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -250,6 +219,53 @@ mod tests {
         let err = project.unwrap_err();
         assert!(err.message.contains("my_tool_key"), "{err}");
         assert_eq!(err.location.as_ref().unwrap().line, 3);
+    }
+
+    const TWO_SECTIONS: &str = "[print_schema]\nwith_docs = true\n\n[print_schema.users]\nfile = \"schema/users.rs\"\nfilter = { only_tables = [\"^users$\"] }\n\n[print_schema.audit]\nfile = \"schema/audit.rs\"\npatch_file = \"schema/audit.patch\"\nfilter = { only_tables = [\"^audit\"] }\n";
+
+    #[test]
+    fn named_sections_each_keep_their_file_filter_and_patch() {
+        let (dir, project) = project_with(TWO_SECTIONS);
+        let project = project.unwrap();
+        let keys: Vec<Option<&str>> = project.sections.iter().map(|s| s.key.as_deref()).collect();
+        assert_eq!(
+            keys,
+            [Some("audit"), Some("users")],
+            "the top level names no file"
+        );
+        assert_eq!(project.schema_file, dir.path().join("schema/audit.rs"));
+        assert_eq!(
+            project.sections[0].patch_file.as_deref(),
+            Some(dir.path().join("schema/audit.patch").as_path())
+        );
+        assert!(project.filter.includes("users") && project.filter.includes("audit_log"));
+        assert!(!project.filter.includes("posts"));
+
+        let users = project.clone().with_schema_key("users").unwrap();
+        assert_eq!(users.schema_file, dir.path().join("schema/users.rs"));
+        assert!(!users.filter.includes("audit_log"));
+        let err = project.with_schema_key("nope").unwrap_err();
+        assert!(
+            err.help.as_deref().unwrap().contains("audit, users"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_section_is_read_as_strictly_as_diesel_reads_it() {
+        let (_dir, project) =
+            project_with(&TWO_SECTIONS.replace("patch_file", "my_key = 1\npatch_file"));
+        let err = project.unwrap_err();
+        assert!(err.message.contains("[print_schema.audit]"), "{err}");
+        assert!(err.message.contains("my_key"), "{err}");
+        assert_eq!(err.location.as_ref().unwrap().line, 10);
+
+        let (_dir, project) = project_with(&TWO_SECTIONS.replace(
+            "file = \"schema/users.rs\"",
+            "file = \"schema/users.rs\"\nsqlite_integer_primary_key_is_bigint = true",
+        ));
+        let err = project.unwrap_err();
+        assert!(err.message.contains("disagree"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,139 @@
+//! Diesel projects as they already are: several `[print_schema.KEY]` sections, a
+//! `patch_file` over print-schema's output, and every print-schema option that changes what
+//! it writes for SQLite. The fixtures' schema files were written by the pinned diesel_cli
+//! (`diesel migration run`); `diesel_cli.rs` writes them again in CI and compares.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn two_schema_sections_are_checked_and_generated_together() {
+    let project = Project::fixture("sections");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("the 2 schema files match versions/"),
+        "{run:?}"
+    );
+
+    let audit = project.read("schema/audit.rs");
+    project.write(
+        "schema/audit.rs",
+        &audit.replace(
+            "        note -> Text,\n",
+            "        note -> Text,\n        level -> Nullable<Integer>,\n",
+        ),
+    );
+    let newest = project.generate("add level");
+    let up = project.read(&format!("{newest}/up.sql"));
+    assert!(
+        up.contains("ALTER TABLE audit ADD COLUMN level INTEGER"),
+        "{up}"
+    );
+    project.assert_check_passes_with("the 2 schema files match");
+
+    // One section at a time, as diesel_cli's --schema-key: the other file is not read.
+    std::fs::remove_file(project.file("schema/audit.rs")).unwrap();
+    let blog = project.run(&["--schema-key", "blog", "check"]);
+    assert_eq!(blog.code, Some(0), "{blog:?}");
+    let unknown = project.run(&["--schema-key", "nope", "check"]);
+    assert_eq!(unknown.code, Some(2), "{unknown:?}");
+    assert!(
+        unknown.stderr.contains("use one of: audit, blog"),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn a_table_two_sections_declare_is_refused_naming_both_files() {
+    let project = Project::fixture("sections");
+    project.write(
+        "diesel.toml",
+        &project
+            .read("diesel.toml")
+            .replace("[\"^audit$\"]", "[\"^audit$\", \"^users$\"]"),
+    );
+    let users = project.read("schema/blog.rs");
+    let start = users.find("diesel::table! {\n    users").unwrap();
+    let end = start + users[start..].find("\n}\n").unwrap() + 3;
+    let audit = project.read("schema/audit.rs");
+    project.write(
+        "schema/audit.rs",
+        &format!("{audit}\n{}", &users[start..end]),
+    );
+    let run = project.assert_rejected(&["check"]);
+    assert!(
+        run.stderr
+            .contains("table users is declared in both `schema/blog.rs` and `schema/audit.rs`")
+            || run
+                .stderr
+                .contains("table users is declared in both `schema/audit.rs` and `schema/blog.rs`"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_patched_schema_file_reads_as_print_schema_wrote_it() {
+    let project = Project::fixture("patched");
+    assert!(project
+        .read("schema/schema.rs")
+        .contains("title -> crate::types::Headline"));
+    project.assert_check_passes();
+    project.edit_schema(
+        "        age -> Nullable<Integer>,\n",
+        "        age -> Nullable<Integer>,\n        bio -> Nullable<Text>,\n",
+    );
+    let newest = project.generate("add bio");
+    let up = project.read(&format!("{newest}/up.sql"));
+    assert!(up.contains("ADD COLUMN bio TEXT"), "{up}");
+    assert!(
+        !up.contains("title"),
+        "the patched column is not a change: {up}"
+    );
+}
+
+#[test]
+fn a_patch_that_no_longer_applies_is_reported_with_its_hunk() {
+    let project = Project::fixture("patched");
+    project.edit_schema(
+        "        user_id -> Integer,\n",
+        "        user_id -> BigInt,\n",
+    );
+    let run = project.assert_rejected(&["check"]);
+    assert!(
+        run.stderr
+            .contains("`schema/schema.patch` no longer applies to `schema/schema.rs`: hunk 1"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("+        title -> crate::types::Headline,"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("make the patch again"), "{run:?}");
+}
+
+#[test]
+fn every_print_schema_option_reads_back_and_a_missing_allow_tables_entry_is_a_hint() {
+    let project = Project::fixture("print_options");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(!run.stderr.contains("hint"), "{run:?}");
+
+    project.edit_schema(
+        "diesel::allow_tables_to_appear_in_same_query!(stock, warehouses,);",
+        "diesel::allow_tables_to_appear_in_same_query!(warehouses,);",
+    );
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, Some(0), "a hint does not fail the check: {run:?}");
+    assert!(
+        run.stderr.contains("hint: `allow_tables_to_appear_in_same_query!` in `schema/schema.rs` does not list stock"),
+        "{run:?}"
+    );
+    let json = project.run(&["check", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let hints = document["schema_hints"].as_array().unwrap();
+    assert_eq!(hints.len(), 1, "{document}");
+    assert!(hints[0]["message"].as_str().unwrap().contains("stock"));
+}
