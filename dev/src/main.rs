@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use dev::commands::report::{self, Format};
 use dev::commands::{self, database::Safety, generate};
@@ -33,8 +33,8 @@ struct Cli {
     /// The database to work on (a path or sqlite:// URL); DATABASE_URL is read otherwise.
     #[arg(long, value_name = "PATH", global = true)]
     database: Option<String>,
-    /// Output for people (text), one JSON document (check, drift, current, history), or
-    /// GitHub Actions annotations (check, drift).
+    /// Output for people (text), one JSON document (check, generate, drift, history, current,
+    /// verify), or GitHub Actions annotations (check, drift).
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     format: Format,
     /// Use only the `[print_schema.KEY]` section of diesel.toml, as diesel_cli's --schema-key.
@@ -117,6 +117,11 @@ enum Command {
         /// The newest version to replace: a version, a unique prefix or a unique slug.
         #[arg(long, value_name = "VERSION")]
         to: String,
+    },
+    /// Print the shell completion script (bash, zsh, fish, elvish or powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
     InstallHooks,
@@ -241,6 +246,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         Command::Rehash => commands::rehash::run(&project()?),
         Command::Objects => commands::objects::run(&project()?, use_cache, timings),
         Command::Verify => commands::verify::run(&project()?, cli.format),
+        Command::Completions { shell } => commands::completions::run(Cli::command(), *shell),
         Command::Squash { message, to } => {
             let options = commands::squash::SquashOptions {
                 to: to.clone(),
@@ -269,6 +275,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Rehash => "rehash",
         Command::Verify => "verify",
         Command::Squash { .. } => "squash",
+        Command::Completions { .. } => "completions",
         Command::Drift => "drift",
         Command::Objects => "objects",
         Command::InstallHooks => "install-hooks",

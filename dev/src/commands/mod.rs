@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod completions;
 pub mod current;
 pub mod database;
 pub mod diagram;

@@ -177,7 +177,28 @@ fn target_dir(
             return base.join(dir);
         }
     }
-    root.join("target")
+    // A workspace member's build output is the workspace's; a Diesel project that is no cargo
+    // project keeps its cache where cargo would put `target/` if it became one.
+    cargo_root(root)
+        .unwrap_or_else(|| root.to_path_buf())
+        .join("target")
+}
+
+/// The directory cargo puts `target/` in for a project at `root`: the nearest workspace
+/// (a Cargo.toml with `[workspace]`) at or above it, else the nearest package; `None` outside
+/// any cargo project.
+fn cargo_root(root: &Path) -> Option<PathBuf> {
+    let mut nearest = None;
+    for dir in root.ancestors() {
+        let Ok(text) = fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        if toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.contains_key("workspace")) {
+            return Some(dir.to_path_buf());
+        }
+        nearest.get_or_insert_with(|| dir.to_path_buf());
+    }
+    nearest
 }
 
 #[cfg(test)]
@@ -200,6 +221,19 @@ mod tests {
             |env: &dyn Fn(&str) -> Option<OsString>| target_dir(&workspace, env, &cwd, Some(&home));
 
         assert_eq!(at(&no_env), workspace.join("target"));
+        fs::write(workspace.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+        assert_eq!(at(&no_env), workspace.join("target"));
+        fs::write(
+            tmp.path().join("work/Cargo.toml"),
+            "[workspace]\nmembers = [\"app\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            at(&no_env),
+            tmp.path().join("work/target"),
+            "a member's target is the workspace's"
+        );
+        fs::remove_file(tmp.path().join("work/Cargo.toml")).unwrap();
 
         fs::write(
             home.join("config.toml"),
