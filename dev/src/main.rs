@@ -123,6 +123,13 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Adopt the tool in a project with a history: dev.sum, .gitattributes, the pre-commit
+    /// hook and (asked, or --diagram) the diagram; then check and verify, changing no version.
+    Init {
+        /// Keep a Mermaid diagram of the schema without asking.
+        #[arg(long)]
+        diagram: bool,
+    },
     /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
     InstallHooks,
 }
@@ -246,6 +253,17 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         Command::Rehash => commands::rehash::run(&project()?),
         Command::Objects => commands::objects::run(&project()?, use_cache, timings),
         Command::Verify => commands::verify::run(&project()?, cli.format),
+        Command::Init { diagram } => {
+            let mut terminal = dev::support::ask::terminal();
+            let prompt = terminal
+                .as_mut()
+                .map(|t| t as &mut dyn dev::support::ask::Prompt);
+            let options = commands::init::InitOptions {
+                diagram: *diagram,
+                use_cache,
+            };
+            commands::init::run(&project()?, options, prompt, timings)
+        }
         Command::Completions { shell } => commands::completions::run(Cli::command(), *shell),
         Command::Squash { message, to } => {
             let options = commands::squash::SquashOptions {
@@ -276,6 +294,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Verify => "verify",
         Command::Squash { .. } => "squash",
         Command::Completions { .. } => "completions",
+        Command::Init { .. } => "init",
         Command::Drift => "drift",
         Command::Objects => "objects",
         Command::InstallHooks => "install-hooks",

@@ -286,6 +286,7 @@ fn the_fixtures_schema_files_are_what_diesel_print_schema_writes() {
         ("sections", &["schema/blog.rs", "schema/audit.rs"][..]),
         ("patched", &["schema/schema.rs"][..]),
         ("print_options", &["schema/schema.rs"][..]),
+        ("adopt", &["src/schema.rs"][..]),
     ] {
         let project = Project::fixture(fixture);
         let committed: Vec<String> = files.iter().map(|f| project.read(f)).collect();

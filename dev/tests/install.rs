@@ -10,7 +10,10 @@ fn the_binary_says_its_version() {
     let project = Project::fixture("blog");
     let run = project.run(&["--version"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.stdout.trim(), format!("dev {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        run.stdout.trim(),
+        format!("dev {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -19,7 +22,14 @@ fn completions_cover_every_command_and_global_flag() {
     for shell in ["bash", "zsh", "fish"] {
         let run = project.run(&["completions", shell]);
         assert_eq!(run.code, Some(0), "{shell}: {run:?}");
-        for word in ["generate", "squash", "drift", "completions", "schema-key", "format"] {
+        for word in [
+            "generate",
+            "squash",
+            "drift",
+            "completions",
+            "schema-key",
+            "format",
+        ] {
             assert!(run.stdout.contains(word), "{shell} lacks {word}");
         }
     }

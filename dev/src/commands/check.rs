@@ -71,7 +71,8 @@ fn check(
     problems.extend(diagram_problem(project, &comparison));
     if !checksums::recorded(&project.versions_dir) && count > 0 {
         errln!(
-            "note: versions/ has no {} yet; `generate` or `rehash` starts recording checksums",
+            "note: {}/ has no {} yet; `generate`, `rehash` or `init` starts recording checksums",
+            project.display(&project.versions_dir),
             checksums::SUM_FILE
         );
     }

@@ -23,6 +23,7 @@ pub mod downgrade;
 pub mod drift;
 pub mod generate;
 pub mod history;
+pub mod init;
 pub mod install_hooks;
 pub mod objects;
 pub mod problems;

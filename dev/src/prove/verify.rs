@@ -42,90 +42,162 @@ impl std::fmt::Display for Verified {
     }
 }
 
-/// Walks the whole history in `versions_dir`.
+/// Walks the whole history in `versions_dir`; the first version that fails stops it.
 pub fn verify(versions_dir: &Path) -> Result<Verified> {
+    let (verified, mut failures) = walk(versions_dir, false)?;
+    match failures.pop() {
+        Some(failure) => Err(failure),
+        None => Ok(verified),
+    }
+}
+
+/// Walks the whole history in `versions_dir`, past failing versions: each failure is
+/// returned, and the walk goes on from a database the versions up to it were applied to.
+/// When a failing version cannot even be applied, the versions after it cannot be walked,
+/// and the last failure says so.
+pub fn verify_all(versions_dir: &Path) -> Result<(Verified, Vec<Error>)> {
+    walk(versions_dir, true)
+}
+
+fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)> {
     let versions = versions::scan(versions_dir)?;
-    let scratch = Scratch::create()?;
-    let mut conn = db::open_diesel(&scratch.database())?;
-    conn.applied_migrations().map_err(|e| {
-        Error::internal(format!("cannot set up the disposable database: {e}")).caused_by(e)
-    })?;
-    let inspector = db::open_rusqlite(&scratch.database())?;
     let migrations = replay::load(versions_dir)?;
-    let mut present: Vec<String> = Vec::new();
+    let mut failures = Vec::new();
     let mut rows = 0;
-    for version in &versions {
-        let migration = migrations.get(version)?;
-        let failed = |what: String| {
-            Error::check(format!("version {} {what}", version.dir_name))
-                .help("fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
-        };
-        let head = inspect(&inspector, &TableFilter::All)?;
-        present.retain(|t| head.table(t).is_some());
-        let seeded = seed::seed(&inspector, &head, &present);
-        rows += seeded.rows;
-        present = seeded.tables.clone();
-        let before = user_schema(&inspector)?;
-        let values = snapshots(&inspector, &head, &present, |t, c| {
-            Some(ColumnKey::new(t, c))
-        })
-        .map_err(|e| failed(format!("could not be read before up: {e}")))?;
-
-        let broken_before = objects::broken(&inspector)?;
-        let compiles = |step: &str| match objects::regressions(&inspector, &broken_before)? {
-            None => Ok(()),
-            Some(list) => Err(failed(format!(
-                "breaks views or triggers going {step}:\n{list}"
-            ))),
-        };
-        conn.run_migration(migration)
-            .map_err(|e| failed(format!("fails up on seeded rows: {e}")))?;
-        check_integrity(&inspector)
-            .map_err(|e| failed(format!("breaks the database going up: {e}")))?;
-        compiles("up")?;
-        let after_up = user_schema(&inspector)?;
-        let now = inspect(&inspector, &TableFilter::All)?;
-        let kept = snapshots(&inspector, &head, &present, |t, c| {
-            now.table(t)?.column(c)?;
-            Some(ColumnKey::new(t, c))
-        })
-        .map_err(|e| failed(format!("could not be read after up: {e}")))?;
-        compare_values(&values, &kept, "up.sql").map_err(|e| failed(format!("loses data: {e}")))?;
-
-        conn.revert_migration(migration)
-            .map_err(|e| failed(format!("fails down on seeded rows: {e}")))?;
-        compiles("down")?;
-        let after_down = user_schema(&inspector)?;
-        if after_down != before {
-            return Err(failed(format!(
-                "does not come back down to the schema before it:\n{}",
-                describe_difference(&before, &after_down)
-            )));
+    let mut start = 0;
+    while start < versions.len() {
+        let scratch = Scratch::create()?;
+        let mut conn = db::open_diesel(&scratch.database())?;
+        conn.applied_migrations().map_err(|e| {
+            Error::internal(format!("cannot set up the disposable database: {e}")).caused_by(e)
+        })?;
+        let inspector = db::open_rusqlite(&scratch.database())?;
+        for version in &versions[..start] {
+            if let Err(e) = conn.run_migration(migrations.get(version)?) {
+                let last = failures
+                    .pop()
+                    .unwrap_or_else(|| Error::check(e.to_string()));
+                failures.push(last.note(format!(
+                    "the versions after {} were not walked: it does not apply",
+                    version.dir_name
+                )));
+                return Ok((
+                    Verified {
+                        versions: start,
+                        rows,
+                    },
+                    failures,
+                ));
+            }
         }
-        let restored = snapshots(&inspector, &head, &present, |t, c| {
-            kept.get(t)?.get(c)?;
-            Some(ColumnKey::new(t, c))
-        })
-        .map_err(|e| failed(format!("could not be read after down: {e}")))?;
-        // Against the rows before up: those a version inserted may go again with its down.
-        compare_values(&values, &restored, "down.sql")
-            .map_err(|e| failed(format!("loses data: {e}")))?;
-
-        conn.run_migration(migration)
-            .map_err(|e| failed(format!("fails up again after down: {e}")))?;
-        compiles("up again")?;
-        let again = user_schema(&inspector)?;
-        if again != after_up {
-            return Err(failed(format!(
-                "gives a different schema going up again:\n{}",
-                describe_difference(&after_up, &again)
-            )));
+        let mut present: Vec<String> = Vec::new();
+        let mut failed_at = None;
+        for (index, version) in versions.iter().enumerate().skip(start) {
+            match stair(
+                &mut conn,
+                &inspector,
+                &migrations,
+                version,
+                &mut present,
+                &mut rows,
+            ) {
+                Ok(()) => {}
+                Err(err) if keep_going && err.kind() == crate::error::Kind::Check => {
+                    failures.push(err);
+                    failed_at = Some(index);
+                    break;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        match failed_at {
+            Some(index) => start = index + 1,
+            None => break,
         }
     }
-    Ok(Verified {
-        versions: versions.len(),
-        rows,
+    Ok((
+        Verified {
+            versions: versions.len(),
+            rows,
+        },
+        failures,
+    ))
+}
+
+/// One version up, down and up again on seeded rows; `present` holds the tables seeded so
+/// far, `rows` counts the rows seeded.
+fn stair(
+    conn: &mut diesel::SqliteConnection,
+    inspector: &rusqlite::Connection,
+    migrations: &replay::Migrations,
+    version: &crate::history::versions::Version,
+    present: &mut Vec<String>,
+    rows: &mut usize,
+) -> Result<()> {
+    let migration = migrations.get(version)?;
+    let failed = |what: String| {
+        Error::check(format!("version {} {what}", version.dir_name))
+            .help("fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
+    };
+    let head = inspect(inspector, &TableFilter::All)?;
+    present.retain(|t| head.table(t).is_some());
+    let seeded = seed::seed(inspector, &head, present);
+    *rows += seeded.rows;
+    *present = seeded.tables.clone();
+    let before = user_schema(inspector)?;
+    let values = snapshots(inspector, &head, present, |t, c| Some(ColumnKey::new(t, c)))
+        .map_err(|e| failed(format!("could not be read before up: {e}")))?;
+
+    let broken_before = objects::broken(inspector)?;
+    let compiles = |step: &str| match objects::regressions(inspector, &broken_before)? {
+        None => Ok(()),
+        Some(list) => Err(failed(format!(
+            "breaks views or triggers going {step}:\n{list}"
+        ))),
+    };
+    conn.run_migration(migration)
+        .map_err(|e| failed(format!("fails up on seeded rows: {e}")))?;
+    check_integrity(inspector).map_err(|e| failed(format!("breaks the database going up: {e}")))?;
+    compiles("up")?;
+    let after_up = user_schema(inspector)?;
+    let now = inspect(inspector, &TableFilter::All)?;
+    let kept = snapshots(inspector, &head, present, |t, c| {
+        now.table(t)?.column(c)?;
+        Some(ColumnKey::new(t, c))
     })
+    .map_err(|e| failed(format!("could not be read after up: {e}")))?;
+    compare_values(&values, &kept, "up.sql").map_err(|e| failed(format!("loses data: {e}")))?;
+
+    conn.revert_migration(migration)
+        .map_err(|e| failed(format!("fails down on seeded rows: {e}")))?;
+    compiles("down")?;
+    let after_down = user_schema(inspector)?;
+    if after_down != before {
+        return Err(failed(format!(
+            "does not come back down to the schema before it:\n{}",
+            describe_difference(&before, &after_down)
+        )));
+    }
+    let restored = snapshots(inspector, &head, present, |t, c| {
+        kept.get(t)?.get(c)?;
+        Some(ColumnKey::new(t, c))
+    })
+    .map_err(|e| failed(format!("could not be read after down: {e}")))?;
+    // Against the rows before up: those a version inserted may go again with its down.
+    compare_values(&values, &restored, "down.sql")
+        .map_err(|e| failed(format!("loses data: {e}")))?;
+
+    conn.run_migration(migration)
+        .map_err(|e| failed(format!("fails up again after down: {e}")))?;
+    compiles("up again")?;
+    let again = user_schema(inspector)?;
+    if again != after_up {
+        return Err(failed(format!(
+            "gives a different schema going up again:\n{}",
+            describe_difference(&after_up, &again)
+        )));
+    }
+    Ok(())
 }
 
 /// The schema the migrations own: every `sqlite_schema` entry except SQLite's internal tables
