@@ -167,6 +167,59 @@ mod tests {
         path
     }
 
+    fn hints_for(config: AllowTables, macros: &str) -> Vec<String> {
+        let text = format!(
+            "diesel::table! {{ a (id) {{ id -> Integer, }} }}\ndiesel::table! {{ b (id) {{ id -> Integer, a_id -> Integer, }} }}\ndiesel::table! {{ c (id) {{ id -> Integer, }} }}\ndiesel::joinable!(b -> a (a_id));\n{macros}\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("schema.rs");
+        let parsed = schema_rs::parse_file(&file, &text).unwrap();
+        let section = Section {
+            key: None,
+            file,
+            filter: crate::schema::introspect::TableFilter::All,
+            patch_file: None,
+            allow_tables: config,
+        };
+        let project = Project {
+            root: dir.path().to_path_buf(),
+            schema_file: section.file.clone(),
+            sections: vec![section.clone()],
+            versions_dir: dir.path().join("versions"),
+            filter: crate::schema::introspect::TableFilter::All,
+            integer_primary_key_is_bigint: false,
+        };
+        allow_tables_hints(&section, &parsed, &project)
+            .iter()
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn allow_tables_is_read_in_all_its_forms() {
+        for complete in [
+            "diesel::allow_tables_to_appear_in_same_query!(a, b, c,);",
+            "diesel::allow_tables_to_appear_in_same_query!(a, b, c);",
+            "allow_tables_to_appear_in_same_query!(\n    a,\n    crate::schema::b,\n    c,\n);",
+            "diesel::allow_tables_to_appear_in_same_query!(a, b);\ndiesel::allow_tables_to_appear_in_same_query!(c, a);",
+        ] {
+            assert!(hints_for(AllowTables::AllTables, complete).is_empty(), "{complete}");
+        }
+        let missing = hints_for(
+            AllowTables::AllTables,
+            "diesel::allow_tables_to_appear_in_same_query!(a, b);",
+        );
+        assert!(missing[0].contains("does not list c,"), "{missing:?}");
+        assert_eq!(hints_for(AllowTables::AllTables, "").len(), 1);
+        // Grouped by foreign keys, c (related to nothing) need not be listed; none wants none.
+        assert!(hints_for(
+            AllowTables::FkRelatedTables,
+            "diesel::allow_tables_to_appear_in_same_query!(a, b,);"
+        )
+        .is_empty());
+        assert!(hints_for(AllowTables::None, "").is_empty());
+    }
+
     #[test]
     fn a_patched_file_reads_as_print_schema_wrote_it() {
         let dir = tempfile::tempdir().unwrap();
