@@ -137,3 +137,36 @@ fn every_print_schema_option_reads_back_and_a_missing_allow_tables_entry_is_a_hi
     assert_eq!(hints.len(), 1, "{document}");
     assert!(hints[0]["message"].as_str().unwrap().contains("stock"));
 }
+
+#[test]
+fn check_staged_reads_every_section_and_patch_from_the_index() {
+    for fixture in ["sections", "patched"] {
+        let project = Project::fixture(fixture);
+        git_ok(project.path(), &["init", "-q"]);
+        git_ok(project.path(), &["add", "-A"]);
+        git_ok(project.path(), &["commit", "-q", "-m", "base"]);
+        let staged = project.run(&["check", "--staged"]);
+        assert_eq!(staged.code, Some(0), "{fixture}: {staged:?}");
+
+        let file = if fixture == "sections" {
+            "schema/blog.rs"
+        } else {
+            "schema/schema.rs"
+        };
+        let text = project.read(file);
+        project.write(
+            file,
+            &text.replace(
+                "        name -> Text,\n",
+                "        name -> Text,\n        bio -> Nullable<Text>,\n",
+            ),
+        );
+        git_ok(project.path(), &["add", file]);
+        let staged = project.run(&["check", "--staged"]);
+        assert_eq!(staged.code, Some(1), "{fixture}: {staged:?}");
+        assert!(
+            staged.stdout.contains("add column users.bio"),
+            "{fixture}: {staged:?}"
+        );
+    }
+}
