@@ -62,26 +62,6 @@ struct RawPrintSchema {
     experimental_infer_nullable_for_views: Option<toml::Value>,
 }
 
-/// The keys a section holds; any other key of `[print_schema]` whose value is a table is a
-/// section of its own.
-const SECTION_KEYS: [&str; 15] = [
-    "file",
-    "filter",
-    "sqlite_integer_primary_key_is_bigint",
-    "with_docs",
-    "allow_tables_to_appear_in_same_query_config",
-    "column_sorting",
-    "schema",
-    "patch_file",
-    "import_types",
-    "generate_missing_sql_type_definitions",
-    "except_custom_type_definitions",
-    "custom_type_derives",
-    "pg_domains_as_custom_types",
-    "include_views",
-    "experimental_infer_nullable_for_views",
-];
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFilter {
@@ -111,9 +91,8 @@ pub(super) fn read(root: &Path) -> Result<Config> {
     let mut named = Vec::new();
     for (key, value) in print_schema {
         match value {
-            toml::Value::Table(section) if !SECTION_KEYS.contains(&key.as_str()) => {
-                named.push((key, section))
-            }
+            // `filter` is the one key of a section whose value is a table.
+            toml::Value::Table(section) if key != "filter" => named.push((key, section)),
             value => {
                 default.insert(key, value);
             }
