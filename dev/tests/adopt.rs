@@ -30,6 +30,11 @@ fn migrations(project: &Project) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
 fn init_adopts_a_history_without_changing_a_version_and_reports_what_it_would_refuse() {
     let project = adopted_project();
     let versions = migrations(&project);
+    let before = project.run(&["check"]);
+    assert!(
+        before.stderr.contains("note: migrations/ has no dev.sum yet"),
+        "the note names the project's own migrations directory: {before:?}"
+    );
     let run = project.run(&["init", "--diagram"]);
     assert_eq!(run.code, Some(1), "findings exit 1: {run:?}");
     for line in [
