@@ -257,6 +257,21 @@ impl fmt::Display for Finding {
     }
 }
 
+/// `path` as rustc shows a file: relative to the current directory when it lies below it
+/// (the project root is found canonical, so the canonical directory is tried too).
+fn shown(path: &Path) -> &Path {
+    let Ok(cwd) = std::env::current_dir() else {
+        return path;
+    };
+    if let Ok(relative) = path.strip_prefix(&cwd) {
+        return relative;
+    }
+    cwd.canonicalize()
+        .ok()
+        .and_then(|real| path.strip_prefix(real).ok())
+        .unwrap_or(path)
+}
+
 /// rustc's layout: headline, `--> file:line:column` with the line and a caret, notes, help.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -267,7 +282,7 @@ impl fmt::Display for Diagnostic {
             writeln!(
                 f,
                 "{pad}--> {}:{}:{}",
-                loc.path.display(),
+                shown(&loc.path).display(),
                 loc.line,
                 loc.column
             )?;

@@ -32,7 +32,9 @@ fn init_adopts_a_history_without_changing_a_version_and_reports_what_it_would_re
     let versions = migrations(&project);
     let before = project.run(&["check"]);
     assert!(
-        before.stderr.contains("note: migrations/ has no dev.sum yet"),
+        before
+            .stderr
+            .contains("note: migrations/ has no dev.sum yet"),
         "the note names the project's own migrations directory: {before:?}"
     );
     let run = project.run(&["init", "--diagram"]);

@@ -66,7 +66,7 @@ fn types_print_schema_never_writes_for_sqlite_are_refused_with_the_reason() {
             for expected in [
                 format!("error: `{name}` cannot describe a SQLite column"),
                 "diesel print-schema never writes it for SQLite".to_owned(),
-                "/schema/schema.rs:6:17".to_owned(),
+                "--> schema/schema.rs:6:17".to_owned(),
                 reason.to_owned(),
                 "help: use `".to_owned(),
             ] {
@@ -86,7 +86,7 @@ fn a_column_named_like_its_table_is_refused_until_renamed_with_sql_name() {
     let run = project.assert_rejected(&["generate", "add posts.posts"]);
     for expected in [
         "error: column `posts` cannot be named the same as its table",
-        "/schema/schema.rs:15:9",
+        "--> schema/schema.rs:15:9",
         "help: rename it in Rust and keep its SQL name: `#[sql_name = \"posts\"] posts_ -> ...`",
     ] {
         assert!(run.stderr.contains(expected), "no `{expected}`: {run:?}");
@@ -114,7 +114,7 @@ fn a_joinable_whose_column_is_not_the_parent_key_type_is_refused() {
         let run = project.assert_rejected(args);
         for expected in [
             "error: `joinable!` joins `posts.title` (Text) to `users.id` (Integer)",
-            "/schema/schema.rs:27:35",
+            "--> schema/schema.rs:27:35",
             "help: use a column of `posts` typed `Integer` or `Nullable<Integer>`",
         ] {
             assert!(run.stderr.contains(expected), "no `{expected}`: {run:?}");
@@ -133,7 +133,7 @@ fn a_joinable_to_a_composite_key_is_refused() {
         let run = project.assert_rejected(args);
         for expected in [
             "error: `joinable!` needs `tags` to have a single-column primary key, not (post_id, label)",
-            "/schema/schema.rs:34:28",
+            "--> schema/schema.rs:34:28",
             "help: remove this `joinable!`",
         ] {
             assert!(run.stderr.contains(expected), "no `{expected}`: {run:?}");
@@ -154,7 +154,7 @@ fn joinables_diesel_would_implement_twice_are_refused() {
             .contains("error: a second `joinable!` between `posts` and `users`"),
         "{run:?}"
     );
-    assert!(run.stderr.contains("/schema/schema.rs:28:19"), "{run:?}");
+    assert!(run.stderr.contains("--> schema/schema.rs:28:19"), "{run:?}");
 
     let project = Project::fixture("blog");
     project.edit_schema(
@@ -171,5 +171,5 @@ fn joinables_diesel_would_implement_twice_are_refused() {
             .contains("error: `joinable!` cannot join `posts` to itself"),
         "{run:?}"
     );
-    assert!(run.stderr.contains("/schema/schema.rs:29:28"), "{run:?}");
+    assert!(run.stderr.contains("--> schema/schema.rs:29:28"), "{run:?}");
 }
