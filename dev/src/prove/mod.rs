@@ -20,7 +20,9 @@ use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
-use crate::generate::diff::{column_after, diff, diff_objects, table_after, Change};
+use crate::generate::diff::{
+    column_after, diff, diff_objects, head_column, head_table, table_after, Change,
+};
 use crate::generate::render::Files;
 use crate::generate::seed::{self, Snapshot};
 use crate::generate::write::write_files;
@@ -93,10 +95,20 @@ pub fn prove(
 
     let seeded = seed::seed_for(inspector, head, changes);
     let before_entries = schema_entries(inspector)?;
-    let before_values = snapshots(inspector, head, &seeded.tables, |t, c| {
+    let mut before_values = snapshots(inspector, head, &seeded.tables, |t, c| {
         Some(ColumnKey::new(t, c))
     })
     .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
+    // A column up makes NOT NULL gives its NULLs the `--default` value: no value is lost, and
+    // down keeps the backfilled ones. Every other value must stay.
+    for ColumnKey { table, column } in backfilled(changes) {
+        if let Some(values) = before_values
+            .get_mut(&table)
+            .and_then(|t| t.get_mut(&column))
+        {
+            values.retain(|v| v != "NULL");
+        }
+    }
     let broken_at_head = objects::broken(inspector)?;
     let compiles = |step: &str| match objects::regressions(inspector, &broken_at_head)? {
         None => Ok(()),
@@ -186,6 +198,22 @@ pub fn prove(
             .map(|u| (u.name.clone(), u.reason.clone()))
             .collect(),
     })
+}
+
+/// Head's columns that up makes NOT NULL, whose NULLs it backfills.
+fn backfilled(changes: &[Change]) -> Vec<ColumnKey> {
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
+                Some(ColumnKey::new(
+                    head_table(changes, table),
+                    head_column(changes, table, &to.name),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Where column `column` of head's `table` is after up, if it still exists.
