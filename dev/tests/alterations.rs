@@ -101,6 +101,22 @@ fn lossy_type_change_is_loud_and_fails_atomically_on_values_that_do_not_convert(
 }
 
 #[test]
+fn a_default_the_table_refuses_is_refused_before_production_meets_it() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        age -> Nullable<Integer>,",
+        "        age -> Integer,",
+    );
+    // users.age has CHECK (age >= 0): backfilling a NULL age with -1 fails on any real row.
+    let run = project.assert_rejected(&["generate", "age required", "--default", "users.age=-1"]);
+    assert!(
+        run.stderr.contains("CHECK constraint failed: age >= 0"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("COALESCE(age, (-1))"), "{run:?}");
+}
+
+#[test]
 fn making_a_column_not_null_needs_a_value_and_backfills_with_it() {
     let project = Project::fixture("blog");
     project.edit_schema(

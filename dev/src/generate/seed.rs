@@ -223,8 +223,15 @@ fn value_for(
         };
     }
     // The last row holds NULL wherever NULL is allowed: production rows do, and a column
-    // made NOT NULL must be proven to backfill them.
-    if k == ROWS && !column.not_null && column.pk_position == 0 {
+    // made NOT NULL must be proven to backfill them. Not in a table with a UNIQUE index: a
+    // backfilled value could then collide with a seeded one, which the planner would read as
+    // the data's conflict rather than the seed's.
+    let unique_index = table
+        .indexes
+        .iter()
+        .filter_map(|i| i.index.as_ref())
+        .any(|i| i.unique && !i.primary_key);
+    if k == ROWS && !column.not_null && column.pk_position == 0 && !unique_index {
         return Ok(Value::Null);
     }
     Ok(typed(&column.declared_type))
@@ -317,9 +324,9 @@ mod tests {
             "{seeded:?}"
         );
         let users = snapshot(&conn, "users", &["email".into(), "score".into()]).unwrap();
-        // The last row is NULL where NULL is allowed, as production rows often are.
-        assert_eq!(users["email"], ["1", "2", "NULL"]);
-        assert_eq!(users["score"], ["1", "2", "NULL"]);
+        // No NULL here: users has a UNIQUE column, which a backfill could make collide.
+        assert_eq!(users["email"], ["1", "2", "3"]);
+        assert_eq!(users["score"], ["1", "2", "3"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
-use crate::sqlite::db::sqlite_message;
+use crate::sqlite::db::{sqlite_message, strict};
 use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
 
@@ -33,8 +33,14 @@ impl std::fmt::Display for Broken {
     }
 }
 
-/// Every view and trigger of the main schema that does not compile on `conn` now.
+/// Every view and trigger of the main schema that does not compile on `conn` now, with
+/// double-quoted strings off: a view selecting `"c"` after `c` was dropped would otherwise
+/// compile, selecting the constant 'c'.
 pub fn broken(conn: &Connection) -> Result<Vec<Broken>> {
+    strict(conn, || broken_now(conn))
+}
+
+fn broken_now(conn: &Connection) -> Result<Vec<Broken>> {
     let entries = entries(conn)?;
     let mut found = BTreeSet::new();
     for (kind, name, _) in entries.iter().filter(|(kind, ..)| kind == "view") {
@@ -242,6 +248,32 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(sql).unwrap();
         conn
+    }
+
+    #[test]
+    fn a_view_left_selecting_a_double_quoted_name_that_is_gone_is_broken() {
+        let conn = database(
+            "CREATE TABLE t (a INTEGER, b TEXT);
+             CREATE VIEW v AS SELECT \"b\" FROM t;",
+        );
+        assert!(broken(&conn).unwrap().is_empty());
+        conn.execute_batch(
+            "PRAGMA legacy_alter_table = ON;
+             ALTER TABLE t RENAME TO t_old; CREATE TABLE t (a INTEGER); DROP TABLE t_old;",
+        )
+        .unwrap();
+        // SQLite itself would read "b" as the string 'b' and select it without an error.
+        assert!(conn.prepare("SELECT * FROM v").is_ok());
+        let found = broken(&conn).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].reason.contains("no such column: \"b\""),
+            "{found:?}"
+        );
+        assert!(
+            conn.prepare("SELECT * FROM v").is_ok(),
+            "the connection is as it was"
+        );
     }
 
     const HEAD: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER, note TEXT);

@@ -175,12 +175,9 @@ pub fn plan(
         integer_primary_key_is_bigint,
         declared: goal.objects.unwrap_or_default(),
     };
-    let broken_at_head = trial::strict(&conn, || objects::broken(&conn))?;
+    let broken_at_head = objects::broken(&conn)?;
     let up = planner.up(changes, before)?;
-    let broken = objects::newly_broken(
-        &broken_at_head,
-        trial::strict(&conn, || objects::broken(&conn))?,
-    );
+    let broken = objects::newly_broken(&broken_at_head, objects::broken(&conn)?);
     if !broken.is_empty() {
         let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
         let err = objects::refuse(&what.join(", "), &broken);

@@ -15,10 +15,11 @@ use crate::sqlite::lexer;
 use crate::sqlite::quote::{quote, quoted_list};
 
 use super::rebuild::{foreign_key_guard, has_word, Copied, Guard, Rebuild};
-use super::trial::{strict, try_in_savepoint};
+use super::trial::try_in_savepoint;
 use super::up::Planner;
 use super::{FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
 use crate::schema::model::ColumnKey;
+use crate::sqlite::db::strict;
 
 impl Planner<'_> {
     /// Rebuilds `current` with every change of `changes` made to its stored text.
