@@ -11,8 +11,48 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
-use crate::project::{AllowTables, Section, CONFIG_FILE};
 use crate::schema::introspect::TableFilter;
+
+/// The file that marks a project's root.
+pub const CONFIG_FILE: &str = "diesel.toml";
+
+/// One `[print_schema]` (or `[print_schema.KEY]`) section: a schema file, the tables
+/// print-schema writes into it, and how.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// `None` for a project with one section; else the KEY (`default` for the top-level
+    /// keys), as `--schema-key` names it.
+    pub key: Option<String>,
+    /// The schema file print-schema writes for this section.
+    pub file: PathBuf,
+    /// The tables it describes.
+    pub filter: TableFilter,
+    /// `patch_file`: a unified diff applied to print-schema's output before it is written.
+    pub patch_file: Option<PathBuf>,
+    /// Which tables print-schema lists in `allow_tables_to_appear_in_same_query!`.
+    pub allow_tables: AllowTables,
+}
+
+impl Section {
+    /// The section as diesel.toml names it, for messages.
+    pub fn header(&self) -> String {
+        match &self.key {
+            Some(key) => format!("[print_schema.{key}]"),
+            None => "[print_schema]".to_owned(),
+        }
+    }
+}
+
+/// `allow_tables_to_appear_in_same_query_config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowTables {
+    /// Every table in one invocation (diesel_cli's default).
+    AllTables,
+    /// One invocation per group of tables related by foreign keys.
+    FkRelatedTables,
+    /// No invocation.
+    None,
+}
 
 /// What `diesel.toml` says, paths resolved from the project root.
 pub(super) struct Config {
