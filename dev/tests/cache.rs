@@ -216,3 +216,22 @@ fn the_cache_follows_cargo_target_dir_and_build_target_dir() {
     assert!(!project.file("target").exists(), "the tree got a target/");
     project.assert_no_temp_leftovers();
 }
+
+#[test]
+fn the_staged_check_starts_from_the_clones_snapshots() {
+    let project = Project::fixture("blog");
+    project.add_posts_views();
+    generate(&project, "add views");
+    common::git_ok(project.path(), &["init", "-q"]);
+    common::git_ok(project.path(), &["add", "-A"]);
+    check_passes(&project);
+    let staged = dev(&project, &["check", "--staged", "--timings"]);
+    assert_eq!(staged.code, Some(0), "{staged:?}");
+    assert!(
+        staged
+            .stderr
+            .contains("timing: replayed 0 of 2 versions; the rest came from a snapshot"),
+        "{staged:?}"
+    );
+    project.assert_no_temp_leftovers();
+}

@@ -5,10 +5,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::commands::compare::{compare, Comparison};
+use crate::commands::compare::{compare_cached, Comparison};
 use crate::commands::problems::{diagram_problem, history_problems};
 use crate::commands::report::{self, Format};
 use crate::error::Result;
+use crate::generate::cache::Cache;
 use crate::generate::diff::Change;
 use crate::history::checksums;
 use crate::history::staged::Staged;
@@ -55,14 +56,10 @@ fn check(
     options: &CheckOptions<'_>,
     timings: &mut Timings,
 ) -> Result<ExitCode> {
-    // The snapshot cache belongs to the working tree's project; the staged copy is thrown
-    // away, and a cache beside it with it.
-    let comparison = compare(
-        project,
-        options.use_cache && staged.is_none(),
-        false,
-        timings,
-    )?;
+    // The staged copy is thrown away: the working tree's cache serves it.
+    let root = staged.map_or(project.root.as_path(), Staged::real_root);
+    let cache = options.use_cache.then(|| Cache::for_root(root));
+    let comparison = compare_cached(project, cache, false, timings)?;
     let count = comparison.versions.len();
     let mut problems = match staged {
         Some(staged) => staged.history_problems(&comparison.versions, &comparison.links)?,

@@ -59,10 +59,23 @@ pub fn compare(
     need_links: bool,
     timings: &mut Timings,
 ) -> Result<Comparison> {
+    let cache = use_cache.then(|| Cache::for_root(&project.root));
+    compare_cached(project, cache, need_links, timings)
+}
+
+/// `compare` with the snapshot cache `cache` (none: replay every version). `check --staged`
+/// passes the working tree's: the staged copy is thrown away, and its history's snapshots
+/// are keyed by content, so the clone's cache serves it.
+pub fn compare_cached(
+    project: &Project,
+    cache: Option<Cache>,
+    need_links: bool,
+    timings: &mut Timings,
+) -> Result<Comparison> {
+    let use_cache = cache.is_some();
     let versions = versions::scan(&project.versions_dir)?;
     let wants_links = need_links || checksums::recorded(&project.versions_dir);
     let scratch = Scratch::create()?;
-    let cache = use_cache.then(|| Cache::for_root(&project.root));
     // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
     // does not need it first) run on the other.
     let (

@@ -103,6 +103,11 @@ impl Staged {
         })
     }
 
+    /// The project in the user's clone, whose snapshot cache serves the staged copy.
+    pub fn real_root(&self) -> &Path {
+        &self.real_root
+    }
+
     /// The project as staged.
     pub fn project(&self) -> &Project {
         &self.project
