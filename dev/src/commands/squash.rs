@@ -58,10 +58,11 @@ pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) ->
     }
     // dev.sum is rewritten from the versions as they are: an edit nobody recorded would be
     // recorded silently.
+    let links = checksums::links(&history)?;
     refuse_unrecorded_history(
         project,
         &history,
-        &checksums::links(&history)?,
+        &links,
         "squashing would record that silently",
     )?;
     let replaced = replaced_names(&history[..=index]);
@@ -76,7 +77,7 @@ pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) ->
     let prefix = &history[..=index];
     let cache = Cache::for_root(&project.root);
     let keys = if options.use_cache {
-        Cache::keys(&checksums::links(prefix)?)
+        Cache::keys(&links[..=index])
     } else {
         Vec::new()
     };
