@@ -101,6 +101,32 @@ fn lossy_type_change_is_loud_and_fails_atomically_on_values_that_do_not_convert(
 }
 
 #[test]
+fn a_retyped_column_whose_default_no_longer_fits_gets_a_new_one() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        note -> Text,\n",
+        "        note -> Text,\n        status -> Text,\n",
+    );
+    project.generate_with(&["add status", "--default", "audit.status='new'"]);
+    project.edit_schema("        status -> Text,\n", "        status -> Integer,\n");
+    let run = project.assert_rejected(&["generate", "status as integer"]);
+    assert!(
+        run.stderr
+            .contains("column audit.status becomes Integer, but its DEFAULT is no such value"),
+        "{run:?}"
+    );
+    let dir = project.generate_with(&["status as integer", "--default", "audit.status=0"]);
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(up.contains("status INTEGER NOT NULL DEFAULT (0)"), "{up}");
+    let down = project.read(&format!("{dir}/down.sql"));
+    assert!(
+        down.contains("status TEXT NOT NULL DEFAULT ('new')"),
+        "{down}"
+    );
+    project.assert_check_passes();
+}
+
+#[test]
 fn a_default_the_table_refuses_is_refused_before_production_meets_it() {
     let project = Project::fixture("blog");
     project.edit_schema(

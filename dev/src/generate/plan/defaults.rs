@@ -1,5 +1,6 @@
 //! The values rows get: a `--default` for a NOT NULL column added to or made NOT NULL in a
-//! table that may hold rows, and for one down adds back. Which columns need one, the error
+//! table that may hold rows, for one down adds back, and for a retyped column whose DEFAULT
+//! is no value of its new type. Which columns need one, the error
 //! that names the flag, whether SQLite takes a default on rows, and a trial of down's values.
 
 use std::collections::BTreeMap;
@@ -8,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::generate::diff::{head_table, Change};
 use crate::schema::introspect::Database;
 use crate::schema::model::ColumnKey;
+use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 
 use super::trial::try_in_savepoint;
@@ -30,6 +32,13 @@ pub fn needs_default(changes: &[Change], head: &Database) -> Vec<ColumnKey> {
             Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
                 Some(ColumnKey::new(table, &to.name))
             }
+            Change::AlterColumn { table, from, to } if from.ty != to.ty => stored_table(table)
+                .and_then(|t| {
+                    t.column(crate::generate::diff::head_column(changes, table, &to.name))
+                })
+                .and_then(|c| c.default.as_deref().filter(|_| !c.generated))
+                .filter(|default| !default_fits(default, to.ty))
+                .map(|_| ColumnKey::new(table, &to.name)),
             Change::DropColumn { table, column } => stored_table(table)
                 .and_then(|t| t.column(column))
                 .filter(|c| c.not_null && c.default.is_none() && !c.generated)
@@ -39,9 +48,45 @@ pub fn needs_default(changes: &[Change], head: &Database) -> Vec<ColumnKey> {
         .collect()
 }
 
+/// Whether a column of type `ty` stores its `DEFAULT default` as a value of that type, as
+/// its storage check (the guard of a rebuild that retypes it) reads values. A retyped column
+/// whose DEFAULT does not fit would give every new row a value Diesel cannot read; one the
+/// type has no check for fits.
+pub fn default_fits(default: &str, ty: SqlType) -> bool {
+    let Some(check) = ty.storage_check() else {
+        return true;
+    };
+    let stored = rusqlite::Connection::open_in_memory().and_then(|conn| {
+        conn.execute_batch(&format!(
+            "CREATE TABLE probe (c {} DEFAULT {default}); INSERT INTO probe DEFAULT VALUES;",
+            ty.sql()
+        ))?;
+        conn.query_row("SELECT typeof(c) FROM probe", [], |r| r.get::<_, String>(0))
+    });
+    stored.is_ok_and(|class| check.accepted_typeof.contains(&format!("'{class}'")))
+}
+
 /// The error for a column that needs a value and got none.
 pub fn missing_default(key: &ColumnKey, changes: &[Change]) -> Error {
     let ColumnKey { table, column } = key;
+    // Made NOT NULL as well: the backfill is what the value is for, and its message says so.
+    let retyped = changes.iter().find_map(|c| match c {
+        Change::AlterColumn { table: t, from, to }
+            if t == table && to.name == *column && from.ty != to.ty =>
+        {
+            let tightened = from.nullable && !to.nullable;
+            (!tightened).then_some(to)
+        }
+        _ => None,
+    });
+    if let Some(to) = retyped {
+        return Error::input(format!(
+            "column {key} becomes {to}, but its DEFAULT is no such value: every row inserted without it would hold a value Diesel cannot read"
+        ))
+        .help(format!(
+            "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=0`): the rebuilt column gets it as its DEFAULT"
+        ));
+    }
     let dropped = changes.iter().any(
         |c| matches!(c, Change::DropColumn { table: t, column: c } if t == table && c == column),
     );
@@ -125,4 +170,29 @@ pub(super) fn try_down_values(
             ""
         }
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_fits_when_the_new_type_stores_it_as_its_own() {
+        assert!(
+            default_fits("('5')", SqlType::Integer),
+            "'5' is stored as 5"
+        );
+        assert!(default_fits("0", SqlType::Integer));
+        assert!(!default_fits("('new')", SqlType::Integer));
+        assert!(!default_fits("1.5", SqlType::Integer));
+        assert!(default_fits("1.5", SqlType::Double));
+        assert!(
+            default_fits("CURRENT_TIMESTAMP", SqlType::Timestamp),
+            "no check for it"
+        );
+        assert!(
+            !default_fits("(", SqlType::Integer),
+            "what SQLite cannot read does not fit"
+        );
+    }
 }

@@ -14,6 +14,7 @@ use crate::sqlite::db::sqlite_message;
 use crate::sqlite::lexer;
 use crate::sqlite::quote::{quote, quoted_list};
 
+use super::defaults::default_fits;
 use super::rebuild::{foreign_key_guard, has_word, Copied, Guard, Rebuild};
 use super::trial::try_in_savepoint;
 use super::up::Planner;
@@ -151,6 +152,20 @@ impl Planner<'_> {
                                         check.accepted_typeof
                                     ),
                                 });
+                            }
+                            // A DEFAULT that is no value of the new type is replaced by the
+                            // `--default` generate required for it.
+                            let replaced = self.defaults.get(&ColumnKey::new(name, column));
+                            let stale = current
+                                .column(column)
+                                .and_then(|c| c.default.as_deref())
+                                .is_some_and(|d| !default_fits(d, to.ty));
+                            if let (Some(expr), true) = (replaced, stale) {
+                                for (clause, r) in &def.clauses {
+                                    if *clause == Clause::Default {
+                                        edits.replace(at(r), format!("DEFAULT ({expr})"));
+                                    }
+                                }
                             }
                             if !from.ty.widens_to(to.ty) {
                                 effects.push(Effect::ChangesType {
