@@ -493,3 +493,36 @@ fn new_foreign_key_that_existing_rows_break_fails_naming_the_table() {
         .unwrap();
     common::upgrade(&mut reopened, &project);
 }
+
+#[test]
+fn dropping_a_table_with_its_not_null_reference_is_refused_before_any_default_is_asked_for() {
+    let project = Project::fixture("blog");
+    let schema = project.read("schema/schema.rs");
+    let start = schema.find("diesel::table! {\n    users").unwrap();
+    let end = start + schema[start..].find("\n}\n").unwrap() + 3;
+    project.write(
+        "schema/schema.rs",
+        &format!("{}{}", &schema[..start], &schema[end..])
+            .replace("diesel::joinable!(posts -> users (user_id));\n", "")
+            .replace("(audit, posts, users,)", "(audit, posts,)")
+            .replace("        user_id -> Integer,\n", ""),
+    );
+    // No --default could make it possible, so none is asked for.
+    for args in [
+        &["generate", "drop users"][..],
+        &["generate", "drop users", "--default", "posts.user_id=0"],
+    ] {
+        let run = project.assert_rejected(args);
+        assert!(
+            run.stderr.contains(
+                "table users cannot be dropped with posts.user_id: the column is NOT NULL"
+            ),
+            "{args:?}: {run:?}"
+        );
+        assert!(
+            !run.stderr
+                .contains("--default posts.user_id=<SQL expression>"),
+            "{run:?}"
+        );
+    }
+}

@@ -277,6 +277,7 @@ fn generate(
     if changes.is_empty() {
         return Ok(Generated::NoChanges);
     }
+    plan::refuse_dropping_referenced(&comparison.all_db, &changes)?;
     let needed = plan::needs_default(&changes, &comparison.head_db);
     let mut defaults = options.defaults();
     check_defaults(&defaults, &needed)?;

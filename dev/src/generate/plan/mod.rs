@@ -34,6 +34,7 @@ use crate::sqlite::quote::{comment, quote};
 pub use declared::try_declared;
 pub use defaults::{missing_default, needs_default, Defaults};
 pub use rebuild::guard;
+pub use up::refuse_dropping_referenced;
 
 /// One step of a migration: a statement (or a rebuild's group of statements), the notes a
 /// reviewer reads above it, and what it loses.

@@ -36,14 +36,8 @@ pub(super) struct Planner<'a> {
 
 impl Planner<'_> {
     pub(super) fn up(&self, changes: &[Change], before: &Database) -> Result<Script> {
-        let dropped: BTreeSet<&str> = changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::DropTable(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect();
-        refuse_dropping_referenced(before, &dropped, changes)?;
+        refuse_dropping_referenced(before, changes)?;
+        let dropped: BTreeSet<&str> = dropped_tables(changes);
         for key in needs_default(changes, before) {
             if !self.defaults.contains_key(&key) {
                 return Err(missing_default(&key, changes));
@@ -325,13 +319,22 @@ impl Planner<'_> {
     }
 }
 
+/// The tables `changes` drop, by head's name.
+fn dropped_tables(changes: &[Change]) -> BTreeSet<&str> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Dropping a table that a kept table references would fire ON DELETE actions (DROP TABLE
-/// deletes every row first) or break the reference.
-pub(super) fn refuse_dropping_referenced(
-    head_db: &Database,
-    dropped: &BTreeSet<&str>,
-    changes: &[Change],
-) -> Result<()> {
+/// deletes every row first) or break the reference. `generate` asks this before it asks for
+/// any `--default`: no value makes such a drop possible.
+pub fn refuse_dropping_referenced(head_db: &Database, changes: &[Change]) -> Result<()> {
+    let dropped = dropped_tables(changes);
     // `table` is head's name; a DropColumn names the table after its rename.
     let column_dropped = |table: &str, column: &str| {
         let now = table_after(changes, table);
