@@ -170,3 +170,19 @@ fn check_staged_reads_every_section_and_patch_from_the_index() {
         );
     }
 }
+
+#[test]
+fn each_file_answers_for_the_tables_its_section_selects() {
+    let project = Project::fixture("sections");
+    // audit is selected by the audit section only: gone from its file, it is a change.
+    project.write(
+        "schema/audit.rs",
+        "// @generated automatically by Diesel CLI.\n",
+    );
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stdout.contains("drop table audit"), "{run:?}");
+    // Under --schema-key blog, audit is no section's table: nothing to say about it.
+    let blog = project.run(&["--schema-key", "blog", "check"]);
+    assert_eq!(blog.code, Some(0), "{blog:?}");
+}
