@@ -174,7 +174,11 @@ fn downgrade_to_base_and_back_up_and_redo() {
     let at_head = db.schema();
 
     let one = ok(&project, &db, &["downgrade", "-1"]);
-    assert!(one.stderr.contains("Downgrade 2026-"), "{one:?}");
+    let newest = project.versions().pop().unwrap();
+    assert!(
+        one.stderr.contains(&format!("Downgrade {newest}")),
+        "{one:?}"
+    );
     assert_eq!(db.applied().len(), 4);
     assert_eq!(
         db.count("SELECT count(*) FROM users WHERE age IS NULL"),
@@ -309,14 +313,13 @@ fn backup_is_an_openable_copy_with_the_same_rows() {
 #[test]
 fn failing_migration_stops_at_the_last_version_that_succeeded() {
     let project = project_with_history();
+    let at_head = project.newest();
+    let broken = project.later_version("broken");
     project.write(
-        "versions/2026-12-01-000000_broken/up.sql",
+        &format!("versions/{broken}/up.sql"),
         "CREATE TABLE fine (x);\nINSERT INTO nowhere VALUES (1);\n",
     );
-    project.write(
-        "versions/2026-12-01-000000_broken/down.sql",
-        "DROP TABLE fine;\n",
-    );
+    project.write(&format!("versions/{broken}/down.sql"), "DROP TABLE fine;\n");
     let db = at_first_version(&project);
     let failed = run(&project, &db, &["upgrade", "--yes"]);
     assert_eq!(failed.code, Some(2), "{failed:?}");
@@ -325,11 +328,12 @@ fn failing_migration_stops_at_the_last_version_that_succeeded() {
         "{failed:?}"
     );
     assert!(failed.stderr.contains("up.sql:2:1"), "{failed:?}");
-    assert!(
-        failed.stderr.contains("the database is at 2026-"),
-        "{failed:?}"
+    assert!(at_head.ends_with("_drop_age"));
+    let at = format!(
+        "the database is at {}",
+        at_head.trim_start_matches("versions/")
     );
-    assert!(failed.stderr.contains("_drop_age"), "{failed:?}");
+    assert!(failed.stderr.contains(&at), "{failed:?}");
     assert_eq!(db.applied().len(), 5);
     assert_eq!(
         db.count("SELECT count(*) FROM sqlite_schema WHERE name = 'fine'"),
@@ -432,7 +436,7 @@ fn history_and_show_describe_versions() {
         "{shown:?}"
     );
 
-    let ambiguous = project.assert_rejected(&["show", "2026-"]);
+    let ambiguous = project.assert_rejected(&["show", "2"]);
     assert!(
         ambiguous.stderr.contains("matches 5 versions"),
         "{ambiguous:?}"

@@ -157,6 +157,14 @@ impl Project {
         format!("versions/{}", self.versions().last().expect("a version"))
     }
 
+    /// A version directory name that sorts after every version present (a year after the
+    /// newest), so a test's hand-written version comes last whatever today's date is.
+    pub fn later_version(&self, name: &str) -> String {
+        let newest = self.versions().pop().expect("a version");
+        let year: u32 = newest[..4].parse().expect("a dated version");
+        format!("{}-01-01-000000_{name}", year + 1)
+    }
+
     /// Runs `generate MESSAGE` and asserts it wrote exactly one new version directory,
     /// recorded it in versions/dev.sum and changed nothing else, with no temp leftovers;
     /// returns the directory's relative path.
