@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::{Project, Run};
+use common::{ok_on as ok, run_on as run, Database, Project, Run};
 
 /// The blog fixture with three more generated versions: add users.bio, add a comments
 /// table, drop users.age.
@@ -27,76 +27,6 @@ fn project_with_history() -> Project {
     project.edit_schema("        age -> Nullable<Integer>,\n", "");
     project.generate("drop age");
     project
-}
-
-struct Database {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Database {
-    fn new() -> Database {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.sqlite3");
-        Database { _dir: dir, path }
-    }
-
-    fn arg(&self) -> String {
-        self.path.to_str().unwrap().to_owned()
-    }
-
-    fn exec(&self, sql: &str) {
-        rusqlite::Connection::open(&self.path)
-            .unwrap()
-            .execute_batch(sql)
-            .unwrap();
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        rusqlite::Connection::open(&self.path)
-            .unwrap()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap()
-    }
-
-    fn schema(&self) -> Vec<(String, Option<String>)> {
-        schema_of(&self.path)
-    }
-
-    fn applied(&self) -> Vec<String> {
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")
-            .unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
-}
-
-fn schema_of(path: &Path) -> Vec<(String, Option<String>)> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_schema ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-fn run(project: &Project, db: &Database, args: &[&str]) -> Run {
-    let mut full: Vec<&str> = args.to_vec();
-    let arg = db.arg();
-    full.extend(["--database", &arg]);
-    project.run(&full)
-}
-
-fn ok(project: &Project, db: &Database, args: &[&str]) -> Run {
-    let run = run(project, db, args);
-    assert_eq!(run.code, Some(0), "{args:?}: {run:?}");
-    run
 }
 
 /// A database at the first version with rows: 3 users (2 with an age), 6 posts.

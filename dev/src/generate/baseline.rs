@@ -18,7 +18,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::generate::diff::{diff, diff_objects, Change};
-use crate::schema::introspect::{inspect, schema_entries, TableFilter};
+use crate::schema::introspect::{inspect, schema_entries, Database, TableFilter};
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql;
 use crate::sqlite::db;
@@ -77,9 +77,11 @@ pub fn baseline(
             literal(table)
         ));
     }
+    let database = inspect(conn, &TableFilter::All)?;
     let mut rows = Vec::new();
     for entry in &tables {
-        let inserts = inserts(conn, &entry.name).map_err(failed)?;
+        let inserts =
+            inserts(conn, &entry.name, hidden_rowid(&database, &entry.name)).map_err(failed)?;
         if !inserts.is_empty() {
             rows.push((entry.name.clone(), inserts.len()));
             up.push_str(&inserts.join(""));
@@ -107,7 +109,6 @@ pub fn baseline(
         ));
     }
 
-    let database = inspect(conn, &TableFilter::All)?;
     let mut changes = diff(
         &Schema::default(),
         &model::from_database(&database, integer_primary_key_is_bigint)?,
@@ -139,12 +140,23 @@ fn sequences(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
         .collect()
 }
 
+/// The name that reads `table`'s rowid when no column aliases it, which `inserts` must write
+/// for every row to keep (see `StoredTable::hidden_rowid`).
+pub fn hidden_rowid(database: &Database, table: &str) -> Option<&'static str> {
+    database.table(table).and_then(|t| t.hidden_rowid())
+}
+
 /// One `INSERT` per row of `table`, in the table's own order; generated columns are left to
-/// SQLite. Numbers, blobs and NULL are written by SQLite's `quote()`, which round-trips every
+/// SQLite. A table whose rowid is hidden gets each row's rowid written by the name `rowid`
+/// gives, so the rows keep their identity (the history may have left gaps). Numbers, blobs and NULL are written by SQLite's `quote()`, which round-trips every
 /// REAL. Text is a plain literal unless it holds a control character (a NUL that `quote()`
 /// would cut it at, a CR that a CRLF checkout would rewrite, a line break that would split a
 /// reviewer's line): then it is written as its bytes, `CAST(X'..' AS TEXT)`.
-pub fn inserts(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+pub fn inserts(
+    conn: &Connection,
+    table: &str,
+    rowid: Option<&str>,
+) -> rusqlite::Result<Vec<String>> {
     let columns: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info(?1, 'main') ORDER BY cid")?
         .query_map([table], |r| r.get(0))?
@@ -152,7 +164,9 @@ pub fn inserts(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> 
     if columns.is_empty() {
         return Ok(Vec::new());
     }
-    let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let mut names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    names.splice(0..0, rowid.map(str::to_owned));
+    let columns = names.len();
     let values: Vec<String> = names.iter().map(|c| format!("{c}, quote({c})")).collect();
     let head = format!(
         "INSERT INTO {} ({}) VALUES (",
@@ -165,7 +179,7 @@ pub fn inserts(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> 
         quote(table)
     ))?
     .query_map([], |row| {
-        let literals = (0..columns.len())
+        let literals = (0..columns)
             .map(|i| match row.get_ref(2 * i)? {
                 ValueRef::Text(bytes) => Ok(text_literal(bytes)),
                 _ => row.get::<_, String>(2 * i + 1),
@@ -404,10 +418,12 @@ mod tests {
             .execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", made.up))
             .unwrap();
         assert_eq!(schema_rows(&fresh), schema_rows(&history));
+        let shape = inspect(&history, &TableFilter::All).unwrap();
         for table in ["kinds", "items", "audit", "sqlite_sequence"] {
+            let rowid = hidden_rowid(&shape, table);
             assert_eq!(
-                inserts(&fresh, table).unwrap(),
-                inserts(&history, table).unwrap(),
+                inserts(&fresh, table, rowid).unwrap(),
+                inserts(&history, table, rowid).unwrap(),
                 "{table}"
             );
         }

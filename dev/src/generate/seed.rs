@@ -23,6 +23,9 @@ use crate::sqlite::quote::quote;
 /// Rows seeded per table.
 pub const ROWS: i64 = 3;
 
+/// The rowids of the seeded rows of a table whose rowid is hidden: with gaps.
+const ROWIDS: [i64; ROWS as usize] = [10, 20, 35];
+
 /// What seeding did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Seeded {
@@ -151,8 +154,12 @@ fn seed_table(
 ) -> Result<(), String> {
     let columns: Vec<&crate::schema::introspect::StoredColumn> =
         table.columns.iter().filter(|c| !c.generated).collect();
-    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
-    let placeholders = vec!["?"; columns.len()].join(", ");
+    let mut names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+    // A hidden rowid is the row's identity: seeded with gaps, as a real table's are after
+    // deletes, so a copy that numbers rows anew shows.
+    let rowid = table.hidden_rowid();
+    names.splice(0..0, rowid.map(str::to_owned));
+    let placeholders = vec!["?"; names.len()].join(", ");
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({placeholders})",
         quote(&table.name),
@@ -161,10 +168,13 @@ fn seed_table(
     conn.execute_batch("SAVEPOINT dev_seed")
         .map_err(|e| sqlite_message(&e))?;
     let outcome = (1..=ROWS).try_for_each(|k| {
-        let values: Vec<Value> = columns
+        let mut values: Vec<Value> = columns
             .iter()
             .map(|column| value_for(db, table, column, k, seeded, retyped))
             .collect::<Result<_, _>>()?;
+        if rowid.is_some() {
+            values.insert(0, Value::Integer(ROWIDS[k as usize - 1]));
+        }
         conn.prepare_cached(&sql)
             .and_then(|mut insert| insert.execute(rusqlite::params_from_iter(values)))
             .map(|_| ())
@@ -248,54 +258,107 @@ fn value_of(ty: Option<SqlType>, k: i64) -> Value {
     ty.map_or(Value::Integer(k), |t| t.seed(k))
 }
 
-/// A table's values as canonical text, column by column, each column's values sorted so that
-/// neither row order on disk nor the set of columns read changes the comparison.
-pub type Snapshot = BTreeMap<String, Vec<String>>;
+/// How a table's rows are identified: the rowid when no column aliases it (print-schema
+/// keys such a table by it), and the declared primary key otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rowid {
+    /// A WITHOUT ROWID table: its primary key is all there is.
+    None,
+    /// The rowid is the row's only identity.
+    Hidden,
+    /// This column (by the snapshot's column names) is the rowid.
+    Alias(String),
+}
 
-/// Reads every row of `table`'s `columns`.
-pub fn snapshot(conn: &Connection, table: &str, columns: &[String]) -> Result<Snapshot, String> {
-    let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-    let sql = format!("SELECT {} FROM {}", list.join(", "), quote(table));
+/// One row as read: its rowid, when the table has one, and its values by column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The row's rowid; `None` in a WITHOUT ROWID table.
+    pub rowid: Option<i64>,
+    /// Every read column's value, exactly as SQLite returns it.
+    pub values: BTreeMap<String, Value>,
+}
+
+/// A table's rows, read so that a later read can be matched to them row by row, by key: a
+/// comparison of values as a bag would take rows renumbered, or values moved between rows,
+/// for rows kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The declared primary key's columns; empty without one.
+    pub key: Vec<String>,
+    /// What the rowid is.
+    pub rowid: Rowid,
+    /// The columns read.
+    pub columns: Vec<String>,
+    /// The rows, in the table's order.
+    pub rows: Vec<Row>,
+}
+
+impl Snapshot {
+    /// The same rows with every column name passed through `rename` (a name it maps to
+    /// `None` is left out, and so is a key naming it).
+    pub fn renamed(self, rename: impl Fn(&str) -> Option<String>) -> Snapshot {
+        let key: Option<Vec<String>> = self.key.iter().map(|c| rename(c)).collect();
+        Snapshot {
+            key: key.unwrap_or_default(),
+            rowid: match self.rowid {
+                Rowid::Alias(c) => rename(&c).map_or(Rowid::Hidden, Rowid::Alias),
+                other => other,
+            },
+            columns: self.columns.iter().filter_map(|c| rename(c)).collect(),
+            rows: self
+                .rows
+                .into_iter()
+                .map(|row| Row {
+                    rowid: row.rowid,
+                    values: row
+                        .values
+                        .into_iter()
+                        .filter_map(|(c, v)| rename(&c).map(|c| (c, v)))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Reads every row of `table`'s `columns`, with its rowid when it has one.
+pub fn snapshot(
+    conn: &Connection,
+    table: &StoredTable,
+    columns: &[String],
+) -> Result<Snapshot, String> {
+    let mut list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let rowid = table.rowid_name();
+    if let Some(name) = rowid {
+        list.insert(0, name.to_owned());
+    }
+    let sql = format!("SELECT {} FROM {}", list.join(", "), quote(&table.name));
     let mut stmt = conn.prepare(&sql).map_err(|e| sqlite_message(&e))?;
-    let rows: Vec<Vec<String>> = stmt
+    let offset = usize::from(rowid.is_some());
+    let rows: Vec<Row> = stmt
         .query_map([], |row| {
-            (0..columns.len())
-                .map(|i| row.get::<_, Value>(i).map(|v| canonical(&v)))
-                .collect()
+            Ok(Row {
+                rowid: rowid.map(|_| row.get(0)).transpose()?,
+                values: columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| Ok((c.clone(), row.get::<_, Value>(offset + i)?)))
+                    .collect::<rusqlite::Result<_>>()?,
+            })
         })
         .and_then(|rows| rows.collect())
         .map_err(|e| sqlite_message(&e))?;
-    Ok(columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut values: Vec<String> = rows.iter().map(|r| r[i].clone()).collect();
-            values.sort();
-            (c.clone(), values)
-        })
-        .collect())
-}
-
-/// A value as text that survives the conversions a type change makes (1, 1.0, '1' and '1.0'
-/// agree, as they do when SQLite compares them with numeric affinity).
-fn canonical(value: &Value) -> String {
-    let number = |f: f64| {
-        if f.fract() == 0.0 && f.abs() < 1e15 {
-            format!("{}", f as i64)
-        } else {
-            f.to_string()
-        }
-    };
-    match value {
-        Value::Null => "NULL".to_owned(),
-        Value::Integer(i) => i.to_string(),
-        Value::Real(f) => number(*f),
-        Value::Text(t) => match t.parse::<f64>() {
-            Ok(f) if f.is_finite() && t.trim() == t => number(f),
-            _ => t.clone(),
+    Ok(Snapshot {
+        key: table.primary_key().iter().map(|c| c.name.clone()).collect(),
+        rowid: match (table.rowid_name(), table.rowid_alias()) {
+            (None, _) => Rowid::None,
+            (Some(_), Some(alias)) => Rowid::Alias(alias.name.clone()),
+            (Some(_), None) => Rowid::Hidden,
         },
-        Value::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
-    }
+        columns: columns.to_vec(),
+        rows,
+    })
 }
 
 #[cfg(test)]
@@ -303,6 +366,17 @@ mod tests {
     use super::*;
     use crate::schema::introspect::inspect;
     use crate::schema::introspect::TableFilter;
+    use crate::sqlite::values::shown;
+
+    /// One column's values, in rowid order, as SQL.
+    fn column(conn: &Connection, db: &Database, table: &str, column: &str) -> Vec<String> {
+        snapshot(conn, db.table(table).unwrap(), &[column.to_owned()])
+            .unwrap()
+            .rows
+            .iter()
+            .map(|row| shown(&row.values[column]))
+            .collect()
+    }
 
     #[test]
     fn seeds_parents_before_children_and_names_what_it_cannot_seed() {
@@ -323,10 +397,9 @@ mod tests {
             seeded.failed[0].reason.contains("CHECK constraint failed"),
             "{seeded:?}"
         );
-        let users = snapshot(&conn, "users", &["email".into(), "score".into()]).unwrap();
+        let users = column(&conn, &db, "users", "email");
         // No NULL here: users has a UNIQUE column, which a backfill could make collide.
-        assert_eq!(users["email"], ["1", "2", "3"]);
-        assert_eq!(users["score"], ["1", "2", "3"]);
+        assert_eq!(users, ["'1'", "'2'", "'3'"]);
     }
 
     #[test]
@@ -351,12 +424,8 @@ mod tests {
         let before = schema(&conn);
         let seeded = seed(&conn, &db, &[]);
         assert!(seeded.failed.is_empty(), "{seeded:?}");
-        let notes = snapshot(&conn, "log", &["note".into()]).unwrap();
-        assert_eq!(
-            notes["note"],
-            ["1", "2", "NULL"],
-            "only seeds, no trigger rows"
-        );
+        let notes = column(&conn, &db, "log", "note");
+        assert_eq!(notes, ["'1'", "'2'", "NULL"], "only seeds, no trigger rows");
         assert_eq!(schema(&conn), before);
         conn.execute_batch("INSERT INTO users DEFAULT VALUES")
             .unwrap();
@@ -364,19 +433,5 @@ mod tests {
             .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 4, "the trigger is back");
-    }
-
-    #[test]
-    fn canonical_text_agrees_across_conversions() {
-        assert_eq!(canonical(&Value::Integer(1)), canonical(&Value::Real(1.0)));
-        assert_eq!(
-            canonical(&Value::Integer(1)),
-            canonical(&Value::Text("1".into()))
-        );
-        assert_eq!(
-            canonical(&Value::Real(2.0)),
-            canonical(&Value::Text("2.0".into()))
-        );
-        assert_ne!(canonical(&Value::Integer(1)), canonical(&Value::Real(1.5)));
     }
 }

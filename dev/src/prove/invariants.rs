@@ -4,15 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use crate::generate::seed::{self, Snapshot};
+use crate::generate::seed::{self, Row, Rowid, Snapshot};
 use crate::schema::introspect::{Database, SchemaEntry};
 use crate::schema::model::ColumnKey;
+use crate::sqlite::values;
 
 /// Snapshots of the seeded tables, keyed by head's table and column names; `locate` says
-/// where each head column is read now (`None`: not at all).
+/// where each head column is read now (`None`: not at all), and `now` is the database as it
+/// is.
 pub fn snapshots(
     conn: &rusqlite::Connection,
     head: &Database,
+    now: &Database,
     seeded: &[String],
     locate: impl Fn(&str, &str) -> Option<ColumnKey>,
 ) -> std::result::Result<BTreeMap<String, Snapshot>, String> {
@@ -26,51 +29,126 @@ pub fn snapshots(
         let Some((_, first)) = located.first() else {
             continue;
         };
+        let Some(stored) = now.table(&first.table) else {
+            continue;
+        };
         let now_columns: Vec<String> = located.iter().map(|(_, now)| now.column.clone()).collect();
-        let values = seed::snapshot(conn, &first.table, &now_columns)?;
-        let by_head_name = located
-            .iter()
-            .map(|(head_column, now)| (head_column.to_string(), values[&now.column].clone()))
-            .collect();
-        all.insert(table.name.clone(), by_head_name);
+        let head_name = |now_column: &str| {
+            located
+                .iter()
+                .find(|(_, now)| now.column == now_column)
+                .map(|(head, _)| head.to_string())
+        };
+        let read = seed::snapshot(conn, stored, &now_columns)?.renamed(head_name);
+        all.insert(table.name.clone(), read);
     }
     Ok(all)
 }
 
-/// Every table and column of `expected` must still hold its values in `actual`. Rows added
-/// are not a loss (a version may insert reference data): every expected value must be there,
-/// as often as it was.
+/// Every row of `expected` must still be in `actual`, found by its key, with every column
+/// `actual` still reads holding the same value (by SQLite's rule: `sqlite::values`). Rows
+/// added are not a loss (a version may insert reference data).
 pub fn compare_values(
+    conn: &rusqlite::Connection,
     expected: &BTreeMap<String, Snapshot>,
     actual: &BTreeMap<String, Snapshot>,
     step: &str,
 ) -> std::result::Result<(), String> {
-    for (table, columns) in actual {
-        for (column, values) in columns {
-            let Some(wanted) = expected.get(table).and_then(|t| t.get(column)) else {
-                continue;
+    for (table, now) in actual {
+        let Some(before) = expected.get(table) else {
+            continue;
+        };
+        let key = RowKey::common(before, now).ok_or_else(|| {
+            format!(
+                "after {step}, the rows of {table} cannot be matched: the table has no key it kept"
+            )
+        })?;
+        let found: BTreeMap<String, &Row> = now.rows.iter().map(|r| (key.of(r), r)).collect();
+        for row in &before.rows {
+            let id = key.of(row);
+            let Some(after) = found.get(&id) else {
+                return Err(format!(
+                    "after {step}, {table} lost the row {} (it has {} rows, it had {})",
+                    key.describe(&id),
+                    now.rows.len(),
+                    before.rows.len()
+                ));
             };
-            if values.len() < wanted.len() {
-                return Err(format!(
-                    "after {step}, {table} has {} rows instead of {}",
-                    values.len(),
-                    wanted.len()
-                ));
-            }
-            if !contains_all(values, wanted) {
-                return Err(format!(
-                    "after {step}, the values of {table}.{column} changed: {wanted:?} became {values:?}"
-                ));
+            for (column, value) in &row.values {
+                let Some(kept) = after.values.get(column) else {
+                    continue;
+                };
+                if !values::is_kept(conn, value, kept).map_err(|e| e.to_string())? {
+                    return Err(format!(
+                        "after {step}, {table}.{column} of the row {} changed: {} became {}",
+                        key.describe(&id),
+                        values::shown(value),
+                        values::shown(kept)
+                    ));
+                }
             }
         }
     }
     Ok(())
 }
 
-/// Whether the sorted `values` hold every one of the sorted `wanted`, as often.
-fn contains_all(values: &[String], wanted: &[String]) -> bool {
-    let mut values = values.iter();
-    wanted.iter().all(|w| values.by_ref().any(|v| v == w))
+/// What identifies a row on both sides of a comparison.
+enum RowKey {
+    /// The rowid, hidden on both sides or aliased by the same column; named as the
+    /// application names it (`rowid`, or the aliasing column).
+    Rowid(String),
+    /// These columns, a declared primary key present on both sides.
+    Columns(Vec<String>),
+}
+
+impl RowKey {
+    /// The key both snapshots identify rows by: the rowid when it is the same thing on both
+    /// sides, else the key declared before (or, after a primary-key change, the one declared
+    /// now) when both sides read its columns, else the rowid when both have one.
+    fn common(before: &Snapshot, now: &Snapshot) -> Option<RowKey> {
+        let readable = |key: &[String]| {
+            !key.is_empty()
+                && key
+                    .iter()
+                    .all(|c| before.columns.contains(c) && now.columns.contains(c))
+        };
+        let rowid = || match &before.rowid {
+            Rowid::Alias(column) => RowKey::Rowid(column.clone()),
+            _ => RowKey::Rowid("rowid".into()),
+        };
+        if before.rowid == now.rowid && before.rowid != Rowid::None {
+            Some(rowid())
+        } else if readable(&before.key) {
+            Some(RowKey::Columns(before.key.clone()))
+        } else if readable(&now.key) {
+            Some(RowKey::Columns(now.key.clone()))
+        } else if before.rowid != Rowid::None && now.rowid != Rowid::None {
+            Some(rowid())
+        } else {
+            None
+        }
+    }
+
+    /// The row's key as SQL values, comparable as text.
+    fn of(&self, row: &Row) -> String {
+        match self {
+            RowKey::Rowid(_) => row.rowid.map_or("NULL".into(), |r| r.to_string()),
+            RowKey::Columns(columns) => columns
+                .iter()
+                .map(|c| row.values.get(c).map_or("NULL".into(), values::shown))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// `rowid = 10`, `id = 2`, `(a, b) = (1, 'x')`.
+    fn describe(&self, id: &str) -> String {
+        match self {
+            RowKey::Rowid(name) => format!("{name} = {id}"),
+            RowKey::Columns(columns) if columns.len() == 1 => format!("{} = {id}", columns[0]),
+            RowKey::Columns(columns) => format!("({}) = ({id})", columns.join(", ")),
+        }
+    }
 }
 
 /// `PRAGMA integrity_check` must say ok and `PRAGMA foreign_key_check` report nothing.
@@ -122,19 +200,66 @@ pub fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry]) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::types::Value;
 
-    fn table(values: &[&str]) -> BTreeMap<String, Snapshot> {
-        let column = values.iter().map(|v| v.to_string()).collect();
-        BTreeMap::from([("t".to_owned(), Snapshot::from([("c".to_owned(), column)]))])
+    fn table(rowid: Rowid, rows: &[(i64, Value)]) -> BTreeMap<String, Snapshot> {
+        let snapshot = Snapshot {
+            key: Vec::new(),
+            rowid,
+            columns: vec!["c".into()],
+            rows: rows
+                .iter()
+                .map(|(id, v)| Row {
+                    rowid: Some(*id),
+                    values: BTreeMap::from([("c".to_owned(), v.clone())]),
+                })
+                .collect(),
+        };
+        BTreeMap::from([("t".to_owned(), snapshot)])
     }
 
     #[test]
-    fn rows_added_are_kept_values_but_lost_or_changed_ones_are_not() {
-        let before = table(&["1", "2", "2"]);
-        assert!(compare_values(&before, &table(&["0", "1", "2", "2", "3"]), "up").is_ok());
-        let lost = compare_values(&before, &table(&["1", "2"]), "up").unwrap_err();
-        assert!(lost.contains("2 rows instead of 3"), "{lost}");
-        let changed = compare_values(&before, &table(&["1", "2", "3"]), "up").unwrap_err();
-        assert!(changed.contains("values of t.c changed"), "{changed}");
+    fn rows_are_matched_by_key_value_by_value() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let text = |t: &str| Value::Text(t.into());
+        let before = table(
+            Rowid::Hidden,
+            &[(10, text("a")), (20, text("b")), (35, text("007"))],
+        );
+        let added = table(
+            Rowid::Hidden,
+            &[
+                (10, text("a")),
+                (20, text("b")),
+                (35, text("007")),
+                (36, text("new")),
+            ],
+        );
+        assert!(compare_values(&conn, &before, &added, "up").is_ok());
+
+        let renumbered = table(
+            Rowid::Hidden,
+            &[(1, text("a")), (2, text("b")), (3, text("007"))],
+        );
+        let lost = compare_values(&conn, &before, &renumbered, "up").unwrap_err();
+        assert!(lost.contains("t lost the row rowid = 10"), "{lost}");
+
+        // The same values as a bag, moved between rows.
+        let moved = table(
+            Rowid::Hidden,
+            &[(10, text("b")), (20, text("a")), (35, text("007"))],
+        );
+        let changed = compare_values(&conn, &before, &moved, "up").unwrap_err();
+        assert!(
+            changed.contains("t.c of the row rowid = 10 changed: 'a' became 'b'"),
+            "{changed}"
+        );
+
+        let converted = table(
+            Rowid::Hidden,
+            &[(10, text("a")), (20, text("b")), (35, Value::Integer(7))],
+        );
+        let changed = compare_values(&conn, &before, &converted, "up").unwrap_err();
+        assert!(changed.contains("changed: '007' became 7"), "{changed}");
     }
 }

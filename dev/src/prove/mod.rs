@@ -11,7 +11,6 @@ pub mod invariants;
 pub mod squash;
 pub mod verify;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use diesel::migration::MigrationSource;
@@ -24,7 +23,7 @@ use crate::generate::diff::{
     column_after, diff, diff_objects, head_column, head_table, table_after, Change,
 };
 use crate::generate::render::Files;
-use crate::generate::seed::{self, Snapshot};
+use crate::generate::seed;
 use crate::generate::write::write_files;
 use crate::project::Project;
 use crate::schema::introspect::TableFilter;
@@ -95,18 +94,19 @@ pub fn prove(
 
     let seeded = seed::seed_for(inspector, head, changes);
     let before_entries = schema_entries(inspector)?;
-    let mut before_values = snapshots(inspector, head, &seeded.tables, |t, c| {
+    let mut before_values = snapshots(inspector, head, head, &seeded.tables, |t, c| {
         Some(ColumnKey::new(t, c))
     })
     .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
     // A column up makes NOT NULL gives its NULLs the `--default` value: no value is lost, and
     // down keeps the backfilled ones. Every other value must stay.
     for ColumnKey { table, column } in backfilled(changes) {
-        if let Some(values) = before_values
-            .get_mut(&table)
-            .and_then(|t| t.get_mut(&column))
-        {
-            values.retain(|v| v != "NULL");
+        if let Some(snapshot) = before_values.get_mut(&table) {
+            for row in &mut snapshot.rows {
+                if row.values.get(&column) == Some(&rusqlite::types::Value::Null) {
+                    row.values.remove(&column);
+                }
+            }
         }
     }
     let broken_at_head = objects::broken(inspector)?;
@@ -123,11 +123,11 @@ pub fn prove(
     compiles("up.sql")?;
     let after_up = inspect(inspector, &TableFilter::All)?;
     let after_up_entries = schema_entries(inspector)?;
-    let kept = snapshots(inspector, &after_up, &seeded.tables, |t, c| {
+    let kept = snapshots(inspector, head, &after_up, &seeded.tables, |t, c| {
         located_after_up(changes, &after_up, t, c)
     })
     .map_err(|e| failed(format!("cannot read the rows after up.sql: {e}")))?;
-    compare_values(&before_values, &kept, "up.sql").map_err(&failed)?;
+    compare_values(inspector, &before_values, &kept, "up.sql").map_err(&failed)?;
     let described = model::from_database(
         &after_up.filtered(&project.filter),
         project.integer_primary_key_is_bigint,
@@ -157,26 +157,15 @@ pub fn prove(
     }
     check_integrity(inspector).map_err(|e| failed(format!("after down.sql, {e}")))?;
     compiles("down.sql")?;
-    let restorable: BTreeMap<String, Snapshot> = before_values
-        .iter()
-        .map(|(table, columns)| {
-            let survived: Snapshot = columns
-                .iter()
-                .filter(|(c, _)| located_after_up(changes, &after_up, table, c).is_some())
-                .map(|(c, v)| (c.clone(), v.clone()))
-                .collect();
-            (table.clone(), survived)
-        })
-        .filter(|(_, columns)| !columns.is_empty())
-        .collect();
-    let restored = snapshots(inspector, head, &seeded.tables, |t, c| {
-        restorable
-            .get(t)
-            .is_some_and(|cols| cols.contains_key(c))
-            .then(|| ColumnKey::new(t, c))
+    // Down brings back every row with the values of every column up kept; a column up
+    // dropped comes back with its default.
+    let survived =
+        |table: &str, column: &str| located_after_up(changes, &after_up, table, column).is_some();
+    let restored = snapshots(inspector, head, head, &seeded.tables, |t, c| {
+        survived(t, c).then(|| ColumnKey::new(t, c))
     })
     .map_err(|e| failed(format!("cannot read the rows after down.sql: {e}")))?;
-    compare_values(&restorable, &restored, "down.sql").map_err(&failed)?;
+    compare_values(inspector, &before_values, &restored, "down.sql").map_err(&failed)?;
 
     conn.run_migration(&*migration)
         .map_err(|e| failed(format!("up.sql failed when run again after down.sql: {e}")))?;
@@ -324,7 +313,23 @@ mod tests {
         .unwrap_err();
         assert!(
             err.message
-                .contains("after up.sql, t has 2 rows instead of 3"),
+                .contains("after up.sql, t lost the row id = 1 (it has 2 rows, it had 3)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_copy_that_numbers_rows_anew_is_caught() {
+        let err = prove_on(
+            "CREATE TABLE e (name TEXT NOT NULL);",
+            "diesel::table! { e (rowid) { rowid -> Integer, name -> Nullable<Text>, } }",
+            "ALTER TABLE e RENAME TO old; CREATE TABLE e (name TEXT); INSERT INTO e (name) SELECT name FROM old; DROP TABLE old;",
+            "ALTER TABLE e RENAME TO old; CREATE TABLE e (name TEXT NOT NULL); INSERT INTO e (rowid, name) SELECT rowid, name FROM old; DROP TABLE old;",
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("after up.sql, e lost the row rowid = 10"),
             "{err}"
         );
     }
@@ -340,7 +345,7 @@ mod tests {
         .unwrap_err();
         assert!(
             err.message
-                .contains("after down.sql, the values of t.name changed"),
+                .contains("after down.sql, t.name of the row id = 1 changed: '1' became 'x'"),
             "{err}"
         );
     }

@@ -10,10 +10,11 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::generate::baseline::inserts;
+use crate::generate::baseline::{hidden_rowid, inserts};
 use crate::generate::replay;
 use crate::history::versions;
 use crate::prove::verify::{verify, Verified};
+use crate::schema::introspect::{inspect, TableFilter};
 use crate::sqlite::db;
 use crate::support::timing::Timings;
 
@@ -86,13 +87,14 @@ pub fn prove_squash(
         .note(differing.join("\n"))
         .help("nothing was written; this is a bug in the tool, please report it with the versions squashed"));
     }
+    let shape = inspect(&history, &TableFilter::All)?;
     let mut rows = 0;
     for (kind, table, ..) in &expected {
         if kind != "table" || table == "__diesel_schema_migrations" {
             continue;
         }
         let dump = |conn| {
-            inserts(conn, table).map_err(|e| {
+            inserts(conn, table, hidden_rowid(&shape, table)).map_err(|e| {
                 Error::internal(format!(
                     "cannot read the rows of {table}: {}",
                     db::sqlite_message(&e)

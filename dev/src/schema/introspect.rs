@@ -85,10 +85,51 @@ pub struct StoredTable {
     pub without_rowid: bool,
 }
 
+/// The names SQLite reads a rowid by; print-schema keys a table without a primary key by
+/// the first one no column takes.
+pub const ROWID_NAMES: [&str; 3] = ["rowid", "oid", "_rowid_"];
+
 impl StoredTable {
     /// Columns of the primary key in declaration (cid) order, as print-schema lists them.
     pub fn primary_key(&self) -> Vec<&StoredColumn> {
         self.columns.iter().filter(|c| c.pk_position > 0).collect()
+    }
+
+    /// The column that is the rowid under another name: the single-column `INTEGER`
+    /// primary key of a rowid table. Its value is the row's identity.
+    pub fn rowid_alias(&self) -> Option<&StoredColumn> {
+        match self.primary_key().as_slice() {
+            [only] if !self.without_rowid && only.declared_type.eq_ignore_ascii_case("integer") => {
+                Some(only)
+            }
+            _ => None,
+        }
+    }
+
+    /// The name that reads the rowid, when the table has one that no column aliases: then
+    /// the rowid is the row's only identity (print-schema keys the table by it, and so does
+    /// the application), and a copy of the rows must carry it. `None` for a WITHOUT ROWID
+    /// table, a table whose INTEGER PRIMARY KEY is the rowid, and one whose columns take
+    /// every rowid name.
+    pub fn hidden_rowid(&self) -> Option<&'static str> {
+        if self.without_rowid || self.rowid_alias().is_some() {
+            return None;
+        }
+        self.rowid_name()
+    }
+
+    /// The first of SQLite's rowid names that no column takes; `None` for a WITHOUT ROWID
+    /// table.
+    pub fn rowid_name(&self) -> Option<&'static str> {
+        if self.without_rowid {
+            return None;
+        }
+        ROWID_NAMES.into_iter().find(|name| {
+            !self
+                .columns
+                .iter()
+                .any(|c| c.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// The stored column with this name, if any.
@@ -328,6 +369,19 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
     tables.retain(|t| filter.includes(&t.name));
     database.tables = tables;
     Ok(database)
+}
+
+/// The table `create_sql` makes, as SQLite reads it: its columns, key and rowid, for a
+/// statement not yet run anywhere (a rebuild's new table). Its REFERENCES may name tables
+/// that do not exist; SQLite checks them only when rows arrive.
+pub fn shape_of(create_sql: &str) -> Result<StoredTable> {
+    let conn = Connection::open_in_memory().map_err(sql_error("a table's shape"))?;
+    conn.execute_batch(create_sql)
+        .map_err(sql_error("a table's shape"))?;
+    inspect(&conn, &TableFilter::All)?
+        .tables
+        .pop()
+        .ok_or_else(|| Error::internal(format!("`{create_sql}` made no table")))
 }
 
 fn query<T>(

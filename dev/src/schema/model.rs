@@ -124,12 +124,9 @@ pub struct Schema {
     pub tables: BTreeMap<String, Table>,
 }
 
-/// Names print-schema gives a table without a primary key, the first not taken by a column.
-const ROWID_ALIASES: [&str; 3] = ["rowid", "oid", "_rowid_"];
-
 /// Whether `name` is one of SQLite's implicit rowid names.
 pub fn is_rowid_alias(name: &str) -> bool {
-    ROWID_ALIASES.contains(&name)
+    introspect::ROWID_NAMES.contains(&name)
 }
 
 /// Reads a database the way diesel print-schema does for SQLite.
@@ -215,7 +212,7 @@ fn primary_key_names(table: &introspect::StoredTable) -> Option<Vec<String>> {
     if !declared.is_empty() {
         return Some(declared);
     }
-    ROWID_ALIASES
+    introspect::ROWID_NAMES
         .iter()
         .find(|alias| table.column(alias).is_none())
         .map(|alias| vec![alias.to_string()])
@@ -223,9 +220,7 @@ fn primary_key_names(table: &introspect::StoredTable) -> Option<Vec<String>> {
 
 /// A single-column `INTEGER` primary key of a rowid table: an alias of the rowid.
 fn is_rowid_primary_key(table: &introspect::StoredTable, column: &str) -> bool {
-    let pk = table.primary_key();
-    !table.without_rowid
-        && matches!(pk.as_slice(), [only] if only.name == column && only.declared_type.eq_ignore_ascii_case("integer"))
+    table.rowid_alias().is_some_and(|c| c.name == column)
 }
 
 fn references_rowid_primary_key(

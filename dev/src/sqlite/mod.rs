@@ -9,3 +9,4 @@ pub mod lexer;
 pub mod objects;
 pub mod quote;
 pub mod stored;
+pub mod values;

@@ -426,3 +426,87 @@ pub fn git_ok(dir: &Path, args: &[&str]) -> String {
     assert!(output.status.success(), "git {args:?}: {output:?}");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// An application database file in a directory of its own.
+pub struct Database {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl Database {
+    pub fn new() -> Database {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.sqlite3");
+        Database { _dir: dir, path }
+    }
+
+    pub fn arg(&self) -> String {
+        self.path.to_str().unwrap().to_owned()
+    }
+
+    pub fn exec(&self, sql: &str) {
+        rusqlite::Connection::open(&self.path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        rusqlite::Connection::open(&self.path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Every row of `sql`, each column read as text (write `quote(x)` to see values as SQL).
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    pub fn schema(&self) -> Vec<(String, Option<String>)> {
+        schema_of_file(&self.path)
+    }
+
+    pub fn applied(&self) -> Vec<String> {
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}
+
+fn schema_of_file(path: &Path) -> Vec<(String, Option<String>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_schema ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Runs `args` on `db` (`--database`).
+pub fn run_on(project: &Project, db: &Database, args: &[&str]) -> Run {
+    let mut full: Vec<&str> = args.to_vec();
+    let arg = db.arg();
+    full.extend(["--database", &arg]);
+    project.run(&full)
+}
+
+/// Runs `args` on `db` and asserts it succeeded.
+pub fn ok_on(project: &Project, db: &Database, args: &[&str]) -> Run {
+    let run = run_on(project, db, args);
+    assert_eq!(run.code, Some(0), "{args:?}: {run:?}");
+    run
+}

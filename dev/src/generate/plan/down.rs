@@ -10,7 +10,7 @@ use crate::sqlite::quote::quote;
 
 use super::defaults::Defaults;
 use super::order::stored_parents_first;
-use super::rebuild::{foreign_key_guard, has_word, Copied, Rebuild};
+use super::rebuild::{carried_rowid, foreign_key_guard, has_word, Copied, Rebuild};
 use super::{drop_table, Script, Step};
 use crate::schema::model::ColumnKey;
 
@@ -146,6 +146,7 @@ pub(super) fn restore(
             name: old.name.clone(),
             create_sql: old.sql.clone(),
             copy,
+            rowid: carried_rowid(now, old),
             objects,
             autoincrement: has_word(&old.sql, "autoincrement"),
             notes,

@@ -12,6 +12,7 @@
 //! The caller's file turns foreign keys off around it (see `render`).
 
 use crate::history::effect::Effect;
+use crate::schema::introspect::{StoredTable, ROWID_NAMES};
 use crate::sqlite::lexer;
 use crate::sqlite::quote::{literal, quote, quote_always};
 
@@ -41,6 +42,9 @@ pub struct Rebuild {
     pub name: String,
     pub create_sql: String,
     pub copy: Vec<Copied>,
+    /// The name each row's rowid is copied by, when the new table's rowid is hidden (see
+    /// `carried_rowid`).
+    pub rowid: Option<&'static str>,
     /// Index and trigger statements to run once the new table exists.
     pub objects: Vec<String>,
     pub autoincrement: bool,
@@ -56,8 +60,12 @@ impl Rebuild {
     pub fn sql(&self) -> String {
         let old = format!("_dev_old_{}", self.name);
         let mut sql = String::new();
-        let targets: Vec<String> = self.copy.iter().map(|c| quote(&c.column)).collect();
-        let sources: Vec<&str> = self.copy.iter().map(|c| c.from.as_str()).collect();
+        let mut targets: Vec<String> = self.copy.iter().map(|c| quote(&c.column)).collect();
+        let mut sources: Vec<&str> = self.copy.iter().map(|c| c.from.as_str()).collect();
+        if let Some(rowid) = self.rowid {
+            targets.insert(0, rowid.to_owned());
+            sources.insert(0, rowid);
+        }
         sql.push_str(&format!(
             "ALTER TABLE {} RENAME TO {};\n{};\nINSERT INTO {} ({}) SELECT {} FROM {};\n",
             quote(&self.current),
@@ -95,6 +103,22 @@ impl Rebuild {
             rebuild: true,
         }
     }
+}
+
+/// The rowid name a rebuild copies each row's rowid by: when the new table's rowid is hidden
+/// (no INTEGER PRIMARY KEY gives it) and the old table has one. `INSERT ... SELECT` without
+/// it numbers the rows anew (rowids 10, 20, 35 become 1, 2, 3), while print-schema keys such
+/// a table by its rowid and so does the application. A new INTEGER PRIMARY KEY sets the
+/// rowid itself, from its copied value. The name is one neither table takes as a column.
+pub fn carried_rowid(old: &StoredTable, new: &StoredTable) -> Option<&'static str> {
+    new.hidden_rowid()?;
+    old.rowid_name()?;
+    ROWID_NAMES.into_iter().find(|name| {
+        !old.columns
+            .iter()
+            .chain(&new.columns)
+            .any(|c| c.name.eq_ignore_ascii_case(name))
+    })
 }
 
 /// A statement sequence that fails with `name` as SQLite's message unless `holds` is true.
@@ -163,6 +187,7 @@ mod tests {
             name: "p".into(),
             create_sql: "CREATE TABLE p (id INTEGER PRIMARY KEY, note TEXT)".into(),
             copy: vec![copied("id")],
+            rowid: None,
             objects: vec![],
             autoincrement: false,
             notes: vec!["adds note".into()],
@@ -190,6 +215,7 @@ mod tests {
             name: "t".into(),
             create_sql: "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, p_id INTEGER REFERENCES p ON DELETE CASCADE, x TEXT)".into(),
             copy: vec![copied("id"), copied("p_id"), copied("x")],
+            rowid: None,
             objects: vec!["CREATE INDEX t_x ON t (x)".into()],
             autoincrement: true,
             notes: vec![],

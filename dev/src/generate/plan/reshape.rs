@@ -15,7 +15,7 @@ use crate::sqlite::lexer;
 use crate::sqlite::quote::{quote, quoted_list};
 
 use super::defaults::default_fits;
-use super::rebuild::{foreign_key_guard, has_word, Copied, Guard, Rebuild};
+use super::rebuild::{carried_rowid, foreign_key_guard, has_word, Copied, Guard, Rebuild};
 use super::trial::try_in_savepoint;
 use super::up::Planner;
 use super::{FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
@@ -266,12 +266,14 @@ impl Planner<'_> {
         let create_sql = edits.apply(&table.sql);
 
         guards.push(foreign_key_guard(name));
+        let rowid = carried_rowid(current, &introspect::shape_of(&create_sql)?);
         let mut rebuild = Rebuild {
             current: name.clone(),
             name: name.clone(),
             autoincrement: has_word(&create_sql, "autoincrement"),
             create_sql,
             copy,
+            rowid,
             objects: Vec::new(),
             notes,
             effects,
