@@ -87,7 +87,9 @@ fn lossy_type_change_is_loud_and_fails_atomically_on_values_that_do_not_convert(
     // The blog's titles are words: the copy cannot keep them as integers.
     let err = upgrade_fails(&mut conn, &project);
     assert!(
-        err.contains("posts.title: values that are not integers"),
+        err.contains(
+            "posts.title of the row id = 1 holds 'a', which Diesel cannot read as Integer (i32)"
+        ),
         "{err}"
     );
     drop(conn);
@@ -452,6 +454,18 @@ fn rebuild_keeps_autoincrement_sequence_unique_and_views() {
     assert!(duplicate.is_err(), "UNIQUE must survive");
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM tag_labels"), 4);
     let newest = project.migrations().pop().unwrap();
+    // Down turns the labels back into text: a blob is no String, so it refuses, whole.
+    let refused = conn.revert_migration(&*newest).unwrap_err().to_string();
+    assert!(
+        refused.contains(
+            "tags.label of the row id = 6 holds X'66', which Diesel cannot read as Text (String)"
+        ),
+        "{refused}"
+    );
+    drop(conn);
+    let mut conn = application_database(&_db.path().join("app.sqlite3"));
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM tags"), 4);
+    conn.batch_execute("DELETE FROM tags WHERE id = 6").unwrap();
     conn.revert_migration(&*newest).unwrap();
     assert_eq!(schema_of(&mut conn), before);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ok_on, Database, Project};
+use common::{ok_on, run_on, Database, Project};
 
 /// The blog fixture with a hand-written `events` table that has no primary key (print-schema
 /// keys it by `rowid`), recorded and matching schema.rs.
@@ -93,4 +93,140 @@ fn a_squash_baseline_keeps_the_rowids_the_history_left() {
     let fresh = Database::new();
     ok_on(&project, &fresh, &["upgrade"]);
     assert_eq!(events(&fresh), expected, "the baseline renumbered rows");
+}
+
+/// A database at the version before the newest, holding one good row and one `bad` value in
+/// `column` at rowid 35.
+fn before_newest(project: &Project, column: &str, good: &str, bad: &str) -> Database {
+    let db = Database::new();
+    let versions = project.versions();
+    let previous = &versions[versions.len() - 2];
+    ok_on(project, &db, &["upgrade", previous]);
+    db.exec(&format!(
+        "INSERT INTO events (rowid, name, {column}) VALUES (10, 'good', {good}), (35, 'bad', {bad});"
+    ));
+    db
+}
+
+#[test]
+fn a_type_change_keeps_each_value_exactly_or_fails_naming_the_row_and_the_value() {
+    // (column, from, to, a value the new type keeps, values it does not, shown as SQLite
+    // shows them).
+    let cases: [(&str, &str, &str, &str, &[&str]); 6] = [
+        (
+            "code",
+            "Nullable<Text>",
+            "Nullable<Integer>",
+            "'5'",
+            &["'007'", "' 5 '", "'1e2'", "'-0'"],
+        ),
+        (
+            "code",
+            "Nullable<Text>",
+            "Nullable<Timestamp>",
+            "'2026-01-01 10:00:00'",
+            &["'0001'", "'1.50'"],
+        ),
+        (
+            "code",
+            "Nullable<Text>",
+            "Nullable<Double>",
+            "'1.5'",
+            &["'1e400'", "'00012'"],
+        ),
+        (
+            "size",
+            "Nullable<BigInt>",
+            "Nullable<Double>",
+            "5",
+            &["9007199254740993"],
+        ),
+        (
+            "size",
+            "Nullable<BigInt>",
+            "Nullable<Integer>",
+            "2147483647",
+            &["3000000000"],
+        ),
+        (
+            "ratio",
+            "Nullable<Double>",
+            "Nullable<Float>",
+            "0.5",
+            &["1.0e+300"],
+        ),
+    ];
+    for (column, from, to, good, bad_values) in cases {
+        let project = blog_with_events();
+        project.edit_schema(
+            &format!("        {column} -> {from},"),
+            &format!("        {column} -> {to},"),
+        );
+        let dir = project.generate("retype");
+        let up = project.read(&format!("{dir}/up.sql"));
+        assert!(
+            up.contains(&format!(
+                "-- WARNING: changes events.{column} from {from} to {to}"
+            )),
+            "{up}"
+        );
+        for bad in bad_values {
+            let db = before_newest(&project, column, good, bad);
+            let before = (db.schema(), events(&db));
+            let failed = run_on(&project, &db, &["upgrade"]);
+            assert_eq!(failed.code, Some(2), "{column} {to} {bad}: {failed:?}");
+            assert!(
+                failed.stderr.contains(&format!(
+                    "events.{column} of the row rowid = 35 holds {bad}, which"
+                )),
+                "{column} {to} {bad}: {failed:?}"
+            );
+            assert_eq!((db.schema(), events(&db)), before, "{bad}: not atomic");
+        }
+        // Values the new type keeps are kept exactly, and come back exactly.
+        let db = before_newest(&project, column, good, "NULL");
+        let before = events(&db);
+        ok_on(&project, &db, &["upgrade"]);
+        let kept = db.rows(&format!(
+            "SELECT quote({column}) FROM events WHERE rowid = 10"
+        ));
+        ok_on(&project, &db, &["downgrade", "-1"]);
+        assert_eq!(
+            events(&db),
+            before,
+            "{column} {to}: down changed values ({kept:?})"
+        );
+    }
+}
+
+#[test]
+fn the_down_of_a_type_change_is_guarded_and_warned_too() {
+    let project = blog_with_events();
+    project.edit_schema(
+        "        size -> Nullable<BigInt>,",
+        "        size -> Nullable<Text>,",
+    );
+    let dir = project.generate("sizes as text");
+    let down = project.read(&format!("{dir}/down.sql"));
+    assert!(
+        down.contains("-- WARNING: changes events.size from Nullable<Text> to Nullable<BigInt>"),
+        "{down}"
+    );
+    let db = Database::new();
+    ok_on(&project, &db, &["upgrade"]);
+    for bad in ["'hello'", "'007'"] {
+        db.exec(&format!(
+            "DELETE FROM events; INSERT INTO events (rowid, name, size) VALUES (10, 'good', '12'), (35, 'bad', {bad});"
+        ));
+        let before = (db.schema(), events(&db));
+        let failed = run_on(&project, &db, &["downgrade", "-1", "--yes"]);
+        assert_eq!(failed.code, Some(2), "{bad}: {failed:?}");
+        assert!(
+            failed.stderr.contains(&format!(
+                "events.size of the row rowid = 35 holds {bad}, which"
+            )),
+            "{bad}: {failed:?}"
+        );
+        assert_eq!((db.schema(), events(&db)), before, "{bad}: not atomic");
+    }
 }

@@ -2191,10 +2191,12 @@ impl Step<'_> {
         let context = |what: String| context(format!("{what}\n{files}"));
 
         // Up, on the rows. It may fail only where the rows cannot be what schema.rs says (a
-        // row a trigger added references no parent of a new joinable), and then atomically.
+        // row a trigger added references no parent of a new joinable, a value a retyped
+        // column cannot keep), and then atomically.
         if let Err(e) = upgrade(self.conn, project) {
-            let founded = e.contains("a row references a missing parent row")
-                && unreferenced(sql, head, &target.model).is_some();
+            let founded = (e.contains("a row references a missing parent row")
+                && unreferenced(sql, head, &target.model).is_some())
+                || names_a_retyped_column(&e, head, &target.model);
             if !founded {
                 return Err(context(format!("up fails on the rows: {e}")));
             }
@@ -2459,6 +2461,28 @@ fn unreferenced(conn: &rusqlite::Connection, head: &Model, target: &Model) -> Op
         }
     }
     None
+}
+
+/// Whether `message` is a conversion's refusal naming a column whose type the change makes
+/// another (by its head or its new name, in its head or new table).
+fn names_a_retyped_column(message: &str, head: &Model, target: &Model) -> bool {
+    target.tables.iter().any(|t| {
+        let Some(h) = head_table_of(head, target, t) else {
+            return false;
+        };
+        t.cols.iter().any(|c| {
+            let Some(hc) = head_column_of(h, t, c).filter(|hc| hc.ty != c.ty) else {
+                return false;
+            };
+            [&t.name, &h.name].iter().any(|table| {
+                [&c.name, &hc.name].iter().any(|column| {
+                    message.contains(&format!("{table}.{column} of the row "))
+                        && (message.contains(", which Diesel cannot read as")
+                            || message.contains(", which the copy as"))
+                })
+            })
+        })
+    })
 }
 
 /// Applies the pending migrations through the harness, as the application does.

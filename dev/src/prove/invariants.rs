@@ -94,17 +94,17 @@ pub fn compare_values(
 
 /// What identifies a row on both sides of a comparison.
 enum RowKey {
-    /// The rowid, hidden on both sides or aliased by the same column; named as the
-    /// application names it (`rowid`, or the aliasing column).
-    Rowid(String),
+    /// The rowid.
+    Rowid,
     /// These columns, a declared primary key present on both sides.
     Columns(Vec<String>),
 }
 
 impl RowKey {
-    /// The key both snapshots identify rows by: the rowid when it is the same thing on both
-    /// sides, else the key declared before (or, after a primary-key change, the one declared
-    /// now) when both sides read its columns, else the rowid when both have one.
+    /// The key both snapshots identify rows by, as the application does: the primary key
+    /// declared before, when both sides read its columns; for a table without one, the
+    /// rowid while it stays hidden, else the key declared now (a primary-key change gave
+    /// the table one); else the rowid, when both sides have one.
     fn common(before: &Snapshot, now: &Snapshot) -> Option<RowKey> {
         let readable = |key: &[String]| {
             !key.is_empty()
@@ -112,18 +112,15 @@ impl RowKey {
                     .iter()
                     .all(|c| before.columns.contains(c) && now.columns.contains(c))
         };
-        let rowid = || match &before.rowid {
-            Rowid::Alias(column) => RowKey::Rowid(column.clone()),
-            _ => RowKey::Rowid("rowid".into()),
-        };
-        if before.rowid == now.rowid && before.rowid != Rowid::None {
-            Some(rowid())
-        } else if readable(&before.key) {
+        let both_have_rowids = before.rowid != Rowid::None && now.rowid != Rowid::None;
+        if readable(&before.key) {
             Some(RowKey::Columns(before.key.clone()))
+        } else if before.key.is_empty() && before.rowid == now.rowid && both_have_rowids {
+            Some(RowKey::Rowid)
         } else if readable(&now.key) {
             Some(RowKey::Columns(now.key.clone()))
-        } else if before.rowid != Rowid::None && now.rowid != Rowid::None {
-            Some(rowid())
+        } else if both_have_rowids {
+            Some(RowKey::Rowid)
         } else {
             None
         }
@@ -132,7 +129,7 @@ impl RowKey {
     /// The row's key as SQL values, comparable as text.
     fn of(&self, row: &Row) -> String {
         match self {
-            RowKey::Rowid(_) => row.rowid.map_or("NULL".into(), |r| r.to_string()),
+            RowKey::Rowid => row.rowid.map_or("NULL".into(), |r| r.to_string()),
             RowKey::Columns(columns) => columns
                 .iter()
                 .map(|c| row.values.get(c).map_or("NULL".into(), values::shown))
@@ -144,7 +141,7 @@ impl RowKey {
     /// `rowid = 10`, `id = 2`, `(a, b) = (1, 'x')`.
     fn describe(&self, id: &str) -> String {
         match self {
-            RowKey::Rowid(name) => format!("{name} = {id}"),
+            RowKey::Rowid => format!("rowid = {id}"),
             RowKey::Columns(columns) if columns.len() == 1 => format!("{} = {id}", columns[0]),
             RowKey::Columns(columns) => format!("({}) = ({id})", columns.join(", ")),
         }

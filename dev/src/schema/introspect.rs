@@ -106,11 +106,11 @@ impl StoredTable {
         }
     }
 
-    /// The name that reads the rowid, when the table has one that no column aliases: then
-    /// the rowid is the row's only identity (print-schema keys the table by it, and so does
-    /// the application), and a copy of the rows must carry it. `None` for a WITHOUT ROWID
-    /// table, a table whose INTEGER PRIMARY KEY is the rowid, and one whose columns take
-    /// every rowid name.
+    /// The name that reads the rowid, when the table has one that no column aliases: a copy
+    /// of the rows must carry it, or they are numbered anew. Without a primary key it is the
+    /// row's only identity: print-schema keys the table by it, and so does the application.
+    /// `None` for a WITHOUT ROWID table, a table whose INTEGER PRIMARY KEY is the rowid, and
+    /// one whose columns take every rowid name.
     pub fn hidden_rowid(&self) -> Option<&'static str> {
         if self.without_rowid || self.rowid_alias().is_some() {
             return None;

@@ -48,12 +48,12 @@ pub fn needs_default(changes: &[Change], head: &Database) -> Vec<ColumnKey> {
         .collect()
 }
 
-/// Whether a column of type `ty` stores its `DEFAULT default` as a value of that type, as
-/// its storage check (the guard of a rebuild that retypes it) reads values. A retyped column
-/// whose DEFAULT does not fit would give every new row a value Diesel cannot read; one the
-/// type has no check for fits.
+/// Whether a column of type `ty` stores its `DEFAULT default` as a value Diesel reads as
+/// that type (`SqlType::holds`), asked of SQLite on a probe row. A column whose DEFAULT does
+/// not fit would give every new row a value the application cannot read; a type Diesel reads
+/// from any storage class takes any DEFAULT SQLite accepts.
 pub fn default_fits(default: &str, ty: SqlType) -> bool {
-    let Some(check) = ty.storage_check() else {
+    let Some(holds) = ty.holds("c") else {
         return true;
     };
     let stored = rusqlite::Connection::open_in_memory().and_then(|conn| {
@@ -61,9 +61,11 @@ pub fn default_fits(default: &str, ty: SqlType) -> bool {
             "CREATE TABLE probe (c {} DEFAULT {default}); INSERT INTO probe DEFAULT VALUES;",
             ty.sql()
         ))?;
-        conn.query_row("SELECT typeof(c) FROM probe", [], |r| r.get::<_, String>(0))
+        conn.query_row(&format!("SELECT {holds} FROM probe"), [], |r| {
+            r.get::<_, bool>(0)
+        })
     });
-    stored.is_ok_and(|class| check.accepted_typeof.contains(&format!("'{class}'")))
+    stored.unwrap_or(false)
 }
 
 /// The error for a column that needs a value and got none.

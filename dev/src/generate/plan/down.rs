@@ -6,11 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::generate::diff::{column_after, table_after, Change};
 use crate::history::effect::Effect;
 use crate::schema::introspect::{self, Database, SchemaEntry};
+use crate::schema::types::SqlType;
 use crate::sqlite::quote::quote;
 
 use super::defaults::Defaults;
 use super::order::stored_parents_first;
-use super::rebuild::{carried_rowid, foreign_key_guard, has_word, Copied, Rebuild};
+use super::rebuild::{
+    carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
+};
 use super::{drop_table, Script, Step};
 use crate::schema::model::ColumnKey;
 
@@ -100,17 +103,45 @@ pub(super) fn restore(
             continue;
         }
         let mut copy = Vec::new();
+        let mut converted = Vec::new();
+        let mut effects = Vec::new();
         let mut notes = vec![format!("Restores {} exactly as it was.", old.name)];
         for (column, (_, source)) in old.columns.iter().zip(&mapped) {
             if column.generated {
                 // SQLite computes it; it takes no inserted value.
                 continue;
             }
-            if now.column(source).is_some() {
+            if let Some(current) = now.column(source) {
                 copy.push(Copied {
                     column: column.name.clone(),
                     from: quote(source),
                 });
+                if !current
+                    .declared_type
+                    .eq_ignore_ascii_case(&column.declared_type)
+                {
+                    let (from, to) = (
+                        SqlType::from_declared(&current.declared_type),
+                        SqlType::from_declared(&column.declared_type),
+                    );
+                    if let (Some(from), Some(to)) = (from, to) {
+                        if !from.widens_to(to) {
+                            effects.push(Effect::ChangesType {
+                                table: current_name.clone(),
+                                column: source.clone(),
+                                from: diesel_type(from, current.not_null),
+                                to: diesel_type(to, column.not_null),
+                            });
+                        }
+                    }
+                    converted.push(Converted {
+                        label: format!("{current_name}.{source}"),
+                        before: quote(source),
+                        from: quote(source),
+                        declared: column.declared_type.clone(),
+                        ty: to,
+                    });
+                }
             } else if let Some(expr) = defaults.get(&ColumnKey::new(&current_name, &column.name)) {
                 copy.push(Copied {
                     column: column.name.clone(),
@@ -127,14 +158,12 @@ pub(super) fn restore(
                 ));
             }
         }
-        let effects = if extra.is_empty() {
-            Vec::new()
-        } else {
-            vec![Effect::DropsColumns {
+        if !extra.is_empty() {
+            effects.push(Effect::DropsColumns {
                 table: current_name.clone(),
                 columns: extra.iter().map(|c| c.to_string()).collect(),
-            }]
-        };
+            });
+        }
         let objects = old
             .indexes
             .iter()
@@ -151,6 +180,8 @@ pub(super) fn restore(
             autoincrement: has_word(&old.sql, "autoincrement"),
             notes,
             effects,
+            converted,
+            row_key: row_key(now),
             guards: vec![foreign_key_guard(&old.name)],
         };
         script.steps.push(rebuild.into_step());
@@ -256,4 +287,13 @@ pub(super) fn drop_appended_columns(
         Ok(text == old.sql)
     };
     restores().unwrap_or(false).then_some(steps)
+}
+
+/// A type as schema.rs writes it: `Nullable<Text>`, `Integer`.
+fn diesel_type(ty: SqlType, not_null: bool) -> String {
+    if not_null {
+        ty.diesel_name().to_owned()
+    } else {
+        format!("Nullable<{}>", ty.diesel_name())
+    }
 }

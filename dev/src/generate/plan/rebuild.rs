@@ -13,8 +13,10 @@
 
 use crate::history::effect::Effect;
 use crate::schema::introspect::{StoredTable, ROWID_NAMES};
+use crate::schema::types::SqlType;
 use crate::sqlite::lexer;
-use crate::sqlite::quote::{literal, quote, quote_always};
+use crate::sqlite::quote::{comment, literal, quote, quote_always};
+use crate::sqlite::values;
 
 use super::Step;
 
@@ -31,6 +33,109 @@ pub struct Guard {
     pub name: String,
     /// A SQL boolean.
     pub holds: String,
+}
+
+/// A column whose values a rebuild converts to another type. Type affinity rewrites values
+/// on insert without an error (`'007'` into INTEGER is 7), so before anything changes each
+/// value is converted as the copy will convert it (into a probe column declared as the new
+/// column is) and must come out kept (`sqlite::values::kept`) and a value Diesel reads as
+/// the new type (`SqlType::holds`), or the migration fails naming the row and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The column, by the name the message gives it (`table.column`).
+    pub label: String,
+    /// The old table's value, as SQL over it.
+    pub before: String,
+    /// What the copy inserts, as SQL over the old table.
+    pub from: String,
+    /// The new column's declared type.
+    pub declared: String,
+    /// The new type, as schema.rs names it, and how Diesel reads it; `None` when print-schema
+    /// reads the declared type as none.
+    pub ty: Option<SqlType>,
+}
+
+impl Converted {
+    /// Statements that fail on the first row of `table` whose value this conversion does
+    /// not keep, naming the row by `row_key` (SQL over `table`, see `row_key`).
+    fn check(&self, table: &str, row_key: &str) -> String {
+        let kept = values::kept("before", "after");
+        let holds = self
+            .ty
+            .and_then(|ty| ty.holds("after"))
+            .unwrap_or("1".into());
+        let type_name = self
+            .ty
+            .map_or(self.declared.clone(), |ty| ty.diesel_name().to_owned());
+        let rust = self.ty.map_or("", |ty| ty.rust_type());
+        let message = format!(
+            "{} || ' of the row ' || row || ' holds ' || quote(before) || CASE WHEN {holds} THEN ', which the copy as {} turns into ' || quote(after) ELSE ', which Diesel cannot read as {} ({})' END || '; fix that value first, or convert the column by hand'",
+            literal(&self.label),
+            escape(&type_name),
+            escape(&type_name),
+            escape(rust),
+        );
+        let why = comment(&format!(
+            "Every value of {} must come through as {type_name} unchanged, or the migration stops naming its row.",
+            self.label
+        ));
+        let refused = refusal(&format!(
+            "SELECT {message}\nFROM _dev_converted WHERE NOT ((before IS NULL OR {kept}) AND {holds}) LIMIT 1"
+        ));
+        format!(
+            "{why}\nCREATE TEMP TABLE _dev_converted (row TEXT, before, after {});\nINSERT INTO _dev_converted SELECT {row_key}, {}, {} FROM {};\n{refused}\nDROP TABLE _dev_converted;",
+            self.declared,
+            self.before,
+            self.from,
+            quote(table),
+        )
+    }
+}
+
+/// `text` inside a SQL string literal.
+fn escape(text: &str) -> String {
+    text.replace('\'', "''")
+}
+
+/// SQL over `table`'s rows that names a row the way the application finds it: `rowid = 10`
+/// for a table whose rowid is hidden, `id = 2` for one whose INTEGER PRIMARY KEY is the
+/// rowid, `(a, b) = (1, 'x')` for any other primary key.
+pub fn row_key(table: &StoredTable) -> String {
+    let key: Vec<String> = table.primary_key().iter().map(|c| c.name.clone()).collect();
+    match key.as_slice() {
+        [] => table.rowid_name().map_or("'(a row)'".to_owned(), |rowid| {
+            format!("'rowid = ' || {rowid}")
+        }),
+        [only] => format!(
+            "{} || quote({})",
+            literal(&format!("{only} = ")),
+            quote(only)
+        ),
+        several => {
+            let values: Vec<String> = several
+                .iter()
+                .map(|c| format!("quote({})", quote(c)))
+                .collect();
+            format!(
+                "{} || {} || ')'",
+                literal(&format!("({}) = (", several.join(", "))),
+                values.join(" || ', ' || ")
+            )
+        }
+    }
+}
+
+/// Statements that fail with the text of the first row `select` returns as SQLite's error
+/// message, and do nothing when it returns none. `RAISE` takes an expression (SQLite 3.47
+/// and later) but only inside a trigger, hence the trigger on a temporary table.
+pub fn refusal(select: &str) -> String {
+    format!(
+        "CREATE TEMP TABLE _dev_refusal (message TEXT);
+CREATE TEMP TRIGGER _dev_refuse BEFORE INSERT ON _dev_refusal BEGIN SELECT RAISE(ABORT, NEW.message); END;
+INSERT INTO _dev_refusal
+{select};
+DROP TABLE _dev_refusal;"
+    )
 }
 
 /// One rebuild of one table.
@@ -52,6 +157,10 @@ pub struct Rebuild {
     pub notes: Vec<String>,
     /// What the rebuild loses.
     pub effects: Vec<Effect>,
+    /// Columns whose values the copy converts, checked before anything changes.
+    pub converted: Vec<Converted>,
+    /// How the old table names a row in a message (`row_key`).
+    pub row_key: String,
     pub guards: Vec<Guard>,
 }
 
@@ -65,6 +174,10 @@ impl Rebuild {
         if let Some(rowid) = self.rowid {
             targets.insert(0, rowid.to_owned());
             sources.insert(0, rowid);
+        }
+        for converted in &self.converted {
+            sql.push_str(&converted.check(&self.current, &self.row_key));
+            sql.push('\n');
         }
         sql.push_str(&format!(
             "ALTER TABLE {} RENAME TO {};\n{};\nINSERT INTO {} ({}) SELECT {} FROM {};\n",
@@ -173,6 +286,59 @@ mod tests {
     }
 
     #[test]
+    fn a_conversion_that_does_not_keep_a_value_fails_naming_the_row_and_the_value() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE e (code TEXT, n BIGINT);
+             INSERT INTO e (rowid, code, n) VALUES (10, '5', 1), (20, NULL, 2), (35, '007', 3000000000);",
+        )
+        .unwrap();
+        let table = crate::schema::introspect::inspect(&conn, &Default::default())
+            .unwrap()
+            .tables
+            .remove(0);
+        let converted = |column: &str, ty: SqlType| Converted {
+            label: format!("e.{column}"),
+            before: column.into(),
+            from: column.into(),
+            declared: ty.sql().into(),
+            ty: Some(ty),
+        };
+        // As the file runs it: in a transaction, which a failure leaves to be rolled back.
+        let run = |c: &Converted| {
+            conn.execute_batch("BEGIN").unwrap();
+            let outcome = conn.execute_batch(&c.check("e", &row_key(&table)));
+            conn.execute_batch(if outcome.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            })
+            .unwrap();
+            outcome
+        };
+        let err = run(&converted("code", SqlType::Integer)).unwrap_err();
+        assert_eq!(
+            crate::sqlite::db::sqlite_message(&err),
+            "e.code of the row rowid = 35 holds '007', which the copy as Integer turns into 7; fix that value first, or convert the column by hand"
+        );
+        let err = run(&converted("n", SqlType::Integer)).unwrap_err();
+        assert!(
+            crate::sqlite::db::sqlite_message(&err).starts_with(
+                "e.n of the row rowid = 35 holds 3000000000, which Diesel cannot read as Integer (i32)"
+            ),
+            "{err}"
+        );
+        run(&converted("n", SqlType::Double)).unwrap();
+        conn.execute_batch("UPDATE e SET code = 'x' WHERE rowid = 35")
+            .unwrap();
+        run(&converted("code", SqlType::Text)).unwrap();
+        let schema: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_temp_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(schema, 0, "a passing check leaves nothing behind");
+    }
+
+    #[test]
     fn rebuild_keeps_the_create_text_and_the_sequence() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch(
@@ -192,6 +358,8 @@ mod tests {
             autoincrement: false,
             notes: vec!["adds note".into()],
             effects: vec![],
+            converted: vec![],
+            row_key: String::new(),
             guards: vec![foreign_key_guard("p")],
         };
         conn.execute_batch(&format!(
@@ -220,6 +388,8 @@ mod tests {
             autoincrement: true,
             notes: vec![],
             effects: vec![],
+            converted: vec![],
+            row_key: String::new(),
             guards: vec![],
         };
         conn.execute_batch(&format!(

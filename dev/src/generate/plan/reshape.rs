@@ -15,7 +15,9 @@ use crate::sqlite::lexer;
 use crate::sqlite::quote::{quote, quoted_list};
 
 use super::defaults::default_fits;
-use super::rebuild::{carried_rowid, foreign_key_guard, has_word, Copied, Guard, Rebuild};
+use super::rebuild::{
+    carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
+};
 use super::trial::try_in_savepoint;
 use super::up::Planner;
 use super::{FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
@@ -107,6 +109,7 @@ impl Planner<'_> {
         let mut effects = Vec::new();
         let mut guards = Vec::new();
         let mut copy = Vec::new();
+        let mut converted = Vec::new();
         for (index, item) in table.items.iter().enumerate() {
             let range = item.range().clone();
             let text = &table.sql[range.clone()];
@@ -139,20 +142,6 @@ impl Planner<'_> {
                             } else {
                                 edits.replace(at(&def.declared_type), ty);
                             }
-                            if let Some(check) = to.ty.storage_check() {
-                                guards.push(Guard {
-                                    name: format!(
-                                        "{name}.{column}: values that are not {}",
-                                        check.label
-                                    ),
-                                    holds: format!(
-                                        "NOT EXISTS (SELECT 1 FROM {} WHERE typeof({}) NOT IN ({}))",
-                                        quote(name),
-                                        quote(column),
-                                        check.accepted_typeof
-                                    ),
-                                });
-                            }
                             // A DEFAULT that is no value of the new type is replaced by the
                             // `--default` generate required for it.
                             let replaced = self.defaults.get(&ColumnKey::new(name, column));
@@ -182,6 +171,15 @@ impl Planner<'_> {
                             source = format!("COALESCE({source}, ({expr}))");
                         } else if !from.nullable && to.nullable {
                             remove(&mut edits, Clause::NotNull);
+                        }
+                        if from.ty != to.ty {
+                            converted.push(Converted {
+                                label: format!("{name}.{column}"),
+                                before: quote(column),
+                                from: source.clone(),
+                                declared: self.declared_type(to, false),
+                                ty: Some(to.ty),
+                            });
                         }
                     }
                     if new_key.is_some() {
@@ -277,6 +275,8 @@ impl Planner<'_> {
             objects: Vec::new(),
             notes,
             effects,
+            converted,
+            row_key: row_key(current),
             guards,
         };
         self.recreate_indexes_and_triggers(&mut rebuild, current)?;

@@ -1,6 +1,6 @@
 //! Everything the tool knows about a Diesel SQL type, kept with the type: how print-schema
 //! reads a declared SQLite type, the SQL a new column is declared with, the names schema.rs
-//! writes it as, the storage class a rebuild checks, which changes widen it, and the values
+//! writes it as, which stored values Diesel reads as it, which changes widen it, and the values
 //! a proof seeds it with.
 //!
 //! Each fact is an exhaustive `match`, so adding a type is an edit to this file, and the
@@ -90,16 +90,6 @@ pub const NEVER_READ_BACK: [NeverReadBack; 4] = [
         instead: "use `Timestamp` (Diesel stores it as TEXT too)",
     },
 ];
-
-/// What a rebuild checks before retyping a column to a type whose values Diesel reads from
-/// one storage class: a value of another class would copy over and then fail to load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StorageCheck {
-    /// The values the type holds, for the message naming the offending column.
-    pub label: &'static str,
-    /// The `typeof()` results it accepts, as a SQL list for `NOT IN (...)`.
-    pub accepted_typeof: &'static str,
-}
 
 impl SqlType {
     /// Every type, for looking one up by a name and for going through them all in tests; a
@@ -304,22 +294,46 @@ impl SqlType {
             .find(|ty| ty.sqlite_type_name() == Some(name))
     }
 
-    /// The storage class a column retyped to this type is checked against, for a type whose
-    /// values Diesel reads from one storage class.
-    pub fn storage_check(self) -> Option<StorageCheck> {
-        let check = |label, accepted_typeof| {
-            Some(StorageCheck {
-                label,
-                accepted_typeof,
-            })
+    /// SQL that is true when the value `expr` is one Diesel reads as this type's Rust type
+    /// without an error or a change: the storage class it decodes, within the range of the
+    /// Rust number (SQLite stores 3000000000 in any INTEGER column; Diesel's `Integer` is an
+    /// i32, and `Float` an f32). NULL is left to the column's NOT NULL. `None` for a type
+    /// Diesel reads from any storage class.
+    pub fn holds(self, expr: &str) -> Option<String> {
+        let within = |class: &str, range: &str| {
+            format!("({expr} IS NULL OR (typeof({expr}) IN ({class}) AND {range}))")
         };
+        let integer =
+            |min: i64, max: i64| within("'integer'", &format!("{expr} BETWEEN {min} AND {max}"));
         match self {
-            SqlType::Bool | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
-                check("integers", "'integer', 'null'")
-            }
-            SqlType::Float | SqlType::Double => check("numbers", "'real', 'integer', 'null'"),
-            SqlType::Text => check("text", "'text', 'null'"),
+            SqlType::Bool => Some(integer(0, 1)),
+            SqlType::SmallInt => Some(integer(i16::MIN.into(), i16::MAX.into())),
+            SqlType::Integer => Some(integer(i32::MIN.into(), i32::MAX.into())),
+            SqlType::BigInt => Some(within("'integer'", "1")),
+            SqlType::Float => Some(within(
+                "'integer', 'real'",
+                &format!("abs({expr}) <= {:e}", f64::from(f32::MAX)),
+            )),
+            SqlType::Double => Some(within("'integer', 'real'", "1")),
+            SqlType::Text => Some(within("'text'", "1")),
             SqlType::Binary | SqlType::Timestamp | SqlType::Date | SqlType::Time => None,
+        }
+    }
+
+    /// The Rust value Diesel reads this type as, for messages: `i32`, `f32`, `String`.
+    pub fn rust_type(self) -> &'static str {
+        match self {
+            SqlType::Bool => "bool (0 or 1)",
+            SqlType::SmallInt => "i16",
+            SqlType::Integer => "i32",
+            SqlType::BigInt => "i64",
+            SqlType::Float => "f32",
+            SqlType::Double => "f64",
+            SqlType::Text => "String",
+            SqlType::Binary => "Vec<u8>",
+            SqlType::Timestamp => "a date and time",
+            SqlType::Date => "a date",
+            SqlType::Time => "a time of day",
         }
     }
 
@@ -353,155 +367,30 @@ impl SqlType {
     }
 
     /// The k-th seed value of a column retyped from this type to `to`: a value both types
-    /// hold. Whole numbers are kept by every storage class and convert back without loss
-    /// (`1`, `1.0` and `'1'`); a `Bool` on either side keeps them to its own 0 and 1.
+    /// hold exactly, both ways (the proof runs up and down). Whole numbers are kept by every
+    /// storage class (`1`, `1.0` and `'1'`), except text that becomes a REAL: `'1'` is 1.0,
+    /// which reads back as `'1.0'`, so such a column gets `'1.5'`-like text, which a REAL
+    /// writes back exactly. A `Bool` on either side keeps them to its own 0 and 1.
     pub fn seed_across(self, to: SqlType, k: i64) -> Value {
+        let real = |t: SqlType| matches!(t, SqlType::Float | SqlType::Double);
         if self == SqlType::Bool || to == SqlType::Bool {
             Value::Integer(k % 2)
+        } else if real(to) && !real(self) && self.holds_text() {
+            Value::Text(format!("{k}.5"))
         } else {
             Value::Integer(k)
         }
     }
+
+    /// Whether a column of this type keeps a text seed as text (TEXT affinity and the types
+    /// Diesel keeps as text).
+    fn holds_text(self) -> bool {
+        matches!(
+            self,
+            SqlType::Text | SqlType::Timestamp | SqlType::Date | SqlType::Time
+        )
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn declared_types_follow_print_schema_order() {
-        let cases = [
-            ("TINYINT", SqlType::Bool),
-            ("boolean", SqlType::Bool),
-            ("INT2", SqlType::SmallInt),
-            ("SMALLINT", SqlType::SmallInt),
-            ("BIGINT", SqlType::BigInt),
-            ("INT8", SqlType::BigInt),
-            ("INT", SqlType::Integer),
-            ("POINT", SqlType::Integer),
-            ("VARCHAR(255)", SqlType::Text),
-            ("CLOB", SqlType::Text),
-            ("", SqlType::Binary),
-            ("BLOB", SqlType::Binary),
-            ("REAL", SqlType::Float),
-            ("NUMERIC(10,2)", SqlType::Double),
-            ("DECIMAL", SqlType::Double),
-            ("DATETIME", SqlType::Timestamp),
-            ("date", SqlType::Date),
-            ("TIME", SqlType::Time),
-        ];
-        for (declared, expected) in cases {
-            assert_eq!(
-                SqlType::from_declared(declared),
-                Some(expected),
-                "{declared}"
-            );
-        }
-        assert_eq!(SqlType::from_declared("JSON"), None);
-        assert_eq!(SqlType::from_declared("TIMESTAMPTZ"), None);
-    }
-
-    #[test]
-    fn rendered_types_read_back_as_themselves() {
-        for ty in SqlType::ALL {
-            assert_eq!(SqlType::from_declared(ty.sql()), Some(ty));
-        }
-    }
-
-    #[test]
-    fn every_name_resolves_to_a_type_whose_diesel_name_reads_back() {
-        for name in SqlType::diesel_names() {
-            let (ty, diesel) = SqlType::from_diesel_name(name).unwrap();
-            assert!(diesel.is_written(name), "{name}");
-            assert_eq!(
-                SqlType::from_diesel_name(ty.diesel_name()).map(|(t, _)| t),
-                Some(ty),
-                "{name}"
-            );
-        }
-        let names: Vec<&str> = SqlType::diesel_names().collect();
-        for (i, name) in names.iter().enumerate() {
-            assert!(!names[..i].contains(name), "{name} is listed twice");
-        }
-        for never in NEVER_READ_BACK {
-            assert_eq!(SqlType::from_diesel_name(never.name), None);
-        }
-        assert_eq!(
-            SqlType::from_diesel_name("Decimal").unwrap().1.name,
-            "Numeric"
-        );
-        assert_eq!(
-            SqlType::from_diesel_name("Float8").unwrap().0,
-            SqlType::Double
-        );
-    }
-
-    #[test]
-    fn custom_types_read_back_as_their_storage() {
-        assert_eq!(
-            SqlType::from_sqlite_type_name("Long"),
-            Some(SqlType::BigInt)
-        );
-        assert_eq!(SqlType::from_sqlite_type_name("Text"), Some(SqlType::Text));
-        assert_eq!(SqlType::from_sqlite_type_name("Bool"), None);
-    }
-
-    #[test]
-    fn widening_conversions_are_not_warned() {
-        assert!(SqlType::Integer.widens_to(SqlType::BigInt));
-        assert!(SqlType::Double.widens_to(SqlType::Text));
-        assert!(SqlType::Bool.widens_to(SqlType::Bool));
-        assert!(!SqlType::Text.widens_to(SqlType::Integer));
-        assert!(!SqlType::BigInt.widens_to(SqlType::Integer));
-    }
-
-    /// Stores `value` in a column declared as `from`, copies it into one declared as `to` as
-    /// a rebuild does, and returns what SQLite then holds and its `typeof`.
-    fn stored(from: SqlType, to: SqlType, value: Value) -> (Value, String) {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(&format!(
-            "CREATE TABLE a (c {}); CREATE TABLE b (c {});",
-            from.sql(),
-            to.sql()
-        ))
-        .unwrap();
-        conn.execute("INSERT INTO a (c) VALUES (?1)", [value])
-            .unwrap();
-        conn.execute_batch("INSERT INTO b (c) SELECT c FROM a")
-            .unwrap();
-        conn.query_row("SELECT c, typeof(c) FROM b", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap()
-    }
-
-    /// Whether a rebuild to `ty` lets a value of this `typeof` through.
-    fn accepted(ty: SqlType, kind: &str) -> bool {
-        ty.storage_check()
-            .is_none_or(|check| check.accepted_typeof.contains(&format!("'{kind}'")))
-    }
-
-    #[test]
-    fn seeds_survive_sqlite_and_pass_the_storage_check() {
-        // A proof seeds three rows.
-        for ty in SqlType::ALL {
-            for k in 1..=3 {
-                let (value, kind) = stored(ty, ty, ty.seed(k));
-                assert_eq!(value, ty.seed(k), "{ty:?} {k}");
-                assert!(accepted(ty, &kind), "{ty:?} {k}: {kind}");
-            }
-        }
-    }
-
-    #[test]
-    fn retyped_seeds_pass_the_new_type_storage_check() {
-        for from in SqlType::ALL {
-            for to in SqlType::ALL {
-                for k in 1..=3 {
-                    let (_, kind) = stored(from, to, from.seed_across(to, k));
-                    assert!(accepted(to, &kind), "{from:?} to {to:?} {k}: {kind}");
-                }
-            }
-        }
-    }
-}
+mod tests;
