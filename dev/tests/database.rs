@@ -586,6 +586,34 @@ fn downgrade_onto_rows_that_reference_nothing_names_them() {
 }
 
 #[test]
+fn the_unique_refusal_names_a_key_rows_really_share() {
+    for (index, shared) in [
+        (
+            "CREATE UNIQUE INDEX users_age ON users (age);",
+            "(age) = (30) in 2 rows",
+        ),
+        (
+            "CREATE UNIQUE INDEX users_lower_name ON users (lower(name));",
+            "(lower(name)) = ('ann') in 2 rows",
+        ),
+    ] {
+        let project = project_with_hand_written(&format!("{index}\n"), false);
+        let db = at_first_version(&project);
+        // Two NULL ages, which never conflict, and two rows sharing a real key.
+        db.exec("INSERT INTO users (id, name, age) VALUES (4, 'ANN', 30), (5, 'dee', NULL);");
+        let failed = run(&project, &db, &["upgrade"]);
+        assert_eq!(failed.code, Some(2), "{failed:?}");
+        assert!(
+            failed.stderr.contains(&format!(
+                "note: rows already share a key of the new index: {shared}"
+            )),
+            "{index}: {failed:?}"
+        );
+        assert!(!failed.stderr.contains("NULL) in"), "{failed:?}");
+    }
+}
+
+#[test]
 fn rows_that_break_a_new_unique_index_are_named_as_the_data_s_problem() {
     let project = project_with_hand_written(
         "-- names must be unique from now on\nCREATE UNIQUE INDEX users_name_unique ON users (name);\n",

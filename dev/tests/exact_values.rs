@@ -230,3 +230,47 @@ fn the_down_of_a_type_change_is_guarded_and_warned_too() {
         assert_eq!((db.schema(), events(&db)), before, "{bad}: not atomic");
     }
 }
+
+#[test]
+fn a_default_must_be_a_value_of_its_column_s_type_for_every_use() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        created_at -> Timestamp,\n",
+        "        created_at -> Timestamp,\n        score -> Integer,\n",
+    );
+    for refused in ["'n/a'", "x'00'", "1e999"] {
+        let before = project.snapshot();
+        let run = project.assert_rejected(&[
+            "generate",
+            "add score",
+            "--default",
+            &format!("users.score={refused}"),
+        ]);
+        assert!(
+            run.stderr.contains(&format!(
+                "`--default users.score={refused}` is no value of Integer"
+            )),
+            "{refused}: {run:?}"
+        );
+        assert!(run.stderr.contains("--default users.score=0"), "{run:?}");
+        assert_eq!(
+            project.snapshot(),
+            before,
+            "{refused}: something was written"
+        );
+    }
+    // The backfill of a column made NOT NULL is held to the same rule.
+    project.edit_schema("        score -> Integer,\n", "");
+    project.edit_schema(
+        "        age -> Nullable<Integer>,",
+        "        age -> Integer,",
+    );
+    let run =
+        project.assert_rejected(&["generate", "age required", "--default", "users.age='old'"]);
+    assert!(
+        run.stderr
+            .contains("`--default users.age='old'` is no value of Integer"),
+        "{run:?}"
+    );
+    project.generate_with(&["age required", "--default", "users.age=0"]);
+}

@@ -23,8 +23,14 @@ pub fn shared_key(conn: &rusqlite::Connection, statement: &str) -> Option<String
         _ => String::new(),
     };
     let list = terms.join(", ");
+    // A key with a NULL in it never conflicts: SQLite's UNIQUE takes NULLs as distinct.
+    let not_null: Vec<String> = terms
+        .iter()
+        .map(|t| format!(" AND ({t}) IS NOT NULL"))
+        .collect();
     let query = format!(
-        "SELECT {list}, count(*) FROM {table}{filter} GROUP BY {list} HAVING count(*) > 1 LIMIT 1"
+        "SELECT {list}, count(*) FROM {table}{filter} GROUP BY {list} HAVING count(*) > 1{} LIMIT 1",
+        not_null.concat()
     );
     conn.query_row(&query, [], |row| {
         let values = (0..terms.len())
@@ -114,5 +120,40 @@ mod tests {
             None
         );
         assert_eq!(shared_key(&conn, "CREATE INDEX u ON users (age)"), None);
+    }
+
+    #[test]
+    fn nulls_never_conflict_and_expressions_name_their_key() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE people (name TEXT COLLATE NOCASE, age INTEGER, data TEXT);
+             INSERT INTO people VALUES ('a', NULL, '{\"k\": 1}'), ('b', NULL, '{\"k\": 1}'), ('c', 30, '{}'), ('C', 30, '{}');",
+        )
+        .unwrap();
+        for (index, key) in [
+            (
+                "CREATE UNIQUE INDEX u ON people (age)",
+                "(age) = (30) in 2 rows",
+            ),
+            (
+                "CREATE UNIQUE INDEX u ON people (name)",
+                "(name) = ('c') in 2 rows",
+            ),
+            (
+                "CREATE UNIQUE INDEX u ON people (json_extract(data, '$.k'))",
+                "(json_extract(data, '$.k')) = (1) in 2 rows",
+            ),
+            (
+                "CREATE UNIQUE INDEX u ON people ((age + 1) DESC)",
+                "((age + 1)) = (31) in 2 rows",
+            ),
+            (
+                "CREATE UNIQUE INDEX IF NOT EXISTS u ON people (age)",
+                "(age) = (30) in 2 rows",
+            ),
+        ] {
+            conn.execute_batch(index).unwrap_err();
+            assert_eq!(shared_key(&conn, index).as_deref(), Some(key), "{index}");
+        }
     }
 }

@@ -294,6 +294,7 @@ fn generate(
             None => return Err(plan::missing_default(&key, &changes)),
         };
     }
+    plan::refuse_defaults_of_another_type(&defaults, &changes, &comparison.head_db)?;
     let plan = timings.time("plan", || {
         plan::plan(
             &changes,

@@ -68,6 +68,72 @@ pub fn default_fits(default: &str, ty: SqlType) -> bool {
     stored.unwrap_or(false)
 }
 
+/// Every `--default` must be a value of its column's type, for every use it is put to (the
+/// DEFAULT of an added column, the backfill of a column made NOT NULL, the value down adds a
+/// dropped column back with): `'n/a'`, `x'00'` or `1e999` for an `Integer` column would give
+/// rows a value Diesel cannot read. SQLite decides, as for a retyped column's DEFAULT
+/// (`default_fits`). An expression over the row's other columns is left to the planner.
+pub fn refuse_defaults_of_another_type(
+    defaults: &Defaults,
+    changes: &[Change],
+    head: &Database,
+) -> Result<()> {
+    let probe = rusqlite::Connection::open_in_memory()
+        .map_err(|e| Error::internal(format!("cannot open an in-memory database: {e}")))?;
+    for (key, expr) in defaults {
+        if probe.prepare(&format!("SELECT ({expr})")).is_err() {
+            continue;
+        }
+        let Some(ty) = column_type(key, changes, head) else {
+            continue;
+        };
+        if !default_fits(&format!("({expr})"), ty) {
+            return Err(Error::input(format!(
+                "`--default {key}={expr}` is no value of {}: Diesel reads {key} as {}, and SQLite stores this as something else",
+                ty.diesel_name(),
+                ty.rust_type()
+            ))
+            .help(format!(
+                "give a value of that type, e.g. `--default {key}={}`",
+                example(ty)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The type `key` has where its `--default` is used.
+fn column_type(key: &ColumnKey, changes: &[Change], head: &Database) -> Option<SqlType> {
+    changes.iter().find_map(|c| match c {
+        Change::AddColumn { table, column, .. }
+            if *table == key.table && column.name == key.column =>
+        {
+            Some(column.ty)
+        }
+        Change::AlterColumn { table, to, .. } if *table == key.table && to.name == key.column => {
+            Some(to.ty)
+        }
+        Change::DropColumn { table, column } if *table == key.table && *column == key.column => {
+            let stored = head.table(head_table(changes, table))?.column(column)?;
+            SqlType::from_declared(&stored.declared_type)
+        }
+        _ => None,
+    })
+}
+
+/// A value of `ty` for a hint.
+fn example(ty: SqlType) -> &'static str {
+    match ty {
+        SqlType::Bool | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "0",
+        SqlType::Float | SqlType::Double => "0.0",
+        SqlType::Text => "''",
+        SqlType::Binary => "x''",
+        SqlType::Timestamp => "CURRENT_TIMESTAMP",
+        SqlType::Date => "CURRENT_DATE",
+        SqlType::Time => "CURRENT_TIME",
+    }
+}
+
 /// The error for a column that needs a value and got none.
 pub fn missing_default(key: &ColumnKey, changes: &[Change]) -> Error {
     let ColumnKey { table, column } = key;
@@ -177,6 +243,36 @@ pub(super) fn try_down_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_of_another_type_is_refused_whatever_it_is_for() {
+        use crate::schema::model::Column;
+        let column = |name: &str, ty| Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+            max_length: None,
+        };
+        let changes = [Change::AddColumn {
+            table: "users".into(),
+            column: column("score", SqlType::Integer),
+            joinable: None,
+        }];
+        let key = ColumnKey::new("users", "score");
+        let head = Database::default();
+        for refused in ["'n/a'", "x'00'", "1e999", "1.5", "3000000000"] {
+            let defaults = Defaults::from([(key.clone(), refused.to_owned())]);
+            let err = refuse_defaults_of_another_type(&defaults, &changes, &head).unwrap_err();
+            assert!(
+                err.message.contains("is no value of Integer"),
+                "{refused}: {err}"
+            );
+        }
+        for accepted in ["0", "'5'", "-2147483648", "other_column + 1"] {
+            let defaults = Defaults::from([(key.clone(), accepted.to_owned())]);
+            refuse_defaults_of_another_type(&defaults, &changes, &head).unwrap();
+        }
+    }
 
     #[test]
     fn a_default_fits_when_the_new_type_stores_it_as_its_own() {
