@@ -605,7 +605,7 @@ fn the_unique_refusal_names_a_key_rows_really_share() {
         assert_eq!(failed.code, Some(2), "{failed:?}");
         assert!(
             failed.stderr.contains(&format!(
-                "note: rows already share a key of the new index: {shared}"
+                "= rows already share a key of the new index: {shared}"
             )),
             "{index}: {failed:?}"
         );
