@@ -274,3 +274,47 @@ fn a_default_must_be_a_value_of_its_column_s_type_for_every_use() {
     );
     project.generate_with(&["age required", "--default", "users.age=0"]);
 }
+
+#[test]
+fn a_rowid_key_never_becomes_a_column() {
+    // audit, keyed by id, becomes a table without a primary key, which print-schema keys by
+    // its rowid and lists with a `rowid` column.
+    let project = Project::fixture("blog");
+    let db = Database::new();
+    ok_on(&project, &db, &["upgrade"]);
+    db.exec("INSERT INTO audit (id, note) VALUES (10, 'a'), (20, 'b'), (35, 'c');");
+    project.edit_schema(
+        "    audit (id) {\n        id -> Integer,\n        note -> Text,",
+        "    audit (rowid) {\n        rowid -> Integer,\n        id -> Integer,\n        note -> Text,",
+    );
+    let dir = project.generate("audit keyed by rowid");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("CREATE TABLE audit (\n    id INTEGER NOT NULL,\n    note TEXT NOT NULL\n);"),
+        "{up}"
+    );
+    assert!(!up.contains("rowid INTEGER"), "{up}");
+    project.assert_check_passes();
+    ok_on(&project, &db, &["upgrade"]);
+    // The rows keep their identity: the old key's values are their rowids.
+    assert_eq!(
+        db.rows("SELECT rowid, id, note FROM audit ORDER BY rowid"),
+        [["10", "10", "a"], ["20", "20", "b"], ["35", "35", "c"]]
+    );
+    ok_on(&project, &db, &["downgrade", "-1"]);
+    assert_eq!(
+        db.rows("SELECT rowid, id, note FROM audit ORDER BY rowid"),
+        [["10", "10", "a"], ["20", "20", "b"], ["35", "35", "c"]]
+    );
+    // And back: the key becomes a real column again, not a drop of `rowid`.
+    ok_on(&project, &db, &["upgrade"]);
+    project.edit_schema(
+        "    audit (rowid) {\n        rowid -> Integer,\n        id -> Integer,",
+        "    audit (id) {\n        id -> Integer,",
+    );
+    let dir = project.generate("audit keyed by id again");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(!up.contains("DROP COLUMN rowid"), "{up}");
+    ok_on(&project, &db, &["upgrade"]);
+    assert_eq!(db.rows("SELECT count(*) FROM audit"), [["3"]]);
+}

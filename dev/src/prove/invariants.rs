@@ -54,11 +54,28 @@ pub fn compare_values(
     actual: &BTreeMap<String, Snapshot>,
     step: &str,
 ) -> std::result::Result<(), String> {
+    compare_values_keyed(conn, expected, actual, step, &BTreeMap::new())
+}
+
+/// `compare_values`, with the rows of the tables in `rekeyed` matched by the columns given
+/// there: a table the migration took from its rowid to a declared key is keyed by that
+/// key from then on, down included (its rowids become the key's values, by design).
+pub fn compare_values_keyed(
+    conn: &rusqlite::Connection,
+    expected: &BTreeMap<String, Snapshot>,
+    actual: &BTreeMap<String, Snapshot>,
+    step: &str,
+    rekeyed: &BTreeMap<String, Vec<String>>,
+) -> std::result::Result<(), String> {
     for (table, now) in actual {
         let Some(before) = expected.get(table) else {
             continue;
         };
-        let key = RowKey::common(before, now).ok_or_else(|| {
+        let key = match rekeyed.get(table) {
+            Some(columns) => Some(RowKey::Columns(columns.clone())),
+            None => RowKey::common(before, now),
+        };
+        let key = key.ok_or_else(|| {
             format!(
                 "after {step}, the rows of {table} cannot be matched: the table has no key it kept"
             )

@@ -11,6 +11,7 @@ pub mod invariants;
 pub mod squash;
 pub mod verify;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use diesel::migration::MigrationSource;
@@ -32,7 +33,9 @@ use crate::schema::model::ColumnKey;
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::objects;
-use invariants::{check_integrity, compare_values, describe_difference, snapshots};
+use invariants::{
+    check_integrity, compare_values, compare_values_keyed, describe_difference, snapshots,
+};
 
 /// What a proof ran on, for the summary line and `generate --format json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +168,14 @@ pub fn prove(
         survived(t, c).then(|| ColumnKey::new(t, c))
     })
     .map_err(|e| failed(format!("cannot read the rows after down.sql: {e}")))?;
-    compare_values(inspector, &before_values, &restored, "down.sql").map_err(&failed)?;
+    compare_values_keyed(
+        inspector,
+        &before_values,
+        &restored,
+        "down.sql",
+        &rekeyed(changes),
+    )
+    .map_err(&failed)?;
 
     conn.run_migration(&*migration)
         .map_err(|e| failed(format!("up.sql failed when run again after down.sql: {e}")))?;
@@ -187,6 +197,23 @@ pub fn prove(
             .map(|u| (u.name.clone(), u.reason.clone()))
             .collect(),
     })
+}
+
+/// Head's tables that up takes from their rowid to a declared primary key, with that key
+/// by head's column names: their rows are that key's from then on.
+fn rekeyed(changes: &[Change]) -> BTreeMap<String, Vec<String>> {
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::AlterPrimaryKey { table, from, to }
+                if matches!(from.as_slice(), [key] if model::is_rowid_alias(key)) =>
+            {
+                let columns = to.iter().map(|c| head_column(changes, table, c).to_owned());
+                Some((head_table(changes, table).to_owned(), columns.collect()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Head's columns that up makes NOT NULL, whose NULLs it backfills.

@@ -68,6 +68,13 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// Whether `column` is SQLite's own row key standing in for a primary key: the table
+    /// declares none, and print-schema keys it by `rowid` (or `oid`, `_rowid_`), which it
+    /// lists as a column. It is never a column to add, drop or retype.
+    pub fn is_implicit_rowid(&self, column: &str) -> bool {
+        matches!(self.primary_key.as_slice(), [key] if key == column && is_rowid_alias(key))
+    }
 }
 
 /// A column of a table, by name: what `--default TABLE.COLUMN=...` names, and where a

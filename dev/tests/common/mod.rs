@@ -458,12 +458,21 @@ impl Database {
             .unwrap()
     }
 
-    /// Every row of `sql`, each column read as text (write `quote(x)` to see values as SQL).
+    /// Every row of `sql`, each value as text: numbers as written, NULL as `NULL` (write
+    /// `quote(x)` to see values as SQL).
     pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        use rusqlite::types::Value;
         let conn = rusqlite::Connection::open(&self.path).unwrap();
         let mut stmt = conn.prepare(sql).unwrap();
         let n = stmt.column_count();
-        stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+        let text = |value: Value| match value {
+            Value::Null => "NULL".to_owned(),
+            Value::Integer(i) => i.to_string(),
+            Value::Real(f) => f.to_string(),
+            Value::Text(t) => t,
+            Value::Blob(b) => format!("{b:02x?}"),
+        };
+        stmt.query_map([], |r| (0..n).map(|i| r.get(i).map(text)).collect())
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()

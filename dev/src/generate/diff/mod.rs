@@ -280,6 +280,8 @@ fn diff_table(head: &Table, target: &Table, changes: &mut Vec<Change>) {
     let mut added_joinables = Vec::new();
     for column in &target.columns {
         match head.column(&column.name) {
+            // The key of a table left without a primary key: its rowid, not a new column.
+            None if target.is_implicit_rowid(&column.name) => {}
             None => {
                 let joinable = target
                     .joinables
@@ -302,7 +304,7 @@ fn diff_table(head: &Table, target: &Table, changes: &mut Vec<Change>) {
         }
     }
     for column in &head.columns {
-        if target.column(&column.name).is_none() {
+        if target.column(&column.name).is_none() && !head.is_implicit_rowid(&column.name) {
             changes.push(Change::DropColumn {
                 table: name.clone(),
                 column: column.name.clone(),

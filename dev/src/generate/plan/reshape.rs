@@ -251,7 +251,11 @@ impl Planner<'_> {
                 );
             }
         }
-        if let Some(key) = new_key {
+        // A table left without a primary key is keyed by its rowid, which needs no clause.
+        let declared_key = new_key.filter(
+            |key| !matches!(key.as_slice(), [only] if crate::schema::model::is_rowid_alias(only)),
+        );
+        if let Some(key) = declared_key {
             let end = table
                 .items
                 .last()
