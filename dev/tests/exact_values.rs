@@ -318,3 +318,54 @@ fn a_rowid_key_never_becomes_a_column() {
     ok_on(&project, &db, &["upgrade"]);
     assert_eq!(db.rows("SELECT count(*) FROM audit"), [["3"]]);
 }
+
+#[test]
+fn autoincrement_lost_to_a_new_key_is_warned_and_its_sequence_comes_back_with_down() {
+    let project = Project::fixture("blog");
+    project.write(
+        "versions/2026-02-01-000000_counters/up.sql",
+        "CREATE TABLE counters (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    v TEXT NOT NULL\n);\n",
+    );
+    project.write(
+        "versions/2026-02-01-000000_counters/down.sql",
+        "DROP TABLE counters;\n",
+    );
+    project.edit_schema(
+        "diesel::joinable!",
+        "diesel::table! {\n    counters (id) {\n        id -> Nullable<Integer>,\n        v -> Text,\n    }\n}\n\ndiesel::joinable!",
+    );
+    project.edit_schema(
+        "allow_tables_to_appear_in_same_query!(audit,",
+        "allow_tables_to_appear_in_same_query!(audit, counters,",
+    );
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    project.assert_check_passes();
+    let db = Database::new();
+    ok_on(&project, &db, &["upgrade"]);
+    // Ids 1 to 3 given out, the newest deleted: the next row must get 4, never 3 again.
+    db.exec(
+        "INSERT INTO counters (v) VALUES ('a'), ('b'), ('c'); DELETE FROM counters WHERE id = 3;",
+    );
+    let sequence = || db.rows("SELECT seq FROM sqlite_sequence WHERE name = 'counters'");
+    assert_eq!(sequence(), [["3"]]);
+
+    project.edit_schema("    counters (id) {", "    counters (id, v) {");
+    let dir = project.generate("counters keyed by id and v");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains(
+            "-- WARNING: drops AUTOINCREMENT of counters, which the new primary key cannot keep"
+        ),
+        "{up}"
+    );
+    ok_on(&project, &db, &["upgrade"]);
+    assert_eq!(sequence(), [["3"]], "the sequence stays for a down");
+    ok_on(&project, &db, &["downgrade", "-1"]);
+    assert_eq!(sequence(), [["3"]], "down restores the sequence exactly");
+    db.exec("INSERT INTO counters (v) VALUES ('d');");
+    assert_eq!(
+        db.rows("SELECT id FROM counters WHERE v = 'd'"),
+        [["4"]],
+        "a deleted id was given out again"
+    );
+}

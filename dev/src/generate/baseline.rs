@@ -23,7 +23,7 @@ use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql;
 use crate::sqlite::db;
 use crate::sqlite::quote::{literal, quote};
-use crate::sqlite::stored::{Entry, StoredSchema};
+use crate::sqlite::stored::{sequences, Entry, StoredSchema};
 
 /// Diesel's bookkeeping table: the harness makes it, so the baseline must not.
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
@@ -123,21 +123,6 @@ pub fn baseline(
         changes,
         rows,
     })
-}
-
-/// The rows of `sqlite_sequence`, when any table uses `AUTOINCREMENT`.
-fn sequences(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
-    let exists: bool = conn.query_row(
-        "SELECT count(*) FROM main.sqlite_schema WHERE name = 'sqlite_sequence'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !exists {
-        return Ok(Vec::new());
-    }
-    conn.prepare("SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
 }
 
 /// The name that reads `table`'s rowid when no column aliases it, which `inserts` must write

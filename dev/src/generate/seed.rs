@@ -23,6 +23,9 @@ use crate::sqlite::quote::quote;
 /// Rows seeded per table.
 pub const ROWS: i64 = 3;
 
+/// How far an AUTOINCREMENT table's sequence is left past its seeded rows.
+const SEQUENCE_AHEAD: i64 = 7;
+
 /// The rowids of the seeded rows of a table whose rowid is hidden: with gaps.
 const ROWIDS: [i64; ROWS as usize] = [10, 20, 35];
 
@@ -179,6 +182,22 @@ fn seed_table(
             .and_then(|mut insert| insert.execute(rusqlite::params_from_iter(values)))
             .map(|_| ())
             .map_err(|e| sqlite_message(&e))
+    });
+    // An AUTOINCREMENT table's sequence runs ahead of its rows, as one does after deletes:
+    // a copy that loses it would give a new row the id of a deleted one.
+    let outcome = outcome.and_then(|()| {
+        conn.execute(
+            "UPDATE sqlite_sequence SET seq = seq + ?1 WHERE name = ?2",
+            rusqlite::params![SEQUENCE_AHEAD, table.name],
+        )
+        .map(|_| ())
+        .or_else(|e| match e {
+            // No table has AUTOINCREMENT yet.
+            rusqlite::Error::SqliteFailure(..) if sqlite_message(&e).contains("no such table") => {
+                Ok(())
+            }
+            e => Err(sqlite_message(&e)),
+        })
     });
     let end = if outcome.is_ok() {
         "RELEASE dev_seed"

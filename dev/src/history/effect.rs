@@ -65,6 +65,12 @@ pub enum Effect {
         /// Its name.
         name: String,
     },
+    /// AUTOINCREMENT, which a new primary key cannot keep: SQLite may then give a new row
+    /// the id of a deleted one. Its sequence stays in `sqlite_sequence` for a down.
+    DropsAutoincrement {
+        /// The rebuilt table, by its name when the step runs.
+        table: String,
+    },
     /// A table constraint a rebuild leaves out because it names a dropped column.
     DropsConstraint {
         /// The rebuilt table, by its name when the step runs.
@@ -142,6 +148,11 @@ impl Effect {
                 reason: reason.to_owned(),
             });
         }
+        if words.keyword("drops AUTOINCREMENT of ") {
+            let table = words.name()?;
+            words.end_with(DROPS_AUTOINCREMENT_TAIL)?;
+            return Some(Effect::DropsAutoincrement { table });
+        }
         if words.keyword("drops a constraint of ") {
             let table = words.name()?;
             let constraint = words.0.strip_prefix(DROPS_CONSTRAINT_MIDDLE)?;
@@ -158,6 +169,8 @@ const CHANGES_TYPE_TAIL: &str =
     ", which can lose values; a value that does not convert fails the migration";
 const NO_LONGER_DECLARED: &str = ", which objects.sql no longer declares";
 const DROPS_CONSTRAINT_MIDDLE: &str = " that uses a dropped column: ";
+const DROPS_AUTOINCREMENT_TAIL: &str =
+    ", which the new primary key cannot keep: a new row may get the id of a deleted one";
 
 impl fmt::Display for Effect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -198,6 +211,11 @@ impl fmt::Display for Effect {
             Effect::DropsObject { kind, name } => {
                 write!(f, "drops {kind} {}{NO_LONGER_DECLARED}", quote(name))
             }
+            Effect::DropsAutoincrement { table } => write!(
+                f,
+                "drops AUTOINCREMENT of {}{DROPS_AUTOINCREMENT_TAIL}",
+                quote(table)
+            ),
             Effect::DropsConstraint { table, constraint } => write!(
                 f,
                 "drops a constraint of {}{DROPS_CONSTRAINT_MIDDLE}{constraint}",
@@ -314,6 +332,9 @@ mod tests {
             Effect::DropsConstraint {
                 table: table.into(),
                 constraint: "CHECK (x <> ', of y')".into(),
+            },
+            Effect::DropsAutoincrement {
+                table: table.into(),
             },
             Effect::DropsObject {
                 kind: ObjectKind::Index,

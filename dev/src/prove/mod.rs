@@ -33,6 +33,7 @@ use crate::schema::model::ColumnKey;
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::objects;
+use crate::sqlite::stored;
 use invariants::{
     check_integrity, compare_values, compare_values_keyed, describe_difference, snapshots,
 };
@@ -112,6 +113,8 @@ pub fn prove(
             }
         }
     }
+    let sequences = stored::sequences(inspector)
+        .map_err(|e| failed(format!("cannot read sqlite_sequence: {e}")))?;
     let broken_at_head = objects::broken(inspector)?;
     let compiles = |step: &str| match objects::regressions(inspector, &broken_at_head)? {
         None => Ok(()),
@@ -176,6 +179,24 @@ pub fn prove(
         &rekeyed(changes),
     )
     .map_err(&failed)?;
+
+    // The sequences of the tables up kept (a dropped table's goes with its rows, warned).
+    let kept = |sequences: Vec<(String, i64)>| -> BTreeMap<String, i64> {
+        sequences
+            .into_iter()
+            .filter(|(table, _)| after_up.table(table_after(changes, table)).is_some())
+            .collect()
+    };
+    let sequences = kept(sequences);
+    let restored_sequences = kept(
+        stored::sequences(inspector)
+            .map_err(|e| failed(format!("cannot read sqlite_sequence: {e}")))?,
+    );
+    if restored_sequences != sequences {
+        return Err(failed(format!(
+            "down.sql did not restore sqlite_sequence (the last id each AUTOINCREMENT table gave out): {sequences:?} became {restored_sequences:?}"
+        )));
+    }
 
     conn.run_migration(&*migration)
         .map_err(|e| failed(format!("up.sql failed when run again after down.sql: {e}")))?;

@@ -116,3 +116,18 @@ impl StoredSchema {
         entries
     }
 }
+/// The rows of `sqlite_sequence` (the last id each AUTOINCREMENT table gave out), when any
+/// table uses `AUTOINCREMENT`; none otherwise.
+pub fn sequences(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) FROM main.sqlite_schema WHERE name = 'sqlite_sequence'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    conn.prepare("SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}

@@ -177,7 +177,7 @@ pub(super) fn restore(
             copy,
             rowid: carried_rowid(now, old),
             objects,
-            autoincrement: has_word(&old.sql, "autoincrement"),
+            sequence: has_word(&old.sql, "autoincrement") || has_word(&now.sql, "autoincrement"),
             notes,
             effects,
             converted,

@@ -152,7 +152,8 @@ pub struct Rebuild {
     pub rowid: Option<&'static str>,
     /// Index and trigger statements to run once the new table exists.
     pub objects: Vec<String>,
-    pub autoincrement: bool,
+    /// The table has AUTOINCREMENT before or after: its `sqlite_sequence` row is carried.
+    pub sequence: bool,
     /// Comment lines for the reviewer, without `-- `.
     pub notes: Vec<String>,
     /// What the rebuild loses.
@@ -189,14 +190,24 @@ impl Rebuild {
             sources.join(", "),
             quote(&old),
         ));
-        if self.autoincrement {
-            let (name, old) = (literal(&self.name), literal(&old));
+        // The sequence goes to the table's name whatever the new table is: DROP TABLE of an
+        // AUTOINCREMENT table deletes its row, and a key that cannot keep AUTOINCREMENT
+        // leaves the row for a down that brings it back (SQLite reads it only for such a
+        // table). Renaming a table renames its row, so a row the old table held under its
+        // name is left over once it is dropped.
+        let (name, renamed) = (literal(&self.name), literal(&old));
+        if self.sequence {
             sql.push_str(&format!(
-                "INSERT INTO sqlite_sequence (name, seq) SELECT {name}, seq FROM sqlite_sequence WHERE name = {old} AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {name});\n\
-                 UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = {old})) WHERE name = {name};\n"
+                "UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = {renamed})) WHERE name = {name} AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {renamed});\n\
+                 INSERT INTO sqlite_sequence (name, seq) SELECT {name}, seq FROM sqlite_sequence WHERE name = {renamed} AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {name});\n"
             ));
         }
         sql.push_str(&format!("DROP TABLE {};", quote(&old)));
+        if self.sequence {
+            sql.push_str(&format!(
+                "\nDELETE FROM sqlite_sequence WHERE name = {renamed};"
+            ));
+        }
         for object in &self.objects {
             sql.push_str(&format!("\n{object};"));
         }
@@ -355,7 +366,7 @@ mod tests {
             copy: vec![copied("id")],
             rowid: None,
             objects: vec![],
-            autoincrement: false,
+            sequence: false,
             notes: vec!["adds note".into()],
             effects: vec![],
             converted: vec![],
@@ -385,7 +396,7 @@ mod tests {
             copy: vec![copied("id"), copied("p_id"), copied("x")],
             rowid: None,
             objects: vec!["CREATE INDEX t_x ON t (x)".into()],
-            autoincrement: true,
+            sequence: true,
             notes: vec![],
             effects: vec![],
             converted: vec![],

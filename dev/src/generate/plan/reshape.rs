@@ -268,11 +268,17 @@ impl Planner<'_> {
         let create_sql = edits.apply(&table.sql);
 
         guards.push(foreign_key_guard(name));
+        let had_autoincrement = has_word(&current.sql, "autoincrement");
+        if had_autoincrement && !has_word(&create_sql, "autoincrement") {
+            effects.push(Effect::DropsAutoincrement {
+                table: name.clone(),
+            });
+        }
         let rowid = carried_rowid(current, &introspect::shape_of(&create_sql)?);
         let mut rebuild = Rebuild {
             current: name.clone(),
             name: name.clone(),
-            autoincrement: has_word(&create_sql, "autoincrement"),
+            sequence: had_autoincrement || has_word(&create_sql, "autoincrement"),
             create_sql,
             copy,
             rowid,

@@ -21,10 +21,11 @@ fn variant(effect: &Effect) -> &'static str {
         Effect::ChangesType { .. } => "changes type",
         Effect::DropsIndex { .. } => "drops index",
         Effect::DropsConstraint { .. } => "drops constraint",
+        Effect::DropsAutoincrement { .. } => "drops AUTOINCREMENT",
         Effect::DropsObject { .. } => "drops an object objects.sql no longer declares",
     }
 }
-const VARIANTS: usize = 7;
+const VARIANTS: usize = 8;
 
 const HEAD: &str = "
 CREATE TABLE users (
@@ -39,12 +40,20 @@ CREATE INDEX users_score ON users (score);
 CREATE TABLE posts (id INTEGER PRIMARY KEY NOT NULL, body TEXT, extra TEXT);
 CREATE TABLE tags (id INTEGER PRIMARY KEY NOT NULL, label TEXT);
 CREATE TRIGGER posts_touch AFTER UPDATE ON posts BEGIN SELECT 1; END;
+CREATE TABLE counters (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL);
 ";
 
 /// users: age narrows, note (which a CHECK uses) and score (indexed) go, email comes; posts
 /// drops a plain column in place and loses its trigger, which objects.sql no longer
-/// declares; tags goes.
+/// declares; tags goes; counters gets a key that cannot keep AUTOINCREMENT.
 const TARGET: &str = "
+diesel::table! {
+    counters (id, v) {
+        id -> Nullable<Integer>,
+        v -> Text,
+    }
+}
+
 diesel::table! {
     users (id) {
         id -> Integer,
