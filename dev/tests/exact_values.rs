@@ -369,3 +369,38 @@ fn autoincrement_lost_to_a_new_key_is_warned_and_its_sequence_comes_back_with_do
         "a deleted id was given out again"
     );
 }
+
+#[test]
+fn a_generated_rename_loses_nothing_either_way() {
+    for (edit, flag) in [
+        (
+            ("        name -> Text,", "        full_name -> Text,"),
+            "users.name=full_name",
+        ),
+        (("    users (id) {", "    people (id) {"), "users=people"),
+    ] {
+        let project = Project::fixture("blog");
+        let db = Database::new();
+        ok_on(&project, &db, &["upgrade"]);
+        db.exec("INSERT INTO users (id, name, age) VALUES (1, 'ann', 30);");
+        let before = db.schema();
+        project.edit_schema(edit.0, edit.1);
+        if flag.contains('.') {
+            project.generate_with(&["rename", "--rename", flag]);
+        } else {
+            project.edit_schema("joinable!(posts -> users", "joinable!(posts -> people");
+            project.edit_schema("(audit, posts, users,)", "(audit, people, posts,)");
+            project.generate_with(&["rename", "--rename-table", flag]);
+        }
+        // Neither direction drops anything, so neither asks.
+        ok_on(&project, &db, &["upgrade"]);
+        let down = run_on(&project, &db, &["downgrade", "-1"]);
+        assert_eq!(down.code, Some(0), "{flag}: {down:?}");
+        assert_eq!(db.schema(), before, "{flag}");
+        assert_eq!(
+            db.rows("SELECT id, name, age FROM users"),
+            [["1", "ann", "30"]],
+            "{flag}"
+        );
+    }
+}

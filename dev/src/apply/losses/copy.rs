@@ -40,6 +40,9 @@ struct Tracked {
     name: String,
     /// Its name now, or `None` once it was dropped.
     current: Option<String>,
+    /// Every name it had before its current one, oldest first: a table renamed away and
+    /// dropped was rebuilt under the latest of them that exists at the end.
+    former: Vec<String>,
     columns: Vec<TrackedColumn>,
 }
 
@@ -209,6 +212,7 @@ impl InMemoryCopy {
             .map(|(name, columns)| Tracked {
                 name: name.clone(),
                 current: Some(name.clone()),
+                former: Vec::new(),
                 columns: columns
                     .iter()
                     .map(|c| TrackedColumn {
@@ -289,6 +293,7 @@ impl InMemoryCopy {
                     }
                 }
             } else if let [new] = created.as_slice() {
+                altered.former.extend(altered.current.take());
                 altered.current = Some((*new).clone());
             }
         }
@@ -314,7 +319,15 @@ fn losses(tracked: &[Tracked], at_end: &Tables) -> Vec<Loss> {
     let mut losses = Vec::new();
     for table in tracked {
         let rebuilt = table.current.is_none();
-        let now = table.current.as_deref().unwrap_or(&table.name);
+        let now = match &table.current {
+            Some(current) => current.as_str(),
+            None => table
+                .former
+                .iter()
+                .rev()
+                .find(|name| at_end.0.contains_key(&fold(name)))
+                .unwrap_or(&table.name),
+        };
         let kept = at_end
             .0
             .get(&fold(now))

@@ -14,7 +14,7 @@ use super::order::stored_parents_first;
 use super::rebuild::{
     carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
 };
-use super::{drop_table, Script, Step};
+use super::{drop_table, Script, Step, LEGACY_OFF, LEGACY_ON};
 use crate::schema::model::ColumnKey;
 
 /// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
@@ -66,6 +66,7 @@ pub(super) fn restore(
     }
 
     let mut in_place = Vec::new();
+    let mut table_renames = Vec::new();
     let changed: Vec<&introspect::StoredTable> = before
         .tables
         .iter()
@@ -102,6 +103,28 @@ pub(super) fn restore(
             handled.remove(&old.name);
             continue;
         }
+        // Renames are undone by renaming back, so that a rebuild still needed copies every
+        // column under its own name, and nothing reads as dropped.
+        let renamed;
+        let (now, current_name, mapped) = match RenameBack::plan(old, now, &mapped, after) {
+            Some(back) => {
+                if back.table {
+                    table_renames.push(script.steps.len());
+                }
+                script.steps.extend(back.steps);
+                if back.restores {
+                    continue;
+                }
+                renamed = back.renamed;
+                let identity = old
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.name.clone()))
+                    .collect::<Vec<_>>();
+                (&renamed, old.name.clone(), identity)
+            }
+            None => (now, current_name, mapped),
+        };
         let mut copy = Vec::new();
         let mut converted = Vec::new();
         let mut effects = Vec::new();
@@ -185,6 +208,14 @@ pub(super) fn restore(
             guards: vec![foreign_key_guard(&old.name)],
         };
         script.steps.push(rebuild.into_step());
+    }
+    if script.rebuilds() {
+        // The file turns legacy_alter_table on for its rebuilds; renaming a table back must
+        // rewrite other tables' REFERENCES, views and triggers as up's rename did.
+        for index in table_renames {
+            let sql = &mut script.steps[index].sql;
+            *sql = format!("{LEGACY_OFF}{sql}\n{LEGACY_ON}");
+        }
     }
     // After every rebuild: a rebuild puts a table's triggers back from their stored text, which
     // may name what another table gets back only with its own rebuild, and SQLite refuses an
@@ -296,4 +327,100 @@ fn diesel_type(ty: SqlType, not_null: bool) -> String {
     } else {
         format!("Nullable<{}>", ty.diesel_name())
     }
+}
+
+/// Renaming back what up renamed: the table, then its columns.
+struct RenameBack {
+    steps: Vec<Step>,
+    /// The first step renames the table.
+    table: bool,
+    /// SQLite confirms the renames alone give back the table's stored text and its indexes'
+    /// (column renames do; a table rename leaves the name quoted, so a rebuild follows).
+    restores: bool,
+    /// The table as it stands after the renames.
+    renamed: introspect::StoredTable,
+}
+
+impl RenameBack {
+    /// `None` when up renamed nothing of `old` (now `now`), or when renaming back would
+    /// collide with a name `now` holds otherwise.
+    fn plan(
+        old: &introspect::StoredTable,
+        now: &introspect::StoredTable,
+        mapped: &[(String, String)],
+        after: &Database,
+    ) -> Option<RenameBack> {
+        let columns: Vec<(&str, &str)> = mapped
+            .iter()
+            .filter(|(name, current)| name != current && now.column(current).is_some())
+            .map(|(name, current)| (current.as_str(), name.as_str()))
+            .collect();
+        let table = now.name != old.name;
+        let collides = columns.iter().any(|(_, back)| now.column(back).is_some())
+            || (table && after.table(&old.name).is_some());
+        if (!table && columns.is_empty()) || collides {
+            return None;
+        }
+        let mut steps = Vec::new();
+        if table {
+            steps.push(Step::statement(format!(
+                "ALTER TABLE {} RENAME TO {};",
+                quote(&now.name),
+                quote(&old.name)
+            )));
+        }
+        for (current, back) in &columns {
+            steps.push(Step::statement(format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                quote(&old.name),
+                quote(current),
+                quote(back)
+            )));
+        }
+        let mut renamed = now.clone();
+        renamed.name = old.name.clone();
+        for column in &mut renamed.columns {
+            if let Some((_, back)) = columns.iter().find(|(current, _)| *current == column.name) {
+                column.name = (*back).to_owned();
+            }
+        }
+        let restores = !table && restores_text(old, now, &steps);
+        Some(RenameBack {
+            steps,
+            table,
+            restores,
+            renamed,
+        })
+    }
+}
+
+/// Whether `steps` turn `now` (with its indexes) into exactly `old`'s stored text and
+/// indexes, asked of SQLite on an in-memory copy of the table.
+fn restores_text(
+    old: &introspect::StoredTable,
+    now: &introspect::StoredTable,
+    steps: &[Step],
+) -> bool {
+    let texts = |conn: &rusqlite::Connection, table: &str| -> rusqlite::Result<Vec<String>> {
+        conn.prepare("SELECT sql FROM sqlite_schema WHERE tbl_name = ?1 AND sql IS NOT NULL AND type IN ('table', 'index') ORDER BY type DESC, name")?
+            .query_map([table], |r| r.get(0))?
+            .collect()
+    };
+    let tried = || -> rusqlite::Result<bool> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        conn.execute_batch(&now.sql)?;
+        for index in now.indexes.iter().filter_map(|i| i.sql.as_ref()) {
+            conn.execute_batch(index)?;
+        }
+        for step in steps {
+            conn.execute_batch(&step.sql)?;
+        }
+        let expected = rusqlite::Connection::open_in_memory()?;
+        expected.execute_batch(&old.sql)?;
+        for index in old.indexes.iter().filter_map(|i| i.sql.as_ref()) {
+            expected.execute_batch(index)?;
+        }
+        Ok(texts(&conn, &old.name)? == texts(&expected, &old.name)?)
+    };
+    tried().unwrap_or(false)
 }

@@ -124,6 +124,12 @@ impl Plan {
 /// action fires, and legacy_alter_table so renaming the old table away leaves other tables'
 /// REFERENCES alone.
 pub const FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF;\nPRAGMA legacy_alter_table = ON;\n";
+/// Around a table rename inside a file that rebuilds: the rename must rewrite other
+/// tables' REFERENCES, views and triggers, which legacy_alter_table (on for the rebuilds)
+/// keeps it from doing.
+pub(super) const LEGACY_OFF: &str = "PRAGMA legacy_alter_table = OFF;\n";
+/// Back to legacy_alter_table on, for the rebuilds that follow.
+pub(super) const LEGACY_ON: &str = "PRAGMA legacy_alter_table = ON;";
 /// After a rebuild: the connection as the application has it.
 pub const FOREIGN_KEYS_ON: &str = "PRAGMA legacy_alter_table = OFF;\nPRAGMA foreign_keys = ON;\n";
 

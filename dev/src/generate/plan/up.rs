@@ -16,13 +16,11 @@ use crate::sqlite::quote::{quote, quoted_list};
 use super::defaults::{constant_default, missing_default, needs_default, Defaults};
 use super::order::{parents_first, stored_parents_first};
 use super::trial::{inspect_one, try_in_savepoint};
-use super::{drop_table, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON};
+use super::{
+    drop_table, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON, LEGACY_OFF, LEGACY_ON,
+};
 use crate::schema::model::ColumnKey;
 use crate::schema::objects_sql::Declared;
-
-/// Around a table rename in a file that rebuilds: renames carry references to the new name.
-const LEGACY_OFF: &str = "PRAGMA legacy_alter_table = OFF;\n";
-const LEGACY_ON: &str = "PRAGMA legacy_alter_table = ON;";
 
 /// Plans up on the planning copy `conn`, towards `target`.
 pub(super) struct Planner<'a> {
