@@ -186,3 +186,43 @@ fn each_file_answers_for_the_tables_its_section_selects() {
     let blog = project.run(&["--schema-key", "blog", "check"]);
     assert_eq!(blog.code, Some(0), "{blog:?}");
 }
+
+#[test]
+fn a_foreign_key_between_sections_is_no_change_and_is_never_dropped() {
+    let project = Project::fixture("sections");
+    // audit (section audit) references users (section blog): print-schema writes the column
+    // in audit.rs and no joinable! anywhere, as each section's filter hides the other side.
+    project.write(
+        "versions/2026-02-01-000000_audit_user/up.sql",
+        "ALTER TABLE audit ADD COLUMN user_id INTEGER REFERENCES users (id);\n",
+    );
+    project.write(
+        "versions/2026-02-01-000000_audit_user/down.sql",
+        "ALTER TABLE audit DROP COLUMN user_id;\n",
+    );
+    let audit = project.read("schema/audit.rs");
+    project.write(
+        "schema/audit.rs",
+        &audit.replace(
+            "        note -> Text,\n",
+            "        note -> Text,\n        user_id -> Nullable<Integer>,\n",
+        ),
+    );
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    project.assert_check_passes_with("the 2 schema files match");
+
+    // A change that rebuilds audit keeps the reference it cannot name.
+    let audit = project.read("schema/audit.rs");
+    project.write(
+        "schema/audit.rs",
+        &audit.replace(
+            "        note -> Text,\n",
+            "        note -> Nullable<Text>,\n",
+        ),
+    );
+    let newest = project.generate("notes may be missing");
+    let up = project.read(&format!("{newest}/up.sql"));
+    assert!(up.contains("user_id INTEGER REFERENCES users (id)"), "{up}");
+    assert!(!up.contains("drop joinable"), "{up}");
+    project.assert_check_passes_with("the 2 schema files match");
+}

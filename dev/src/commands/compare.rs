@@ -13,7 +13,7 @@ use crate::project::target::{self, Target};
 use crate::project::Project;
 use crate::schema::diagram;
 use crate::schema::introspect::{self, TableFilter};
-use crate::schema::model::{self, Schema};
+use crate::schema::model::Schema;
 use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::db;
 use crate::support::scratch::Scratch;
@@ -125,7 +125,7 @@ pub fn compare_cached(
     let (all_db, head_db, head) = timings.time("introspect", || -> Result<_> {
         let all_db = introspect::inspect(&inspector, &TableFilter::All)?;
         let head_db = all_db.filtered(&project.filter);
-        let head = model::from_database(&head_db, project.integer_primary_key_is_bigint)?;
+        let head = project.describe(&all_db)?;
         Ok((all_db, head_db, head))
     })?;
     let declared = objects_sql::read(&project.objects_file(), &target)?;

@@ -13,7 +13,8 @@ pub mod target;
 pub use config::{AllowTables, Section, CONFIG_FILE};
 
 use crate::error::{Error, Result};
-use crate::schema::introspect::TableFilter;
+use crate::schema::introspect::{Database, TableFilter};
+use crate::schema::model::{self, Schema};
 
 /// A Diesel project: where its schema files and migrations are, and how print-schema reads
 /// its database.
@@ -36,6 +37,29 @@ pub struct Project {
 }
 
 impl Project {
+    /// The database `db` as the project's schema files describe it: the tables any section
+    /// keeps, read by print-schema's rules, with no `joinable!` between two tables that no
+    /// one section holds both of. print-schema writes none there (each section's filter
+    /// removes the other side), so its absence is no change, and no foreign key is ever
+    /// dropped because a section's file cannot name it.
+    pub fn describe(&self, db: &Database) -> Result<Schema> {
+        let mut schema = model::from_database(
+            &db.filtered(&self.filter),
+            self.integer_primary_key_is_bigint,
+        )?;
+        if self.sections.len() > 1 {
+            for table in schema.tables.values_mut() {
+                let child = table.name.clone();
+                table.joinables.retain(|joinable| {
+                    self.sections.iter().any(|section| {
+                        section.filter.includes(&child) && section.filter.includes(&joinable.parent)
+                    })
+                });
+            }
+        }
+        Ok(schema)
+    }
+
     /// `objects.sql` beside schema.rs: the indexes, views and triggers schema.rs cannot
     /// declare, when the project keeps them there.
     pub fn objects_file(&self) -> PathBuf {

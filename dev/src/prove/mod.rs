@@ -134,10 +134,7 @@ pub fn prove(
     })
     .map_err(|e| failed(format!("cannot read the rows after up.sql: {e}")))?;
     compare_values(inspector, &before_values, &kept, "up.sql").map_err(&failed)?;
-    let described = model::from_database(
-        &after_up.filtered(&project.filter),
-        project.integer_primary_key_is_bigint,
-    )?;
+    let described = project.describe(&after_up)?;
     let mut remaining = diff(&described, target);
     if let Some(declared) = declared {
         let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
