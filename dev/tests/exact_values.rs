@@ -404,3 +404,40 @@ fn a_generated_rename_loses_nothing_either_way() {
         );
     }
 }
+
+/// schema.rs text for three tables whose NOT NULL references make a cycle.
+const CYCLE: &str = "diesel::table! {\n    ring_a (id) {\n        id -> Integer,\n        b_id -> Integer,\n    }\n}\n\ndiesel::table! {\n    ring_b (id) {\n        id -> Integer,\n        c_id -> Integer,\n    }\n}\n\ndiesel::table! {\n    ring_c (id) {\n        id -> Integer,\n        a_id -> Integer,\n    }\n}\n\ndiesel::joinable!(ring_a -> ring_b (b_id));\ndiesel::joinable!(ring_b -> ring_c (c_id));\ndiesel::joinable!(ring_c -> ring_a (a_id));\n";
+
+#[test]
+fn tables_in_a_foreign_key_cycle_are_seeded_proven_and_taken_down_with_their_rows() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "diesel::joinable!(posts",
+        &format!("{CYCLE}diesel::joinable!(posts"),
+    );
+    project.edit_schema(
+        "allow_tables_to_appear_in_same_query!(audit, posts, users,)",
+        "allow_tables_to_appear_in_same_query!(audit, posts, ring_a, ring_b, ring_c, users,)",
+    );
+    let run = project.run(&["generate", "a ring"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(!run.stderr.contains("not seeded"), "{run:?}");
+    assert!(
+        run.stderr.contains("Proven on seeded data (6 tables"),
+        "{run:?}"
+    );
+
+    let db = Database::new();
+    ok_on(&project, &db, &["upgrade"]);
+    db.exec(
+        "BEGIN; PRAGMA defer_foreign_keys = ON;
+         INSERT INTO ring_a VALUES (1, 1); INSERT INTO ring_b VALUES (1, 1); INSERT INTO ring_c VALUES (1, 1);
+         COMMIT;",
+    );
+    let down = run_on(&project, &db, &["downgrade", "-1", "--yes"]);
+    assert_eq!(down.code, Some(0), "{down:?}");
+    assert_eq!(
+        db.rows("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'ring%'"),
+        [["0"]]
+    );
+}

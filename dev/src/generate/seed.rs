@@ -106,7 +106,26 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
             }),
         }
     }
+    // Foreign keys are checked when all tables hold their rows, so tables that reference
+    // each other in a cycle are seeded too; rows left referencing a parent that could not
+    // be seeded are taken out again, and their table named.
+    let deferred = conn.execute_batch("SAVEPOINT dev_seed_all; PRAGMA defer_foreign_keys = ON;");
     seed_tables(conn, db, retyped, &mut seeded);
+    if deferred.is_ok() {
+        let batch: Vec<String> = seeded.tables[present.len()..].to_vec();
+        if let Err(e) = unseed_broken(conn, &batch, &mut seeded)
+            .and_then(|()| conn.execute_batch("RELEASE dev_seed_all"))
+        {
+            let _ = conn.execute_batch("ROLLBACK TO dev_seed_all; RELEASE dev_seed_all");
+            for name in seeded.tables.drain(present.len()..) {
+                seeded.failed.push(Unseeded {
+                    name,
+                    reason: format!("its rows could not be kept: {}", sqlite_message(&e)),
+                });
+            }
+            seeded.rows = 0;
+        }
+    }
     for (name, sql) in set_aside {
         if let Err(e) = conn.execute_batch(&sql) {
             seeded.failed.push(Unseeded {
@@ -116,6 +135,37 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
         }
     }
     seeded
+}
+
+/// Deletes the seed rows of every table of `batch` that references a row that does not
+/// exist (its parent could not be seeded), until no such row is left.
+fn unseed_broken(conn: &Connection, batch: &[String], seeded: &mut Seeded) -> rusqlite::Result<()> {
+    for _ in 0..=batch.len() {
+        let broken: Vec<(String, String)> = conn
+            .prepare("SELECT DISTINCT \"table\", parent FROM pragma_foreign_key_check")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let broken: Vec<(String, String)> = broken
+            .into_iter()
+            .filter(|(table, _)| batch.contains(table) && seeded.tables.contains(table))
+            .collect();
+        if broken.is_empty() {
+            return Ok(());
+        }
+        for (table, parent) in broken {
+            if !seeded.tables.contains(&table) {
+                continue;
+            }
+            conn.execute_batch(&format!("DELETE FROM {}", quote(&table)))?;
+            seeded.tables.retain(|t| *t != table);
+            seeded.rows -= ROWS as usize;
+            seeded.failed.push(Unseeded {
+                name: table,
+                reason: format!("its rows reference rows of {parent}, which could not be seeded"),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut Seeded) {
@@ -135,7 +185,8 @@ fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut
             })
             .unwrap_or(0);
         let table = pending.remove(ready);
-        match seed_table(conn, db, table, seeded, retyped) {
+        let coming: Vec<&str> = pending.iter().map(|t| t.name.as_str()).collect();
+        match seed_table(conn, db, table, seeded, retyped, &coming) {
             Ok(()) => {
                 seeded.tables.push(table.name.clone());
                 seeded.rows += ROWS as usize;
@@ -154,6 +205,7 @@ fn seed_table(
     table: &StoredTable,
     seeded: &Seeded,
     retyped: &Retyped,
+    coming: &[&str],
 ) -> Result<(), String> {
     let columns: Vec<&crate::schema::introspect::StoredColumn> =
         table.columns.iter().filter(|c| !c.generated).collect();
@@ -173,7 +225,7 @@ fn seed_table(
     let outcome = (1..=ROWS).try_for_each(|k| {
         let mut values: Vec<Value> = columns
             .iter()
-            .map(|column| value_for(db, table, column, k, seeded, retyped))
+            .map(|column| value_for(db, table, column, k, seeded, retyped, coming))
             .collect::<Result<_, _>>()?;
         if rowid.is_some() {
             values.insert(0, Value::Integer(ROWIDS[k as usize - 1]));
@@ -215,6 +267,7 @@ fn value_for(
     k: i64,
     seeded: &Seeded,
     retyped: &Retyped,
+    coming: &[&str],
 ) -> Result<Value, String> {
     let typed = |declared: &str| match retyped.get(&ColumnKey::new(&table.name, &column.name)) {
         Some((from, to)) => from.seed_across(*to, k),
@@ -225,7 +278,10 @@ fn value_for(
         .iter()
         .find(|fk| fk.column == column.name)
     {
-        let parent_seeded = fk.parent == table.name || seeded.tables.contains(&fk.parent);
+        // A parent seeded later (a cycle) gets the same keys: the check waits for them.
+        let parent_seeded = fk.parent == table.name
+            || seeded.tables.contains(&fk.parent)
+            || coming.contains(&fk.parent.as_str());
         let parent = db.table(&fk.parent);
         let target = fk
             .parent_column

@@ -149,6 +149,16 @@ pub fn prove(
         )));
     }
 
+    // The tables up created get rows too, so that down runs on rows (a DROP TABLE deletes
+    // them first, and checks every reference to them).
+    let kept_from_head: Vec<String> = head
+        .tables
+        .iter()
+        .map(|t| table_after(changes, &t.name).to_owned())
+        .filter(|name| after_up.table(name).is_some())
+        .collect();
+    let created = seed::seed(inspector, &after_up, &kept_from_head);
+
     conn.revert_migration(&*migration)
         .map_err(|e| failed(format!("down.sql failed on seeded rows: {e}")))?;
     let after_down = schema_entries(inspector)?;
@@ -207,11 +217,12 @@ pub fn prove(
     }
 
     Ok(Proof {
-        tables: seeded.tables.len(),
-        rows: seeded.rows,
+        tables: seeded.tables.len() + created.tables.len() - kept_from_head.len(),
+        rows: seeded.rows + created.rows,
         unseeded: seeded
             .failed
             .iter()
+            .chain(&created.failed)
             .map(|u| (u.name.clone(), u.reason.clone()))
             .collect(),
     })

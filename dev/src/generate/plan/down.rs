@@ -14,7 +14,7 @@ use super::order::stored_parents_first;
 use super::rebuild::{
     carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
 };
-use super::{drop_table, Script, Step, LEGACY_OFF, LEGACY_ON};
+use super::{drop_tables, Script, Step, LEGACY_OFF, LEGACY_ON};
 use crate::schema::model::ColumnKey;
 
 /// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
@@ -41,11 +41,8 @@ pub(super) fn restore(
         .iter()
         .filter(|t| !originals.contains(&t.name))
         .collect();
-    let order = stored_parents_first(created.iter().copied());
-    for name in order.iter().rev() {
-        script.steps.push(drop_table(name));
-        handled.insert((*name).to_owned());
-    }
+    script.steps.extend(drop_tables(created.iter().copied()));
+    handled.extend(created.iter().map(|t| t.name.clone()));
 
     let missing: Vec<&introspect::StoredTable> = before
         .tables

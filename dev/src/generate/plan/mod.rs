@@ -143,6 +143,35 @@ fn drop_table(name: &str) -> Step {
     }
 }
 
+/// The drops of `tables`, children first. When one of them references another, one step
+/// drops them all after `PRAGMA defer_foreign_keys = ON`: DROP TABLE deletes a table's rows
+/// first and checks the references to them right away, so tables in a cycle can be dropped
+/// only with the check left to COMMIT, when all of them are gone (the pragma holds inside
+/// the file's transaction, and COMMIT resets it).
+fn drop_tables<'a>(
+    tables: impl Iterator<Item = &'a crate::schema::introspect::StoredTable> + Clone,
+) -> Vec<Step> {
+    let names: Vec<&str> = tables.clone().map(|t| t.name.as_str()).collect();
+    let related = tables
+        .clone()
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .any(|(t, fk)| fk.parent != t.name && names.contains(&fk.parent.as_str()));
+    let drops = order::stored_parents_first(tables)
+        .into_iter()
+        .rev()
+        .map(drop_table);
+    if !related {
+        return drops.collect();
+    }
+    let mut together = Step::statement("PRAGMA defer_foreign_keys = ON;".to_owned());
+    for drop in drops {
+        together.sql.push('\n');
+        together.sql.push_str(&drop.sql);
+        together.effects.extend(drop.effects);
+    }
+    vec![together]
+}
+
 /// `sql` as the file runs it when it rebuilds: foreign keys off around its own transaction.
 fn with_foreign_keys_off(sql: &str) -> String {
     format!("{FOREIGN_KEYS_OFF}BEGIN;\n{sql}\nCOMMIT;\n{FOREIGN_KEYS_ON}")

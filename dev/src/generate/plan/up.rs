@@ -14,10 +14,10 @@ use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::{quote, quoted_list};
 
 use super::defaults::{constant_default, missing_default, needs_default, Defaults};
-use super::order::{parents_first, stored_parents_first};
+use super::order::parents_first;
 use super::trial::{inspect_one, try_in_savepoint};
 use super::{
-    drop_table, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON, LEGACY_OFF, LEGACY_ON,
+    drop_tables, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON, LEGACY_OFF, LEGACY_ON,
 };
 use crate::schema::model::ColumnKey;
 use crate::schema::objects_sql::Declared;
@@ -115,9 +115,8 @@ impl Planner<'_> {
             }
         }
 
-        let drop_order = stored_parents_first(dropped.iter().filter_map(|name| before.table(name)));
-        for name in drop_order.iter().rev() {
-            self.run(&mut script, drop_table(name))?;
+        for drop in drop_tables(dropped.iter().filter_map(|name| before.table(name))) {
+            self.run(&mut script, drop)?;
         }
         self.create_objects(&mut script, changes)?;
         if script.rebuilds() {
@@ -138,7 +137,8 @@ impl Planner<'_> {
         let batch = if step.rebuild {
             with_foreign_keys_off(&step.sql)
         } else {
-            step.sql.clone()
+            // In a transaction, as the file runs it: a deferred check waits for COMMIT.
+            format!("BEGIN;\n{}\nCOMMIT;", step.sql)
         };
         if let Err(e) = self.conn.execute_batch(&batch) {
             let _ = self
