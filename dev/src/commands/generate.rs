@@ -165,6 +165,7 @@ fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serd
                     "tables": p.tables,
                     "rows": p.rows,
                     "unseeded": p.unseeded.iter().map(|(table, reason)| serde_json::json!({ "table": table, "reason": reason })).collect::<Vec<_>>(),
+                    "unproven": p.unproven,
                 })
             }),
         ),

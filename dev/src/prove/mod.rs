@@ -48,20 +48,37 @@ pub struct Proof {
     /// Tables that could not be seeded, each with SQLite's reason: their rows were not part
     /// of the proof.
     pub unseeded: Vec<(String, String)>,
+    /// Of those, the tables the migration changes: it is not proven on rows for them.
+    pub unproven: Vec<String>,
 }
 
 impl std::fmt::Display for Proof {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Proven on seeded data ({} tables, {} rows): up, integrity and foreign keys, views and triggers compile, rows and values kept, schema.rs matched, down restored schema and values, up again.",
-            self.tables, self.rows
-        )?;
-        for (name, reason) in &self.unseeded {
+        let checks = "up, integrity and foreign keys, views and triggers compile, rows and values kept, schema.rs matched, down restored schema and values, up again.";
+        if self.unproven.is_empty() {
             write!(
                 f,
-                "\nnot seeded: {name} ({reason}); its rows were not part of the proof"
+                "Proven on seeded data ({} tables, {} rows): {checks}",
+                self.tables, self.rows
             )?;
+        } else {
+            write!(
+                f,
+                "Not proven on rows for {}: the migration changes {} and {} could not be seeded (below). Proven on seeded data for the other tables ({} tables, {} rows): {checks}",
+                self.unproven.join(", "),
+                if self.unproven.len() == 1 { "it" } else { "them" },
+                if self.unproven.len() == 1 { "it" } else { "they" },
+                self.tables,
+                self.rows
+            )?;
+        }
+        for (name, reason) in &self.unseeded {
+            let why = if self.unproven.contains(name) {
+                "the migration changes it, on no rows"
+            } else {
+                "the migration does not change it"
+            };
+            write!(f, "\nnot seeded: {name} ({reason}); {why}")?;
         }
         Ok(())
     }
@@ -225,7 +242,20 @@ pub fn prove(
             .chain(&created.failed)
             .map(|u| (u.name.clone(), u.reason.clone()))
             .collect(),
+        unproven: seeded
+            .failed
+            .iter()
+            .chain(&created.failed)
+            .map(|u| u.name.clone())
+            .filter(|name| changes.iter().any(|c| touches(c, changes, name)))
+            .collect(),
     })
+}
+
+/// Whether `change` changes the table `name` (by head's name or its name after up).
+fn touches(change: &Change, changes: &[Change], name: &str) -> bool {
+    let table = change.table();
+    table == name || head_table(changes, table) == name || table_after(changes, name) == table
 }
 
 /// Head's tables that up takes from their rowid to a declared primary key, with that key

@@ -20,6 +20,11 @@ use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
 
+mod checked;
+mod snapshot;
+
+pub use snapshot::{snapshot, Row, Rowid, Snapshot};
+
 /// Rows seeded per table.
 pub const ROWS: i64 = 3;
 
@@ -215,6 +220,22 @@ fn seed_table(
     let rowid = table.hidden_rowid();
     names.splice(0..0, rowid.map(str::to_owned));
     let placeholders = vec!["?"; names.len()].join(", ");
+    // The columns in the order of the values, and those a CHECK's alternatives keep: the
+    // rowid, keys and references.
+    let all: Vec<&str> = rowid
+        .into_iter()
+        .chain(columns.iter().map(|c| c.name.as_str()))
+        .collect();
+    let fixed: Vec<usize> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, name)| {
+            (rowid.is_some() && *i == 0)
+                || table.column(name).is_some_and(|c| c.pk_position > 0)
+                || table.foreign_keys.iter().any(|fk| fk.column == **name)
+        })
+        .map(|(i, _)| i)
+        .collect();
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({placeholders})",
         quote(&table.name),
@@ -230,10 +251,24 @@ fn seed_table(
         if rowid.is_some() {
             values.insert(0, Value::Integer(ROWIDS[k as usize - 1]));
         }
-        conn.prepare_cached(&sql)
-            .and_then(|mut insert| insert.execute(rusqlite::params_from_iter(values)))
-            .map(|_| ())
-            .map_err(|e| sqlite_message(&e))
+        let insert = |values: &[Value]| {
+            conn.prepare_cached(&sql)
+                .and_then(|mut insert| insert.execute(rusqlite::params_from_iter(values)))
+                .map(|_| ())
+        };
+        match insert(&values) {
+            Ok(()) => Ok(()),
+            // A CHECK that wants other values: those the table's own text names.
+            Err(e) if is_check_failure(&e) => {
+                let mut alternatives =
+                    checked::alternatives(conn, table, &all, &values, &fixed, k).into_iter();
+                alternatives
+                    .find(|row| insert(row).is_ok())
+                    .map(|_| ())
+                    .ok_or_else(|| sqlite_message(&e))
+            }
+            Err(e) => Err(sqlite_message(&e)),
+        }
     });
     // An AUTOINCREMENT table's sequence runs ahead of its rows, as one does after deletes:
     // a copy that loses it would give a new row the id of a deleted one.
@@ -322,6 +357,11 @@ fn value_for(
     Ok(typed(&column.declared_type))
 }
 
+/// Whether SQLite refused a row for a CHECK constraint.
+fn is_check_failure(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_CHECK)
+}
+
 /// The k-th seed value of a declared type.
 fn typed_value(declared_type: &str, k: i64) -> Value {
     value_of(SqlType::from_declared(declared_type), k)
@@ -331,109 +371,6 @@ fn typed_value(declared_type: &str, k: i64) -> Value {
 /// numbers, as an integer column does.
 fn value_of(ty: Option<SqlType>, k: i64) -> Value {
     ty.map_or(Value::Integer(k), |t| t.seed(k))
-}
-
-/// How a table's rows are identified: the rowid when no column aliases it (print-schema
-/// keys such a table by it), and the declared primary key otherwise.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rowid {
-    /// A WITHOUT ROWID table: its primary key is all there is.
-    None,
-    /// The rowid is the row's only identity.
-    Hidden,
-    /// This column (by the snapshot's column names) is the rowid.
-    Alias(String),
-}
-
-/// One row as read: its rowid, when the table has one, and its values by column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// The row's rowid; `None` in a WITHOUT ROWID table.
-    pub rowid: Option<i64>,
-    /// Every read column's value, exactly as SQLite returns it.
-    pub values: BTreeMap<String, Value>,
-}
-
-/// A table's rows, read so that a later read can be matched to them row by row, by key: a
-/// comparison of values as a bag would take rows renumbered, or values moved between rows,
-/// for rows kept.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot {
-    /// The declared primary key's columns; empty without one.
-    pub key: Vec<String>,
-    /// What the rowid is.
-    pub rowid: Rowid,
-    /// The columns read.
-    pub columns: Vec<String>,
-    /// The rows, in the table's order.
-    pub rows: Vec<Row>,
-}
-
-impl Snapshot {
-    /// The same rows with every column name passed through `rename` (a name it maps to
-    /// `None` is left out, and so is a key naming it).
-    pub fn renamed(self, rename: impl Fn(&str) -> Option<String>) -> Snapshot {
-        let key: Option<Vec<String>> = self.key.iter().map(|c| rename(c)).collect();
-        Snapshot {
-            key: key.unwrap_or_default(),
-            rowid: match self.rowid {
-                Rowid::Alias(c) => rename(&c).map_or(Rowid::Hidden, Rowid::Alias),
-                other => other,
-            },
-            columns: self.columns.iter().filter_map(|c| rename(c)).collect(),
-            rows: self
-                .rows
-                .into_iter()
-                .map(|row| Row {
-                    rowid: row.rowid,
-                    values: row
-                        .values
-                        .into_iter()
-                        .filter_map(|(c, v)| rename(&c).map(|c| (c, v)))
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Reads every row of `table`'s `columns`, with its rowid when it has one.
-pub fn snapshot(
-    conn: &Connection,
-    table: &StoredTable,
-    columns: &[String],
-) -> Result<Snapshot, String> {
-    let mut list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-    let rowid = table.rowid_name();
-    if let Some(name) = rowid {
-        list.insert(0, name.to_owned());
-    }
-    let sql = format!("SELECT {} FROM {}", list.join(", "), quote(&table.name));
-    let mut stmt = conn.prepare(&sql).map_err(|e| sqlite_message(&e))?;
-    let offset = usize::from(rowid.is_some());
-    let rows: Vec<Row> = stmt
-        .query_map([], |row| {
-            Ok(Row {
-                rowid: rowid.map(|_| row.get(0)).transpose()?,
-                values: columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| Ok((c.clone(), row.get::<_, Value>(offset + i)?)))
-                    .collect::<rusqlite::Result<_>>()?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| sqlite_message(&e))?;
-    Ok(Snapshot {
-        key: table.primary_key().iter().map(|c| c.name.clone()).collect(),
-        rowid: match (table.rowid_name(), table.rowid_alias()) {
-            (None, _) => Rowid::None,
-            (Some(_), Some(alias)) => Rowid::Alias(alias.name.clone()),
-            (Some(_), None) => Rowid::Hidden,
-        },
-        columns: columns.to_vec(),
-        rows,
-    })
 }
 
 #[cfg(test)]
@@ -460,7 +397,7 @@ mod tests {
             "PRAGMA foreign_keys = ON;
              CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), title VARCHAR(9) NOT NULL);
              CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email TEXT UNIQUE, score REAL, at TIMESTAMP, total INTEGER GENERATED ALWAYS AS (id * 2));
-             CREATE TABLE picky (x TEXT CHECK (x LIKE '%@%'));",
+             CREATE TABLE picky (x TEXT CHECK (x LIKE '%@%' AND length(x) > 5));",
         )
         .unwrap();
         let db = inspect(&conn, &TableFilter::All).unwrap();
