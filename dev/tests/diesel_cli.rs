@@ -314,12 +314,9 @@ fn the_fixtures_schema_files_are_what_diesel_print_schema_writes() {
 #[ignore = "needs diesel_cli; .ci/run installs it and runs this test"]
 fn a_reference_between_sections_passes_check_as_diesel_writes_it() {
     let project = Project::fixture("sections");
-    project.write(
-        "versions/2026-02-01-000000_audit_user/up.sql",
+    project.add_version(
+        "2026-02-01-000000_audit_user",
         "ALTER TABLE audit ADD COLUMN user_id INTEGER REFERENCES users (id);\n",
-    );
-    project.write(
-        "versions/2026-02-01-000000_audit_user/down.sql",
         "ALTER TABLE audit DROP COLUMN user_id;\n",
     );
     assert_eq!(project.run(&["rehash"]).code, Some(0));

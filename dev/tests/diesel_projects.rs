@@ -192,12 +192,9 @@ fn a_foreign_key_between_sections_is_no_change_and_is_never_dropped() {
     let project = Project::fixture("sections");
     // audit (section audit) references users (section blog): print-schema writes the column
     // in audit.rs and no joinable! anywhere, as each section's filter hides the other side.
-    project.write(
-        "versions/2026-02-01-000000_audit_user/up.sql",
+    project.add_version(
+        "2026-02-01-000000_audit_user",
         "ALTER TABLE audit ADD COLUMN user_id INTEGER REFERENCES users (id);\n",
-    );
-    project.write(
-        "versions/2026-02-01-000000_audit_user/down.sql",
         "ALTER TABLE audit DROP COLUMN user_id;\n",
     );
     let audit = project.read("schema/audit.rs");

@@ -10,12 +10,9 @@ use common::{ok_on, run_on, Database, Project};
 /// keys it by `rowid`), recorded and matching schema.rs.
 fn blog_with_events() -> Project {
     let project = Project::fixture("blog");
-    project.write(
-        "versions/2026-02-01-000000_events/up.sql",
+    project.add_version(
+        "2026-02-01-000000_events",
         "CREATE TABLE events (\n    name TEXT NOT NULL,\n    code TEXT,\n    size BIGINT,\n    ratio DOUBLE\n);\n",
-    );
-    project.write(
-        "versions/2026-02-01-000000_events/down.sql",
         "DROP TABLE events;\n",
     );
     project.edit_schema(
@@ -73,12 +70,9 @@ fn a_rebuild_keeps_every_rowid_of_a_table_without_a_primary_key_up_and_down() {
 #[test]
 fn a_squash_baseline_keeps_the_rowids_the_history_left() {
     let project = blog_with_events();
-    project.write(
-        "versions/2026-03-01-000000_seed_events/up.sql",
+    project.add_version(
+        "2026-03-01-000000_seed_events",
         "INSERT INTO events (name) VALUES ('first'), ('second'), ('third');\nDELETE FROM events WHERE name = 'second';\n",
-    );
-    project.write(
-        "versions/2026-03-01-000000_seed_events/down.sql",
         "DELETE FROM events;\n",
     );
     assert_eq!(project.run(&["rehash"]).code, Some(0));
@@ -322,12 +316,9 @@ fn a_rowid_key_never_becomes_a_column() {
 #[test]
 fn autoincrement_lost_to_a_new_key_is_warned_and_its_sequence_comes_back_with_down() {
     let project = Project::fixture("blog");
-    project.write(
-        "versions/2026-02-01-000000_counters/up.sql",
+    project.add_version(
+        "2026-02-01-000000_counters",
         "CREATE TABLE counters (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    v TEXT NOT NULL\n);\n",
-    );
-    project.write(
-        "versions/2026-02-01-000000_counters/down.sql",
         "DROP TABLE counters;\n",
     );
     project.edit_schema(
@@ -442,20 +433,18 @@ fn tables_in_a_foreign_key_cycle_are_seeded_proven_and_taken_down_with_their_row
     );
 }
 
-#[test]
-fn proven_names_what_it_proved_on_and_check_constrained_tables_get_rows() {
+/// The blog fixture with a hand-written `tasks` table (`columns` after its key, `fields`
+/// schema.rs's lines for them), recorded and matching schema.rs.
+fn blog_with_tasks(columns: &str, fields: &str) -> Project {
     let project = Project::fixture("blog");
-    project.write(
-        "versions/2026-02-01-000000_tasks/up.sql",
-        "CREATE TABLE tasks (\n    id INTEGER NOT NULL PRIMARY KEY,\n    status TEXT NOT NULL CHECK (status IN ('active', 'done')),\n    mail TEXT CHECK (mail LIKE '%@%' AND length(mail) > 5) NOT NULL\n);\n",
-    );
-    project.write(
-        "versions/2026-02-01-000000_tasks/down.sql",
+    project.add_version(
+        "2026-02-01-000000_tasks",
+        &format!("CREATE TABLE tasks (\n    id INTEGER NOT NULL PRIMARY KEY,\n{columns}\n);\n"),
         "DROP TABLE tasks;\n",
     );
     project.edit_schema(
         "diesel::joinable!",
-        "diesel::table! {\n    tasks (id) {\n        id -> Integer,\n        status -> Text,\n        mail -> Text,\n    }\n}\n\ndiesel::joinable!",
+        &format!("diesel::table! {{\n    tasks (id) {{\n        id -> Integer,\n{fields}    }}\n}}\n\ndiesel::joinable!"),
     );
     project.edit_schema(
         "allow_tables_to_appear_in_same_query!(audit, posts,",
@@ -463,9 +452,17 @@ fn proven_names_what_it_proved_on_and_check_constrained_tables_get_rows() {
     );
     assert_eq!(project.run(&["rehash"]).code, Some(0));
     project.assert_check_passes();
+    project
+}
 
+#[test]
+fn proven_names_what_it_proved_on_and_check_constrained_tables_get_rows() {
     // The CHECK on mail takes no value the table's text names: tasks cannot be seeded, and a
     // change to it is said not to be proven on rows.
+    let project = blog_with_tasks(
+        "    status TEXT NOT NULL CHECK (status IN ('active', 'done')),\n    mail TEXT CHECK (mail LIKE '%@%' AND length(mail) > 5) NOT NULL",
+        "        status -> Text,\n        mail -> Text,\n",
+    );
     project.edit_schema(
         "        status -> Text,",
         "        status -> Nullable<Text>,",
@@ -479,25 +476,12 @@ fn proven_names_what_it_proved_on_and_check_constrained_tables_get_rows() {
         "{run:?}"
     );
 
-    // Once mail takes what the CHECK names, the table is seeded and the change proven.
-    let project = Project::fixture("blog");
-    project.write(
-        "versions/2026-02-01-000000_tasks/up.sql",
-        "CREATE TABLE tasks (\n    id INTEGER NOT NULL PRIMARY KEY,\n    status TEXT NOT NULL CHECK (status IN ('active', 'done')),\n    n INTEGER NOT NULL CHECK (n > 100)\n);\n",
+    // CHECKs that values the table's text names satisfy: the table is seeded, the change
+    // proven.
+    let project = blog_with_tasks(
+        "    status TEXT NOT NULL CHECK (status IN ('active', 'done')),\n    n INTEGER NOT NULL CHECK (n > 100)",
+        "        status -> Text,\n        n -> Integer,\n",
     );
-    project.write(
-        "versions/2026-02-01-000000_tasks/down.sql",
-        "DROP TABLE tasks;\n",
-    );
-    project.edit_schema(
-        "diesel::joinable!",
-        "diesel::table! {\n    tasks (id) {\n        id -> Integer,\n        status -> Text,\n        n -> Integer,\n    }\n}\n\ndiesel::joinable!",
-    );
-    project.edit_schema(
-        "allow_tables_to_appear_in_same_query!(audit, posts,",
-        "allow_tables_to_appear_in_same_query!(audit, posts, tasks,",
-    );
-    assert_eq!(project.run(&["rehash"]).code, Some(0));
     project.edit_schema(
         "        status -> Text,",
         "        status -> Nullable<Text>,",

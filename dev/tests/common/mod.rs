@@ -157,6 +157,12 @@ impl Project {
         format!("versions/{}", self.versions().last().expect("a version"))
     }
 
+    /// Writes a hand-written version `dir` (`versions/<dir>`) with its up and down.
+    pub fn add_version(&self, dir: &str, up: &str, down: &str) {
+        self.write(&format!("versions/{dir}/up.sql"), up);
+        self.write(&format!("versions/{dir}/down.sql"), down);
+    }
+
     /// A version directory name that sorts after every version present (a year after the
     /// newest), so a test's hand-written version comes last whatever today's date is.
     pub fn later_version(&self, name: &str) -> String {
