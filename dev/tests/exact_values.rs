@@ -495,3 +495,48 @@ fn proven_names_what_it_proved_on_and_check_constrained_tables_get_rows() {
     );
     assert!(!run.stderr.contains("not seeded"), "{run:?}");
 }
+
+#[test]
+fn a_new_reference_to_a_new_table_is_planned_whatever_the_seeds_hold() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        note -> Text,\n",
+        "        note -> Text,\n        tag_id -> Nullable<Integer>,\n",
+    );
+    project.generate("audit tag");
+    // tags is new, and audit.tag_id (existing, NULL in a real database) now references it.
+    project.edit_schema(
+        "diesel::joinable!(posts -> users (user_id));",
+        "diesel::table! {\n    tags (id) {\n        id -> Integer,\n        label -> Text,\n    }\n}\n\ndiesel::joinable!(audit -> tags (tag_id));\ndiesel::joinable!(posts -> users (user_id));",
+    );
+    project.edit_schema(
+        "allow_tables_to_appear_in_same_query!(audit, posts, users,)",
+        "allow_tables_to_appear_in_same_query!(audit, posts, tags, users,)",
+    );
+    let dir = project.generate("tag audit");
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("-- WARNING: makes audit.tag_id reference tags: a row that names no row there stops the migration; fix or clear such rows first"),
+        "{up}"
+    );
+    // A database whose audit rows hold only NULL there takes it; one naming a tag that
+    // does not exist fails, atomically, naming the row.
+    let versions = project.versions();
+    let previous = &versions[versions.len() - 2];
+    let clean = Database::new();
+    ok_on(&project, &clean, &["upgrade", previous]);
+    clean.exec("INSERT INTO audit (id, note, tag_id) VALUES (1, 'a', NULL);");
+    ok_on(&project, &clean, &["upgrade"]);
+    let broken = Database::new();
+    ok_on(&project, &broken, &["upgrade", previous]);
+    broken.exec("INSERT INTO audit (id, note, tag_id) VALUES (1, 'a', NULL), (2, 'b', 5);");
+    let before = (broken.schema(), broken.rows("SELECT * FROM audit"));
+    let failed = run_on(&project, &broken, &["upgrade"]);
+    assert_eq!(failed.code, Some(2), "{failed:?}");
+    assert!(failed.stderr.contains("audit"), "{failed:?}");
+    assert!(failed.stderr.contains("tag_id = 5"), "{failed:?}");
+    assert_eq!(
+        (broken.schema(), broken.rows("SELECT * FROM audit")),
+        before
+    );
+}

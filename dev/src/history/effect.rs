@@ -71,6 +71,16 @@ pub enum Effect {
         /// The rebuilt table, by its name when the step runs.
         table: String,
     },
+    /// A reference an existing column comes to make: a row naming no row of the parent
+    /// stops the migration, so such rows are to be fixed first.
+    ChecksReference {
+        /// The rebuilt table, by its name when the step runs.
+        table: String,
+        /// The column that references.
+        column: String,
+        /// The referenced table.
+        parent: String,
+    },
     /// A table constraint a rebuild leaves out because it names a dropped column.
     DropsConstraint {
         /// The rebuilt table, by its name when the step runs.
@@ -148,6 +158,19 @@ impl Effect {
                 reason: reason.to_owned(),
             });
         }
+        if words.keyword("makes ") {
+            let table = words.name()?;
+            words.keyword(".").then_some(())?;
+            let column = words.name()?;
+            words.keyword(" reference ").then_some(())?;
+            let parent = words.name()?;
+            words.end_with(CHECKS_REFERENCE_TAIL)?;
+            return Some(Effect::ChecksReference {
+                table,
+                column,
+                parent,
+            });
+        }
         if words.keyword("drops AUTOINCREMENT of ") {
             let table = words.name()?;
             words.end_with(DROPS_AUTOINCREMENT_TAIL)?;
@@ -169,6 +192,8 @@ const CHANGES_TYPE_TAIL: &str =
     ", which can lose values; a value that does not convert fails the migration";
 const NO_LONGER_DECLARED: &str = ", which objects.sql no longer declares";
 const DROPS_CONSTRAINT_MIDDLE: &str = " that uses a dropped column: ";
+const CHECKS_REFERENCE_TAIL: &str =
+    ": a row that names no row there stops the migration; fix or clear such rows first";
 const DROPS_AUTOINCREMENT_TAIL: &str =
     ", which the new primary key cannot keep: a new row may get the id of a deleted one";
 
@@ -211,6 +236,17 @@ impl fmt::Display for Effect {
             Effect::DropsObject { kind, name } => {
                 write!(f, "drops {kind} {}{NO_LONGER_DECLARED}", quote(name))
             }
+            Effect::ChecksReference {
+                table,
+                column,
+                parent,
+            } => write!(
+                f,
+                "makes {}.{} reference {}{CHECKS_REFERENCE_TAIL}",
+                quote(table),
+                quote(column),
+                quote(parent)
+            ),
             Effect::DropsAutoincrement { table } => write!(
                 f,
                 "drops AUTOINCREMENT of {}{DROPS_AUTOINCREMENT_TAIL}",
@@ -335,6 +371,11 @@ mod tests {
             },
             Effect::DropsAutoincrement {
                 table: table.into(),
+            },
+            Effect::ChecksReference {
+                table: table.into(),
+                column: column.into(),
+                parent: "par ent".into(),
             },
             Effect::DropsObject {
                 kind: ObjectKind::Index,

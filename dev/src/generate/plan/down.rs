@@ -63,6 +63,11 @@ pub(super) fn restore(
     }
 
     let mut in_place = Vec::new();
+    // Renames back come before any rebuild, columns first, the reverse of up's order: each
+    // leaves the schema as consistent as up left it, so SQLite, which reads every view and
+    // trigger again at each rename, finds them all.
+    let renames_at = script.steps.len();
+    let mut column_renames = Vec::new();
     let mut table_renames = Vec::new();
     let changed: Vec<&introspect::StoredTable> = before
         .tables
@@ -105,10 +110,8 @@ pub(super) fn restore(
         let renamed;
         let (now, current_name, mapped) = match RenameBack::plan(old, now, &mapped, after) {
             Some(back) => {
-                if back.table {
-                    table_renames.push(script.steps.len());
-                }
-                script.steps.extend(back.steps);
+                column_renames.extend(back.columns);
+                table_renames.extend(back.table);
                 if back.restores {
                     continue;
                 }
@@ -206,14 +209,18 @@ pub(super) fn restore(
         };
         script.steps.push(rebuild.into_step());
     }
-    if script.rebuilds() {
-        // The file turns legacy_alter_table on for its rebuilds; renaming a table back must
-        // rewrite other tables' REFERENCES, views and triggers as up's rename did.
-        for index in table_renames {
-            let sql = &mut script.steps[index].sql;
-            *sql = format!("{LEGACY_OFF}{sql}\n{LEGACY_ON}");
-        }
-    }
+    // The file turns legacy_alter_table on for its rebuilds; renaming a table back must
+    // rewrite other tables' REFERENCES, views and triggers as up's rename did.
+    let legacy = script.rebuilds();
+    let renames = column_renames
+        .into_iter()
+        .chain(table_renames.into_iter().map(|mut step| {
+            if legacy {
+                step.sql = format!("{LEGACY_OFF}{}\n{LEGACY_ON}", step.sql);
+            }
+            step
+        }));
+    script.steps.splice(renames_at..renames_at, renames);
     // After every rebuild: a rebuild puts a table's triggers back from their stored text, which
     // may name what another table gets back only with its own rebuild, and SQLite refuses an
     // in-place DROP COLUMN while any trigger or view names something missing.
@@ -326,11 +333,11 @@ fn diesel_type(ty: SqlType, not_null: bool) -> String {
     }
 }
 
-/// Renaming back what up renamed: the table, then its columns.
+/// Renaming back what up renamed: the columns, under the table's current name, then the
+/// table.
 struct RenameBack {
-    steps: Vec<Step>,
-    /// The first step renames the table.
-    table: bool,
+    columns: Vec<Step>,
+    table: Option<Step>,
     /// SQLite confirms the renames alone give back the table's stored text and its indexes'
     /// (column renames do; a table rename leaves the name quoted, so a rebuild follows).
     restores: bool,
@@ -358,22 +365,24 @@ impl RenameBack {
         if (!table && columns.is_empty()) || collides {
             return None;
         }
-        let mut steps = Vec::new();
-        if table {
-            steps.push(Step::statement(format!(
+        let column_steps: Vec<Step> = columns
+            .iter()
+            .map(|(current, back)| {
+                Step::statement(format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                    quote(&now.name),
+                    quote(current),
+                    quote(back)
+                ))
+            })
+            .collect();
+        let table_step = table.then(|| {
+            Step::statement(format!(
                 "ALTER TABLE {} RENAME TO {};",
                 quote(&now.name),
                 quote(&old.name)
-            )));
-        }
-        for (current, back) in &columns {
-            steps.push(Step::statement(format!(
-                "ALTER TABLE {} RENAME COLUMN {} TO {};",
-                quote(&old.name),
-                quote(current),
-                quote(back)
-            )));
-        }
+            ))
+        });
         let mut renamed = now.clone();
         renamed.name = old.name.clone();
         for column in &mut renamed.columns {
@@ -381,10 +390,10 @@ impl RenameBack {
                 column.name = (*back).to_owned();
             }
         }
-        let restores = !table && restores_text(old, now, &steps);
+        let restores = !table && restores_text(old, now, &column_steps);
         Some(RenameBack {
-            steps,
-            table,
+            columns: column_steps,
+            table: table_step,
             restores,
             renamed,
         })

@@ -107,6 +107,16 @@ impl Planner<'_> {
         let mut edits = Edits::default();
         let notes = vec![format!("Rebuilds {name}: {}", describe(changes))];
         let mut effects = Vec::new();
+        for joinable in added_joinables.values() {
+            // Rows a real database holds may name no row of the parent: the rebuild's
+            // guard stops the migration on them, and the file says so.
+            effects.push(Effect::ChecksReference {
+                table: name.clone(),
+                column: joinable.column.clone(),
+                parent: joinable.parent.clone(),
+            });
+            self.forget_seeded_references(current, joinable);
+        }
         let mut guards = Vec::new();
         let mut copy = Vec::new();
         let mut converted = Vec::new();
@@ -291,6 +301,30 @@ impl Planner<'_> {
         };
         self.recreate_indexes_and_triggers(&mut rebuild, current)?;
         Ok(rebuild)
+    }
+
+    /// Seeds decide what the proof tests, never what is planned: the planning copy's seed
+    /// rows that would break `joinable`, a reference an existing column comes to make (to a
+    /// table up creates empty, say), lose that value (NULL), or the row when the column is
+    /// NOT NULL, so the rebuild is planned as a real database with no such rows takes it.
+    fn forget_seeded_references(&self, current: &introspect::StoredTable, joinable: &Joinable) {
+        let (table, column) = (quote(&current.name), quote(&joinable.column));
+        let dangling = format!(
+            "{column} IS NOT NULL AND {column} NOT IN (SELECT {} FROM {})",
+            quote(&self.parent_key(&joinable.parent)),
+            quote(&joinable.parent)
+        );
+        let nullable = current
+            .column(&joinable.column)
+            .is_some_and(|c| !c.not_null);
+        let sql = if nullable {
+            format!("UPDATE {table} SET {column} = NULL WHERE {dangling}")
+        } else {
+            format!("DELETE FROM {table} WHERE {dangling}")
+        };
+        // A parent not made yet, or a trigger refusing the write, leaves the rows as seeded;
+        // planning then says what fails.
+        let _ = self.conn.execute_batch(&sql);
     }
 
     /// Puts back the table's indexes and triggers after a rebuild. Which index still has its

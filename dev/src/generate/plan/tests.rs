@@ -22,10 +22,11 @@ fn variant(effect: &Effect) -> &'static str {
         Effect::DropsIndex { .. } => "drops index",
         Effect::DropsConstraint { .. } => "drops constraint",
         Effect::DropsAutoincrement { .. } => "drops AUTOINCREMENT",
+        Effect::ChecksReference { .. } => "checks a new reference",
         Effect::DropsObject { .. } => "drops an object objects.sql no longer declares",
     }
 }
-const VARIANTS: usize = 8;
+const VARIANTS: usize = 9;
 
 const HEAD: &str = "
 CREATE TABLE users (
@@ -41,12 +42,23 @@ CREATE TABLE posts (id INTEGER PRIMARY KEY NOT NULL, body TEXT, extra TEXT);
 CREATE TABLE tags (id INTEGER PRIMARY KEY NOT NULL, label TEXT);
 CREATE TRIGGER posts_touch AFTER UPDATE ON posts BEGIN SELECT 1; END;
 CREATE TABLE counters (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL);
+CREATE TABLE notes (id INTEGER PRIMARY KEY NOT NULL, user_id INTEGER);
 ";
 
 /// users: age narrows, note (which a CHECK uses) and score (indexed) go, email comes; posts
 /// drops a plain column in place and loses its trigger, which objects.sql no longer
-/// declares; tags goes; counters gets a key that cannot keep AUTOINCREMENT.
+/// declares; tags goes; counters gets a key that cannot keep AUTOINCREMENT; notes.user_id
+/// comes to reference users.
 const TARGET: &str = "
+diesel::table! {
+    notes (id) {
+        id -> Integer,
+        user_id -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(notes -> users (user_id));
+
 diesel::table! {
     counters (id, v) {
         id -> Nullable<Integer>,

@@ -57,35 +57,50 @@ pub struct Unseeded {
 /// Seeds every table of `db` but those in `present` (which already hold seed rows, and so
 /// count as seeded parents), parents before children.
 pub fn seed(conn: &Connection, db: &Database, present: &[String]) -> Seeded {
-    seed_with(conn, db, present, &Retyped::new())
+    seed_with(conn, db, present, &Asked::default())
 }
 
-/// Head's column to its type before and after, for columns whose type changes.
-type Retyped = BTreeMap<ColumnKey, (SqlType, SqlType)>;
+/// What a change asks of the seeds, by head's names.
+#[derive(Debug, Default)]
+struct Asked {
+    /// Columns whose type changes, with their type before and after.
+    retyped: BTreeMap<ColumnKey, (SqlType, SqlType)>,
+    /// Columns that come to reference a table up creates, empty: NULL is the only value a
+    /// row can keep there, and a NOT NULL one no row can.
+    new_parent: BTreeMap<ColumnKey, String>,
+}
 
 /// Seeds every table of `db` (head) with values that survive `changes`: a column whose type
-/// changes gets whole numbers, which every storage class holds and converts back without
-/// loss (`1`, `1.0` and `'1'`). A real value of the old type may not convert (that fails at
-/// upgrade, naming the column); a seed that never converts (`1.5` into an INTEGER column)
-/// would make every such change unprovable.
+/// changes gets values both types keep (`SqlType::seed_across`): a real value of the old
+/// type that does not convert fails at upgrade, naming its row, and the proof's other half
+/// shows that. A column that comes to reference a table up creates holds NULL.
 pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change]) -> Seeded {
-    let retyped: Retyped = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::AlterColumn { table, from, to } if from.ty != to.ty => Some((
-                ColumnKey::new(
-                    head_table(changes, table),
-                    head_column(changes, table, &to.name),
-                ),
-                (from.ty, to.ty),
-            )),
-            _ => None,
-        })
-        .collect();
-    seed_with(conn, db, &[], &retyped)
+    let head_key = |table: &str, column: &str| {
+        ColumnKey::new(
+            head_table(changes, table),
+            head_column(changes, table, column),
+        )
+    };
+    let mut asked = Asked::default();
+    for change in changes {
+        match change {
+            Change::AlterColumn { table, from, to } if from.ty != to.ty => {
+                asked
+                    .retyped
+                    .insert(head_key(table, &to.name), (from.ty, to.ty));
+            }
+            Change::AddJoinable { table, joinable } if db.table(&joinable.parent).is_none() => {
+                asked
+                    .new_parent
+                    .insert(head_key(table, &joinable.column), joinable.parent.clone());
+            }
+            _ => {}
+        }
+    }
+    seed_with(conn, db, &[], &asked)
 }
 
-fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Retyped) -> Seeded {
+fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked) -> Seeded {
     let mut seeded = Seeded {
         tables: present.to_vec(),
         ..Seeded::default()
@@ -115,7 +130,7 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], retyped: &Ret
     // each other in a cycle are seeded too; rows left referencing a parent that could not
     // be seeded are taken out again, and their table named.
     let deferred = conn.execute_batch("SAVEPOINT dev_seed_all; PRAGMA defer_foreign_keys = ON;");
-    seed_tables(conn, db, retyped, &mut seeded);
+    seed_tables(conn, db, asked, &mut seeded);
     if deferred.is_ok() {
         let batch: Vec<String> = seeded.tables[present.len()..].to_vec();
         if let Err(e) = unseed_broken(conn, &batch, &mut seeded)
@@ -173,7 +188,7 @@ fn unseed_broken(conn: &Connection, batch: &[String], seeded: &mut Seeded) -> ru
     Ok(())
 }
 
-fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut Seeded) {
+fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut Seeded) {
     let present = seeded.tables.clone();
     let mut pending: Vec<&StoredTable> = db
         .tables
@@ -191,7 +206,7 @@ fn seed_tables(conn: &Connection, db: &Database, retyped: &Retyped, seeded: &mut
             .unwrap_or(0);
         let table = pending.remove(ready);
         let coming: Vec<&str> = pending.iter().map(|t| t.name.as_str()).collect();
-        match seed_table(conn, db, table, seeded, retyped, &coming) {
+        match seed_table(conn, db, table, seeded, asked, &coming) {
             Ok(()) => {
                 seeded.tables.push(table.name.clone());
                 seeded.rows += ROWS as usize;
@@ -209,7 +224,7 @@ fn seed_table(
     db: &Database,
     table: &StoredTable,
     seeded: &Seeded,
-    retyped: &Retyped,
+    asked: &Asked,
     coming: &[&str],
 ) -> Result<(), String> {
     let columns: Vec<&crate::schema::introspect::StoredColumn> =
@@ -246,7 +261,7 @@ fn seed_table(
     let outcome = (1..=ROWS).try_for_each(|k| {
         let mut values: Vec<Value> = columns
             .iter()
-            .map(|column| value_for(db, table, column, k, seeded, retyped, coming))
+            .map(|column| value_for(db, table, column, k, seeded, asked, coming))
             .collect::<Result<_, _>>()?;
         if rowid.is_some() {
             values.insert(0, Value::Integer(ROWIDS[k as usize - 1]));
@@ -301,10 +316,20 @@ fn value_for(
     column: &crate::schema::introspect::StoredColumn,
     k: i64,
     seeded: &Seeded,
-    retyped: &Retyped,
+    asked: &Asked,
     coming: &[&str],
 ) -> Result<Value, String> {
-    let typed = |declared: &str| match retyped.get(&ColumnKey::new(&table.name, &column.name)) {
+    let key = ColumnKey::new(&table.name, &column.name);
+    if let Some(parent) = asked.new_parent.get(&key) {
+        return if column.not_null {
+            Err(format!(
+                "no row can keep {key}, which comes to reference {parent}, a table the migration creates empty"
+            ))
+        } else {
+            Ok(Value::Null)
+        };
+    }
+    let typed = |declared: &str| match asked.retyped.get(&key) {
         Some((from, to)) => from.seed_across(*to, k),
         None => typed_value(declared, k),
     };
