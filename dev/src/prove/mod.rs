@@ -430,8 +430,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.message
-                .contains("after down.sql, t.name of the row id = 1 changed: '1' became 'x'"),
+            err.message.contains(
+                "after down.sql, t.name of the row id = -2147483648 changed: '007' became 'x'"
+            ),
             "{err}"
         );
     }

@@ -98,6 +98,30 @@ pub fn refuse_defaults_of_another_type(
                 example(ty)
             )));
         }
+        // A column retyped and made NOT NULL keeps the value in rows that held NULL, and
+        // down converts it back to the old type with the rest.
+        let back = changes.iter().find_map(|c| match c {
+            Change::AlterColumn { table, from, to }
+                if *table == key.table
+                    && to.name == key.column
+                    && from.ty != to.ty
+                    && from.nullable
+                    && !to.nullable =>
+            {
+                Some(from.ty)
+            }
+            _ => None,
+        });
+        if let Some(old) = back.filter(|old| !default_fits(&format!("({expr})"), *old)) {
+            return Err(Error::input(format!(
+                "`--default {key}={expr}` is no value of {}, which down converts {key} back to: the rows it fills could not go back",
+                old.diesel_name()
+            ))
+            .help(format!(
+                "give a value both types hold, or make the column NOT NULL and change its type in two migrations (e.g. `--default {key}={}`)",
+                example(old)
+            )));
+        }
     }
     Ok(())
 }

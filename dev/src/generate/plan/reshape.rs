@@ -182,7 +182,8 @@ impl Planner<'_> {
                         } else if !from.nullable && to.nullable {
                             remove(&mut edits, Clause::NotNull);
                         }
-                        if from.ty != to.ty {
+                        let generated = current.column(column).is_some_and(|c| c.generated);
+                        if from.ty != to.ty && !generated {
                             converted.push(Converted {
                                 label: format!("{name}.{column}"),
                                 before: quote(column),

@@ -436,7 +436,7 @@ mod tests {
         );
         let users = column(&conn, &db, "users", "email");
         // No NULL here: users has a UNIQUE column, which a backfill could make collide.
-        assert_eq!(users, ["'1'", "'2'", "'3'"]);
+        assert_eq!(users, ["'007'", "'1'", "CAST(X'C3A90031653220' AS TEXT)"]);
     }
 
     #[test]
@@ -462,7 +462,11 @@ mod tests {
         let seeded = seed(&conn, &db, &[]);
         assert!(seeded.failed.is_empty(), "{seeded:?}");
         let notes = column(&conn, &db, "log", "note");
-        assert_eq!(notes, ["'1'", "'2'", "NULL"], "only seeds, no trigger rows");
+        assert_eq!(
+            notes,
+            ["'007'", "'1'", "NULL"],
+            "only seeds, no trigger rows"
+        );
         assert_eq!(schema(&conn), before);
         conn.execute_batch("INSERT INTO users DEFAULT VALUES")
             .unwrap();

@@ -351,15 +351,23 @@ impl SqlType {
         self == to || to == Text || wider.contains(&to)
     }
 
-    /// The k-th seed value of this type. Numbers are whole and text is digits, so that a seed
-    /// converts to every other numeric or text type a change can give its column.
+    /// The k-th seed value of this type (k is 1, 2 or 3), chosen to find loss: the first is
+    /// plain, the others sit where copies go wrong while the type still holds them. Integers
+    /// at the ends of the Rust type's range (past 2^53 for a BigInt, which no REAL holds
+    /// exactly), REALs past f32 and with no exact binary form, text that looks like a number
+    /// (`'007'`) or holds a NUL and non-ASCII, an empty blob. Distinct per k, so keys and
+    /// UNIQUE hold.
     pub fn seed(self, k: i64) -> Value {
+        let pick = |values: [Value; 3]| values[((k - 1).rem_euclid(3)) as usize].clone();
         match self {
             SqlType::Bool => Value::Integer(k % 2),
-            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => Value::Integer(k),
-            SqlType::Float | SqlType::Double => Value::Real(k as f64),
-            SqlType::Text => Value::Text(k.to_string()),
-            SqlType::Binary => Value::Blob(vec![k as u8; 3]),
+            SqlType::SmallInt => pick([1, i16::MIN.into(), i16::MAX.into()].map(Value::Integer)),
+            SqlType::Integer => pick([1, i32::MIN.into(), i32::MAX.into()].map(Value::Integer)),
+            SqlType::BigInt => pick([1, 9_007_199_254_740_993, i64::MIN].map(Value::Integer)),
+            SqlType::Float => pick([1.0, -3.0e38, 0.25].map(Value::Real)),
+            SqlType::Double => pick([1.0, 0.1, 1.0e300].map(Value::Real)),
+            SqlType::Text => pick(["1", "007", "é\u{0}1e2 "].map(|t| Value::Text(t.to_owned()))),
+            SqlType::Binary => pick([vec![1, 1, 1], Vec::new(), vec![0, 255]].map(Value::Blob)),
             SqlType::Timestamp => Value::Text(format!("2026-01-0{k} 12:00:0{k}")),
             SqlType::Date => Value::Text(format!("2026-01-0{k}")),
             SqlType::Time => Value::Text(format!("12:00:0{k}")),
