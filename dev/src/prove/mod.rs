@@ -8,6 +8,7 @@
 //! `verify` proves the whole history the same way, and `squash` a squash's baseline.
 
 pub mod invariants;
+mod refusal;
 pub mod squash;
 pub mod verify;
 
@@ -114,6 +115,16 @@ pub fn prove(
         .ok_or_else(|| failed("the staged migration did not load".into()))?;
 
     let seeded = seed::seed_for(inspector, head, changes);
+    seed::forget_dangling_for(inspector, head, changes, target);
+    refusal::refuses_what_it_cannot_keep(
+        conn,
+        inspector,
+        head,
+        &seeded.tables,
+        changes,
+        &*migration,
+    )
+    .map_err(&failed)?;
     let before_entries = schema_entries(inspector)?;
     let mut before_values = snapshots(inspector, head, head, &seeded.tables, |t, c| {
         Some(ColumnKey::new(t, c))
@@ -204,11 +215,14 @@ pub fn prove(
     )
     .map_err(&failed)?;
 
-    // The sequences of the tables up kept (a dropped table's goes with its rows, warned).
+    // The sequences of the tables up kept (a dropped table's goes with its rows, warned); a
+    // row at 0 is no row (an INSERT of no rows into an AUTOINCREMENT table writes one).
     let kept = |sequences: Vec<(String, i64)>| -> BTreeMap<String, i64> {
         sequences
             .into_iter()
-            .filter(|(table, _)| after_up.table(table_after(changes, table)).is_some())
+            .filter(|(table, seq)| {
+                *seq != 0 && after_up.table(table_after(changes, table)).is_some()
+            })
             .collect()
     };
     let sequences = kept(sequences);
@@ -354,17 +368,9 @@ mod tests {
         };
         let stage = scratch.path().join("candidate");
         let head = inspect(&inspector, &TableFilter::All).unwrap();
+        let changes = diff(&model::from_database(&head, false).unwrap(), &target);
         prove(
-            &mut conn,
-            &inspector,
-            &project,
-            &head,
-            &target,
-            None,
-            &[],
-            &stage,
-            "1_x",
-            &files,
+            &mut conn, &inspector, &project, &head, &target, None, &changes, &stage, "1_x", &files,
         )
         .map(|proof| proof.to_string())
     }
@@ -416,6 +422,25 @@ mod tests {
         assert!(
             err.message
                 .contains("after up.sql, e lost the row rowid = 10"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_type_change_that_keeps_going_on_a_value_it_cannot_keep_is_caught() {
+        let copy = |declared: &str| {
+            format!("ALTER TABLE t RENAME TO old; CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name {declared} NOT NULL); INSERT INTO t SELECT * FROM old; DROP TABLE old;")
+        };
+        let err = prove_on(
+            HEAD,
+            "diesel::table! { t (id) { id -> Integer, name -> Integer, } }",
+            &copy("INTEGER"),
+            &copy("TEXT"),
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("up.sql kept going with '007' in t.name, which Integer cannot keep"),
             "{err}"
         );
     }

@@ -113,6 +113,9 @@ pub(super) fn restore(
                 column_renames.extend(back.columns);
                 table_renames.extend(back.table);
                 if back.restores {
+                    // Not rebuilt: its indexes and triggers that up's renames elsewhere
+                    // rewrote are restored with those of untouched tables.
+                    handled.remove(&old.name);
                     continue;
                 }
                 renamed = back.renamed;
@@ -354,15 +357,14 @@ impl RenameBack {
         mapped: &[(String, String)],
         after: &Database,
     ) -> Option<RenameBack> {
-        let columns: Vec<(&str, &str)> = mapped
+        let wanted: Vec<(&str, &str)> = mapped
             .iter()
             .filter(|(name, current)| name != current && now.column(current).is_some())
             .map(|(name, current)| (current.as_str(), name.as_str()))
             .collect();
+        let columns = rename_order(now, wanted)?;
         let table = now.name != old.name;
-        let collides = columns.iter().any(|(_, back)| now.column(back).is_some())
-            || (table && after.table(&old.name).is_some());
-        if (!table && columns.is_empty()) || collides {
+        if (!table && columns.is_empty()) || (table && after.table(&old.name).is_some()) {
             return None;
         }
         let column_steps: Vec<Step> = columns
@@ -398,6 +400,31 @@ impl RenameBack {
             renamed,
         })
     }
+}
+
+/// The column renames `wanted` (current name, name back) in an order where each name back
+/// is free when its rename runs (SQLite compares column names without regard to ASCII case);
+/// `None` when no order exists (two columns swapped names).
+fn rename_order<'a>(
+    now: &introspect::StoredTable,
+    mut wanted: Vec<(&'a str, &'a str)>,
+) -> Option<Vec<(&'a str, &'a str)>> {
+    let mut names: Vec<String> = now
+        .columns
+        .iter()
+        .map(|c| c.name.to_ascii_lowercase())
+        .collect();
+    let mut order = Vec::with_capacity(wanted.len());
+    while !wanted.is_empty() {
+        let free = wanted
+            .iter()
+            .position(|(_, back)| !names.contains(&back.to_ascii_lowercase()))?;
+        let (current, back) = wanted.remove(free);
+        names.retain(|n| *n != current.to_ascii_lowercase());
+        names.push(back.to_ascii_lowercase());
+        order.push((current, back));
+    }
+    Some(order)
 }
 
 /// Whether `steps` turn `now` (with its indexes) into exactly `old`'s stored text and

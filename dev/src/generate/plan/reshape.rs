@@ -21,6 +21,7 @@ use super::rebuild::{
 use super::trial::try_in_savepoint;
 use super::up::Planner;
 use super::{FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
+use crate::generate::seed;
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db::strict;
 
@@ -305,27 +306,17 @@ impl Planner<'_> {
     }
 
     /// Seeds decide what the proof tests, never what is planned: the planning copy's seed
-    /// rows that would break `joinable`, a reference an existing column comes to make (to a
-    /// table up creates empty, say), lose that value (NULL), or the row when the column is
-    /// NOT NULL, so the rebuild is planned as a real database with no such rows takes it.
+    /// rows that would break `joinable` (a reference an existing column comes to make, to a
+    /// table up creates empty, say) let go of it, so the rebuild is planned as a real
+    /// database with no such rows takes it.
     fn forget_seeded_references(&self, current: &introspect::StoredTable, joinable: &Joinable) {
-        let (table, column) = (quote(&current.name), quote(&joinable.column));
-        let dangling = format!(
-            "{column} IS NOT NULL AND {column} NOT IN (SELECT {} FROM {})",
-            quote(&self.parent_key(&joinable.parent)),
-            quote(&joinable.parent)
+        seed::forget_dangling(
+            self.conn,
+            current,
+            &joinable.column,
+            &joinable.parent,
+            &self.parent_key(&joinable.parent),
         );
-        let nullable = current
-            .column(&joinable.column)
-            .is_some_and(|c| !c.not_null);
-        let sql = if nullable {
-            format!("UPDATE {table} SET {column} = NULL WHERE {dangling}")
-        } else {
-            format!("DELETE FROM {table} WHERE {dangling}")
-        };
-        // A parent not made yet, or a trigger refusing the write, leaves the rows as seeded;
-        // planning then says what fails.
-        let _ = self.conn.execute_batch(&sql);
     }
 
     /// Puts back the table's indexes and triggers after a rebuild. Which index still has its

@@ -15,7 +15,7 @@ use rusqlite::Connection;
 
 use crate::generate::diff::{head_column, head_table, Change};
 use crate::schema::introspect::{Database, StoredTable};
-use crate::schema::model::ColumnKey;
+use crate::schema::model::{ColumnKey, Schema};
 use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
@@ -382,6 +382,55 @@ fn value_for(
     Ok(typed(&column.declared_type))
 }
 
+/// Seed rows of `table` whose `column` names no row of `parent` (by `key`) let go of it:
+/// the value becomes NULL where the column takes one, else the row goes. For a reference
+/// the column comes to make: seeds stand for rows a real database may hold, and one whose
+/// rows break the new reference fails the migration, which the guard says; the rows that
+/// remain show what the migration does to rows that satisfy it. A parent not made yet, or a
+/// trigger refusing the write, leaves the rows as they are.
+pub fn forget_dangling(
+    conn: &Connection,
+    table: &StoredTable,
+    column: &str,
+    parent: &str,
+    key: &str,
+) {
+    let (name, quoted) = (quote(&table.name), quote(column));
+    let dangling = format!(
+        "{quoted} IS NOT NULL AND {quoted} NOT IN (SELECT {} FROM {})",
+        quote(key),
+        quote(parent)
+    );
+    let nullable = table
+        .column(column)
+        .is_some_and(|c| !c.not_null && !c.generated);
+    let sql = if nullable {
+        format!("UPDATE {name} SET {quoted} = NULL WHERE {dangling}")
+    } else {
+        format!("DELETE FROM {name} WHERE {dangling}")
+    };
+    let _ = conn.execute_batch(&sql);
+}
+
+/// `forget_dangling` for every reference `changes` make an existing column of `db` (head)
+/// come to make, toward the key `target` gives its parent.
+pub fn forget_dangling_for(conn: &Connection, db: &Database, changes: &[Change], target: &Schema) {
+    for change in changes {
+        let Change::AddJoinable { table, joinable } = change else {
+            continue;
+        };
+        let key = target
+            .tables
+            .get(&joinable.parent)
+            .and_then(|p| p.primary_key.first());
+        if let (Some(stored), Some(key)) = (db.table(head_table(changes, table)), key) {
+            let column = head_column(changes, table, &joinable.column);
+            let parent = head_table(changes, &joinable.parent);
+            forget_dangling(conn, stored, column, parent, key);
+        }
+    }
+}
+
 /// Whether SQLite refused a row for a CHECK constraint.
 fn is_check_failure(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_CHECK)
@@ -399,80 +448,4 @@ fn value_of(ty: Option<SqlType>, k: i64) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::schema::introspect::inspect;
-    use crate::schema::introspect::TableFilter;
-    use crate::sqlite::values::shown;
-
-    /// One column's values, in rowid order, as SQL.
-    fn column(conn: &Connection, db: &Database, table: &str, column: &str) -> Vec<String> {
-        snapshot(conn, db.table(table).unwrap(), &[column.to_owned()])
-            .unwrap()
-            .rows
-            .iter()
-            .map(|row| shown(&row.values[column]))
-            .collect()
-    }
-
-    #[test]
-    fn seeds_parents_before_children_and_names_what_it_cannot_seed() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), title VARCHAR(9) NOT NULL);
-             CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email TEXT UNIQUE, score REAL, at TIMESTAMP, total INTEGER GENERATED ALWAYS AS (id * 2));
-             CREATE TABLE picky (x TEXT CHECK (x LIKE '%@%' AND length(x) > 5));",
-        )
-        .unwrap();
-        let db = inspect(&conn, &TableFilter::All).unwrap();
-        let seeded = seed(&conn, &db, &[]);
-        assert_eq!(seeded.tables, ["users", "posts"]);
-        assert_eq!(seeded.rows, 6);
-        assert_eq!(seeded.failed.len(), 1);
-        assert!(
-            seeded.failed[0].reason.contains("CHECK constraint failed"),
-            "{seeded:?}"
-        );
-        let users = column(&conn, &db, "users", "email");
-        // No NULL here: users has a UNIQUE column, which a backfill could make collide.
-        assert_eq!(users, ["'007'", "'1'", "CAST(X'C3A90031653220' AS TEXT)"]);
-    }
-
-    #[test]
-    fn seeding_fires_no_trigger_and_keeps_every_trigger() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(
-            "CREATE TABLE log (id INTEGER PRIMARY KEY, note TEXT);
-             CREATE TABLE users (id INTEGER PRIMARY KEY);
-             CREATE TRIGGER logged AFTER INSERT ON users BEGIN INSERT INTO log (note) VALUES (NULL); END;",
-        )
-        .unwrap();
-        let db = inspect(&conn, &TableFilter::All).unwrap();
-        let schema = |conn: &Connection| -> Vec<String> {
-            let mut stmt = conn
-                .prepare("SELECT sql FROM sqlite_schema ORDER BY name")
-                .unwrap();
-            stmt.query_map([], |r| r.get(0))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap()
-        };
-        let before = schema(&conn);
-        let seeded = seed(&conn, &db, &[]);
-        assert!(seeded.failed.is_empty(), "{seeded:?}");
-        let notes = column(&conn, &db, "log", "note");
-        assert_eq!(
-            notes,
-            ["'007'", "'1'", "NULL"],
-            "only seeds, no trigger rows"
-        );
-        assert_eq!(schema(&conn), before);
-        conn.execute_batch("INSERT INTO users DEFAULT VALUES")
-            .unwrap();
-        let rows: i64 = conn
-            .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(rows, 4, "the trigger is back");
-    }
-}
+mod tests;
