@@ -75,6 +75,11 @@ enum Command {
         target: Option<String>,
         #[command(flatten)]
         safety: Safety,
+        /// Run every pending version up, down and up again on a copy of the database (in the
+        /// temp directory), compare every row by its key, and report; the database is not
+        /// touched. Exit 1 when a value does not survive.
+        #[arg(long, conflicts_with_all = ["sql", "backup", "yes"])]
+        rehearse: bool,
     },
     /// Revert applied versions down to TARGET: -N steps, a version (kept), or base.
     Downgrade {
@@ -233,8 +238,17 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             };
             commands::check::run(&start, &options, timings)
         }
-        Command::Upgrade { target, safety } => {
-            commands::upgrade::run(&project()?, database, target.as_deref(), safety)
+        Command::Upgrade {
+            target,
+            safety,
+            rehearse,
+        } => {
+            let project = project()?;
+            if *rehearse {
+                commands::upgrade::rehearse(&project, database, target.as_deref())
+            } else {
+                commands::upgrade::run(&project, database, target.as_deref(), safety)
+            }
         }
         Command::Downgrade { target, safety } => {
             commands::downgrade::run(&project()?, database, target, safety)

@@ -639,3 +639,80 @@ fn rows_that_break_a_new_unique_index_are_named_as_the_data_s_problem() {
     assert_eq!(db.applied(), ["20260101000000"]);
     project.assert_no_temp_leftovers();
 }
+
+#[test]
+fn a_hand_written_file_that_deletes_rows_is_confirmed_like_a_drop() {
+    // A rebuild by hand whose copy leaves rows behind: no table or column goes.
+    let project = project_with_hand_written(
+        "CREATE TABLE posts_new (\n    id INTEGER NOT NULL PRIMARY KEY,\n    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n    title TEXT NOT NULL\n);\nINSERT INTO posts_new SELECT * FROM posts WHERE id > 2;\nDROP TABLE posts;\nALTER TABLE posts_new RENAME TO posts;\nCREATE INDEX posts_user_id ON posts (user_id);\n",
+        false,
+    );
+    let db = at_first_version(&project);
+    let before = std::fs::read(&db.path).unwrap();
+    let refused = run(&project, &db, &["upgrade"]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("refusing to run: up.sql of 2026-02-01-000000_by_hand drops 2 of 6 rows of posts (id = 1, id = 2)"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        std::fs::read(&db.path).unwrap(),
+        before,
+        "the database changed"
+    );
+    project.assert_no_temp_leftovers();
+    ok(&project, &db, &["upgrade", "--yes"]);
+    assert_eq!(db.count("SELECT count(*) FROM posts"), 4);
+}
+
+#[test]
+fn rehearse_runs_every_pending_version_on_a_copy_and_says_what_each_does_to_the_rows() {
+    let project = project_with_history();
+    let db = at_first_version(&project);
+    let before = std::fs::read(&db.path).unwrap();
+    let rehearsed = run(&project, &db, &["upgrade", "--rehearse"]);
+    // Dropping users.age loses values: exit 1, the version and the values named.
+    assert_eq!(rehearsed.code, Some(1), "{rehearsed:?}");
+    let drop_age = rehearsed
+        .stderr
+        .lines()
+        .find(|l| l.contains("_drop_age:"))
+        .unwrap_or_else(|| panic!("{rehearsed:?}"));
+    assert!(
+        drop_age.contains("up ")
+            && drop_age.contains("loses 2 values of users.age (the column is gone)"),
+        "{drop_age}"
+    );
+    let add_bio = rehearsed
+        .stderr
+        .lines()
+        .find(|l| l.contains("_add_bio:"))
+        .unwrap_or_else(|| panic!("{rehearsed:?}"));
+    assert!(
+        add_bio.contains("every row and value kept")
+            && add_bio.contains("down")
+            && add_bio.contains("every row and value back"),
+        "{add_bio}"
+    );
+    assert!(
+        rehearsed.stderr.contains("Peak size of the copy: "),
+        "{rehearsed:?}"
+    );
+    assert_eq!(
+        std::fs::read(&db.path).unwrap(),
+        before,
+        "the database was touched"
+    );
+    assert_eq!(db.applied().len(), 1);
+    project.assert_no_temp_leftovers();
+
+    // Without a loss, exit 0.
+    ok(&project, &db, &["upgrade", "--yes"]);
+    let nothing = ok(&project, &db, &["upgrade", "--rehearse"]);
+    assert!(
+        nothing.stderr.contains("Every row and value survived."),
+        "{nothing:?}"
+    );
+}

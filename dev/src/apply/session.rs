@@ -18,6 +18,7 @@ use diesel_migrations::MigrationHarness;
 use crate::apply::database;
 use crate::apply::diagnose;
 use crate::apply::losses;
+use crate::apply::rehearse::{Rehearsal, TableChange};
 use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Location, Result};
 use crate::generate::replay;
@@ -216,6 +217,9 @@ impl<'a> Session<'a> {
         let migrations = replay::load(&self.project.versions_dir)?;
         // One copy of the schema for every step: making one costs a statement per table.
         let mut copy = losses::SchemaCopy::default();
+        // A hand-written file may delete rows, which no schema shows: from the first one on,
+        // every step runs on a copy of the database first, where its rows are compared.
+        let mut rehearsal: Option<Rehearsal> = None;
         for step in steps {
             let VersionStep { version, direction } = step;
             let migration = migrations.get(version)?;
@@ -224,7 +228,18 @@ impl<'a> Session<'a> {
             let schema = StoredSchema::read_with(&mut conn)
                 .map_err(|e| self.harness_error("read the schema of", &e.to_string()))?;
             let drops = copy.drops(&schema, &sql, replay::own_transaction(version));
-            self.confirm_losses(drops, version, &file, &sql)?;
+            if rehearsal.is_none() && !header::is_proven(&sql) && self.database.is_file() {
+                rehearsal = Some(Rehearsal::of(&self.database)?);
+            }
+            let removed = match rehearsal.as_mut() {
+                Some(rehearsal) => match rehearsal.run(migration, *direction)? {
+                    Ok(changed) => changed.tables,
+                    // It fails on the real database too, which names why.
+                    Err(_) => Vec::new(),
+                },
+                None => Vec::new(),
+            };
+            self.confirm_losses(drops, &removed, version, &file, &sql)?;
             let outcome = match direction {
                 Direction::Up => conn.run_migration(migration),
                 Direction::Down => conn.revert_migration(migration),
@@ -250,6 +265,67 @@ impl<'a> Session<'a> {
         let position = self.position();
         (self.report)(format!("The database is at {position}."));
         Ok(())
+    }
+
+    /// Runs each of `steps` (upgrades) up, down and up again on a copy of the database and
+    /// reports, per version, how long each took and what it did to the rows, then the peak
+    /// size of the copy. Whether every row and value survived.
+    pub fn rehearse(&mut self, steps: &[VersionStep]) -> Result<bool> {
+        let migrations = replay::load(&self.project.versions_dir)?;
+        let mut copy = Rehearsal::of(&self.database)?;
+        (self.report)(format!(
+            "Rehearsing {} version(s) on a copy of {} ({} bytes); the database is only read.",
+            steps.len(),
+            self.database.display(),
+            copy.peak_bytes
+        ));
+        let mut survived = true;
+        for step in steps {
+            let migration = migrations.get(&step.version)?;
+            let start = copy.mark("start")?;
+            let mut line = format!("{}:", step.version.dir_name);
+            for (what, direction) in [
+                ("up", Direction::Up),
+                ("down", Direction::Down),
+                ("up again", Direction::Up),
+            ] {
+                let changed = match copy.run(migration, direction)? {
+                    Ok(changed) => changed,
+                    Err(e) => {
+                        (self.report)(format!("{line} {what} fails: {e}"));
+                        return Ok(false);
+                    }
+                };
+                // Down is judged against the rows before up: what it gives back.
+                let lost = if what == "down" {
+                    copy.compare_with(&start)?
+                } else {
+                    changed.tables
+                };
+                let said = if lost.is_empty() {
+                    match what {
+                        "down" => "every row and value back".to_owned(),
+                        _ => "every row and value kept".to_owned(),
+                    }
+                } else {
+                    survived = false;
+                    let lost: Vec<String> = lost.iter().map(ToString::to_string).collect();
+                    format!("loses {}", lost.join(", "))
+                };
+                line.push_str(&format!(" {what} {} ms, {said};", changed.took.as_millis()));
+            }
+            (self.report)(line.trim_end_matches(';').to_owned());
+        }
+        (self.report)(format!(
+            "Peak size of the copy: {} bytes. {}",
+            copy.peak_bytes,
+            if survived {
+                "Every row and value survived."
+            } else {
+                "Some rows or values did not survive (above)."
+            }
+        ));
+        Ok(survived)
     }
 
     /// The newest applied version, or `base`.
@@ -282,11 +358,17 @@ impl<'a> Session<'a> {
     fn confirm_losses(
         &mut self,
         drops: losses::Drops,
+        removed: &[TableChange],
         version: &Version,
         file: &Path,
         sql: &str,
     ) -> Result<()> {
         let mut counted = Vec::new();
+        // What a run on a copy removed beyond what is dropped whole: rows gone from tables
+        // and values gone from columns that stay.
+        for change in removed.iter().filter_map(|c| c.beyond(&drops.losses)) {
+            counted.push(change.to_string());
+        }
         if !drops.losses.is_empty() {
             let reader = database::reader(&self.database)?;
             for loss in &drops.losses {

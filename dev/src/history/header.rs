@@ -15,6 +15,19 @@ pub struct Summary {
     pub changes: Vec<String>,
 }
 
+/// How the header of a generated file ends: the tool proved it on seeded rows, up and down,
+/// before writing it.
+pub const PROVEN: &str = "; proven up and down before it was written.";
+
+/// Whether `sql` is a file `generate` wrote and proved: its header's comment lines, before
+/// the first statement, hold the `PROVEN` line. Any other file is hand-written, and what it
+/// does to rows is found by running it on a copy (`apply::rehearse`).
+pub fn is_proven(sql: &str) -> bool {
+    sql.lines()
+        .take_while(|line| line.starts_with("--") || line.trim().is_empty())
+        .any(|line| line.starts_with("-- ") && line.ends_with(PROVEN))
+}
+
 /// Reads the header `generate` writes; a hand-written migration without one is described by
 /// its directory name.
 pub fn header(version: &Version) -> Summary {
