@@ -454,6 +454,8 @@ struct Case {
     /// A second generate on top of the first one's migration, when not empty.
     more_edits: Vec<EditGen>,
     rows: i64,
+    /// The first row holds values chosen to break a copy (see `value`).
+    hostile: bool,
 }
 
 fn ty() -> impl Strategy<Value = Ty> {
@@ -628,15 +630,19 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec(edit_gen(), 1..5),
         prop::collection::vec(edit_gen(), 0..3),
         1i64..5,
+        any::<bool>(),
     )
-        .prop_map(|(names, tables, extras, edits, more_edits, rows)| Case {
-            names,
-            tables,
-            extras,
-            edits,
-            more_edits,
-            rows,
-        })
+        .prop_map(
+            |(names, tables, extras, edits, more_edits, rows, hostile)| Case {
+                names,
+                tables,
+                extras,
+                edits,
+                more_edits,
+                rows,
+                hostile,
+            },
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1178,11 +1184,30 @@ fn build_head(case: &Case) -> Head {
 }
 
 /// The value row `i` of a head column holds. `whole`: the column changes type, so it holds
-/// whole numbers, which convert to and from every type (a text that is not a number would
-/// rightly fail a change to a number, and that is not what is being tested).
-fn value(col: &Col, i: i64, whole: bool, never_null: bool) -> String {
+/// whole numbers, which convert to and from most types. `hostile` (row 1 of a hostile case,
+/// in a column that is no key, reference or UNIQUE): a value of the column's type that
+/// copies get wrong and conversions cannot keep: text that looks like a number, integers at
+/// the end of the Rust type's range or past 2^53, REALs without an exact binary form or past
+/// f32, a NUL in text, a lone zero byte; a type change must then keep it exactly or fail,
+/// atomically, naming the column.
+fn value(col: &Col, i: i64, whole: bool, never_null: bool, hostile: bool) -> String {
     if col.nullable && i == 2 && !never_null {
         return "NULL".into();
+    }
+    if hostile && i == 1 {
+        return match col.ty {
+            Ty::Bool => "1",
+            Ty::SmallInt => "32767",
+            Ty::Integer => "2147483647",
+            Ty::BigInt => "9007199254740993",
+            Ty::Float => "0.1",
+            Ty::Double => "1e300",
+            Ty::Text if whole => "'007'",
+            Ty::Text => "'a' || char(0) || 'é'",
+            Ty::Binary => "x'00'",
+            Ty::Timestamp | Ty::Date | Ty::Time => "'1.50'",
+        }
+        .to_owned();
     }
     match col.ty {
         Ty::Bool => format!("{}", i % 2),
@@ -1756,18 +1781,6 @@ fn values(conn: &rusqlite::Connection, table: &str, column: &str, key: &str) -> 
         .collect()
 }
 
-/// A `quote()`d value as the number it holds, when it holds one.
-fn as_number(quoted: &str) -> String {
-    let inner = quoted
-        .strip_prefix('\'')
-        .and_then(|v| v.strip_suffix('\''))
-        .unwrap_or(quoted);
-    match inner.parse::<f64>() {
-        Ok(n) => format!("{n}"),
-        Err(_) => quoted.to_owned(),
-    }
-}
-
 fn rows(conn: &rusqlite::Connection, table: &str) -> i64 {
     conn.query_row(
         &format!("SELECT count(*) FROM {}", ident(table, true)),
@@ -1905,20 +1918,28 @@ fn run_case(case: &Case, diesel: Option<&str>, tally: &mut Tally) -> Result<(), 
         let inserted: Vec<&Col> = t.cols.iter().filter(|c| !c.generated).collect();
         for i in 1..=case.rows {
             let names: Vec<String> = inserted.iter().map(|c| ident(&c.name, true)).collect();
-            let vals: Vec<String> = inserted
-                .iter()
-                .map(|c| {
-                    let key = (t.name.clone(), c.name.clone());
-                    let never_null = head.unique.contains(&key) || t.key.contains(&c.name);
-                    value(c, i, retyped.contains(&key), never_null)
-                })
-                .collect();
-            let insert = format!(
-                "INSERT INTO {} ({}) VALUES ({});",
-                ident(&t.name, true),
-                names.join(", "),
-                vals.join(", ")
-            );
+            let insert = |hostile: bool| {
+                let vals: Vec<String> = inserted
+                    .iter()
+                    .map(|c| {
+                        let key = (t.name.clone(), c.name.clone());
+                        let never_null = head.unique.contains(&key) || t.key.contains(&c.name);
+                        let plain = never_null || t.joins.contains_key(&c.name);
+                        value(c, i, retyped.contains(&key), never_null, hostile && !plain)
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO {} ({}) VALUES ({});",
+                    ident(&t.name, true),
+                    names.join(", "),
+                    vals.join(", ")
+                )
+            };
+            // A hostile row a reference or CHECK of head refuses is inserted plain.
+            if case.hostile && sql.execute_batch(&insert(true)).is_ok() {
+                continue;
+            }
+            let insert = insert(false);
             sql.execute_batch(&insert)
                 .map_err(|e| context(format!("the test's rows do not fit head: {insert}: {e}")))?;
         }
@@ -2327,15 +2348,11 @@ impl Step<'_> {
                 if hc.nullable && !c.nullable {
                     continue;
                 }
-                let mut now = values(sql, &h.name, &hc.name, &h.row_key);
-                let mut was = before_values[&(h.name.clone(), hc.name.clone())].clone();
-                if hc.ty != c.ty {
-                    // A type change converts (up warns when it can lose values): text '1' is
-                    // 1.0 as a Float and '1.0' once back. The number is what must come back.
-                    now = now.iter().map(|v| as_number(v)).collect();
-                    was = was.iter().map(|v| as_number(v)).collect();
-                }
-                if now != was {
+                // A type change keeps every value exactly or fails: once back, each value is
+                // what it was, as quote() writes it.
+                let now = values(sql, &h.name, &hc.name, &h.row_key);
+                let was = &before_values[&(h.name.clone(), hc.name.clone())];
+                if &now != was {
                     return Err(context(format!(
                         "after down, {}.{} holds {now:?} instead of {was:?}",
                         h.name, hc.name

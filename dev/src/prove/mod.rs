@@ -36,7 +36,7 @@ use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::objects;
 use crate::sqlite::stored;
 use invariants::{
-    check_integrity, compare_values, compare_values_keyed, describe_difference, snapshots,
+    check_integrity, compare_restored, compare_values, describe_difference, snapshots,
 };
 
 /// What a proof ran on, for the summary line and `generate --format json`.
@@ -206,7 +206,7 @@ pub fn prove(
         survived(t, c).then(|| ColumnKey::new(t, c))
     })
     .map_err(|e| failed(format!("cannot read the rows after down.sql: {e}")))?;
-    compare_values_keyed(
+    compare_restored(
         inspector,
         &before_values,
         &restored,
@@ -272,14 +272,15 @@ fn touches(change: &Change, changes: &[Change], name: &str) -> bool {
     table == name || head_table(changes, table) == name || table_after(changes, name) == table
 }
 
-/// Head's tables that up takes from their rowid to a declared primary key, with that key
-/// by head's column names: their rows are that key's from then on.
+/// Head's tables whose primary key up changes, with the new key by head's column names:
+/// their rows are that key's from then on (a table taken from its rowid to a declared key
+/// even gets that key's values as rowids, and keeps them through down).
 fn rekeyed(changes: &[Change]) -> BTreeMap<String, Vec<String>> {
     changes
         .iter()
         .filter_map(|change| match change {
-            Change::AlterPrimaryKey { table, from, to }
-                if matches!(from.as_slice(), [key] if model::is_rowid_alias(key)) =>
+            Change::AlterPrimaryKey { table, to, .. }
+                if !matches!(to.as_slice(), [key] if model::is_rowid_alias(key)) =>
             {
                 let columns = to.iter().map(|c| head_column(changes, table, c).to_owned());
                 Some((head_table(changes, table).to_owned(), columns.collect()))

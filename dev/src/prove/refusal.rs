@@ -153,7 +153,10 @@ fn unkept(conn: &rusqlite::Connection, from: SqlType, to: SqlType) -> Option<Val
         let valid = values::is_kept(conn, value, &old).unwrap_or(false) && holds(conn, from, &old);
         valid
             && stored_as(conn, to, &old).is_some_and(|new| {
-                !(values::is_kept(conn, &old, &new).unwrap_or(false) && holds(conn, to, &new))
+                let back = stored_as(conn, from, &new);
+                !(values::is_kept(conn, &old, &new).unwrap_or(false)
+                    && back.is_some_and(|back| values::same(&back, &old))
+                    && holds(conn, to, &new))
             })
     })
 }

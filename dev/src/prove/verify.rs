@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::generate::replay;
 use crate::generate::seed;
 use crate::history::versions;
-use crate::prove::invariants::{check_integrity, compare_values, describe_difference, snapshots};
+use crate::prove::invariants::{
+    check_integrity, compare_restored, compare_values, describe_difference, snapshots,
+};
 use crate::schema::introspect::TableFilter;
 use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
 use crate::schema::model::ColumnKey;
@@ -190,8 +192,14 @@ fn stair(
     })
     .map_err(|e| failed(format!("could not be read after down: {e}")))?;
     // Against the rows before up: those a version inserted may go again with its down.
-    compare_values(inspector, &values, &restored, "down.sql")
-        .map_err(|e| failed(format!("loses data: {e}")))?;
+    compare_restored(
+        inspector,
+        &values,
+        &restored,
+        "down.sql",
+        &Default::default(),
+    )
+    .map_err(|e| failed(format!("loses data: {e}")))?;
 
     conn.run_migration(migration)
         .map_err(|e| failed(format!("fails up again after down: {e}")))?;

@@ -37,6 +37,14 @@ fn writes(number: &str, text: &str) -> String {
     format!("CAST({number} AS TEXT) = {text} COLLATE BINARY")
 }
 
+/// SQL that is true when `a` and `b` are the same value in the same storage class, byte
+/// for byte: what a conversion and its way back must give.
+pub fn exact(a: &str, b: &str) -> String {
+    format!(
+        "(typeof({a}) = typeof({b}) AND CASE WHEN typeof({a}) = 'text' THEN CAST({a} AS BLOB) = CAST({b} AS BLOB) ELSE {a} IS {b} END)"
+    )
+}
+
 /// Whether `after` keeps `before` exactly, by the rule of `kept`, asked of SQLite.
 pub fn is_kept(conn: &Connection, before: &Value, after: &Value) -> rusqlite::Result<bool> {
     if same(before, after) {
@@ -48,7 +56,7 @@ pub fn is_kept(conn: &Connection, before: &Value, after: &Value) -> rusqlite::Re
 }
 
 /// The same storage class and the same bytes (REALs bit for bit).
-fn same(a: &Value, b: &Value) -> bool {
+pub fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Real(x), Value::Real(y)) => x.to_bits() == y.to_bits(),
         _ => a == b,

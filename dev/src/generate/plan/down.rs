@@ -165,6 +165,7 @@ pub(super) fn restore(
                         before: quote(source),
                         from: quote(source),
                         declared: column.declared_type.clone(),
+                        back: current.declared_type.clone(),
                         ty: to,
                     });
                 }

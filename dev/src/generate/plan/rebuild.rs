@@ -50,6 +50,9 @@ pub struct Converted {
     pub from: String,
     /// The new column's declared type.
     pub declared: String,
+    /// The old column's declared type: converted back to it, each value must be itself
+    /// again (1 in a BLOB column becomes 1.0 as a REAL, and stays 1.0 going back).
+    pub back: String,
     /// The new type, as schema.rs names it, and how Diesel reads it; `None` when print-schema
     /// reads the declared type as none.
     pub ty: Option<SqlType>,
@@ -79,12 +82,14 @@ impl Converted {
             "Every value of {} must come through as {type_name} unchanged, or the migration stops naming its row.",
             self.label
         ));
+        let exact = values::exact("before", "back");
         let refused = refusal(&format!(
-            "SELECT {message}\nFROM _dev_converted WHERE NOT ((before IS NULL OR {kept}) AND {holds}) LIMIT 1"
+            "SELECT {message}\nFROM _dev_converted WHERE NOT ((before IS NULL OR ({kept} AND {exact})) AND {holds}) LIMIT 1"
         ));
         format!(
-            "{why}\nCREATE TEMP TABLE _dev_converted (row TEXT, before, after {});\nINSERT INTO _dev_converted SELECT {row_key}, {}, {} FROM {};\n{refused}\nDROP TABLE _dev_converted;",
+            "{why}\nCREATE TEMP TABLE _dev_converted (row TEXT, before, after {}, back {});\nINSERT INTO _dev_converted (row, before, after) SELECT {row_key}, {}, {} FROM {};\nUPDATE _dev_converted SET back = after;\n{refused}\nDROP TABLE _dev_converted;",
             self.declared,
+            self.back,
             self.before,
             self.from,
             quote(table),
@@ -313,6 +318,7 @@ mod tests {
             before: column.into(),
             from: column.into(),
             declared: ty.sql().into(),
+            back: if column == "code" { "TEXT" } else { "BIGINT" }.into(),
             ty: Some(ty),
         };
         // As the file runs it: in a transaction, which a failure leaves to be rolled back.

@@ -190,6 +190,9 @@ impl Planner<'_> {
                                 before: quote(column),
                                 from: source.clone(),
                                 declared: self.declared_type(to, false),
+                                back: current
+                                    .column(column)
+                                    .map_or(String::new(), |c| c.declared_type.clone()),
                                 ty: Some(to.ty),
                             });
                         }

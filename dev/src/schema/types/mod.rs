@@ -385,6 +385,16 @@ impl SqlType {
             Value::Integer(k % 2)
         } else if real(to) && !real(self) && self.holds_text() {
             Value::Text(format!("{k}.5"))
+        } else if self == SqlType::Binary {
+            // A BLOB column keeps what it is given, and so back: each value in the class the
+            // new type keeps it in.
+            match to {
+                _ if real(to) => Value::Real(k as f64 + 0.5),
+                SqlType::Text | SqlType::Timestamp | SqlType::Date | SqlType::Time => {
+                    Value::Text(format!("2026-01-0{k}"))
+                }
+                _ => Value::Integer(k),
+            }
         } else {
             Value::Integer(k)
         }
