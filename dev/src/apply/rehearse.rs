@@ -39,15 +39,6 @@ pub struct Rehearsal {
     pub peak_bytes: u64,
 }
 
-/// What one step did to the rows, table by table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Changed {
-    /// How long the step took on the copy.
-    pub took: Duration,
-    /// Every table that lost rows or values, in name order.
-    pub tables: Vec<TableChange>,
-}
-
 /// What a step did to one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableChange {
@@ -83,13 +74,6 @@ impl TableChange {
     }
 }
 
-impl Changed {
-    /// Whether every row and value survived.
-    pub fn kept_everything(&self) -> bool {
-        self.tables.is_empty()
-    }
-}
-
 impl Rehearsal {
     /// Copies `database` into a new scratch directory.
     pub fn of(database: &Path) -> Result<Rehearsal> {
@@ -104,26 +88,22 @@ impl Rehearsal {
         })
     }
 
-    /// Runs `migration` in `direction` on the copy and says what it did to the rows. A step
-    /// that fails is SQLite's message.
+    /// Runs `migration` in `direction` on the copy; how long it took, or SQLite's message
+    /// for a step that fails.
     pub fn run(
         &mut self,
         migration: &dyn Migration<Sqlite>,
         direction: Direction,
-    ) -> Result<std::result::Result<Changed, String>> {
-        let before = self.mark("before")?;
+    ) -> std::result::Result<Duration, String> {
         let started = Instant::now();
         let outcome = match direction {
             Direction::Up => self.conn.run_migration(migration).map(|_| ()),
             Direction::Down => self.conn.revert_migration(migration).map(|_| ()),
         };
         let took = started.elapsed();
-        if let Err(e) = outcome {
-            return Ok(Err(e.to_string()));
-        }
+        outcome.map_err(|e| e.to_string())?;
         self.peak_bytes = self.peak_bytes.max(size(&self.scratch.database()));
-        let tables = compare(&before, &self.scratch.database())?;
-        Ok(Ok(Changed { took, tables }))
+        Ok(took)
     }
 
     /// Keeps the copy as it is now under `name`, for `compare_with`.
@@ -162,17 +142,20 @@ fn compare(before: &Path, after: &Path) -> Result<Vec<TableChange>> {
     Ok(changes)
 }
 
-/// What `table` (as it was) lost in `now` (as it is, if it still exists).
+/// What `table` (as it was) lost in `now` (as it is, if it still exists): one pass over its
+/// rows, joined by key, counts the rows gone and, per column, the values not kept; a few
+/// rows are read again to show, only for what was lost.
 fn compare_table(
     conn: &rusqlite::Connection,
     table: &StoredTable,
     now: Option<&StoredTable>,
 ) -> rusqlite::Result<Option<TableChange>> {
     let name = quote(&table.name);
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM before.{name}"), [], |r| {
-        r.get(0)
-    })?;
     let Some(now) = now else {
+        let rows: i64 =
+            conn.query_row(&format!("SELECT count(*) FROM before.{name}"), [], |r| {
+                r.get(0)
+            })?;
         return Ok((rows > 0).then(|| TableChange {
             table: table.name.clone(),
             rows,
@@ -180,83 +163,104 @@ fn compare_table(
             changed: Vec::new(),
         }));
     };
-    // (the key's SQL, its name as the application knows it)
-    let key: Vec<(String, String)> = match (table.rowid_name(), now.rowid_name()) {
+    // (the key's SQL, its name as the application knows it); a rowid is never NULL, nor is
+    // a WITHOUT ROWID table's key, so a row that is gone shows as NULL there after the join.
+    let (key, rowid): (Vec<(String, String)>, bool) = match (table.rowid_name(), now.rowid_name()) {
         (Some(a), Some(b)) if a == b => {
             let label = table.rowid_alias().map_or(a.to_owned(), |c| c.name.clone());
-            vec![(a.to_owned(), label)]
+            (vec![(a.to_owned(), label)], true)
         }
-        _ => table
-            .primary_key()
-            .iter()
-            .map(|c| (quote(&c.name), c.name.clone()))
-            .collect(),
+        _ if table.without_rowid => (
+            table
+                .primary_key()
+                .iter()
+                .map(|c| (quote(&c.name), c.name.clone()))
+                .collect(),
+            false,
+        ),
+        _ => return Ok(None),
     };
-    if key.is_empty() {
+    let Some((first, _)) = key.first() else {
         return Ok(None);
-    }
-    let matches: Vec<String> = key.iter().map(|(k, _)| format!("a.{k} IS b.{k}")).collect();
-    let matches = matches.join(" AND ");
+    };
+    let matches: Vec<String> = key
+        .iter()
+        .map(|(k, _)| {
+            if rowid {
+                format!("a.{k} = b.{k}")
+            } else {
+                format!("a.{k} IS b.{k}")
+            }
+        })
+        .collect();
+    let joined = format!(
+        "FROM before.{name} b LEFT JOIN main.{name} a ON {}",
+        matches.join(" AND ")
+    );
+    let gone_row = format!("a.{first} IS NULL");
+    let columns: Vec<&crate::schema::introspect::StoredColumn> =
+        table.columns.iter().filter(|c| !c.generated).collect();
+    let lost: Vec<String> = columns
+        .iter()
+        .map(|column| {
+            let c = quote(&column.name);
+            if now.column(&column.name).is_some() {
+                let kept = values::kept(&format!("b.{c}"), &format!("a.{c}"));
+                format!("sum(NOT {gone_row} AND NOT {kept})")
+            } else {
+                format!("count(b.{c})")
+            }
+        })
+        .collect();
+    let counts: Vec<i64> = conn.query_row(
+        &format!(
+            "SELECT count(*), sum({gone_row}){} {joined}",
+            lost.iter().map(|l| format!(", {l}")).collect::<String>()
+        ),
+        [],
+        |r| {
+            (0..lost.len() + 2)
+                .map(|i| r.get::<_, Option<i64>>(i).map(|n| n.unwrap_or(0)))
+                .collect()
+        },
+    )?;
+    let (rows, removed) = (counts[0], counts[1]);
     let shown_key: Vec<String> = key
         .iter()
         .map(|(k, label)| format!("{} || quote(b.{k})", literal(&format!("{label} = "))))
         .collect();
     let shown_key = shown_key.join(" || ', ' || ");
-    let examples = |sql: &str| -> rusqlite::Result<(i64, Vec<String>)> {
-        let count: i64 = conn.query_row(&format!("SELECT count(*) {sql}"), [], |r| r.get(0))?;
-        let shown = conn
-            .prepare(&format!("SELECT {shown_key} {sql} LIMIT {EXAMPLES}"))?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok((count, shown))
+    let show = |what: &str, filter: &str| -> rusqlite::Result<Vec<String>> {
+        conn.prepare(&format!(
+            "SELECT {shown_key}{what} {joined} WHERE {filter} LIMIT {EXAMPLES}"
+        ))?
+        .query_map([], |r| r.get(0))?
+        .collect()
     };
-    let removed = examples(&format!(
-        "FROM before.{name} b WHERE NOT EXISTS (SELECT 1 FROM main.{name} a WHERE {matches})"
-    ))?;
+    let removed = if removed > 0 {
+        (removed, show("", &gone_row)?)
+    } else {
+        (0, Vec::new())
+    };
     let mut changed = Vec::new();
-    for column in table.columns.iter().filter(|c| !c.generated) {
-        let c = quote(&column.name);
-        if now.column(&column.name).is_none() {
-            // Renamed when a column that is new holds every one of its values, row by row.
-            let renamed = now
-                .columns
-                .iter()
-                .filter(|n| table.column(&n.name).is_none())
-                .try_fold(false, |found, n| {
-                    if found {
-                        return Ok(true);
-                    }
-                    let kept = values::kept(&format!("b.{c}"), &format!("a.{}", quote(&n.name)));
-                    conn.query_row(
-                        &format!("SELECT NOT EXISTS (SELECT 1 FROM before.{name} b LEFT JOIN main.{name} a ON {matches} WHERE NOT coalesce({kept}, 0))"),
-                        [],
-                        |r| r.get::<_, bool>(0),
-                    )
-                })?;
-            let gone: i64 =
-                conn.query_row(&format!("SELECT count({c}) FROM before.{name}"), [], |r| {
-                    r.get(0)
-                })?;
-            if gone > 0 && !renamed {
-                changed.push((column.name.clone(), gone, vec!["the column is gone".into()]));
-            }
+    for (column, &count) in columns.iter().zip(&counts[2..]) {
+        if count == 0 {
             continue;
         }
-        let kept = values::kept(&format!("b.{c}"), &format!("a.{c}"));
-        let (count, mut shown) = examples(&format!(
-            "FROM before.{name} b JOIN main.{name} a ON {matches} WHERE NOT {kept}"
-        ))?;
-        if count > 0 {
-            let values = conn
-                .prepare(&format!(
-                    "SELECT quote(b.{c}) || ' became ' || quote(a.{c}) FROM before.{name} b JOIN main.{name} a ON {matches} WHERE NOT {kept} LIMIT {EXAMPLES}"
-                ))?
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            for (key, value) in shown.iter_mut().zip(values) {
-                *key = format!("{key}: {value}");
-            }
+        let c = quote(&column.name);
+        if now.column(&column.name).is_some() {
+            let kept = values::kept(&format!("b.{c}"), &format!("a.{c}"));
+            let shown = show(
+                &format!(" || ': ' || quote(b.{c}) || ' became ' || quote(a.{c})"),
+                &format!("NOT {gone_row} AND NOT {kept}"),
+            )?;
             changed.push((column.name.clone(), count, shown));
+        } else if !renamed(conn, table, now, &c, &joined, &gone_row)? {
+            changed.push((
+                column.name.clone(),
+                count,
+                vec!["the column is gone".into()],
+            ));
         }
     }
     Ok((removed.0 > 0 || !changed.is_empty()).then(|| TableChange {
@@ -265,6 +269,36 @@ fn compare_table(
         removed,
         changed,
     }))
+}
+
+/// Whether the column `c` (quoted) of `table`, which `now` lacks, was renamed: a column that
+/// is new in `now` holds every one of its values, row by row.
+fn renamed(
+    conn: &rusqlite::Connection,
+    table: &StoredTable,
+    now: &StoredTable,
+    c: &str,
+    joined: &str,
+    gone_row: &str,
+) -> rusqlite::Result<bool> {
+    for new in now
+        .columns
+        .iter()
+        .filter(|n| table.column(&n.name).is_none())
+    {
+        let kept = values::kept(&format!("b.{c}"), &format!("a.{}", quote(&new.name)));
+        let all: bool = conn.query_row(
+            &format!(
+                "SELECT NOT EXISTS (SELECT 1 {joined} WHERE {gone_row} OR NOT coalesce({kept}, 0))"
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        if all {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl std::fmt::Display for TableChange {

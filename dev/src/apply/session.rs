@@ -232,11 +232,14 @@ impl<'a> Session<'a> {
                 rehearsal = Some(Rehearsal::of(&self.database)?);
             }
             let removed = match rehearsal.as_mut() {
-                Some(rehearsal) => match rehearsal.run(migration, *direction)? {
-                    Ok(changed) => changed.tables,
-                    // It fails on the real database too, which names why.
-                    Err(_) => Vec::new(),
-                },
+                Some(rehearsal) => {
+                    let before = rehearsal.mark("before")?;
+                    match rehearsal.run(migration, *direction) {
+                        Ok(_) => rehearsal.compare_with(&before)?,
+                        // It fails on the real database too, which names why.
+                        Err(_) => Vec::new(),
+                    }
+                }
                 None => Vec::new(),
             };
             self.confirm_losses(drops, &removed, version, &file, &sql)?;
@@ -284,35 +287,36 @@ impl<'a> Session<'a> {
             let migration = migrations.get(&step.version)?;
             let start = copy.mark("start")?;
             let mut line = format!("{}:", step.version.dir_name);
+            // Up and down are each judged against the rows before up: what up keeps, what
+            // down gives back. Up again only has to run.
             for (what, direction) in [
                 ("up", Direction::Up),
                 ("down", Direction::Down),
                 ("up again", Direction::Up),
             ] {
-                let changed = match copy.run(migration, direction)? {
-                    Ok(changed) => changed,
+                let took = match copy.run(migration, direction) {
+                    Ok(took) => took,
                     Err(e) => {
                         (self.report)(format!("{line} {what} fails: {e}"));
                         return Ok(false);
                     }
                 };
-                // Down is judged against the rows before up: what it gives back.
-                let lost = if what == "down" {
-                    copy.compare_with(&start)?
-                } else {
-                    changed.tables
-                };
-                let said = if lost.is_empty() {
-                    match what {
-                        "down" => "every row and value back".to_owned(),
-                        _ => "every row and value kept".to_owned(),
+                let said = match what {
+                    "up again" => "runs".to_owned(),
+                    _ => {
+                        let lost = copy.compare_with(&start)?;
+                        if lost.is_empty() && what == "down" {
+                            "every row and value back".to_owned()
+                        } else if lost.is_empty() {
+                            "every row and value kept".to_owned()
+                        } else {
+                            survived = false;
+                            let lost: Vec<String> = lost.iter().map(ToString::to_string).collect();
+                            format!("loses {}", lost.join(", "))
+                        }
                     }
-                } else {
-                    survived = false;
-                    let lost: Vec<String> = lost.iter().map(ToString::to_string).collect();
-                    format!("loses {}", lost.join(", "))
                 };
-                line.push_str(&format!(" {what} {} ms, {said};", changed.took.as_millis()));
+                line.push_str(&format!(" {what} {} ms, {said};", took.as_millis()));
             }
             (self.report)(line.trim_end_matches(';').to_owned());
         }

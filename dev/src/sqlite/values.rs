@@ -14,14 +14,13 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 /// SQL that is true when `after` keeps `before` exactly (both are SQL expressions); NULL is
-/// kept only as NULL. Text is compared byte for byte (`COLLATE BINARY`, whatever the column
-/// declares): `quote()` would cut it at a NUL, and a `NOCASE` column would take `'A'` for `'a'`.
+/// kept only as NULL. Text is compared byte for byte, NULs included (`COLLATE BINARY`,
+/// whatever the column declares: a `NOCASE` column would take `'A'` for `'a'`).
 pub fn kept(before: &str, after: &str) -> String {
     let (text_of_after, text_of_before) = (writes(after, before), writes(before, after));
     format!(
         "(CASE \
-         WHEN typeof({before}) = 'text' AND typeof({after}) = 'text' THEN CAST({before} AS BLOB) = CAST({after} AS BLOB) \
-         WHEN typeof({before}) = typeof({after}) THEN {before} IS {after} \
+         WHEN typeof({before}) = typeof({after}) THEN {before} IS {after} COLLATE BINARY \
          WHEN typeof({before}) IN ('integer', 'real') AND typeof({after}) IN ('integer', 'real') THEN {before} = {after} \
          WHEN typeof({before}) = 'text' AND typeof({after}) IN ('integer', 'real') THEN {text_of_after} \
          WHEN typeof({after}) = 'text' AND typeof({before}) IN ('integer', 'real') THEN {text_of_before} \
@@ -147,6 +146,10 @@ mod tests {
             );
         }
         assert!(!is_kept(&conn, &text("a"), &text("A")).unwrap());
+        assert!(
+            !is_kept(&conn, &text("a\0b"), &text("a\0c")).unwrap(),
+            "past a NUL"
+        );
         assert!(!is_kept(&conn, &Value::Null, &Value::Integer(0)).unwrap());
         assert!(!is_kept(&conn, &Value::Blob(vec![0x35]), &text("5")).unwrap());
     }
