@@ -15,6 +15,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod child;
+
 const BIN: &str = env!("CARGO_BIN_EXE_dev");
 
 fn main() {
@@ -154,42 +156,24 @@ fn median(mut runs: Vec<Run>) -> Run {
 
 const REPEAT: usize = 7;
 
-/// Runs the tool once and reaps it with wait4, for its own peak resident memory.
-// The child is reaped by wait4 (for its rusage), not by Child::wait.
-#[allow(clippy::zombie_processes)]
+/// Runs the tool once, for its wall time, peak memory and stage breakdown.
 fn run_once(project: &Path, tmp: &Path, args: &[&str]) -> Run {
-    let err_path = tmp.parent().unwrap().join("stderr.txt");
-    let err = fs::File::create(&err_path).unwrap();
-    let start = Instant::now();
-    let child = std::process::Command::new(BIN)
-        .args(args)
-        .current_dir(project)
-        .env("TMPDIR", tmp)
-        .stdout(std::process::Stdio::null())
-        .stderr(err)
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(reaped, pid);
-    let stderr = fs::read_to_string(&err_path).unwrap();
+    let child = child::run(BIN, project, tmp, args);
     // check exits 1 for the pending change, which is the point of the project.
-    let code = libc::WEXITSTATUS(status);
     assert!(
-        libc::WIFEXITED(status) && (code == 0 || (code == 1 && args[0] == "check")),
-        "dev {args:?} failed: {stderr}"
+        child.code == Some(0) || (child.code == Some(1) && args[0] == "check"),
+        "dev {args:?} failed: {}",
+        child.stderr
     );
-    let timings = stderr
+    let timings = child
+        .stderr
         .lines()
         .filter(|l| l.starts_with("timing:"))
         .collect::<Vec<_>>()
         .join("\n");
     Run {
-        wall,
-        peak_kib: usage.ru_maxrss,
+        wall: child.wall,
+        peak_kib: child.peak_kib,
         timings,
     }
 }

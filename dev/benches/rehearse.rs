@@ -10,7 +10,9 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod child;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dev");
 const REPEAT: usize = 3;
@@ -88,33 +90,15 @@ fn median(runs: impl Iterator<Item = (Duration, i64)>) -> (Duration, i64) {
     (runs[runs.len() / 2].0, peak)
 }
 
-/// Runs the tool and reaps it with wait4, for its wall time and peak resident memory.
-// The child is reaped by wait4 (for its rusage), not by Child::wait.
-#[allow(clippy::zombie_processes)]
+/// Runs the tool, which must succeed; its wall time and peak memory (KiB).
 fn run(project: &Path, tmp: &Path, args: &[&str]) -> (Duration, i64) {
-    let err_path = tmp.parent().unwrap().join("stderr.txt");
-    let err = fs::File::create(&err_path).unwrap();
-    let start = Instant::now();
-    let child = std::process::Command::new(BIN)
-        .args(args)
-        .current_dir(project)
-        .env("TMPDIR", tmp)
-        .stdout(std::process::Stdio::null())
-        .stderr(err)
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(reaped, pid);
+    let child = child::run(BIN, project, tmp, args);
     assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        child.code == Some(0),
         "dev {args:?} failed: {}",
-        fs::read_to_string(&err_path).unwrap()
+        child.stderr
     );
-    (wall, usage.ru_maxrss)
+    (child.wall, child.peak_kib)
 }
 
 fn edit(project: &Path, from: &str, to: &str) {
