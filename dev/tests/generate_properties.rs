@@ -3198,3 +3198,28 @@ fn a_non_constant_default_is_rebuilt_in_a_table_seeds_cannot_fill() {
     project.assert_check_passes();
     up_and_down(&project, &path, &[("users", 2)]);
 }
+
+/// Found as exit 3 (`down.sql failed on seeded rows: error in trigger tr_0: no such column:
+/// id`): up renamed users.id and dropped tags, whose trigger inserts into users (id); down
+/// made tags and its trigger again from their stored text, which names users.id, and then
+/// renamed users.title back to id, which SQLite refuses while a trigger names a missing
+/// column. Down now renames back before it makes any table again.
+#[test]
+fn down_renames_back_before_it_makes_a_dropped_table_again() {
+    let (project, _db, path) = reduced(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY);
+CREATE TABLE tags (id INTEGER NOT NULL PRIMARY KEY);
+CREATE TRIGGER filled AFTER INSERT ON tags
+BEGIN
+    INSERT INTO users (id) SELECT coalesce(max(id), 0) + 1000 FROM users;
+END;
+",
+        "diesel::table! { users (title) { title -> Integer, } }
+",
+        "INSERT INTO users VALUES (1); INSERT INTO tags VALUES (1);",
+    );
+    project.generate_with(&["rename and drop", "--rename", "users.id=title"]);
+    project.assert_check_passes();
+    // The trigger added a row to users when tags got its own.
+    up_and_down(&project, &path, &[("users", 2)]);
+}

@@ -43,6 +43,11 @@ pub(super) fn restore(
         .collect();
     script.steps.extend(drop_tables(created.iter().copied()));
     handled.extend(created.iter().map(|t| t.name.clone()));
+    // Renames back come next, before any table is made again or rebuilt, columns first, the
+    // reverse of up's order: each leaves the schema as consistent as up left it, so SQLite,
+    // which reads every view and trigger again at each rename, finds them all (a trigger
+    // made again from its stored text names the columns by their old names).
+    let renames_at = script.steps.len();
 
     let missing: Vec<&introspect::StoredTable> = before
         .tables
@@ -63,10 +68,6 @@ pub(super) fn restore(
     }
 
     let mut in_place = Vec::new();
-    // Renames back come before any rebuild, columns first, the reverse of up's order: each
-    // leaves the schema as consistent as up left it, so SQLite, which reads every view and
-    // trigger again at each rename, finds them all.
-    let renames_at = script.steps.len();
     let mut column_renames = Vec::new();
     let mut table_renames = Vec::new();
     let changed: Vec<&introspect::StoredTable> = before
