@@ -3223,3 +3223,19 @@ END;
     // The trigger added a row to users when tags got its own.
     up_and_down(&project, &path, &[("users", 2)]);
 }
+
+/// Found as exit 3 (`after down.sql, users lost the row (id, order) = (2147483647, NULL)`):
+/// the key grew to (id, order) while order, made NOT NULL, was backfilled; the proof matched
+/// down's rows by the new key, which the backfill changed. Rows are matched by the key
+/// declared before whenever both sides still read it.
+#[test]
+fn a_key_that_grows_over_a_backfilled_column_is_proven_by_the_old_key() {
+    let (project, _db, path) = reduced(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, \"order\" BOOLEAN);\n",
+        "diesel::table! { users (id, order) { id -> Integer, order -> Bool, } }\n",
+        "INSERT INTO users VALUES (1, NULL), (2, 1);",
+    );
+    project.generate_with(&["key by id and order", "--default", "users.order=0"]);
+    project.assert_check_passes();
+    up_and_down(&project, &path, &[("users", 2)]);
+}

@@ -88,13 +88,20 @@ fn matched(
             continue;
         };
         let readable = |columns: &[String]| {
-            columns
-                .iter()
-                .all(|c| before.columns.contains(c) && now.columns.contains(c))
+            !columns.is_empty()
+                && columns
+                    .iter()
+                    .all(|c| before.columns.contains(c) && now.columns.contains(c))
         };
-        let key = match rekeyed.get(table).filter(|columns| readable(columns)) {
-            Some(columns) => Some(RowKey::Columns(columns.clone())),
-            None => RowKey::common(before, now),
+        // The key declared before, when both sides still read it; else the key the
+        // migration gave the table; else what both sides share.
+        let key = if readable(&before.key) {
+            Some(RowKey::Columns(before.key.clone()))
+        } else {
+            match rekeyed.get(table).filter(|columns| readable(columns)) {
+                Some(columns) => Some(RowKey::Columns(columns.clone())),
+                None => RowKey::common(before, now),
+            }
         };
         let key = key.ok_or_else(|| {
             format!(
