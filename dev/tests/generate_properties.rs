@@ -3239,3 +3239,27 @@ fn a_key_that_grows_over_a_backfilled_column_is_proven_by_the_old_key() {
     project.assert_check_passes();
     up_and_down(&project, &path, &[("users", 2)]);
 }
+
+/// Found as exit 3 (`down.sql failed on seeded rows: users.seen_at of the row ... holds '0',
+/// which the copy as Float turns into 0.0`): a column retyped from Float to Text and made
+/// NOT NULL, backfilled with `0`, which Text holds as `'0'` and which down's conversion back
+/// cannot give back. Such a `--default` is now exit 2; `'0.0'` comes back.
+#[test]
+fn a_backfill_that_down_cannot_give_back_is_refused_before_the_proof() {
+    let (project, _db, path) = reduced(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, seen_at REAL);\n",
+        "diesel::table! { users (id) { id -> Integer, seen_at -> Text, } }\n",
+        "INSERT INTO users VALUES (1, NULL), (2, 2.5);",
+    );
+    let refused =
+        project.assert_rejected(&["generate", "seen as text", "--default", "users.seen_at=0"]);
+    assert!(
+        refused
+            .stderr
+            .contains("`--default users.seen_at=0` does not come back from Float"),
+        "{refused:?}"
+    );
+    project.generate_with(&["seen as text", "--default", "users.seen_at='0.0'"]);
+    project.assert_check_passes();
+    up_and_down(&project, &path, &[("users", 2)]);
+}

@@ -112,18 +112,45 @@ pub fn refuse_defaults_of_another_type(
             }
             _ => None,
         });
-        if let Some(old) = back.filter(|old| !default_fits(&format!("({expr})"), *old)) {
+        if let Some(old) = back.filter(|old| !comes_back(expr, ty, *old)) {
             return Err(Error::input(format!(
-                "`--default {key}={expr}` is no value of {}, which down converts {key} back to: the rows it fills could not go back",
+                "`--default {key}={expr}` does not come back from {}, which down converts {key} back to: the rows it fills could not go back as they were",
                 old.diesel_name()
             ))
             .help(format!(
-                "give a value both types hold, or make the column NOT NULL and change its type in two migrations (e.g. `--default {key}={}`)",
-                example(old)
+                "give a value both types hold as the same value (as {} holds it), or make the column NOT NULL and change its type in two migrations",
+                ty.diesel_name()
             )));
         }
     }
     Ok(())
+}
+
+/// Whether the value `expr` gives a column of type `to` comes back as itself from down's
+/// conversion to `from` and the way up again (the check every converted value meets): `0`
+/// as Text is `'0'`, which a Float holds as 0.0 and gives back as `'0.0'`, so it does not.
+fn comes_back(expr: &str, to: SqlType, from: SqlType) -> bool {
+    let tried = || -> rusqlite::Result<bool> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE probe (new {to}, old {from}, back {to});
+             INSERT INTO probe (new) VALUES (({expr}));
+             UPDATE probe SET old = new;
+             UPDATE probe SET back = old;",
+            to = to.sql(),
+            from = from.sql()
+        ))?;
+        let holds = from.holds("old").unwrap_or("1".into());
+        conn.query_row(
+            &format!(
+                "SELECT {} AND {holds} FROM probe",
+                crate::sqlite::values::exact("new", "back")
+            ),
+            [],
+            |r| r.get(0),
+        )
+    };
+    tried().unwrap_or(false)
 }
 
 /// The type `key` has where its `--default` is used.
