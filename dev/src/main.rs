@@ -56,6 +56,11 @@ enum Command {
         /// Value for existing rows of a column added as, or made, NOT NULL (repeatable).
         #[arg(long = "default", value_name = "TABLE.COLUMN=SQL_EXPR", value_parser = generate::DefaultArg::parse)]
         defaults: Vec<generate::DefaultArg>,
+        /// How a retyped column's values become the new type's, as SQL over the old row,
+        /// when the copy cannot keep them as they are (repeatable); written into the file with
+        /// a warning.
+        #[arg(long = "convert", value_name = "TABLE.COLUMN=SQL_EXPR", value_parser = generate::DefaultArg::parse)]
+        conversions: Vec<generate::DefaultArg>,
         /// Rename a column instead of dropping and adding it (repeatable).
         #[arg(long = "rename", value_name = "TABLE.OLD=NEW", value_parser = ColumnRename::parse)]
         renames: Vec<ColumnRename>,
@@ -215,6 +220,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             message,
             empty,
             defaults,
+            conversions,
             renames,
             table_renames,
         } => {
@@ -222,6 +228,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 message: message.clone(),
                 empty: *empty,
                 defaults: defaults.clone(),
+                conversions: conversions.clone(),
                 column_renames: renames.clone(),
                 table_renames: table_renames.clone(),
                 use_cache,

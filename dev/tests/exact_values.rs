@@ -540,3 +540,56 @@ fn a_new_reference_to_a_new_table_is_planned_whatever_the_seeds_hold() {
         before
     );
 }
+
+#[test]
+fn convert_gives_the_conversion_a_value_cannot_make_on_its_own_with_a_warning() {
+    let project = blog_with_events();
+    project.edit_schema(
+        "        code -> Nullable<Text>,",
+        "        code -> Nullable<Integer>,",
+    );
+    // Only for a column whose type changes, and only one expression.
+    let refused =
+        project.assert_rejected(&["generate", "codes as numbers", "--convert", "events.name=1"]);
+    assert!(
+        refused
+            .stderr
+            .contains("`--convert events.name=...` names no column whose type changes"),
+        "{refused:?}"
+    );
+    let refused = project.assert_rejected(&[
+        "generate",
+        "codes as numbers",
+        "--convert",
+        "events.code=1); DROP TABLE events; --",
+    ]);
+    assert!(
+        refused.stderr.contains("is not one SQL expression"),
+        "{refused:?}"
+    );
+
+    let dir = project.generate_with(&[
+        "codes as numbers",
+        "--convert",
+        "events.code=CAST(trim(code) AS INTEGER)",
+    ]);
+    let up = project.read(&format!("{dir}/up.sql"));
+    assert!(
+        up.contains("-- WARNING: converts events.code with `CAST(trim(code) AS INTEGER)`: its values become what that gives"),
+        "{up}"
+    );
+    let db = before_newest(&project, "code", "'5'", "' 007 '");
+    ok_on(&project, &db, &["upgrade"]);
+    assert_eq!(
+        db.rows("SELECT quote(code) FROM events ORDER BY rowid"),
+        [["5"], ["7"]]
+    );
+    // A value the expression gives that Diesel cannot read still stops it.
+    let db = before_newest(&project, "code", "'5'", "'3000000000'");
+    let failed = run_on(&project, &db, &["upgrade"]);
+    assert_eq!(failed.code, Some(2), "{failed:?}");
+    assert!(
+        failed.stderr.contains("events.code of the row rowid = 35 holds '3000000000', which Diesel cannot read as Integer (i32)"),
+        "{failed:?}"
+    );
+}

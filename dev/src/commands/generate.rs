@@ -39,6 +39,9 @@ pub struct GenerateOptions {
     pub empty: bool,
     /// `--default`: values for existing rows of columns that become NOT NULL.
     pub defaults: Vec<DefaultArg>,
+    /// `--convert`: how a retyped column's values become the new type's, as SQL over the
+    /// old row (same shape as `--default`).
+    pub conversions: Vec<DefaultArg>,
     /// `--rename`: columns renamed rather than dropped and added.
     pub column_renames: Vec<ColumnRename>,
     /// `--rename-table`: tables renamed rather than dropped and created.
@@ -60,6 +63,14 @@ impl GenerateOptions {
     /// wins.
     fn defaults(&self) -> Defaults {
         self.defaults
+            .iter()
+            .map(|d| (d.column.clone(), d.expr.clone()))
+            .collect()
+    }
+
+    /// The conversions, in the same shape.
+    fn conversions(&self) -> Defaults {
+        self.conversions
             .iter()
             .map(|d| (d.column.clone(), d.expr.clone()))
             .collect()
@@ -296,6 +307,8 @@ fn generate(
         };
     }
     plan::refuse_defaults_of_another_type(&defaults, &changes, &comparison.head_db)?;
+    let conversions = options.conversions();
+    check_conversions(&conversions, &changes)?;
     let plan = timings.time("plan", || {
         plan::plan(
             &changes,
@@ -303,7 +316,10 @@ fn generate(
                 tables: &comparison.target,
                 objects: comparison.declared.as_deref(),
             },
-            &defaults,
+            plan::Given {
+                defaults: &defaults,
+                conversions: &conversions,
+            },
             project.integer_primary_key_is_bigint,
             &comparison.all_db,
             &comparison.scratch.database(),
@@ -327,6 +343,7 @@ fn generate(
             &comparison.target,
             comparison.declared.as_deref(),
             &changes,
+            &conversions,
             &stage,
             &dir_name,
             &files,
@@ -392,26 +409,49 @@ fn records(
     Ok(records)
 }
 
+/// Every `--convert` must name a column whose type changes, and be one SQL expression over
+/// the row (it is written into the rebuild's copy).
+fn check_conversions(conversions: &Defaults, changes: &[Change]) -> Result<()> {
+    for (key, expr) in conversions {
+        one_expression(key, expr, "convert")?;
+        let retyped = changes.iter().any(|c| {
+            matches!(c, Change::AlterColumn { table, from, to }
+                if *table == key.table && to.name == key.column && from.ty != to.ty)
+        });
+        if !retyped {
+            return Err(Error::input(format!(
+                "`--convert {key}=...` names no column whose type changes"
+            ))
+            .help("give --convert only for a column schema.rs gives another type"));
+        }
+    }
+    Ok(())
+}
+
+/// `expr` (given as `--{flag} {key}=expr`) must be one SQL expression; a column reference is
+/// for the planner to judge on the real table.
+fn one_expression(key: &ColumnKey, expr: &str, flag: &str) -> Result<()> {
+    let conn = rusqlite::Connection::open_in_memory()
+        .map_err(|e| Error::input(format!("cannot open an in-memory database: {e}")))?;
+    let prepared = conn.prepare(&format!("SELECT ({expr})")).map(|_| ());
+    match prepared {
+        // rusqlite reports prepare errors with their position, so match on the text.
+        Err(e) if e.to_string().contains("no such column") => Ok(()),
+        Err(e) => Err(Error::input(format!(
+            "`--{flag} {key}={expr}` is not one SQL expression: {}",
+            db::sqlite_message(&e)
+        ))
+        .help(format!("give a single value or expression, e.g. `--{flag} {key}=0`, `--{flag} {key}=''` or `--{flag} {key}=CURRENT_TIMESTAMP`; quote it for your shell"))),
+        Ok(_) => Ok(()),
+    }
+}
+
 /// Every `--default` must name a column that needs a value for existing rows, and be one SQL
 /// expression: it is written into the migration as `DEFAULT (expr)` or a `COALESCE` backfill,
 /// so anything more (`0); DROP TABLE t; --`) would run as SQL of its own.
 fn check_defaults(defaults: &Defaults, needed: &[ColumnKey]) -> Result<()> {
-    let conn = rusqlite::Connection::open_in_memory()
-        .map_err(|e| Error::input(format!("cannot open an in-memory database: {e}")))?;
     for (key, expr) in defaults {
-        // A column reference is for the planner to judge on the real table.
-        match conn.prepare(&format!("SELECT ({expr})")) {
-            // rusqlite reports prepare errors with their position, so match on the text.
-            Err(e) if e.to_string().contains("no such column") => {}
-            Err(e) => {
-                return Err(Error::input(format!(
-                    "`--default {key}={expr}` is not one SQL expression: {}",
-                    db::sqlite_message(&e)
-                ))
-                .help(format!("give a single value or expression, e.g. `--default {key}=0`, `--default {key}=''` or `--default {key}=CURRENT_TIMESTAMP`; quote it for your shell")));
-            }
-            Ok(_) => {}
-        }
+        one_expression(key, expr, "default")?;
     }
     for key in defaults.keys() {
         if !needed.contains(key) {

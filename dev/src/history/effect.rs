@@ -81,6 +81,17 @@ pub enum Effect {
         /// The referenced table.
         parent: String,
     },
+    /// A retyped column's values made the new type's by the expression `--convert` gave:
+    /// they become what it says, and down gives back its conversion of them, not the
+    /// values before.
+    ConvertsColumn {
+        /// The rebuilt table, by its name when the step runs.
+        table: String,
+        /// The converted column.
+        column: String,
+        /// The expression, as given.
+        expr: String,
+    },
     /// A table constraint a rebuild leaves out because it names a dropped column.
     DropsConstraint {
         /// The rebuilt table, by its name when the step runs.
@@ -158,6 +169,18 @@ impl Effect {
                 reason: reason.to_owned(),
             });
         }
+        if words.keyword("converts ") {
+            let table = words.name()?;
+            words.keyword(".").then_some(())?;
+            let column = words.name()?;
+            let rest = words.0.strip_prefix(" with `")?;
+            let expr = rest.strip_suffix(CONVERTS_TAIL)?;
+            return Some(Effect::ConvertsColumn {
+                table,
+                column,
+                expr: expr.to_owned(),
+            });
+        }
         if words.keyword("makes ") {
             let table = words.name()?;
             words.keyword(".").then_some(())?;
@@ -192,6 +215,8 @@ const CHANGES_TYPE_TAIL: &str =
     ", which can lose values; a value that does not convert fails the migration";
 const NO_LONGER_DECLARED: &str = ", which objects.sql no longer declares";
 const DROPS_CONSTRAINT_MIDDLE: &str = " that uses a dropped column: ";
+const CONVERTS_TAIL: &str =
+    "`: its values become what that gives, and down does not give the old ones back";
 const CHECKS_REFERENCE_TAIL: &str =
     ": a row that names no row there stops the migration; fix or clear such rows first";
 const DROPS_AUTOINCREMENT_TAIL: &str =
@@ -236,6 +261,16 @@ impl fmt::Display for Effect {
             Effect::DropsObject { kind, name } => {
                 write!(f, "drops {kind} {}{NO_LONGER_DECLARED}", quote(name))
             }
+            Effect::ConvertsColumn {
+                table,
+                column,
+                expr,
+            } => write!(
+                f,
+                "converts {}.{} with `{expr}{CONVERTS_TAIL}",
+                quote(table),
+                quote(column)
+            ),
             Effect::ChecksReference {
                 table,
                 column,
@@ -376,6 +411,11 @@ mod tests {
                 table: table.into(),
                 column: column.into(),
                 parent: "par ent".into(),
+            },
+            Effect::ConvertsColumn {
+                table: table.into(),
+                column: column.into(),
+                expr: "CAST(trim(x) AS INTEGER)".into(),
             },
             Effect::DropsObject {
                 kind: ObjectKind::Index,

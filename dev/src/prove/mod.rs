@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::generate::diff::{
     column_after, diff, diff_objects, head_column, head_table, table_after, Change,
 };
+use crate::generate::plan::Defaults;
 use crate::generate::render::Files;
 use crate::generate::seed;
 use crate::generate::write::write_files;
@@ -96,6 +97,7 @@ pub fn prove(
     target: &Schema,
     declared: Option<&[Declared]>,
     changes: &[Change],
+    conversions: &Defaults,
     stage: &Path,
     dir_name: &str,
     files: &Files,
@@ -116,12 +118,24 @@ pub fn prove(
 
     let seeded = seed::seed_for(inspector, head, changes);
     seed::forget_dangling_for(inspector, head, changes, target);
+    // A column `--convert` converts takes the values it gives: nothing to refuse, and its
+    // old values are not the ones to find again.
+    let converted: Vec<ColumnKey> = conversions
+        .keys()
+        .map(|k| {
+            ColumnKey::new(
+                head_table(changes, &k.table),
+                head_column(changes, &k.table, &k.column),
+            )
+        })
+        .collect();
     refusal::refuses_what_it_cannot_keep(
         conn,
         inspector,
         head,
         &seeded.tables,
         changes,
+        &converted,
         &*migration,
     )
     .map_err(&failed)?;
@@ -138,6 +152,13 @@ pub fn prove(
                 if row.values.get(&column) == Some(&rusqlite::types::Value::Null) {
                     row.values.remove(&column);
                 }
+            }
+        }
+    }
+    for ColumnKey { table, column } in &converted {
+        if let Some(snapshot) = before_values.get_mut(table) {
+            for row in &mut snapshot.rows {
+                row.values.remove(column);
             }
         }
     }
@@ -371,7 +392,17 @@ mod tests {
         let head = inspect(&inspector, &TableFilter::All).unwrap();
         let changes = diff(&model::from_database(&head, false).unwrap(), &target);
         prove(
-            &mut conn, &inspector, &project, &head, &target, None, &changes, &stage, "1_x", &files,
+            &mut conn,
+            &inspector,
+            &project,
+            &head,
+            &target,
+            None,
+            &changes,
+            &Defaults::new(),
+            &stage,
+            "1_x",
+            &files,
         )
         .map(|proof| proof.to_string())
     }

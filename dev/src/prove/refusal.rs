@@ -14,6 +14,7 @@ use rusqlite::types::Value;
 
 use crate::generate::diff::{head_column, head_table, Change};
 use crate::schema::introspect::{schema_entries, Database};
+use crate::schema::model::ColumnKey;
 use crate::schema::types::SqlType;
 use crate::sqlite::db::{sqlite_message, APPLICATION_PRAGMAS};
 use crate::sqlite::quote::quote;
@@ -52,6 +53,7 @@ pub fn refuses_what_it_cannot_keep(
     head: &Database,
     seeded: &[String],
     changes: &[Change],
+    converted: &[ColumnKey],
     migration: &dyn Migration<Sqlite>,
 ) -> Result<(), String> {
     for change in changes {
@@ -65,6 +67,9 @@ pub fn refuses_what_it_cannot_keep(
             head_table(changes, table),
             head_column(changes, table, &to.name),
         );
+        if converted.contains(&ColumnKey::new(table, column)) {
+            continue;
+        }
         let Some(rowid) = head
             .table(table)
             .filter(|t| seeded.contains(&t.name))

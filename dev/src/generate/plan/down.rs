@@ -168,6 +168,7 @@ pub(super) fn restore(
                         declared: column.declared_type.clone(),
                         back: current.declared_type.clone(),
                         ty: to,
+                        explicit: false,
                     });
                 }
             } else if let Some(expr) = defaults.get(&ColumnKey::new(&current_name, &column.name)) {

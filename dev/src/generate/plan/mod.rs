@@ -187,12 +187,22 @@ pub struct Goal<'a> {
     pub objects: Option<&'a [Declared]>,
 }
 
+/// What the person generating gave for the rows: `--default` values, and `--convert`
+/// expressions for retyped columns (both by schema.rs's table and column names).
+#[derive(Debug, Clone, Copy)]
+pub struct Given<'a> {
+    /// Values for rows of columns that become NOT NULL (and DEFAULTs that no longer fit).
+    pub defaults: &'a Defaults,
+    /// How a retyped column's values become the new type's, as SQL over the old row.
+    pub conversions: &'a Defaults,
+}
+
 /// Plans `changes` (from head, the database at `head` whose tables are `before`, to
 /// `goal`). `work` is where the planning copy is made; it is the caller's to remove.
 pub fn plan(
     changes: &[Change],
     goal: Goal<'_>,
-    defaults: &Defaults,
+    given: Given<'_>,
     integer_primary_key_is_bigint: bool,
     before: &Database,
     head: &Path,
@@ -204,10 +214,12 @@ pub fn plan(
     // default, a NOT NULL column without one) succeed on an empty table and fail on rows.
     seed::seed_for(&conn, before, changes);
     let before_entries = schema_entries(&conn)?;
+    let defaults = given.defaults;
     let planner = up::Planner {
         conn: &conn,
         target: goal.tables,
         defaults,
+        conversions: given.conversions,
         integer_primary_key_is_bigint,
         declared: goal.objects.unwrap_or_default(),
     };

@@ -56,6 +56,9 @@ pub struct Converted {
     /// The new type, as schema.rs names it, and how Diesel reads it; `None` when print-schema
     /// reads the declared type as none.
     pub ty: Option<SqlType>,
+    /// `from` is the conversion `--convert` gave: values become what it says, and only
+    /// whether Diesel reads them as the new type is checked.
+    pub explicit: bool,
 }
 
 impl Converted {
@@ -83,8 +86,13 @@ impl Converted {
             self.label
         ));
         let exact = values::exact("before", "back");
+        let keeps = if self.explicit {
+            "1".to_owned()
+        } else {
+            format!("(before IS NULL OR ({kept} AND {exact}))")
+        };
         let refused = refusal(&format!(
-            "SELECT {message}\nFROM _dev_converted WHERE NOT ((before IS NULL OR ({kept} AND {exact})) AND {holds}) LIMIT 1"
+            "SELECT {message}\nFROM _dev_converted WHERE NOT ({keeps} AND {holds}) LIMIT 1"
         ));
         format!(
             "{why}\nCREATE TEMP TABLE _dev_converted (row TEXT, before, after {}, back {});\nINSERT INTO _dev_converted (row, before, after) SELECT {row_key}, {}, {} FROM {};\nUPDATE _dev_converted SET back = after;\n{refused}\nDROP TABLE _dev_converted;",
@@ -320,6 +328,7 @@ mod tests {
             declared: ty.sql().into(),
             back: if column == "code" { "TEXT" } else { "BIGINT" }.into(),
             ty: Some(ty),
+            explicit: false,
         };
         // As the file runs it: in a transaction, which a failure leaves to be rolled back.
         let run = |c: &Converted| {

@@ -145,7 +145,16 @@ impl Planner<'_> {
                         }
                     };
                     let mut source = quote(column);
+                    let conversion = self.conversions.get(&ColumnKey::new(name, column));
                     if let Some((from, to)) = altered.get(column.as_str()) {
+                        if let Some(expr) = conversion.filter(|_| from.ty != to.ty) {
+                            source = format!("({expr})");
+                            effects.push(Effect::ConvertsColumn {
+                                table: name.clone(),
+                                column: column.clone(),
+                                expr: expr.clone(),
+                            });
+                        }
                         if from.ty != to.ty {
                             let ty = self.declared_type(to, false);
                             if def.declared_type.is_empty() {
@@ -194,6 +203,7 @@ impl Planner<'_> {
                                     .column(column)
                                     .map_or(String::new(), |c| c.declared_type.clone()),
                                 ty: Some(to.ty),
+                                explicit: conversion.is_some(),
                             });
                         }
                     }

@@ -23,10 +23,11 @@ fn variant(effect: &Effect) -> &'static str {
         Effect::DropsConstraint { .. } => "drops constraint",
         Effect::DropsAutoincrement { .. } => "drops AUTOINCREMENT",
         Effect::ChecksReference { .. } => "checks a new reference",
+        Effect::ConvertsColumn { .. } => "converts a column",
         Effect::DropsObject { .. } => "drops an object objects.sql no longer declares",
     }
 }
-const VARIANTS: usize = 9;
+const VARIANTS: usize = 10;
 
 const HEAD: &str = "
 CREATE TABLE users (
@@ -109,7 +110,13 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
             tables: &target,
             objects: None,
         },
-        &Defaults::new(),
+        Given {
+            defaults: &Defaults::new(),
+            conversions: &Defaults::from([(
+                crate::schema::model::ColumnKey::new("users", "age"),
+                "CAST(round(age) AS INTEGER)".to_owned(),
+            )]),
+        },
         false,
         &before,
         &head,

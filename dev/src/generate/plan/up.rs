@@ -27,6 +27,8 @@ pub(super) struct Planner<'a> {
     pub(super) conn: &'a rusqlite::Connection,
     pub(super) target: &'a Schema,
     pub(super) defaults: &'a Defaults,
+    /// `--convert`: how a retyped column's values become the new type's.
+    pub(super) conversions: &'a Defaults,
     pub(super) integer_primary_key_is_bigint: bool,
     /// What `objects.sql` declares, in its order; empty without the file.
     pub(super) declared: &'a [Declared],
