@@ -288,11 +288,11 @@ impl<'a> Session<'a> {
             let start = copy.mark("start")?;
             let mut line = format!("{}:", step.version.dir_name);
             // Up and down are each judged against the rows before up: what up keeps, what
-            // down gives back. Up again only has to run.
-            for (what, direction) in [
-                ("up", Direction::Up),
-                ("down", Direction::Down),
-                ("up again", Direction::Up),
+            // down gives back (the words for nothing lost). Up again only has to run.
+            for (what, direction, judged) in [
+                ("up", Direction::Up, Some("every row and value kept")),
+                ("down", Direction::Down, Some("every row and value back")),
+                ("up again", Direction::Up, None),
             ] {
                 let took = match copy.run(migration, direction) {
                     Ok(took) => took,
@@ -301,14 +301,12 @@ impl<'a> Session<'a> {
                         return Ok(false);
                     }
                 };
-                let said = match what {
-                    "up again" => "runs".to_owned(),
-                    _ => {
+                let said = match judged {
+                    None => "runs".to_owned(),
+                    Some(nothing_lost) => {
                         let lost = copy.compare_with(&start)?;
-                        if lost.is_empty() && what == "down" {
-                            "every row and value back".to_owned()
-                        } else if lost.is_empty() {
-                            "every row and value kept".to_owned()
+                        if lost.is_empty() {
+                            nothing_lost.to_owned()
                         } else {
                             survived = false;
                             let lost: Vec<String> = lost.iter().map(ToString::to_string).collect();

@@ -62,19 +62,20 @@ impl GenerateOptions {
     /// The defaults in the shape the planner takes them; a later flag for the same column
     /// wins.
     fn defaults(&self) -> Defaults {
-        self.defaults
-            .iter()
-            .map(|d| (d.column.clone(), d.expr.clone()))
-            .collect()
+        by_column(&self.defaults)
     }
 
     /// The conversions, in the same shape.
     fn conversions(&self) -> Defaults {
-        self.conversions
-            .iter()
-            .map(|d| (d.column.clone(), d.expr.clone()))
-            .collect()
+        by_column(&self.conversions)
     }
+}
+
+/// Flags of the `TABLE.COLUMN=SQL_EXPR` shape, by column; a later flag for a column wins.
+fn by_column(args: &[DefaultArg]) -> Defaults {
+    args.iter()
+        .map(|d| (d.column.clone(), d.expr.clone()))
+        .collect()
 }
 
 /// `--default TABLE.COLUMN=SQL_EXPR`.

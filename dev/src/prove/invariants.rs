@@ -87,23 +87,7 @@ fn matched(
         let Some(before) = expected.get(table) else {
             continue;
         };
-        let readable = |columns: &[String]| {
-            !columns.is_empty()
-                && columns
-                    .iter()
-                    .all(|c| before.columns.contains(c) && now.columns.contains(c))
-        };
-        // The key declared before, when both sides still read it; else the key the
-        // migration gave the table; else what both sides share.
-        let key = if readable(&before.key) {
-            Some(RowKey::Columns(before.key.clone()))
-        } else {
-            match rekeyed.get(table).filter(|columns| readable(columns)) {
-                Some(columns) => Some(RowKey::Columns(columns.clone())),
-                None => RowKey::common(before, now),
-            }
-        };
-        let key = key.ok_or_else(|| {
+        let key = RowKey::common(before, now, rekeyed.get(table)).ok_or_else(|| {
             format!(
                 "after {step}, the rows of {table} cannot be matched: the table has no key it kept"
             )
@@ -152,10 +136,10 @@ enum RowKey {
 
 impl RowKey {
     /// The key both snapshots identify rows by, as the application does: the primary key
-    /// declared before, when both sides read its columns; for a table without one, the
-    /// rowid while it stays hidden, else the key declared now (a primary-key change gave
-    /// the table one); else the rowid, when both sides have one.
-    fn common(before: &Snapshot, now: &Snapshot) -> Option<RowKey> {
+    /// declared before, when both sides read its columns; else `rekeyed`, the key the
+    /// migration gave the table; for a table without one, the rowid while it stays hidden,
+    /// else the key declared now; else the rowid, when both sides have one.
+    fn common(before: &Snapshot, now: &Snapshot, rekeyed: Option<&Vec<String>>) -> Option<RowKey> {
         let readable = |key: &[String]| {
             !key.is_empty()
                 && key
@@ -165,6 +149,8 @@ impl RowKey {
         let both_have_rowids = before.rowid != Rowid::None && now.rowid != Rowid::None;
         if readable(&before.key) {
             Some(RowKey::Columns(before.key.clone()))
+        } else if let Some(key) = rekeyed.filter(|key| readable(key)) {
+            Some(RowKey::Columns(key.clone()))
         } else if before.key.is_empty() && before.rowid == now.rowid && both_have_rowids {
             Some(RowKey::Rowid)
         } else if readable(&now.key) {

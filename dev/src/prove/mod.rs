@@ -116,8 +116,7 @@ pub fn prove(
         .pop()
         .ok_or_else(|| failed("the staged migration did not load".into()))?;
 
-    let seeded = seed::seed_for(inspector, head, changes);
-    seed::forget_dangling_for(inspector, head, changes, target);
+    let seeded = seed::seed_for(inspector, head, changes, target);
     // A column `--convert` converts takes the values it gives: nothing to refuse, and its
     // old values are not the ones to find again.
     let converted: Vec<ColumnKey> = conversions
@@ -238,7 +237,7 @@ pub fn prove(
 
     // The sequences of the tables up kept (a dropped table's goes with its rows, warned); a
     // row at 0 is no row (an INSERT of no rows into an AUTOINCREMENT table writes one).
-    let kept = |sequences: Vec<(String, i64)>| -> BTreeMap<String, i64> {
+    let of_kept_tables = |sequences: Vec<(String, i64)>| -> BTreeMap<String, i64> {
         sequences
             .into_iter()
             .filter(|(table, seq)| {
@@ -246,8 +245,8 @@ pub fn prove(
             })
             .collect()
     };
-    let sequences = kept(sequences);
-    let restored_sequences = kept(
+    let sequences = of_kept_tables(sequences);
+    let restored_sequences = of_kept_tables(
         stored::sequences(inspector)
             .map_err(|e| failed(format!("cannot read sqlite_sequence: {e}")))?,
     );

@@ -39,9 +39,7 @@ fn writes(number: &str, text: &str) -> String {
 /// SQL that is true when `a` and `b` are the same value in the same storage class, byte
 /// for byte: what a conversion and its way back must give.
 pub fn exact(a: &str, b: &str) -> String {
-    format!(
-        "(typeof({a}) = typeof({b}) AND CASE WHEN typeof({a}) = 'text' THEN CAST({a} AS BLOB) = CAST({b} AS BLOB) ELSE {a} IS {b} END)"
-    )
+    format!("(typeof({a}) = typeof({b}) AND {a} IS {b} COLLATE BINARY)")
 }
 
 /// Whether `after` keeps `before` exactly, by the rule of `kept`, asked of SQLite.

@@ -15,7 +15,7 @@ use super::rebuild::{
     carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
 };
 use super::{drop_tables, Script, Step, LEGACY_OFF, LEGACY_ON};
-use crate::schema::model::ColumnKey;
+use crate::schema::model::{Column, ColumnKey};
 
 /// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
 /// leaves (`after`), keeping the rows of every table that exists on both sides.
@@ -156,8 +156,8 @@ pub(super) fn restore(
                             effects.push(Effect::ChangesType {
                                 table: current_name.clone(),
                                 column: source.clone(),
-                                from: diesel_type(from, current.not_null),
-                                to: diesel_type(to, column.not_null),
+                                from: diesel_type(from, current),
+                                to: diesel_type(to, column),
                             });
                         }
                     }
@@ -330,13 +330,15 @@ pub(super) fn drop_appended_columns(
     restores().unwrap_or(false).then_some(steps)
 }
 
-/// A type as schema.rs writes it: `Nullable<Text>`, `Integer`.
-fn diesel_type(ty: SqlType, not_null: bool) -> String {
-    if not_null {
-        ty.diesel_name().to_owned()
-    } else {
-        format!("Nullable<{}>", ty.diesel_name())
+/// The type of a stored column read as `ty`, as schema.rs writes it (`Nullable<Text>`).
+fn diesel_type(ty: SqlType, column: &introspect::StoredColumn) -> String {
+    Column {
+        name: column.name.clone(),
+        ty,
+        nullable: !column.not_null,
+        max_length: None,
     }
+    .to_string()
 }
 
 /// Renaming back what up renamed: the columns, under the table's current name, then the

@@ -212,7 +212,7 @@ pub fn plan(
     let conn = crate::sqlite::db::open_rusqlite(work)?;
     // Rows, as a real database has them: some statements (ADD COLUMN with a non-constant
     // default, a NOT NULL column without one) succeed on an empty table and fail on rows.
-    seed::seed_for(&conn, before, changes);
+    seed::seed_for(&conn, before, changes, goal.tables);
     let before_entries = schema_entries(&conn)?;
     let defaults = given.defaults;
     let planner = up::Planner {

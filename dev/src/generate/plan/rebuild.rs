@@ -75,11 +75,10 @@ impl Converted {
             .map_or(self.declared.clone(), |ty| ty.diesel_name().to_owned());
         let rust = self.ty.map_or("", |ty| ty.rust_type());
         let message = format!(
-            "{} || ' of the row ' || row || ' holds ' || quote(before) || CASE WHEN {holds} THEN ', which the copy as {} turns into ' || quote(after) ELSE ', which Diesel cannot read as {} ({})' END || '; fix that value first, or convert the column by hand'",
+            "{} || ' of the row ' || row || ' holds ' || quote(before) || CASE WHEN {holds} THEN {} || quote(after) ELSE {} END || '; fix that value first, or convert the column by hand'",
             literal(&self.label),
-            escape(&type_name),
-            escape(&type_name),
-            escape(rust),
+            literal(&format!(", which the copy as {type_name} turns into ")),
+            literal(&format!(", which Diesel cannot read as {type_name} ({rust})")),
         );
         let why = comment(&format!(
             "Every value of {} must come through as {type_name} unchanged, or the migration stops naming its row.",
@@ -103,11 +102,6 @@ impl Converted {
             quote(table),
         )
     }
-}
-
-/// `text` inside a SQL string literal.
-fn escape(text: &str) -> String {
-    text.replace('\'', "''")
 }
 
 /// SQL over `table`'s rows that names a row the way the application finds it: `rowid = 10`

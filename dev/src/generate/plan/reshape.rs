@@ -21,7 +21,6 @@ use super::rebuild::{
 use super::trial::try_in_savepoint;
 use super::up::Planner;
 use super::{FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
-use crate::generate::seed;
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db::strict;
 
@@ -116,7 +115,6 @@ impl Planner<'_> {
                 column: joinable.column.clone(),
                 parent: joinable.parent.clone(),
             });
-            self.forget_seeded_references(current, joinable);
         }
         let mut guards = Vec::new();
         let mut copy = Vec::new();
@@ -192,16 +190,15 @@ impl Planner<'_> {
                         } else if !from.nullable && to.nullable {
                             remove(&mut edits, Clause::NotNull);
                         }
-                        let generated = current.column(column).is_some_and(|c| c.generated);
-                        if from.ty != to.ty && !generated {
+                        // A generated column takes no copied value: SQLite computes it.
+                        let stored = current.column(column).filter(|c| !c.generated);
+                        if let Some(stored) = stored.filter(|_| from.ty != to.ty) {
                             converted.push(Converted {
                                 label: format!("{name}.{column}"),
                                 before: quote(column),
                                 from: source.clone(),
                                 declared: self.declared_type(to, false),
-                                back: current
-                                    .column(column)
-                                    .map_or(String::new(), |c| c.declared_type.clone()),
+                                back: stored.declared_type.clone(),
                                 ty: Some(to.ty),
                                 explicit: conversion.is_some(),
                             });
@@ -316,20 +313,6 @@ impl Planner<'_> {
         };
         self.recreate_indexes_and_triggers(&mut rebuild, current)?;
         Ok(rebuild)
-    }
-
-    /// Seeds decide what the proof tests, never what is planned: the planning copy's seed
-    /// rows that would break `joinable` (a reference an existing column comes to make, to a
-    /// table up creates empty, say) let go of it, so the rebuild is planned as a real
-    /// database with no such rows takes it.
-    fn forget_seeded_references(&self, current: &introspect::StoredTable, joinable: &Joinable) {
-        seed::forget_dangling(
-            self.conn,
-            current,
-            &joinable.column,
-            &joinable.parent,
-            &self.parent_key(&joinable.parent),
-        );
     }
 
     /// Puts back the table's indexes and triggers after a rebuild. Which index still has its

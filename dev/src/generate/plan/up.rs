@@ -260,17 +260,13 @@ impl Planner<'_> {
         }
     }
 
-    /// The column a `joinable!` to `parent` references: its single primary-key column.
-    pub(super) fn parent_key(&self, parent: &str) -> String {
-        self.target
-            .tables
-            .get(parent)
-            .and_then(|p| p.primary_key.first())
-            .map_or_else(|| "id".to_owned(), |k| k.clone())
-    }
-
     pub(super) fn references(&self, joinable: &Joinable) -> String {
-        let parent_key = self.parent_key(&joinable.parent);
+        let parent_key = self
+            .target
+            .tables
+            .get(&joinable.parent)
+            .and_then(|p| p.primary_key.first())
+            .map_or_else(|| "id".to_owned(), |k| k.clone());
         format!(
             " REFERENCES {} ({})",
             quote(&joinable.parent),

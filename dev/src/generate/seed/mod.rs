@@ -3,10 +3,13 @@
 //! default, or with a non-constant one, succeeds and then fails on rows), and snapshots of
 //! their values.
 //!
-//! Values follow each column's declared type, are distinct per row (so keys and UNIQUE hold)
-//! and convertible between types (text seeds are digits), NOT NULL is honoured, and foreign
-//! keys point at seeded parent rows. A table that cannot be seeded is reported with SQLite's
-//! reason, never skipped silently.
+//! Values follow each column's declared type and are chosen to find loss (`SqlType::seed`:
+//! the ends of each Rust type's range, text that looks like a number, a NUL); they are
+//! distinct per row (so keys and UNIQUE hold), NOT NULL is honoured, a hidden rowid has gaps,
+//! an AUTOINCREMENT sequence runs ahead of its rows, and foreign keys point at seeded parent
+//! rows (checked once every table has its rows, so cycles are seeded too). A CHECK that
+//! refuses a value gets one the table's own text names (`checked`). A table that cannot be
+//! seeded is reported with SQLite's reason, never skipped silently.
 
 use std::collections::BTreeMap;
 
@@ -73,8 +76,10 @@ struct Asked {
 /// Seeds every table of `db` (head) with values that survive `changes`: a column whose type
 /// changes gets values both types keep (`SqlType::seed_across`): a real value of the old
 /// type that does not convert fails at upgrade, naming its row, and the proof's other half
-/// shows that. A column that comes to reference a table up creates holds NULL.
-pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change]) -> Seeded {
+/// shows that. A column that comes to reference a table up creates holds NULL, and one that
+/// comes to reference a table of `target` keeps only values its rows have (seeds decide what
+/// is tested, never what is planned: see `forget_dangling`).
+pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change], target: &Schema) -> Seeded {
     let head_key = |table: &str, column: &str| {
         ColumnKey::new(
             head_table(changes, table),
@@ -97,7 +102,9 @@ pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change]) -> Seeded 
             _ => {}
         }
     }
-    seed_with(conn, db, &[], &asked)
+    let seeded = seed_with(conn, db, &[], &asked);
+    forget_dangling_for(conn, db, changes, target);
+    seeded
 }
 
 fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked) -> Seeded {
@@ -288,18 +295,23 @@ fn seed_table(
     // An AUTOINCREMENT table's sequence runs ahead of its rows, as one does after deletes:
     // a copy that loses it would give a new row the id of a deleted one.
     let outcome = outcome.and_then(|()| {
+        // SQLite makes sqlite_sequence with the first AUTOINCREMENT table.
+        let sequences: bool = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sqlite_message(&e))?;
+        if !sequences {
+            return Ok(());
+        }
         conn.execute(
             "UPDATE sqlite_sequence SET seq = seq + ?1 WHERE name = ?2",
             rusqlite::params![SEQUENCE_AHEAD, table.name],
         )
         .map(|_| ())
-        .or_else(|e| match e {
-            // No table has AUTOINCREMENT yet.
-            rusqlite::Error::SqliteFailure(..) if sqlite_message(&e).contains("no such table") => {
-                Ok(())
-            }
-            e => Err(sqlite_message(&e)),
-        })
+        .map_err(|e| sqlite_message(&e))
     });
     let end = if outcome.is_ok() {
         "RELEASE dev_seed"
@@ -388,13 +400,7 @@ fn value_for(
 /// rows break the new reference fails the migration, which the guard says; the rows that
 /// remain show what the migration does to rows that satisfy it. A parent not made yet, or a
 /// trigger refusing the write, leaves the rows as they are.
-pub fn forget_dangling(
-    conn: &Connection,
-    table: &StoredTable,
-    column: &str,
-    parent: &str,
-    key: &str,
-) {
+fn forget_dangling(conn: &Connection, table: &StoredTable, column: &str, parent: &str, key: &str) {
     let (name, quoted) = (quote(&table.name), quote(column));
     let dangling = format!(
         "{quoted} IS NOT NULL AND {quoted} NOT IN (SELECT {} FROM {})",
@@ -414,7 +420,7 @@ pub fn forget_dangling(
 
 /// `forget_dangling` for every reference `changes` make an existing column of `db` (head)
 /// come to make, toward the key `target` gives its parent.
-pub fn forget_dangling_for(conn: &Connection, db: &Database, changes: &[Change], target: &Schema) {
+fn forget_dangling_for(conn: &Connection, db: &Database, changes: &[Change], target: &Schema) {
     for change in changes {
         let Change::AddJoinable { table, joinable } = change else {
             continue;
