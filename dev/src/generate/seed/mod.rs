@@ -280,8 +280,9 @@ fn seed_table(
         };
         match insert(&values) {
             Ok(()) => Ok(()),
-            // A CHECK that wants other values: those the table's own text names.
-            Err(e) if is_check_failure(&e) => {
+            // A CHECK that wants other values: those the table's own text names (and a
+            // UNIQUE one of them took for an earlier row).
+            Err(e) if refused_by_a_constraint_of_values(&e) => {
                 let mut alternatives =
                     checked::alternatives(conn, table, &all, &values, &fixed, k).into_iter();
                 alternatives
@@ -437,9 +438,11 @@ fn forget_dangling_for(conn: &Connection, db: &Database, changes: &[Change], tar
     }
 }
 
-/// Whether SQLite refused a row for a CHECK constraint.
-fn is_check_failure(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_CHECK)
+/// Whether SQLite refused a row for a CHECK constraint, or for a UNIQUE one.
+fn refused_by_a_constraint_of_values(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 /// The k-th seed value of a declared type.

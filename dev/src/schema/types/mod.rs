@@ -351,14 +351,16 @@ impl SqlType {
         self == to || to == Text || wider.contains(&to)
     }
 
-    /// The k-th seed value of this type (k is 1, 2 or 3), chosen to find loss: the first is
-    /// plain, the others sit where copies go wrong while the type still holds them. Integers
-    /// at the ends of the Rust type's range (past 2^53 for a BigInt, which no REAL holds
-    /// exactly), REALs past f32 and with no exact binary form, text that looks like a number
-    /// (`'007'`) or holds a NUL and non-ASCII, an empty blob. Distinct per k, so keys and
-    /// UNIQUE hold.
+    /// The k-th seed value of this type (k is 1, 2 or 3), chosen to find loss: the first two
+    /// sit where copies go wrong while the type still holds them, the last is plain (a
+    /// nullable column's last seed row holds NULL instead, so both hostile ones are seeded
+    /// everywhere). Integers at the ends of the Rust type's range (past 2^53 for a BigInt,
+    /// which no REAL holds exactly), REALs past f32 and with no exact binary form, text that
+    /// looks like a number (`'007'`) or holds a NUL and non-ASCII, an empty blob. Distinct per
+    /// k, so keys and UNIQUE hold.
     pub fn seed(self, k: i64) -> Value {
-        let pick = |values: [Value; 3]| values[((k - 1).rem_euclid(3)) as usize].clone();
+        // Listed plain first; k = 1 takes the last.
+        let pick = |values: [Value; 3]| values[((3 - k).rem_euclid(3)) as usize].clone();
         match self {
             SqlType::Bool => Value::Integer(k % 2),
             SqlType::SmallInt => pick([1, i16::MIN.into(), i16::MAX.into()].map(Value::Integer)),
