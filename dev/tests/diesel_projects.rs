@@ -223,3 +223,51 @@ fn a_foreign_key_between_sections_is_no_change_and_is_never_dropped() {
     assert!(!up.contains("drop joinable"), "{up}");
     project.assert_check_passes_with("the 2 schema files match");
 }
+
+/// Found by the property test: a table renamed into the section of the table it references
+/// had its reference read as new (head hid it under the old name, as no section held both
+/// tables), and `generate` wrote a second REFERENCES that the proof refused (exit 3).
+#[test]
+fn a_table_renamed_into_its_parent_s_section_keeps_its_reference_as_it_is() {
+    let project = Project::fixture("sections");
+    project.write(
+        "diesel.toml",
+        "[print_schema.blog]\nfile = \"schema/blog.rs\"\nfilter = { except_tables = [\"^audit$\"] }\n\n\
+         [print_schema.audit]\nfile = \"schema/audit.rs\"\nfilter = { only_tables = [\"^audit$\"] }\n\n\
+         [migrations_directory]\ndir = \"versions\"\n",
+    );
+    project.add_version(
+        "2026-02-01-000000_audit_user",
+        "ALTER TABLE audit ADD COLUMN user_id INTEGER REFERENCES users (id);\n",
+        "ALTER TABLE audit DROP COLUMN user_id;\n",
+    );
+    project.write(
+        "schema/audit.rs",
+        "diesel::table! {\n    audit (id) {\n        id -> Integer,\n        note -> Text,\n        user_id -> Nullable<Integer>,\n    }\n}\n",
+    );
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    project.assert_check_passes_with("the 2 schema files match");
+
+    // Renamed to journal, which the blog section selects with users: the joinable is
+    // written now, and it is the reference the table already has.
+    project.write("schema/audit.rs", "// No tables.\n");
+    let blog = project.read("schema/blog.rs");
+    project.write(
+        "schema/blog.rs",
+        &blog
+            .replace(
+                "diesel::table! {\n    posts",
+                "diesel::table! {\n    journal (id) {\n        id -> Integer,\n        note -> Text,\n        user_id -> Nullable<Integer>,\n    }\n}\n\ndiesel::table! {\n    posts",
+            )
+            .replace(
+                "diesel::joinable!(posts -> users (user_id));",
+                "diesel::joinable!(journal -> users (user_id));\ndiesel::joinable!(posts -> users (user_id));",
+            )
+            .replace("(posts, users,)", "(journal, posts, users,)"),
+    );
+    let newest = project.generate_with(&["journal", "--rename-table", "audit=journal"]);
+    let up = project.read(&format!("{newest}/up.sql"));
+    assert!(up.contains("ALTER TABLE audit RENAME TO journal"), "{up}");
+    assert!(!up.contains("joinable"), "{up}");
+    project.assert_check_passes_with("the 2 schema files match");
+}

@@ -259,9 +259,14 @@ fn generate(
         .filter(|c| c.is_object())
         .cloned()
         .collect();
+    // Head with every joinable, hidden only once renamed: a table renamed into another
+    // section takes its references along.
+    let head = project.describe_with_every_joinable(&comparison.all_db)?;
     let mut changes = loop {
         let (renamed_head, changes) =
-            diff_with_renames(&comparison.head, &comparison.target, &renames)?;
+            diff_with_renames(&head, &comparison.target, &renames, |renamed| {
+                project.hide_undeclarable_joinables(renamed)
+            })?;
         let suggestions = rename_suggestions(&renamed_head, &changes);
         let accepted = match prompt.as_deref_mut() {
             Some(prompt) => suggestions

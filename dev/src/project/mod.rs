@@ -43,21 +43,34 @@ impl Project {
     /// removes the other side), so its absence is no change, and no foreign key is ever
     /// dropped because a section's file cannot name it.
     pub fn describe(&self, db: &Database) -> Result<Schema> {
-        let mut schema = model::from_database(
+        let mut schema = self.describe_with_every_joinable(db)?;
+        self.hide_undeclarable_joinables(&mut schema);
+        Ok(schema)
+    }
+
+    /// `describe`, keeping every joinable: a table renamed into another section may make
+    /// one declarable, so `generate` hides them only once head has schema.rs's names.
+    pub fn describe_with_every_joinable(&self, db: &Database) -> Result<Schema> {
+        model::from_database(
             &db.filtered(&self.filter),
             self.integer_primary_key_is_bigint,
-        )?;
-        if self.sections.len() > 1 {
-            for table in schema.tables.values_mut() {
-                let child = table.name.clone();
-                table.joinables.retain(|joinable| {
-                    self.sections.iter().any(|section| {
-                        section.filter.includes(&child) && section.filter.includes(&joinable.parent)
-                    })
-                });
-            }
+        )
+    }
+
+    /// Takes out of `schema` the joinables no schema file can declare: those between two
+    /// tables no one section holds both of.
+    pub fn hide_undeclarable_joinables(&self, schema: &mut Schema) {
+        if self.sections.len() < 2 {
+            return;
         }
-        Ok(schema)
+        for table in schema.tables.values_mut() {
+            let child = table.name.clone();
+            table.joinables.retain(|joinable| {
+                self.sections.iter().any(|section| {
+                    section.filter.includes(&child) && section.filter.includes(&joinable.parent)
+                })
+            });
+        }
     }
 
     /// `objects.sql` beside schema.rs: the indexes, views and triggers schema.rs cannot

@@ -52,6 +52,8 @@ pub fn open_rusqlite(path: &Path) -> Result<rusqlite::Connection> {
 pub fn sqlite_message(err: &rusqlite::Error) -> String {
     match err {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        // The statement is shown beside the message, where it is shown at all.
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     }
 }

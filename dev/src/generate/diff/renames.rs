@@ -65,11 +65,14 @@ pub struct Renames {
 }
 
 /// `diff` after applying `renames` to head, with the renames first among the changes; also
-/// returns head as renamed, which later rename suggestions compare against.
+/// returns head as renamed, which later rename suggestions compare against. `hide` takes
+/// out of the renamed head what the schema files cannot declare (joinables across
+/// sections), which is then no change.
 pub fn diff_with_renames(
     head: &Schema,
     target: &Schema,
     renames: &Renames,
+    hide: impl Fn(&mut Schema),
 ) -> Result<(Schema, Vec<Change>)> {
     let mut renamed = head.clone();
     let mut changes = Vec::new();
@@ -150,6 +153,7 @@ pub fn diff_with_renames(
             to: to.clone(),
         });
     }
+    hide(&mut renamed);
     changes.extend(diff(&renamed, target));
     Ok((renamed, changes))
 }
@@ -349,7 +353,8 @@ mod tests {
             tables: vec![TableRename::parse("users=people").unwrap()],
             columns: vec![],
         };
-        let (renamed_head, after_table) = diff_with_renames(&head, &target, &renames).unwrap();
+        let (renamed_head, after_table) =
+            diff_with_renames(&head, &target, &renames, |_| {}).unwrap();
         let suggestions = rename_suggestions(&renamed_head, &after_table);
         assert_eq!(suggestions[0].flag(), "--rename people.age=years");
 
@@ -357,7 +362,7 @@ mod tests {
             tables: vec![TableRename::parse("users=people").unwrap()],
             columns: vec![ColumnRename::parse("people.age=years").unwrap()],
         };
-        let words: Vec<String> = diff_with_renames(&head, &target, &renames)
+        let words: Vec<String> = diff_with_renames(&head, &target, &renames, |_| {})
             .unwrap()
             .1
             .iter()
@@ -379,6 +384,7 @@ mod tests {
             &head,
             &schema(vec![users(vec![column("years", SqlType::Integer, true)])]),
             &bad,
+            |_| {},
         )
         .unwrap_err();
         assert!(

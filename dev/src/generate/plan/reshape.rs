@@ -333,7 +333,9 @@ impl Planner<'_> {
             "{FOREIGN_KEYS_OFF}SAVEPOINT dev_rebuild_trial;\n{}",
             rebuild.sql()
         );
-        let tried = self.conn.execute_batch(&trial);
+        // Strict: a generated column, CHECK or DEFAULT naming a column the change takes away
+        // must fail here, not become the text of its name.
+        let tried = strict(self.conn, || self.conn.execute_batch(&trial));
         let mut outcome = Ok(());
         if tried.is_ok() {
             for index in &current.indexes {
@@ -357,13 +359,16 @@ impl Planner<'_> {
             "ROLLBACK TO dev_rebuild_trial; RELEASE dev_rebuild_trial;\n{FOREIGN_KEYS_ON}"
         ));
         if let Err(e) = tried.and(undone) {
-            outcome = Err(Error::input(format!(
+            let mut err = Error::input(format!(
                 "the rebuild of {} does not run on head: {}",
                 rebuild.name,
                 sqlite_message(&e)
             ))
-            .note(rebuild.sql())
-            .help("schema.rs asks for something SQLite refuses here; adjust it, or write this step with `generate --empty`"));
+            .note(rebuild.sql());
+            if self.runs_only_with_double_quoted_strings(&trial) {
+                err = err.note("SQLite would run it by reading a double-quoted name that names no column as a string: the table would hold other values, or accept other rows, with no error");
+            }
+            outcome = Err(err.help("schema.rs asks for something SQLite refuses here; adjust it (drop or change what names a column the change takes away), or write this step with `generate --empty`"));
         }
         rebuild.objects.extend(
             current
@@ -373,6 +378,16 @@ impl Planner<'_> {
         );
         rebuild.guards = guards;
         outcome
+    }
+
+    /// Whether `trial` (which ends inside its savepoint) runs once double-quoted strings
+    /// are allowed: it is rolled back either way.
+    fn runs_only_with_double_quoted_strings(&self, trial: &str) -> bool {
+        let ran = self.conn.execute_batch(trial).is_ok();
+        let _ = self.conn.execute_batch(&format!(
+            "ROLLBACK TO dev_rebuild_trial; RELEASE dev_rebuild_trial;\n{FOREIGN_KEYS_ON}"
+        ));
+        ran
     }
 }
 

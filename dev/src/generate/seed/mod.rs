@@ -66,7 +66,8 @@ pub fn seed(conn: &Connection, db: &Database, present: &[String]) -> Seeded {
 /// What a change asks of the seeds, by head's names.
 #[derive(Debug, Default)]
 struct Asked {
-    /// Columns whose type changes, with their type before and after.
+    /// Columns whose type changes, with their type before and after; and the parent key a
+    /// retyped reference names, whose values the reference holds and must keep too.
     retyped: BTreeMap<ColumnKey, (SqlType, SqlType)>,
     /// Columns that come to reference a table up creates, empty: NULL is the only value a
     /// row can keep there, and a NOT NULL one no row can.
@@ -90,9 +91,14 @@ pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change], target: &S
     for change in changes {
         match change {
             Change::AlterColumn { table, from, to } if from.ty != to.ty => {
-                asked
-                    .retyped
-                    .insert(head_key(table, &to.name), (from.ty, to.ty));
+                let key = head_key(table, &to.name);
+                // Bool keeps two values, too few for distinct keys: the reference then
+                // names the parent's plain row (`value_for`).
+                let distinct = from.ty != SqlType::Bool && to.ty != SqlType::Bool;
+                if let Some(parent_key) = referenced_key(db, &key).filter(|_| distinct) {
+                    asked.retyped.insert(parent_key, (from.ty, to.ty));
+                }
+                asked.retyped.insert(key, (from.ty, to.ty));
             }
             Change::AddJoinable { table, joinable } if db.table(&joinable.parent).is_none() => {
                 asked
@@ -105,6 +111,31 @@ pub fn seed_for(conn: &Connection, db: &Database, changes: &[Change], target: &S
     let seeded = seed_with(conn, db, &[], &asked);
     forget_dangling_for(conn, db, changes, target);
     seeded
+}
+
+/// The parent column `column` (of head) references, when it is a foreign key.
+fn referenced_key(db: &Database, column: &ColumnKey) -> Option<ColumnKey> {
+    let table = db.table(&column.table)?;
+    let fk = table
+        .foreign_keys
+        .iter()
+        .find(|fk| fk.column == column.column)?;
+    let target = match &fk.parent_column {
+        Some(target) => target.clone(),
+        None => db.table(&fk.parent)?.primary_key().first()?.name.clone(),
+    };
+    Some(ColumnKey::new(&fk.parent, &target))
+}
+
+impl Asked {
+    /// The k-th value of a column: one both types keep when the change retypes it (or a
+    /// reference to it), else the type's own seed.
+    fn value(&self, key: &ColumnKey, declared: &str, k: i64) -> Value {
+        match self.retyped.get(key) {
+            Some((from, to)) => from.seed_across(*to, k),
+            None => typed_value(declared, k),
+        }
+    }
 }
 
 fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked) -> Seeded {
@@ -342,10 +373,6 @@ fn value_for(
             Ok(Value::Null)
         };
     }
-    let typed = |declared: &str| match asked.retyped.get(&key) {
-        Some((from, to)) => from.seed_across(*to, k),
-        None => typed_value(declared, k),
-    };
     if let Some(fk) = table
         .foreign_keys
         .iter()
@@ -365,7 +392,13 @@ fn value_for(
                 let parent_column = parent
                     .column(&target)
                     .ok_or("the referenced column does not exist")?;
-                Ok(typed_value(&parent_column.declared_type, k))
+                let parent_key = ColumnKey::new(&parent.name, &target);
+                // A retyped reference whose parent's keys were not seeded for it (see
+                // `seed_for`) names the row with the plain value, which every type keeps.
+                let narrowed =
+                    asked.retyped.contains_key(&key) && !asked.retyped.contains_key(&parent_key);
+                let k = if narrowed { ROWS } else { k };
+                Ok(asked.value(&parent_key, &parent_column.declared_type, k))
             }
             // A reference to the table's own key: the row references itself (SQLite checks
             // it when the statement ends), so a seed is never NULL, not even here.
@@ -373,10 +406,11 @@ fn value_for(
                 let own = parent
                     .column(&target)
                     .ok_or("the referenced column does not exist")?;
-                Ok(typed_value(&own.declared_type, k))
+                let own_key = ColumnKey::new(&parent.name, &target);
+                Ok(asked.value(&own_key, &own.declared_type, k))
             }
             _ if !column.not_null => Ok(Value::Null),
-            (true, ..) => Ok(typed(&column.declared_type)),
+            (true, ..) => Ok(asked.value(&key, &column.declared_type, k)),
             _ => Err(format!("its parent {} could not be seeded", fk.parent)),
         };
     }
@@ -392,7 +426,7 @@ fn value_for(
     if k == ROWS && !column.not_null && column.pk_position == 0 && !unique_index {
         return Ok(Value::Null);
     }
-    Ok(typed(&column.declared_type))
+    Ok(asked.value(&key, &column.declared_type, k))
 }
 
 /// Seed rows of `table` whose `column` names no row of `parent` (by `key`) let go of it:

@@ -22,6 +22,21 @@ impl Reader<'_> {
                 format!("table `{}` is declared twice", decl.sql_name),
             ));
         }
+        if let Some(same) = self
+            .tables
+            .keys()
+            .find(|name| name.eq_ignore_ascii_case(&decl.sql_name))
+        {
+            return Err(self
+                .error_at(
+                    decl.table_name.span(),
+                    format!(
+                        "table `{}` is table `{same}` to SQLite, which ignores the case of names",
+                        decl.sql_name
+                    ),
+                )
+                .help("give one of them another name"));
+        }
         let mut columns = Vec::new();
         let mut declared_columns = HashMap::new();
         for def in &decl.column_defs {
@@ -43,6 +58,20 @@ impl Reader<'_> {
                         "rename it in Rust and keep its SQL name: `#[sql_name = \"{}\"] {column_name}_ -> ...`",
                         def.sql_name
                     )));
+            }
+            if let Some(same) = columns
+                .iter()
+                .find(|c: &&Column| c.name.eq_ignore_ascii_case(&def.sql_name))
+            {
+                return Err(self
+                    .error_at(
+                        def.column_name.span(),
+                        format!(
+                            "column `{}` of table `{rust_name}` is column `{}` to SQLite, which ignores the case of names",
+                            def.sql_name, same.name
+                        ),
+                    )
+                    .help("give one of them another name"));
             }
             let ty = self.sql_type(&def.tpe)?;
             let max_length = def
@@ -99,18 +128,31 @@ impl Reader<'_> {
                 )))
             }
         };
-        self.tables.insert(
-            decl.sql_name.clone(),
-            Table {
-                name: decl.sql_name.clone(),
-                columns,
-                primary_key: primary_key
-                    .iter()
-                    .map(|key| declared_columns[key].sql_name.clone())
-                    .collect(),
-                joinables: Default::default(),
-            },
-        );
+        let table = Table {
+            name: decl.sql_name.clone(),
+            columns,
+            primary_key: primary_key
+                .iter()
+                .map(|key| declared_columns[key].sql_name.clone())
+                .collect(),
+            joinables: Default::default(),
+        };
+        // A rowid key is SQLite's, no column: a table of it alone has nothing to create.
+        if table
+            .columns
+            .iter()
+            .all(|c| table.is_implicit_rowid(&c.name))
+        {
+            return Err(self
+                .error_at(
+                    decl.table_name.span(),
+                    format!(
+                        "table `{rust_name}` has no column but its rowid, and SQLite cannot create a table without one"
+                    ),
+                )
+                .help("keep one of its columns in schema.rs, or take the whole `table!` out to drop the table"));
+        }
+        self.tables.insert(decl.sql_name.clone(), table);
         self.declared.insert(
             rust_name,
             Declared {
@@ -233,6 +275,33 @@ mod tests {
     fn missing_default_primary_key_is_explained() {
         let err = parse_err("diesel::table! { a { name -> Text, } }");
         assert!(err.message.contains("no `id` column"), "{err}");
+    }
+
+    #[test]
+    fn names_that_differ_only_in_case_are_refused_as_sqlite_reads_them_as_one() {
+        let err = parse_err("diesel::table! {\n    t (id) {\n        id -> Integer,\n        #[sql_name = \"Total\"]\n        total_ -> Integer,\n        total -> Integer,\n    }\n}\n");
+        let loc = err.location.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (6, 9));
+        assert!(
+            err.message
+                .contains("column `total` of table `t` is column `Total`"),
+            "{err}"
+        );
+        let err = parse_err("diesel::table! { users (id) { id -> Integer, } }\ndiesel::table! {\n    #[sql_name = \"Users\"]\n    people (id) { id -> Integer, }\n}\n");
+        assert!(
+            err.message.contains("table `Users` is table `users`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_table_of_its_rowid_alone_is_refused_at_its_name() {
+        let err = parse_err(
+            "diesel::table! {\n    items (rowid) {\n        rowid -> Integer,\n    }\n}\n",
+        );
+        let loc = err.location.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (2, 5));
+        assert!(err.message.contains("no column but its rowid"), "{err}");
     }
 
     #[test]
