@@ -3706,3 +3706,37 @@ fn dropping_a_column_a_generated_column_reads_is_refused_not_turned_into_text() 
         "{refused:?}"
     );
 }
+
+/// Found as exit 3 (`after up.sql the database still differs from schema.rs: add joinable
+/// posts.users_id -> users`): dropping posts.id dropped the table constraint `FOREIGN KEY
+/// (users_id) REFERENCES users (id)` as one that "uses a dropped column", read from its
+/// words (`id`, the parent's key). Whether a constraint survives is now asked of SQLite.
+#[test]
+fn dropping_a_column_keeps_a_foreign_key_that_names_a_parent_column_of_that_name() {
+    let (project, _db, path) = reduced(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY);
+CREATE TABLE posts (
+    id INTEGER NOT NULL,
+    users_id INTEGER NOT NULL,
+    FOREIGN KEY (users_id) REFERENCES users (id),
+    CONSTRAINT posts_pair CHECK (users_id IS NULL OR id IS NULL OR 1)
+);
+",
+        "diesel::table! { users (id) { id -> Integer, } }
+diesel::table! { posts (rowid) { rowid -> Integer, users_id -> Integer, } }
+diesel::joinable!(posts -> users (users_id));
+diesel::allow_tables_to_appear_in_same_query!(users, posts,);
+",
+        "INSERT INTO users VALUES (1);
+INSERT INTO posts (rowid, id, users_id) VALUES (10, 5, 1);",
+    );
+    let newest = project.generate_with(&["drop posts.id", "--default", "posts.id=1"]);
+    let up = project.read(&format!("{newest}/up.sql"));
+    assert!(
+        up.contains("FOREIGN KEY (users_id) REFERENCES users (id)"),
+        "{up}"
+    );
+    assert!(!up.contains("\n    CONSTRAINT posts_pair"), "{up}");
+    project.assert_check_passes();
+    up_and_down(&project, &path, &[("posts", 1), ("users", 1)]);
+}

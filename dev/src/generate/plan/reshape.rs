@@ -240,7 +240,8 @@ impl Planner<'_> {
                 Item::Constraint { .. } => {
                     let words = constraint_words(text);
                     let is_key = words.first().is_some_and(|w| w == "primary");
-                    let uses_dropped = mentions_any(text, &dropped);
+                    let uses_dropped =
+                        !dropped.is_empty() && !self.compiles_without(current, &dropped, text);
                     if (is_key && new_key.is_some()) || uses_dropped {
                         edits.replace(create_table::removal_range(&table, index), "");
                         if uses_dropped {
@@ -378,6 +379,32 @@ impl Planner<'_> {
         );
         rebuild.guards = guards;
         outcome
+    }
+
+    /// Whether the table constraint `constraint` of `table` still compiles once `dropped`
+    /// are gone, asked of SQLite on a scratch table of the other columns: a name that only
+    /// looks like a dropped column (the parent's key a FOREIGN KEY references, a word in a
+    /// string) keeps it.
+    fn compiles_without(
+        &self,
+        table: &introspect::StoredTable,
+        dropped: &BTreeSet<&str>,
+        constraint: &str,
+    ) -> bool {
+        let kept: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| !dropped.iter().any(|d| d.eq_ignore_ascii_case(&c.name)))
+            .map(|c| quote(&c.name))
+            .collect();
+        if kept.is_empty() {
+            return false;
+        }
+        let probe = format!(
+            "CREATE TEMP TABLE _dev_constraint_probe ({}, {constraint});",
+            kept.join(", ")
+        );
+        strict(self.conn, || try_in_savepoint(self.conn, &probe)).is_ok()
     }
 
     /// Whether `trial` (which ends inside its savepoint) runs once double-quoted strings
