@@ -40,6 +40,13 @@ struct Cli {
     /// Use only the `[print_schema.KEY]` section of diesel.toml, as diesel_cli's --schema-key.
     #[arg(long, value_name = "KEY", global = true)]
     schema_key: Option<String>,
+    /// The longest one statement may run on a disposable database, where check, generate,
+    /// verify, drift, squash and init run the migrations (a pull request's too).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    time_limit: u64,
+    /// The memory SQLite may take in this process, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 4096, value_parser = clap::value_parser!(i64).range(1..), global = true)]
+    memory_limit: i64,
     #[command(subcommand)]
     command: Command,
 }
@@ -147,6 +154,10 @@ enum Command {
 fn main() -> ExitCode {
     dev::sqlite::ffi::configure_sqlite();
     let cli = Cli::parse();
+    dev::sqlite::sandbox::install(dev::sqlite::sandbox::Limits {
+        statement_time: std::time::Duration::from_secs(cli.time_limit),
+        heap_bytes: cli.memory_limit.saturating_mul(1 << 20),
+    });
     let mut timings = Timings::default();
     let outcome = dispatch(&cli, &mut timings);
     if let Err(err) = &outcome {

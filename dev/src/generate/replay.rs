@@ -15,6 +15,7 @@ use crate::generate::cache::Cache;
 use crate::history::versions::Version;
 use crate::sqlite::db;
 use crate::sqlite::lexer;
+use crate::sqlite::sandbox::{self, Breach};
 use crate::support::timing::Timings;
 
 /// Runs `versions` (oldest first, as `versions::scan` returns them) and leaves head in the
@@ -128,18 +129,23 @@ fn run_all(
     total: usize,
 ) -> Result<()> {
     for (index, version) in versions.iter().enumerate() {
+        sandbox::take_breach();
         if let Err(err) = conn.run_migration(migrations.get(version)?) {
             // The harness rolled the failing version back. An in-memory replay writes the
             // versions before it to the file, where its statement is then located.
             if !database.exists() {
                 save(conn, database)?;
             }
-            return Err(failure(database, version, &version.up_sql(), &err.to_string())
-                .note(format!(
+            let err = failure(database, version, &version.up_sql(), &err.to_string()).note(
+                format!(
                     "while upgrading the disposable database to head ({} of {total} migrations applied)",
                     already + index
-                ))
-                .help("fix the SQL in that migration; the disposable database was discarded and nothing was written"));
+                ),
+            );
+            return Err(match err.help {
+                Some(_) => err,
+                None => err.help("fix the SQL in that migration; the disposable database was discarded and nothing was written"),
+            });
         }
     }
     Ok(())
@@ -218,14 +224,30 @@ pub fn own_transaction(version: &Version) -> bool {
 /// The harness reports only the message, so when the file runs in the harness's transaction
 /// it is run again statement by statement inside a savepoint that is rolled back, on the
 /// database the harness left as it was.
+///
+/// A migration the sandbox stopped says so: what it tried to reach, or that a statement ran
+/// past the time limit (that statement is not run again to find it).
 pub fn failure(database: &Path, version: &Version, file: &Path, harness_message: &str) -> Error {
-    let Ok(sql) = std::fs::read_to_string(file) else {
-        return failed_at(version, file, "", None, harness_message);
+    let breach = sandbox::take_breach();
+    let sql = std::fs::read_to_string(file).unwrap_or_default();
+    let located = match &breach {
+        // Found without running anything: the statement SQLite refuses to prepare.
+        Some(Breach::Outside(_)) => locate_refused_statement(database, &sql),
+        Some(Breach::TooLong(_)) => None,
+        None if own_transaction(version) => None,
+        None => locate_failing_statement(database, &sql),
     };
-    let located = (!own_transaction(version))
-        .then(|| locate_failing_statement(database, &sql))
-        .flatten();
-    failed_at(version, file, &sql, located, harness_message)
+    let breach = breach.or_else(sandbox::take_breach);
+    let err = failed_at(version, file, &sql, located, harness_message);
+    match breach {
+        None => err,
+        Some(breach @ Breach::Outside(_)) => err.note(breach.to_string()).help(
+            "migrations run here are confined to the disposable database (so that check is safe on a pull request from anybody): take the ATTACH, VACUUM INTO, load_extension() or pragma out of the migration",
+        ),
+        Some(breach @ Breach::TooLong(_)) => err.note(breach.to_string()).help(
+            "bound the statement (a recursive CTE needs a LIMIT or a WHERE that ends it); if it is meant to run this long, raise --time-limit",
+        ),
+    }
 }
 
 /// The error for a failed migration `file` (whose text is `sql`): SQLite's message for the
@@ -256,6 +278,28 @@ pub fn first_failure(conn: &rusqlite::Connection, sql: &str) -> Option<(usize, r
             .err()
             .map(|e| (range.start, e))
     })
+}
+
+/// The byte offset of the first statement of `sql` the sandbox refuses, with SQLite's
+/// message: the statements run one at a time on a copy of `database` beside it (confined
+/// as it is), which is then removed. A refusal comes at prepare (`ATTACH`) or as the
+/// statement runs (`VACUUM INTO`), so nothing short of running finds both.
+fn locate_refused_statement(database: &Path, sql: &str) -> Option<(usize, String)> {
+    let copy = database.with_file_name("locate.sqlite3");
+    std::fs::copy(database, &copy).ok()?;
+    let found = rusqlite::Connection::open(&copy).ok().and_then(|conn| {
+        lexer::split_statements(sql).into_iter().find_map(|range| {
+            let outcome = conn.execute_batch(&sql[range.clone()]);
+            match outcome {
+                Err(e) if sandbox::take_breach().is_some() => {
+                    Some((range.start, db::sqlite_message(&e)))
+                }
+                _ => None,
+            }
+        })
+    });
+    let _ = std::fs::remove_file(&copy);
+    found
 }
 
 /// The byte offset of the first statement of `sql` that fails, with SQLite's message.

@@ -21,6 +21,7 @@ use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
 use crate::sqlite::objects;
+use crate::sqlite::sandbox;
 use crate::support::scratch::Scratch;
 
 use diesel_migrations::MigrationHarness;
@@ -98,6 +99,7 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
             match stair(
                 &mut conn,
                 &inspector,
+                &scratch.database(),
                 &migrations,
                 version,
                 &mut present,
@@ -131,6 +133,7 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
 fn stair(
     conn: &mut diesel::SqliteConnection,
     inspector: &rusqlite::Connection,
+    database: &Path,
     migrations: &replay::Migrations,
     version: &crate::history::versions::Version,
     present: &mut Vec<String>,
@@ -141,6 +144,15 @@ fn stair(
         Error::check(format!("version {} {what}", version.dir_name))
             .help("fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
     };
+    // A file the sandbox stopped is the input's fault, named at its statement.
+    let run_failed = |what: &str, file: std::path::PathBuf, e: &dyn std::fmt::Display| {
+        if sandbox::breached() {
+            replay::failure(database, version, &file, &e.to_string())
+        } else {
+            failed(format!("{what}: {e}"))
+        }
+    };
+    sandbox::take_breach();
     let head = inspect(inspector, &TableFilter::All)?;
     present.retain(|t| head.table(t).is_some());
     let seeded = seed::seed(inspector, &head, present);
@@ -160,7 +172,7 @@ fn stair(
         ))),
     };
     conn.run_migration(migration)
-        .map_err(|e| failed(format!("fails up on seeded rows: {e}")))?;
+        .map_err(|e| run_failed("fails up on seeded rows", version.up_sql(), &e))?;
     check_integrity(inspector).map_err(|e| failed(format!("breaks the database going up: {e}")))?;
     compiles("up")?;
     let after_up = user_schema(inspector)?;
@@ -174,7 +186,7 @@ fn stair(
         .map_err(|e| failed(format!("loses data: {e}")))?;
 
     conn.revert_migration(migration)
-        .map_err(|e| failed(format!("fails down on seeded rows: {e}")))?;
+        .map_err(|e| run_failed("fails down on seeded rows", version.down_sql(), &e))?;
     compiles("down")?;
     let after_down = user_schema(inspector)?;
     if after_down != before {
@@ -202,7 +214,7 @@ fn stair(
     .map_err(|e| failed(format!("loses data: {e}")))?;
 
     conn.run_migration(migration)
-        .map_err(|e| failed(format!("fails up again after down: {e}")))?;
+        .map_err(|e| run_failed("fails up again after down", version.up_sql(), &e))?;
     compiles("up again")?;
     let again = user_schema(inspector)?;
     if again != after_up {

@@ -3,9 +3,9 @@
 
 use std::ffi::CString;
 
-/// Process-wide SQLite settings, before any connection opens: no memory statistics, which
-/// SQLite otherwise keeps under a mutex on every allocation (and replaying DDL re-parses the
-/// whole schema after each ALTER, allocating all the while). Nothing here reads them.
+/// Process-wide SQLite settings, before any connection opens: memory statistics on, as
+/// the heap limit of `sandbox` needs them (SQLite enforces `sqlite3_hard_heap_limit64`
+/// only while it counts).
 pub fn configure_sqlite() {
     // SAFETY: sqlite3_config is called before SQLite initialises (no connection is open yet
     // in this process); if it already has, SQLite refuses with SQLITE_MISUSE and nothing
@@ -13,7 +13,7 @@ pub fn configure_sqlite() {
     unsafe {
         libsqlite3_sys::sqlite3_config(
             libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
-            0 as std::ffi::c_int,
+            1 as std::ffi::c_int,
         );
     }
 }
@@ -34,4 +34,199 @@ pub fn is_keyword(name: &str) -> bool {
     };
     // SAFETY: SQLite reads exactly `len` bytes of the name.
     unsafe { libsqlite3_sys::sqlite3_keyword_check(name.as_ptr().cast(), len) != 0 }
+}
+
+/// Caps SQLite's heap in this process (`sandbox`): an allocation past it fails the
+/// statement with "out of memory".
+pub fn limit_heap(bytes: i64) {
+    // SAFETY: sqlite3_hard_heap_limit64 only sets a process-wide number, at any time.
+    unsafe {
+        libsqlite3_sys::sqlite3_hard_heap_limit64(bytes);
+    }
+}
+
+/// What confining a connection asks of its policy (`sandbox`), given once.
+pub struct Confinement {
+    /// Whether a connection whose main database is this file (empty in memory, `None` when
+    /// not UTF-8) is confined.
+    pub confines: fn(Option<&str>) -> bool,
+    /// Why an action (SQLite's code and first two arguments) is refused, if it is.
+    pub refusal: fn(i32, Option<&str>, Option<&str>) -> Option<String>,
+    /// Told what was refused.
+    pub refused: fn(String),
+    /// The longest a statement may run.
+    pub statement_limit: fn() -> std::time::Duration,
+    /// Told that a statement was stopped at that limit.
+    pub stopped: fn(std::time::Duration),
+}
+
+static CONFINEMENT: std::sync::OnceLock<Confinement> = std::sync::OnceLock::new();
+
+/// Has SQLite confine, by `confinement`, every connection this process opens from now on.
+pub fn confine_new_connections(confinement: Confinement) {
+    if CONFINEMENT.set(confinement).is_err() {
+        return;
+    }
+    // SAFETY: `confine` has the signature SQLite calls an auto-extension with, and lives as
+    // long as the process.
+    unsafe {
+        libsqlite3_sys::sqlite3_auto_extension(Some(confine));
+    }
+}
+
+fn confinement() -> &'static Confinement {
+    CONFINEMENT
+        .get()
+        .expect("confine is registered only once the confinement is set")
+}
+
+/// How often, in virtual machine instructions, a confined statement checks its clock.
+const PROGRESS_INSTRUCTIONS: std::ffi::c_int = 10_000;
+
+/// The clock of one confined connection, in milliseconds since `epoch()`: when its
+/// current statement started, and when it last checked.
+struct Watch {
+    started: std::sync::atomic::AtomicU64,
+    checked: std::sync::atomic::AtomicU64,
+}
+
+/// A pause between two checks longer than this is the connection at rest: SQLite also
+/// checks while it parses, before the statement's start is traced, so the clock restarts.
+const AT_REST_MILLIS: u64 = 1_000;
+
+impl Watch {
+    fn new() -> Watch {
+        let now = now_millis();
+        Watch {
+            started: now.into(),
+            checked: now.into(),
+        }
+    }
+}
+
+fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+fn now_millis() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The auto-extension: confines a connection on a disposable database, as the
+/// `Confinement` says.
+unsafe extern "C" fn confine(
+    db: *mut libsqlite3_sys::sqlite3,
+    _error: *mut *mut std::ffi::c_char,
+    _api: *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::ffi::c_int {
+    // SAFETY: SQLite calls this with the connection it is opening, whose main database is
+    // open; sqlite3_db_filename returns a NUL-terminated name (empty in memory) or NULL.
+    let name = unsafe { libsqlite3_sys::sqlite3_db_filename(db, c"main".as_ptr()) };
+    let filename = if name.is_null() {
+        Some("")
+    } else {
+        // SAFETY: non-null, NUL-terminated, owned by the connection while it is open.
+        unsafe { std::ffi::CStr::from_ptr(name) }.to_str().ok()
+    };
+    if !(confinement().confines)(filename) {
+        return libsqlite3_sys::SQLITE_OK;
+    }
+    let watch = Box::into_raw(Box::new(Watch::new()));
+    // SAFETY: the callbacks match SQLite's signatures; `watch` is freed by `trace` on
+    // SQLITE_TRACE_CLOSE, after which SQLite calls neither callback again.
+    unsafe {
+        libsqlite3_sys::sqlite3_set_authorizer(db, Some(authorize), std::ptr::null_mut());
+        libsqlite3_sys::sqlite3_trace_v2(
+            db,
+            libsqlite3_sys::SQLITE_TRACE_STMT | libsqlite3_sys::SQLITE_TRACE_CLOSE,
+            Some(trace),
+            watch.cast(),
+        );
+        libsqlite3_sys::sqlite3_progress_handler(
+            db,
+            PROGRESS_INSTRUCTIONS,
+            Some(progress),
+            watch.cast(),
+        );
+    }
+    libsqlite3_sys::SQLITE_OK
+}
+
+/// The authorizer of a confined connection: the `Confinement` decides; a panic refuses.
+unsafe extern "C" fn authorize(
+    _context: *mut std::ffi::c_void,
+    action: std::ffi::c_int,
+    first: *const std::ffi::c_char,
+    second: *const std::ffi::c_char,
+    _database: *const std::ffi::c_char,
+    _trigger: *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    // SAFETY: SQLite passes NULL or NUL-terminated strings valid for this call.
+    let text = |p: *const std::ffi::c_char| {
+        (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy())
+    };
+    let (first, second) = (text(first), text(second));
+    let policy = confinement();
+    let refused =
+        std::panic::catch_unwind(|| (policy.refusal)(action, first.as_deref(), second.as_deref()))
+            .unwrap_or_else(|_| Some("an action the sandbox could not judge".to_owned()));
+    match refused {
+        None => libsqlite3_sys::SQLITE_OK,
+        Some(what) => {
+            (policy.refused)(what);
+            libsqlite3_sys::SQLITE_DENY
+        }
+    }
+}
+
+/// Starts a statement's clock (not a trigger's: it runs within the statement that fired
+/// it), and frees the clock when the connection closes.
+unsafe extern "C" fn trace(
+    event: std::ffi::c_uint,
+    watch: *mut std::ffi::c_void,
+    _statement: *mut std::ffi::c_void,
+    text: *mut std::ffi::c_void,
+) -> std::ffi::c_int {
+    let watch = watch.cast::<Watch>();
+    if event == libsqlite3_sys::SQLITE_TRACE_CLOSE {
+        // SAFETY: `watch` came from Box::into_raw in `confine`; SQLite closes a connection
+        // once, and calls no callback of it afterwards.
+        drop(unsafe { Box::from_raw(watch) });
+        return 0;
+    }
+    // SAFETY: for SQLITE_TRACE_STMT, `text` is the statement's NUL-terminated SQL, or a
+    // comment naming the trigger being run.
+    let sql = text.cast::<std::ffi::c_char>();
+    let trigger = !sql.is_null()
+        && unsafe { std::ffi::CStr::from_ptr(sql) }
+            .to_bytes()
+            .starts_with(b"--");
+    if !trigger {
+        // SAFETY: `watch` lives until SQLITE_TRACE_CLOSE.
+        unsafe { &*watch }
+            .started
+            .store(now_millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+    0
+}
+
+/// Ends a statement that has run past the limit (SQLite then fails it with "interrupted").
+unsafe extern "C" fn progress(watch: *mut std::ffi::c_void) -> std::ffi::c_int {
+    use std::sync::atomic::Ordering::SeqCst;
+    // SAFETY: `watch` lives until SQLITE_TRACE_CLOSE, after which no statement runs.
+    let watch = unsafe { &*watch.cast::<Watch>() };
+    let now = now_millis();
+    if now.saturating_sub(watch.checked.swap(now, SeqCst)) > AT_REST_MILLIS {
+        watch.started.store(now, SeqCst);
+    }
+    let policy = confinement();
+    let limit = (policy.statement_limit)();
+    let ran = std::time::Duration::from_millis(now.saturating_sub(watch.started.load(SeqCst)));
+    if ran > limit {
+        (policy.stopped)(limit);
+        1
+    } else {
+        0
+    }
 }

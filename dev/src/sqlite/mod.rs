@@ -8,5 +8,6 @@ pub mod ffi;
 pub mod lexer;
 pub mod objects;
 pub mod quote;
+pub mod sandbox;
 pub mod stored;
 pub mod values;

@@ -83,6 +83,21 @@ impl Drop for Scratch {
     }
 }
 
+/// Whether `path` (absolute) names a file inside one of this run's scratch directories,
+/// as written or through the links its directories resolve to: what a disposable database
+/// may open.
+pub fn is_inside_scratch(path: &Path) -> bool {
+    if path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return false;
+    }
+    lock_live().iter().filter(|dir| dir.is_dir()).any(|dir| {
+        path.starts_with(dir) || dir.canonicalize().is_ok_and(|real| path.starts_with(real))
+    })
+}
+
 /// Has a termination signal remove `path` (a file of this run's, such as its lock) too.
 pub fn remove_on_signal(path: &Path) {
     install_signal_handler();
