@@ -271,3 +271,46 @@ fn a_table_renamed_into_its_parent_s_section_keeps_its_reference_as_it_is() {
     assert!(!up.contains("joinable"), "{up}");
     project.assert_check_passes_with("the 2 schema files match");
 }
+
+/// diesel_cli 2.3 names versions `2026-12-07-115501-0000_name`, with a hexadecimal
+/// subversion. A newest one of that form, dated later than now, is followed by a later
+/// version (generate refused: "cannot make a timestamp version later than the newest one").
+#[test]
+fn a_newest_version_in_diesel_cli_s_form_dated_ahead_is_followed() {
+    let project = Project::fixture("blog");
+    let later = project.later_version("cli");
+    let (stamp, _) = later.split_once('_').unwrap();
+    let cli = format!("{stamp}-000a_from_diesel_cli");
+    project.add_version(&cli, "CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY);\n", "DROP TABLE notes;\n");
+    project.edit_schema(
+        "        name -> Text,\n",
+        "        name -> Text,\n        bio -> Nullable<Text>,\n",
+    );
+    let schema = project.read("schema/schema.rs");
+    project.write(
+        "schema/schema.rs",
+        &format!("{schema}\ndiesel::table! {{\n    notes (id) {{\n        id -> Integer,\n    }}\n}}\n"),
+    );
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    let newest = project.generate("add user bio");
+    let versions = project.versions();
+    assert_eq!(versions[versions.len() - 2], cli);
+    assert!(newest.ends_with("_add_user_bio"), "{newest}");
+    project.assert_check_passes();
+}
+
+/// A newest version at the end of time (`9999-12-31-235959`) made `generate` panic (exit
+/// 101) adding a second to it. The newest version, extended, sorts after it.
+#[test]
+fn a_newest_version_at_the_end_of_time_is_followed_not_a_panic() {
+    let project = Project::fixture("blog");
+    project.add_version("9999-12-31-235959_end", "SELECT 1;\n", "SELECT 1;\n");
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    project.edit_schema(
+        "        name -> Text,\n",
+        "        name -> Text,\n        bio -> Nullable<Text>,\n",
+    );
+    let newest = project.generate("add user bio");
+    assert_eq!(newest, "versions/9999-12-31-235959-0001_add_user_bio");
+    project.assert_check_passes();
+}

@@ -72,36 +72,36 @@ pub fn slug(message: &str) -> Result<String> {
     Ok(slug)
 }
 
-/// A version for `now`, strictly later than every existing version.
+/// A version for `now`, strictly later than every existing version (Diesel orders them by
+/// the text before the first `_`, dashes removed): now, else a second after the newest one's
+/// timestamp, else the newest version with `-0001` after it, which always sorts later. The
+/// newest may be in any form diesel_cli writes: `2026-12-07-115501`, `2026-12-07-115501-000a`,
+/// or a `--version` of its own.
 pub fn next_version(now: OffsetDateTime, existing: &[Version]) -> Result<String> {
     let format = format_description!("[year]-[month]-[day]-[hour][minute][second]");
     let key_format = format_description!("[year][month][day][hour][minute][second]");
-    let mut candidate = PrimitiveDateTime::new(now.date(), now.time())
+    let now = PrimitiveDateTime::new(now.date(), now.time())
         .replace_nanosecond(0)
         .map_err(|e| Error::input(format!("cannot read the clock: {e}")))?;
-    if let Some(newest) = existing.last() {
-        let newest_time = PrimitiveDateTime::parse(&newest.key, key_format).ok();
-        let later = |c: &PrimitiveDateTime| {
-            c.format(key_format)
-                .map(|k| k > newest.key)
-                .unwrap_or(false)
-        };
-        if !later(&candidate) {
-            candidate = newest_time
-                .map(|t| t + Duration::seconds(1))
-                .filter(later)
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "cannot make a timestamp version later than the newest one, `{}`",
-                        newest.dir_name
-                    ))
-                    .help("rename that directory to a `YYYY-MM-DD-HHMMSS_name` version")
-                })?;
-        }
-    }
-    candidate
-        .format(format)
-        .map_err(|e| Error::input(format!("cannot format the version: {e}")))
+    let Some(newest) = existing.last() else {
+        return now
+            .format(format)
+            .map_err(|e| Error::input(format!("cannot format the version: {e}")));
+    };
+    let later = |t: PrimitiveDateTime| {
+        t.format(key_format)
+            .is_ok_and(|key| key > newest.key)
+            .then(|| t.format(format).ok())
+            .flatten()
+    };
+    let after_newest = newest
+        .key
+        .get(..14)
+        .and_then(|stamp| PrimitiveDateTime::parse(stamp, key_format).ok())
+        .and_then(|t| t.checked_add(Duration::seconds(1)));
+    Ok(later(now)
+        .or_else(|| after_newest.and_then(later))
+        .unwrap_or_else(|| format!("{}-0001", newest.version)))
 }
 
 /// Writes `files` into the new directory `dir`, each file flushed to disk.
@@ -359,6 +359,35 @@ mod tests {
         assert_eq!(
             next_version(now, &[version("00000000000000")]).unwrap(),
             "2026-11-21-193005"
+        );
+    }
+
+    #[test]
+    fn a_version_is_found_after_any_newest_diesel_cli_writes() {
+        let now = datetime!(2026-11-21 19:30:05 UTC);
+        // diesel_cli's subversions (hexadecimal), ahead of the clock.
+        assert_eq!(
+            next_version(now, &[version("2027-01-01-000000-0000")]).unwrap(),
+            "2027-01-01-000001"
+        );
+        assert_eq!(
+            next_version(now, &[version("2027-01-01-000000-000a")]).unwrap(),
+            "2027-01-01-000001"
+        );
+        // The same second as the clock, with a subversion: later than it.
+        assert_eq!(
+            next_version(now, &[version("2026-11-21-193005-0000")]).unwrap(),
+            "2026-11-21-193006"
+        );
+        // No second after it: the newest version, extended.
+        assert_eq!(
+            next_version(now, &[version("9999-12-31-235959")]).unwrap(),
+            "9999-12-31-235959-0001"
+        );
+        // A --version of its own that is no timestamp.
+        assert_eq!(
+            next_version(now, &[version("99999999999999999999")]).unwrap(),
+            "99999999999999999999-0001"
         );
     }
 

@@ -89,7 +89,7 @@ pub fn scan(versions_dir: &Path) -> Result<Vec<Version>> {
                 path.display()
             ))
             .help(format!(
-                "name it `<version>_<name>` with a version of digits and dashes, e.g. `{EXAMPLE_NAME}`"
+                "name it `<version>_<name>` with a version of letters, digits and dashes, e.g. `{EXAMPLE_NAME}`"
             ))
         })?;
         if !path.join("up.sql").is_file() {
@@ -124,8 +124,10 @@ fn parse_dir_name(name: &str) -> std::result::Result<&str, &'static str> {
     if version.is_empty() || !version.chars().any(|c| c.is_ascii_digit()) {
         return Err("the version before the first `_` has no digits");
     }
-    if !version.chars().all(|c| c.is_ascii_digit() || c == '-') {
-        return Err("the version before the first `_` may hold only digits and dashes");
+    // diesel_cli writes hexadecimal subversions (`2026-12-07-115501-000a`), and takes any
+    // `--version`.
+    if !version.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err("the version before the first `_` may hold only letters, digits and dashes");
     }
     if rest.is_empty() {
         return Err("the name after the version is empty");
@@ -186,8 +188,35 @@ mod tests {
     }
 
     #[test]
+    fn accepts_every_form_diesel_cli_writes_in_its_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        for name in [
+            "2026-12-07-115501-000a_b",
+            "2026-12-07-115501-0000_a",
+            "2026-12-07-115500_old",
+            "v2_explicit",
+        ] {
+            make(tmp.path(), name, true);
+        }
+        let names: Vec<String> = scan(tmp.path())
+            .unwrap()
+            .into_iter()
+            .map(|v| v.dir_name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "2026-12-07-115500_old",
+                "2026-12-07-115501-0000_a",
+                "2026-12-07-115501-000a_b",
+                "v2_explicit"
+            ]
+        );
+    }
+
+    #[test]
     fn rejects_names_diesel_would_not_accept() {
-        for bad in ["create_users", "nounderscore", "2026-01-02_", "v1_users"] {
+        for bad in ["create_users", "nounderscore", "2026-01-02_", "2026.01.02_users"] {
             let tmp = tempfile::tempdir().unwrap();
             make(tmp.path(), bad, true);
             let err = scan(tmp.path()).unwrap_err();

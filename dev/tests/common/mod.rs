@@ -138,7 +138,8 @@ impl Project {
         assert!(left.is_empty(), "left in the temp dir: {left:?}");
     }
 
-    /// The version directories, oldest first.
+    /// The version directories, oldest first: in Diesel's order, by the text before the
+    /// first `_` without dashes.
     pub fn versions(&self) -> Vec<String> {
         let Ok(entries) = fs::read_dir(self.file("versions")) else {
             return Vec::new();
@@ -148,7 +149,10 @@ impl Project {
             .filter(|e| e.path().is_dir())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
-        names.sort();
+        names.sort_by_key(|name| {
+            let version = name.split_once('_').map_or(name.as_str(), |(v, _)| v);
+            version.replace('-', "")
+        });
         names
     }
 
