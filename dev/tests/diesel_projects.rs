@@ -281,7 +281,11 @@ fn a_newest_version_in_diesel_cli_s_form_dated_ahead_is_followed() {
     let later = project.later_version("cli");
     let (stamp, _) = later.split_once('_').unwrap();
     let cli = format!("{stamp}-000a_from_diesel_cli");
-    project.add_version(&cli, "CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY);\n", "DROP TABLE notes;\n");
+    project.add_version(
+        &cli,
+        "CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY);\n",
+        "DROP TABLE notes;\n",
+    );
     project.edit_schema(
         "        name -> Text,\n",
         "        name -> Text,\n        bio -> Nullable<Text>,\n",
@@ -289,7 +293,9 @@ fn a_newest_version_in_diesel_cli_s_form_dated_ahead_is_followed() {
     let schema = project.read("schema/schema.rs");
     project.write(
         "schema/schema.rs",
-        &format!("{schema}\ndiesel::table! {{\n    notes (id) {{\n        id -> Integer,\n    }}\n}}\n"),
+        &format!(
+            "{schema}\ndiesel::table! {{\n    notes (id) {{\n        id -> Integer,\n    }}\n}}\n"
+        ),
     );
     assert_eq!(project.run(&["rehash"]).code, Some(0));
     let newest = project.generate("add user bio");

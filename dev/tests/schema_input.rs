@@ -173,3 +173,43 @@ fn joinables_diesel_would_implement_twice_are_refused() {
     );
     assert!(run.stderr.contains("--> schema/schema.rs:29:28"), "{run:?}");
 }
+
+/// Each of these passed (`notes (id, id)` with exit 3 from the proof, the others with exit
+/// 0) where Diesel's macros refuse to compile: exit 2 at the place in schema.rs, and nothing
+/// written, for `check` and for `generate`.
+#[test]
+fn what_diesel_would_not_compile_is_refused_at_its_place() {
+    let cases = [
+        (
+            "diesel::table! {\n    notes (id, id) {\n        id -> Integer,\n    }\n}\n",
+            "primary key `id` of table `notes` is named twice",
+            (2, 16),
+        ),
+        (
+            "diesel::table! {\n    notes (id) {\n        id -> Integer,\n        #[sql_name = \"body\"]\n        r#body_ -> Text,\n        body -> Text,\n    }\n}\n",
+            "columns `r#body_` and `body` of table `notes` are both the SQL column `body`",
+            (6, 9),
+        ),
+        (
+            "diesel::table! {\n    notes (id) {\n        id -> Integer,\n    }\n}\n\ndiesel::allow_tables_to_appear_in_same_query!(notes, posts, users, nope,);\n",
+            "`allow_tables_to_appear_in_same_query!` names `nope`, which no `table!` in this file declares",
+            (7, 68),
+        ),
+    ];
+    for (notes, message, (line, column)) in cases {
+        let project = Project::fixture("blog");
+        let schema = project.read("schema/schema.rs");
+        project.write("schema/schema.rs", &format!("{schema}\n{notes}"));
+        for command in [vec!["check"], vec!["generate", "notes"]] {
+            let run = project.assert_rejected(&command);
+            assert!(run.stderr.contains(message), "{command:?}: {run:?}");
+            assert!(
+                run.stderr.contains(&format!(
+                    "--> schema/schema.rs:{}:{column}",
+                    schema.lines().count() + 1 + line
+                )),
+                "{command:?}: {run:?}"
+            );
+        }
+    }
+}

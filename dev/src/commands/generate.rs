@@ -15,7 +15,7 @@ use crate::generate::diff::{
 };
 use crate::generate::plan::{self, Defaults};
 use crate::generate::render::{self, Files, Header};
-use crate::generate::write;
+use crate::generate::{naming, write};
 use crate::history::checksums;
 use crate::history::versions;
 use crate::project::Project;
@@ -218,7 +218,7 @@ fn generate(
     report: &mut dyn FnMut(String),
     timings: &mut Timings,
 ) -> Result<Generated> {
-    let slug = write::slug(&options.message)?;
+    let slug = naming::slug(&options.message)?;
     for path in [
         project.versions_dir.join(".dev"),
         checksums::sum_path(&project.versions_dir),
@@ -235,7 +235,7 @@ fn generate(
         &comparison.links,
         "a new version on top of it would hide that",
     )?;
-    let version = write::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
+    let version = naming::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
     let dir_name = format!("{version}_{slug}");
     let stage = comparison.scratch.path().join("candidate");
     if options.empty {

@@ -12,9 +12,10 @@ use crate::commands::writing;
 use crate::error::{Error, Result};
 use crate::generate::baseline::baseline;
 use crate::generate::cache::Cache;
+use crate::generate::naming;
 use crate::generate::render::{render_baseline, Header};
 use crate::generate::replay;
-use crate::generate::write::{self, publish_replacing, write_files};
+use crate::generate::write::{publish_replacing, write_files};
 use crate::history::checksums;
 use crate::history::header;
 use crate::history::squash;
@@ -41,7 +42,7 @@ pub struct SquashOptions {
 /// Squashes, proves, and publishes; prints what was replaced and the proof.
 pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) -> Result<ExitCode> {
     project.ensure_writable_inside(&checksums::sum_path(&project.versions_dir))?;
-    let slug = write::slug(&options.message)?;
+    let slug = naming::slug(&options.message)?;
     let _lock = writing::lock(project, &mut |line| errln!("{line}"))?;
     let history = versions::scan(&project.versions_dir)?;
     let target = header::resolve(&history, &options.to)?.clone();

@@ -126,7 +126,10 @@ fn parse_dir_name(name: &str) -> std::result::Result<&str, &'static str> {
     }
     // diesel_cli writes hexadecimal subversions (`2026-12-07-115501-000a`), and takes any
     // `--version`.
-    if !version.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if !version
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         return Err("the version before the first `_` may hold only letters, digits and dashes");
     }
     if rest.is_empty() {
@@ -216,7 +219,12 @@ mod tests {
 
     #[test]
     fn rejects_names_diesel_would_not_accept() {
-        for bad in ["create_users", "nounderscore", "2026-01-02_", "2026.01.02_users"] {
+        for bad in [
+            "create_users",
+            "nounderscore",
+            "2026-01-02_",
+            "2026.01.02_users",
+        ] {
             let tmp = tempfile::tempdir().unwrap();
             make(tmp.path(), bad, true);
             let err = scan(tmp.path()).unwrap_err();

@@ -86,6 +86,9 @@ pub fn parse_file(path: &Path, source: &str) -> Result<Parsed> {
     };
     let mut joinables = Vec::new();
     let mut allow_tables = Vec::new();
+    // Names `allow_tables_to_appear_in_same_query!` gives as bare identifiers: tables of
+    // this file, or Diesel does not compile it.
+    let mut allowed_here = Vec::new();
     for item in &file.items {
         let syn::Item::Macro(item) = item else {
             continue;
@@ -115,6 +118,12 @@ pub fn parse_file(path: &Path, source: &str) -> Result<Parsed> {
                     syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated
                         .parse2(item.mac.tokens.clone())
                         .map_err(|e| located(e, end, "expected table names separated by commas"))?;
+                allowed_here.extend(
+                    paths
+                        .iter()
+                        .filter_map(|p| p.get_ident())
+                        .map(|ident| (ident.to_string(), ident.span())),
+                );
                 allow_tables.push(
                     paths
                         .iter()
@@ -130,6 +139,19 @@ pub fn parse_file(path: &Path, source: &str) -> Result<Parsed> {
                 joinables.push(joinable);
             }
             _ => {}
+        }
+    }
+    for (name, span) in allowed_here {
+        let bare = name.trim_start_matches("r#");
+        if !reader.declared.contains_key(bare) {
+            return Err(reader
+                .error_at(
+                    span,
+                    format!(
+                        "`allow_tables_to_appear_in_same_query!` names `{name}`, which no `table!` in this file declares"
+                    ),
+                )
+                .help("declare the table, or take it out of the list: Diesel does not compile this"));
         }
     }
     let mut joined = BTreeSet::new();

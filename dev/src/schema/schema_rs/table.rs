@@ -59,18 +59,26 @@ impl Reader<'_> {
                         def.sql_name
                     )));
             }
-            if let Some(same) = columns
-                .iter()
-                .find(|c: &&Column| c.name.eq_ignore_ascii_case(&def.sql_name))
+            if let Some((other, same)) =
+                declared_columns
+                    .iter()
+                    .find(|(_, c): &(&String, &DeclaredColumn)| {
+                        c.sql_name.eq_ignore_ascii_case(&def.sql_name)
+                    })
             {
-                return Err(self
-                    .error_at(
-                        def.column_name.span(),
-                        format!(
-                            "column `{}` of table `{rust_name}` is column `{}` to SQLite, which ignores the case of names",
-                            def.sql_name, same.name
-                        ),
+                let message = if same.sql_name == def.sql_name {
+                    format!(
+                        "columns `{other}` and `{column_name}` of table `{rust_name}` are both the SQL column `{}`",
+                        def.sql_name
                     )
+                } else {
+                    format!(
+                        "column `{}` of table `{rust_name}` is column `{}` to SQLite, which ignores the case of names",
+                        def.sql_name, same.sql_name
+                    )
+                };
+                return Err(self
+                    .error_at(def.column_name.span(), message)
                     .help("give one of them another name"));
             }
             let ty = self.sql_type(&def.tpe)?;
@@ -104,9 +112,19 @@ impl Reader<'_> {
             Some(pk) => pk
                 .keys
                 .iter()
-                .map(|key| {
+                .enumerate()
+                .map(|(index, key)| {
                     let key_name = key.to_string();
-                    if declared_columns.contains_key(&key_name) {
+                    if pk.keys.iter().take(index).any(|k| *k == *key) {
+                        Err(self
+                            .error_at(
+                                key.span(),
+                                format!(
+                                    "primary key `{key}` of table `{rust_name}` is named twice"
+                                ),
+                            )
+                            .help("name each column of the primary key once"))
+                    } else if declared_columns.contains_key(&key_name) {
                         Ok(key_name)
                     } else {
                         Err(self.error_at(
@@ -290,6 +308,32 @@ mod tests {
         let err = parse_err("diesel::table! { users (id) { id -> Integer, } }\ndiesel::table! {\n    #[sql_name = \"Users\"]\n    people (id) { id -> Integer, }\n}\n");
         assert!(
             err.message.contains("table `Users` is table `users`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_primary_key_column_named_twice_is_refused_at_the_second() {
+        let err =
+            parse_err("diesel::table! {\n    notes (id, id) {\n        id -> Integer,\n    }\n}\n");
+        let loc = err.location.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (2, 16));
+        assert!(
+            err.message
+                .contains("primary key `id` of table `notes` is named twice"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_rust_columns_of_one_sql_column_are_refused() {
+        let err = parse_err("diesel::table! {\n    users (id) {\n        id -> Integer,\n        #[sql_name = \"name\"]\n        r#name_ -> Text,\n        name -> Text,\n    }\n}\n");
+        let loc = err.location.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (6, 9));
+        assert!(
+            err.message.contains(
+                "columns `r#name_` and `name` of table `users` are both the SQL column `name`"
+            ),
             "{err}"
         );
     }

@@ -300,3 +300,17 @@ fn the_mutated_schema_is_valid_to_begin_with() {
     assert_eq!(schema.tables["users"].columns[4].ty, SqlType::Double);
     assert_eq!(schema.tables["posts"].joinables.len(), 1);
 }
+
+#[test]
+fn allow_tables_naming_a_table_the_file_does_not_declare_is_refused_at_the_name() {
+    let err = parse_err(
+        "diesel::table! { users (id) { id -> Integer, } }\ndiesel::table! { posts (id) { id -> Integer, } }\ndiesel::allow_tables_to_appear_in_same_query!(posts, users, nope);\n",
+    );
+    let loc = err.location.clone().unwrap();
+    assert_eq!((loc.line, loc.column), (3, 61));
+    assert!(
+        err.message
+            .contains("`allow_tables_to_appear_in_same_query!` names `nope`, which no `table!` in this file declares"),
+        "{err}"
+    );
+}
