@@ -1,6 +1,7 @@
 //! The snapshot cache in cargo's target directory: used when it verifies, ignored (and
 //! replaced) when it is corrupt or stale, bypassed by --no-cache, never able to change an
-//! answer, and kept wherever CARGO_TARGET_DIR or build.target-dir puts the build.
+//! answer, and kept wherever CARGO_TARGET_DIR or build.target-dir puts the build; in the
+//! user's cache directory for a project that is no cargo project.
 //!
 //! Each run here gets CARGO_TARGET_DIR=<project>/target, so a CARGO_TARGET_DIR set for
 //! `cargo test` itself cannot send these projects' snapshots to a directory they share.
@@ -11,6 +12,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::{Project, Run};
+
+/// The blog fixture as a cargo project (a Cargo.toml beside diesel.toml), whose snapshots
+/// live in its target directory.
+fn blog() -> Project {
+    let project = Project::fixture("blog");
+    project.write(
+        "Cargo.toml",
+        "[package]\nname = \"blog\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    project
+}
 
 /// Runs `dev ARGS` with the project's own target directory.
 fn dev(project: &Project, args: &[&str]) -> Run {
@@ -64,7 +76,7 @@ fn snapshots_in(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn snapshot_is_stored_then_used_and_a_new_version_replays_on_top() {
-    let project = Project::fixture("blog");
+    let project = blog();
     check_passes(&project);
     assert_eq!(snapshots(&project).len(), 1, "check stores head's snapshot");
 
@@ -93,7 +105,7 @@ fn snapshot_is_stored_then_used_and_a_new_version_replays_on_top() {
 
 #[test]
 fn a_new_version_replays_only_itself() {
-    let project = Project::fixture("blog");
+    let project = blog();
     check_passes(&project);
     project.add_posts_views();
     let run = dev(&project, &["generate", "--timings", "add views"]);
@@ -113,7 +125,7 @@ fn a_new_version_replays_only_itself() {
 
 #[test]
 fn no_cache_neither_reads_nor_writes_it() {
-    let project = Project::fixture("blog");
+    let project = blog();
     let run = dev(&project, &["check", "--no-cache"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(!project.file("target").exists());
@@ -121,7 +133,7 @@ fn no_cache_neither_reads_nor_writes_it() {
 
 #[test]
 fn corrupt_snapshot_is_detected_ignored_and_replaced() {
-    let project = Project::fixture("blog");
+    let project = blog();
     check_passes(&project);
     let snapshot = snapshots(&project).pop().unwrap();
     let mut bytes = fs::read(&snapshot).unwrap();
@@ -143,7 +155,7 @@ fn corrupt_snapshot_is_detected_ignored_and_replaced() {
 
 #[test]
 fn snapshot_that_is_not_what_its_key_says_is_never_trusted() {
-    let project = Project::fixture("blog");
+    let project = blog();
     check_passes(&project);
     let snapshot = snapshots(&project).pop().unwrap();
     // Forge the entry: a database holding a table versions/ never made, with a checksum
@@ -175,7 +187,7 @@ fn snapshot_that_is_not_what_its_key_says_is_never_trusted() {
 
 #[test]
 fn edited_history_misses_the_cache() {
-    let project = Project::fixture("blog");
+    let project = blog();
     check_passes(&project);
     let up = "versions/2026-01-01-000000_create_blog/up.sql";
     project.write(
@@ -194,7 +206,7 @@ fn edited_history_misses_the_cache() {
 
 #[test]
 fn the_cache_follows_cargo_target_dir_and_build_target_dir() {
-    let project = Project::fixture("blog");
+    let project = blog();
     let elsewhere = tempfile::tempdir().unwrap();
     let run = dev_with(&project, &["check"], |command| {
         command.env("CARGO_TARGET_DIR", elsewhere.path())
@@ -219,7 +231,7 @@ fn the_cache_follows_cargo_target_dir_and_build_target_dir() {
 
 #[test]
 fn the_staged_check_starts_from_the_clones_snapshots() {
-    let project = Project::fixture("blog");
+    let project = blog();
     project.add_posts_views();
     generate(&project, "add views");
     common::git_ok(project.path(), &["init", "-q"]);
@@ -234,4 +246,34 @@ fn the_staged_check_starts_from_the_clones_snapshots() {
         "{staged:?}"
     );
     project.assert_no_temp_leftovers();
+}
+
+/// `check` and `init` created `target/` in a project that is no cargo project, where it
+/// showed as untracked: its snapshots go to the user's cache directory instead, and a
+/// CARGO_TARGET_DIR (meant for some cargo build) does not draw them out of it.
+#[test]
+fn a_project_that_is_no_cargo_project_gets_no_target_directory() {
+    let project = Project::fixture("blog");
+    for command in [&["check"][..], &["init"][..]] {
+        let run = dev_with(&project, command, |c| c);
+        assert!(
+            run.code == Some(0) || run.code == Some(1),
+            "{command:?}: {run:?}"
+        );
+    }
+    assert!(!project.file("target").exists(), "the tree got a target/");
+    let cache = project.cache_home().join("dev-migrate");
+    let dirs: Vec<PathBuf> = fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one directory for the project: {dirs:?}");
+    assert_eq!(snapshots_in(&dirs[0]).len(), 1);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = dev_with(&project, &["check"], |c| {
+        c.env("CARGO_TARGET_DIR", elsewhere.path())
+    });
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    assert!(!project.file("target").exists(), "the tree got a target/");
 }

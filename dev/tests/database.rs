@@ -320,6 +320,7 @@ fn database_url_is_read_as_diesel_reads_it() {
     let output = duct::cmd(common::BIN, ["upgrade", "add_bio"])
         .dir(project.path())
         .env("TMPDIR", project.tmp.path())
+        .env("XDG_CACHE_HOME", project.cache_home())
         .env("DATABASE_URL", format!("sqlite://{}", db.arg()))
         .stderr_capture()
         .unchecked()

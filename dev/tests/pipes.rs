@@ -35,6 +35,7 @@ fn run_into_closed_pipe(
         .args(args)
         .current_dir(project.path())
         .env("TMPDIR", project.tmp.path())
+        .env("XDG_CACHE_HOME", project.cache_home())
         .env_remove("DATABASE_URL")
         .stdout(Stdio::from(closed_pipe()))
         .stderr(stderr)

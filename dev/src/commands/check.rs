@@ -16,6 +16,7 @@ use crate::history::staged::Staged;
 use crate::project::Project;
 use crate::schema::introspect::Database;
 use crate::sqlite::quote::quote;
+use crate::support::invocation;
 use crate::support::output::{err, errln, outln};
 use crate::support::timing::Timings;
 
@@ -233,12 +234,13 @@ fn relative(project: &Project, path: &Path) -> std::path::PathBuf {
 /// The `generate` command that would write the missing migration.
 fn generate_command(changes: &[Change], project_dir: Option<&Path>) -> String {
     let project_flag = project_dir
-        .map(|d| format!(" -C {}", d.display()))
+        .map(|d| format!("-C {} ", d.display()))
         .unwrap_or_default();
-    format!(
-        "cargo run -p dev --{project_flag} generate \"{}\"",
+    invocation::command(&format!(
+        "{}generate \"{}\"",
+        project_flag.trim_start(),
         suggested_message(changes)
-    )
+    ))
 }
 
 /// Prints the changes no migration makes, and the command that would write one.

@@ -9,6 +9,7 @@ use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::project::Project;
+use crate::support::invocation;
 use crate::support::output::{errln, outln};
 use crate::support::timing::Timings;
 
@@ -67,7 +68,8 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
     }
     if drifted {
         errln!(
-            "warning: the database has drifted from the versions it applied; `cargo run -p dev -- drift` lists how"
+            "warning: the database has drifted from the versions it applied; `{}` lists how",
+            invocation::command("drift")
         );
     }
     Ok(ExitCode::SUCCESS)

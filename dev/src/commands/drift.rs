@@ -9,6 +9,7 @@ use crate::commands::report::{self, Format};
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::project::Project;
+use crate::support::invocation;
 use crate::support::output::{errln, outln};
 use crate::support::timing::Timings;
 
@@ -74,7 +75,7 @@ pub fn run(
         outln!("  - {line}");
     }
     errln!(
-        "help: these were made outside the migrations: undo them, or write a migration that makes them (`cargo run -p dev -- generate --empty`) so every database gets them"
+        "help: these were made outside the migrations: undo them, or write a migration that makes them (`{}`) so every database gets them", invocation::command("generate --empty")
     );
     Ok(ExitCode::from(1))
 }

@@ -8,6 +8,7 @@ use crate::history::checksums::{self, Link};
 use crate::history::versions::Version;
 use crate::project::Project;
 use crate::schema::diagram;
+use crate::support::invocation;
 
 /// Problems of the recorded history; none when the project records no checksums.
 pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Vec<Finding>> {
@@ -53,7 +54,10 @@ pub fn refuse_unrecorded_history(
                 .to_owned(),
         );
     }
-    Err(err.help("run `cargo run -p dev -- check` and do what it says first"))
+    Err(err.help(format!(
+        "run `{}` and do what it says first",
+        invocation::command("check")
+    )))
 }
 
 /// A problem when the project keeps a diagram and it is not head's.
@@ -61,7 +65,7 @@ pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Fin
     let path = diagram::path(&project.schema_file);
     let text = std::fs::read_to_string(&path).ok()?;
     // Line endings are not a change (a checkout may have turned LF into CRLF).
-    if !diagram::has_block(&text) || text.replace("\r\n", "\n").contains(&diagram_of(comparison)) {
+    if !diagram::has_block(&text) || diagram::holds(&text, &diagram_of(comparison)) {
         return None;
     }
     Some(
@@ -69,6 +73,9 @@ pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Fin
             "the diagram in {} is out of date",
             project.display(&path)
         ))
-        .help("run `cargo run -p dev -- diagram` and commit the result"),
+        .help(format!(
+            "run `{}` and commit the result",
+            invocation::command("diagram")
+        )),
     )
 }

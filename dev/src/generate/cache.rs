@@ -1,9 +1,11 @@
 //! Snapshots of head, so a run replays only the versions added since the last one.
 //!
-//! A snapshot is the disposable database file right after replay, in `dev-cache/` of the
-//! directory cargo builds into (never elsewhere in the working tree). That directory is found
-//! as cargo finds it, so a `CARGO_TARGET_DIR` or `build.target-dir` that moves the build
-//! output out of the tree moves the cache with it. Its key hashes the whole history up to that version (the
+//! A snapshot is the disposable database file right after replay. In a cargo project it is
+//! in `dev-cache/` of the directory cargo builds into, found as cargo finds it, so a
+//! `CARGO_TARGET_DIR` or `build.target-dir` that moves the build output out of the tree
+//! moves the cache with it. A Diesel project that is no cargo project keeps it in the user's
+//! cache directory (`dev-migrate/` of `$XDG_CACHE_HOME`, `~/Library/Caches`, `%LOCALAPPDATA%`),
+//! one directory per project: nothing is ever written into its tree. Its key hashes the whole history up to that version (the
 //! chain of `integrity`, over every file of every version) with the tool's and SQLite's
 //! versions, so any edit, removal or reordering misses. A snapshot is trusted only when its
 //! bytes match the checksum stored beside it and its migrations table lists exactly the
@@ -29,20 +31,24 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The store in the target directory of the cargo workspace at `root`.
+    /// The store of the project at `root`: in the target directory of its cargo workspace,
+    /// else in the user's cache directory.
     pub fn for_root(root: &Path) -> Cache {
         let cwd = std::env::current_dir().unwrap_or_else(|_| root.to_path_buf());
         let cargo_home = std::env::var_os("CARGO_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+        let target = target_dir(
+            root,
+            |name| std::env::var_os(name),
+            &cwd,
+            cargo_home.as_deref(),
+        );
         Cache {
-            dir: target_dir(
-                root,
-                |name| std::env::var_os(name),
-                &cwd,
-                cargo_home.as_deref(),
-            )
-            .join("dev-cache"),
+            dir: match target {
+                Some(target) => target.join("dev-cache"),
+                None => user_cache(root),
+            },
         }
     }
 
@@ -138,21 +144,34 @@ impl Cache {
     }
 }
 
+/// The cache of a project that is no cargo project: a directory of its own (named by the
+/// hash of its path) in the user's cache directory, else in the temp directory.
+fn user_cache(root: &Path) -> PathBuf {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let name = sha256_hex(root.to_string_lossy().as_bytes());
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("dev-migrate")
+        .join(&name[..16])
+}
+
 /// Where cargo builds the workspace at `root`, by cargo's rules: `CARGO_TARGET_DIR`, then
 /// `CARGO_BUILD_TARGET_DIR` (both relative to the current directory `cwd`), then
 /// `build.target-dir` from the nearest `.cargo/config.toml` at or above `root`, then from
-/// `cargo_home`'s (relative to the directory holding `.cargo/`), else `root/target`.
+/// `cargo_home`'s (relative to the directory holding `.cargo/`), else `target/` of the
+/// workspace. `None` when `root` is in no cargo project: cargo builds nothing there.
 fn target_dir(
     root: &Path,
     env: impl Fn(&str) -> Option<OsString>,
     cwd: &Path,
     cargo_home: Option<&Path>,
-) -> PathBuf {
+) -> Option<PathBuf> {
+    let workspace = cargo_root(root)?;
     if let Some(dir) = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
         .into_iter()
         .find_map(|name| env(name).filter(|v| !v.is_empty()))
     {
-        return cwd.join(dir);
+        return Some(cwd.join(dir));
     }
     let configs = root
         .ancestors()
@@ -174,14 +193,11 @@ fn target_dir(
                 .map(PathBuf::from)
         });
         if let Some(dir) = configured {
-            return base.join(dir);
+            return Some(base.join(dir));
         }
     }
-    // A workspace member's build output is the workspace's; a Diesel project that is no cargo
-    // project keeps its cache where cargo would put `target/` if it became one.
-    cargo_root(root)
-        .unwrap_or_else(|| root.to_path_buf())
-        .join("target")
+    // A workspace member's build output is the workspace's.
+    Some(workspace.join("target"))
 }
 
 /// The directory cargo puts `target/` in for a project at `root`: the nearest workspace
@@ -217,10 +233,16 @@ mod tests {
         fs::create_dir_all(&home).unwrap();
         fs::create_dir_all(workspace.join(".cargo")).unwrap();
         let cwd = tmp.path().join("cwd");
-        let at =
-            |env: &dyn Fn(&str) -> Option<OsString>| target_dir(&workspace, env, &cwd, Some(&home));
+        let at = |env: &dyn Fn(&str) -> Option<OsString>| {
+            target_dir(&workspace, env, &cwd, Some(&home)).expect("a cargo project")
+        };
 
-        assert_eq!(at(&no_env), workspace.join("target"));
+        let everywhere = |_: &str| Some(OsString::from("/abs"));
+        assert_eq!(
+            target_dir(&workspace, everywhere, &cwd, Some(&home)),
+            None,
+            "no cargo project, no target directory"
+        );
         fs::write(workspace.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
         assert_eq!(at(&no_env), workspace.join("target"));
         fs::write(

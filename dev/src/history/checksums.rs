@@ -24,11 +24,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Finding, Result};
 use crate::history::versions::{key_of, Version};
+use crate::support::invocation;
 
 /// The checksum file, inside the migrations directory (Diesel reads only directories).
 pub const SUM_FILE: &str = "dev.sum";
 
-const HEADER: &str = "# Checksums of every version: written by `generate`, checked by `check`.\n# After an intended edit of a version, `cargo run -p dev -- rehash` records it.\n";
+const HEADER: &str = "# Checksums of every version: written by `generate`, checked by `check`.\n# After an intended edit of a version, `dev rehash` records it.\n";
 const TOTAL: &str = "total ";
 
 /// Where the checksum file of `versions_dir` is.
@@ -206,9 +207,10 @@ pub fn problems_judged_at(
                 "{SUM_FILE}:{}: expected `<version dir> <files hash> <chain hash>`",
                 number + 1
             ))
-            .help(
-                "run `cargo run -p dev -- rehash` to rewrite it from versions/",
-            )]);
+            .help(format!(
+                "run `{}` to rewrite it from versions/",
+                invocation::command("rehash")
+            ))]);
         };
         lines.push(Line {
             dir_name: (*dir_name).to_owned(),
@@ -223,8 +225,14 @@ pub fn problems_judged_at(
     for line in &lines {
         let Some(index) = versions.iter().position(|v| v.dir_name == line.dir_name) else {
             found.push(
-                Finding::new(format!("version {} was recorded but is gone from versions/", line.dir_name))
-                    .help("restore it (databases may have applied it); if it truly must go, run `cargo run -p dev -- rehash`"),
+                Finding::new(format!(
+                    "version {} was recorded but is gone from versions/",
+                    line.dir_name
+                ))
+                .help(format!(
+                    "restore it (databases may have applied it); if it truly must go, run `{}`",
+                    invocation::command("rehash")
+                )),
             );
             continue;
         };
@@ -238,11 +246,11 @@ pub fn problems_judged_at(
                 if crate::history::git::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
                     changed
                         .note("this version is not committed yet, so nobody can have applied it")
-                        .help("record your edit with `cargo run -p dev -- rehash`")
+                        .help(format!("record your edit with `{}`", invocation::command("rehash")))
                 } else {
                     changed
                         .note("never edit a migration others may have applied: write a new one instead")
-                        .help("if the edit is intended (nobody applied it yet), run `cargo run -p dev -- rehash`")
+                        .help(format!("if the edit is intended (nobody applied it yet), run `{}`", invocation::command("rehash")))
                 },
             );
         } else if chain(&previous, &line.dir_name, files) != line.chain && !chain_broken {
@@ -278,7 +286,7 @@ pub fn problems_judged_at(
             ),
             _ => found.push(
                 Finding::new(format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
-                    .help("`generate` records the versions it writes; for a hand-made one run `cargo run -p dev -- rehash`"),
+                    .help(format!("`generate` records the versions it writes; for a hand-made one run `{}`", invocation::command("rehash"))),
             ),
         }
     }

@@ -10,7 +10,10 @@ use crate::schema::model::Schema;
 use crate::support::files::{self, Record};
 
 /// The line that opens the diagram block; it warns that edits inside are replaced.
-pub const BEGIN: &str = "<!-- dev diagram: begin (written by `cargo run -p dev -- diagram`; edits here are replaced) -->";
+pub const BEGIN: &str =
+    "<!-- dev diagram: begin (written by `dev diagram`; edits here are replaced) -->";
+/// How every form of `BEGIN` starts: files written by earlier builds keep their own words.
+const BEGIN_PREFIX: &str = "<!-- dev diagram: begin";
 /// The line that closes the block; everything outside the two markers is the user's.
 pub const END: &str = "<!-- dev diagram: end -->";
 
@@ -97,7 +100,7 @@ fn entity(name: &str) -> String {
 
 /// `text` with its diagram block replaced by `block` (appended when it has none).
 pub fn splice(text: &str, block: &str) -> String {
-    match (text.find(BEGIN), text.find(END)) {
+    match (text.find(BEGIN_PREFIX), text.find(END)) {
         (Some(start), Some(end)) if end > start => {
             let after = end + END.len();
             let rest = text[after..].strip_prefix('\n').unwrap_or(&text[after..]);
@@ -112,7 +115,21 @@ pub fn splice(text: &str, block: &str) -> String {
 
 /// Whether the file holds a diagram block at all (a project opts in by having one).
 pub fn has_block(text: &str) -> bool {
-    text.contains(BEGIN) && text.contains(END)
+    text.contains(BEGIN_PREFIX) && text.contains(END)
+}
+
+/// Whether `text` holds `block` as it is, whatever words its opening marker has (an earlier
+/// build's are as good) and whatever its line endings.
+pub fn holds(text: &str, block: &str) -> bool {
+    let text = text.replace("\r\n", "\n");
+    let current: String = text
+        .split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(marker) if marker.starts_with(BEGIN_PREFIX) => format!("{BEGIN}\n"),
+            _ => line.to_owned(),
+        })
+        .collect();
+    current.contains(block)
 }
 
 /// Writes the diagram into the file beside schema.rs (never through a link); returns its path.
@@ -141,7 +158,7 @@ pub fn refreshed(schema_file: &Path, block: &str) -> Result<Option<Record>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("read", &path, e)),
     };
-    if !has_block(&text) || text.replace("\r\n", "\n").contains(block) {
+    if !has_block(&text) || holds(&text, block) {
         return Ok(None);
     }
     Ok(Some(Record {
@@ -155,6 +172,21 @@ mod tests {
     use super::*;
     use crate::schema::introspect::inspect;
     use crate::schema::introspect::TableFilter;
+
+    #[test]
+    fn a_block_under_an_earlier_build_s_marker_is_held_and_replaced_in_place() {
+        let earlier = "<!-- dev diagram: begin (written by `cargo run -p dev -- diagram`; edits here are replaced) -->";
+        let block = format!("{BEGIN}\nbody\n{END}\n");
+        let text = format!("# Mine\r\n\r\n{earlier}\r\nbody\r\n{END}\r\n");
+        assert!(holds(&text, &block));
+        assert!(!holds(&text.replace("body", "other"), &block));
+        assert!(has_block(&text));
+        let replaced = splice(
+            &text.replace("\r\n", "\n"),
+            &format!("{BEGIN}\nnew\n{END}\n"),
+        );
+        assert_eq!(replaced, format!("# Mine\n\n{BEGIN}\nnew\n{END}\n"));
+    }
 
     #[test]
     fn draws_tables_markers_and_relationships() {

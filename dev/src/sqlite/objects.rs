@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::sqlite::db::{sqlite_message, strict};
 use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
+use crate::support::invocation;
 
 /// A view or trigger SQLite cannot compile, with SQLite's reason.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -161,7 +162,7 @@ pub fn refuse(what: &str, broken: &[Broken]) -> Error {
         err = err.note(format!("{b}"));
     }
     err.help(
-        "rewrite or drop what uses it first, in a migration of its own (`cargo run -p dev -- generate --empty \"...\"`, then write the SQL), and generate this change after it; or keep what it uses in schema.rs",
+        format!("rewrite or drop what uses it first, in a migration of its own (`{}`, then write the SQL), and generate this change after it; or keep what it uses in schema.rs", invocation::command("generate --empty \"...\"")),
     )
 }
 

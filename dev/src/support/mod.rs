@@ -1,9 +1,10 @@
 //! Process-level helpers that know nothing about SQL: disposable directories and signals,
-//! the project lock, terminal questions, stage timings, and output that a closed pipe does
-//! not turn into a panic.
+//! the project lock, terminal questions, stage timings, how the user runs the tool, and
+//! output that a closed pipe does not turn into a panic.
 
 pub mod ask;
 pub mod files;
+pub mod invocation;
 pub mod lock;
 pub mod output;
 pub mod scratch;

@@ -116,6 +116,7 @@ impl Project {
         duct::cmd(program, args)
             .dir(cwd)
             .env("TMPDIR", self.tmp.path())
+            .env("XDG_CACHE_HOME", self.cache_home())
             .env_remove("DATABASE_URL")
             .stdout_capture()
             .stderr_capture()
@@ -129,11 +130,18 @@ impl Project {
         files
     }
 
-    /// Asserts the run's temp directory is empty.
+    /// The user's cache directory the tool is given (`XDG_CACHE_HOME`): the snapshots of a
+    /// project that is no cargo project go there, never into the real one.
+    pub fn cache_home(&self) -> PathBuf {
+        self.tmp.path().join("cache")
+    }
+
+    /// Asserts the run's temp directory is empty but for the cache directory.
     pub fn assert_no_temp_leftovers(&self) {
         let left: Vec<_> = fs::read_dir(self.tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
+            .filter(|name| *name != "cache")
             .collect();
         assert!(left.is_empty(), "left in the temp dir: {left:?}");
     }
