@@ -43,11 +43,7 @@ fn dev_with(
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .run()
         .unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 fn check_passes(project: &Project) {

@@ -2105,11 +2105,7 @@ fn tool(project: &Project, args: &[String]) -> common::Run {
         .stdin_null()
         .run()
         .expect("the binary runs");
-    common::Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::Run::from(output)
 }
 
 /// What happened, for the summary line.

@@ -67,11 +67,7 @@ fn advice_names_the_tool_as_it_was_run_and_files_name_no_invocation() {
             .env_remove("CARGO_PKG_NAME")
             .run()
             .unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Run::from(output)
     };
     let add_bio = |project: &Project| {
         project.edit_schema(

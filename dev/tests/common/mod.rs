@@ -31,6 +31,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(output: std::process::Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Project {
     /// Copies `dev/tests/fixtures/<name>`.
     pub fn fixture(name: &str) -> Project {
@@ -85,12 +95,7 @@ impl Project {
 
     /// Runs `dev ARGS` with `cwd` as the working directory.
     pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
-        let output = self.command_in(cwd, BIN, args).run().unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Run::from(self.command_in(cwd, BIN, args).run().unwrap())
     }
 
     /// Runs `dev ARGS` on a pseudo-terminal (util-linux `script`), typing `input`; returns
