@@ -410,6 +410,29 @@ fn hook_judges_what_is_staged_not_the_working_tree() {
     project.assert_no_temp_leftovers();
 }
 
+/// The other half: the version staged, schema.rs not. The staged check said "Generate it
+/// with: generate ..." (whose migration would undo the staged one); the fix is to stage
+/// schema.rs, and it says so first.
+#[test]
+fn a_staged_version_without_its_schema_rs_is_told_to_stage_schema_rs() {
+    let project = hooked_repository();
+    let repo = project.path();
+    project.add_posts_views();
+    project.generate("add views");
+    git_ok(repo, &["add", "versions"]);
+    let run = project.run(&["check", "--staged"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "schema/schema.rs has changes that are not staged. If the staged migration was generated from them, stage them:\n  git add schema/schema.rs\nOtherwise, generate it with:"
+        ),
+        "{run:?}"
+    );
+    git_ok(repo, &["add", "schema/schema.rs"]);
+    let run = project.run(&["check", "--staged"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+}
+
 #[test]
 fn staged_check_reports_the_users_paths_and_leaves_nothing_behind() {
     let project = repository("1.70");

@@ -93,7 +93,8 @@ fn check(
                     if count == 1 { "" } else { "s" }
                 );
             } else {
-                report_changes(project, &comparison, &command);
+                let unstaged = staged.map(Staged::unstaged_declaring).unwrap_or_default();
+                report_changes(project, &comparison, &command, &unstaged);
             }
             for problem in &problems {
                 err!("{problem}");
@@ -243,8 +244,10 @@ fn generate_command(changes: &[Change], project_dir: Option<&Path>) -> String {
     ))
 }
 
-/// Prints the changes no migration makes, and the command that would write one.
-fn report_changes(project: &Project, comparison: &Comparison, command: &str) {
+/// Prints the changes no migration makes, and the command that would write one; in a staged
+/// check where the files declaring the target have unstaged changes, first that staging them
+/// is the fix when the staged migration was generated from them.
+fn report_changes(project: &Project, comparison: &Comparison, command: &str, unstaged: &[String]) {
     let count = comparison.versions.len();
     let mut declaring = project.display(&project.schema_file).to_string();
     if comparison.changes.iter().any(Change::is_object) {
@@ -263,7 +266,16 @@ fn report_changes(project: &Project, comparison: &Comparison, command: &str) {
     for change in &comparison.changes {
         outln!("  - {change}");
     }
-    outln!("\nGenerate it with:\n  {command}");
+    if unstaged.is_empty() {
+        outln!("\nGenerate it with:\n  {command}");
+    } else {
+        outln!(
+            "\n{} {} changes that are not staged. If the staged migration was generated from them, stage them:\n  git add {}\nOtherwise, generate it with:\n  {command}",
+            unstaged.join(", "),
+            if unstaged.len() == 1 { "has" } else { "have" },
+            unstaged.join(" ")
+        );
+    }
 }
 
 /// A message summarising `changes`, for the `generate` command `check` suggests.

@@ -35,6 +35,9 @@ pub struct Staged {
     real_top: PathBuf,
     /// What `check` reads, relative to the project root, as git pathspecs.
     pathspecs: Vec<String>,
+    /// Of those, the files that declare the target: schema files, their patches and
+    /// `objects.sql`.
+    declaring: Vec<String>,
     _scratch: Scratch,
 }
 
@@ -73,15 +76,16 @@ impl Staged {
         if let Some(key) = schema_key {
             project = project.with_schema_key(key).map_err(shown)?;
         }
+        let mut declaring = vec![relative(&copy_root, &project.objects_file())];
+        for section in &project.sections {
+            declaring.push(relative(&copy_root, &section.file));
+            declaring.extend(section.patch_file.iter().map(|p| relative(&copy_root, p)));
+        }
         let mut pathspecs = vec![
             relative(&copy_root, &project.versions_dir),
             relative(&copy_root, &diagram::path(&project.schema_file)),
-            relative(&copy_root, &project.objects_file()),
         ];
-        for section in &project.sections {
-            pathspecs.push(relative(&copy_root, &section.file));
-            pathspecs.extend(section.patch_file.iter().map(|p| relative(&copy_root, p)));
-        }
+        pathspecs.extend(declaring.iter().cloned());
         check_out(&real_root, &copy_top, &pathspecs)?;
         for section in &project.sections {
             if !section.file.is_file() {
@@ -99,6 +103,7 @@ impl Staged {
             copy_top,
             real_top,
             pathspecs,
+            declaring,
             _scratch: scratch,
         })
     }
@@ -147,9 +152,31 @@ impl Staged {
             .collect())
     }
 
+    /// The schema files (and patches, and `objects.sql`) whose working-tree state is not
+    /// staged: a staged migration generated from them needs them staged too.
+    pub fn unstaged_declaring(&self) -> Vec<String> {
+        self.unstaged()
+            .into_iter()
+            .filter(|file| self.declaring.contains(file))
+            .collect()
+    }
+
     /// For a staged check that failed: the project files whose working-tree state is not
     /// staged, since the usual cause is a migration generated but never `git add`ed.
     pub fn unstaged_note(&self) -> Option<String> {
+        let files = self.unstaged();
+        if files.is_empty() {
+            return None;
+        }
+        let listed: String = files.iter().map(|f| format!("\n  {f}")).collect();
+        Some(format!(
+            "note: this checked what is staged for commit; these files have changes that are not staged:{listed}\nhelp: if they belong in this commit, stage them: git add {}\n",
+            files.join(" ")
+        ))
+    }
+
+    /// The project files whose working-tree state is not staged, sorted.
+    fn unstaged(&self) -> Vec<String> {
         let mut args = vec![
             "ls-files",
             "-z",
@@ -159,22 +186,17 @@ impl Staged {
             "--",
         ];
         args.extend(self.pathspecs.iter().map(String::as_str));
-        let listed = git(&self.real_root, &args).ok()?;
+        let Ok(listed) = git(&self.real_root, &args) else {
+            return Vec::new();
+        };
         let mut files: Vec<String> = listed
             .split(|b| *b == 0)
             .filter(|f| !f.is_empty())
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect();
-        if files.is_empty() {
-            return None;
-        }
         files.sort();
         files.dedup();
-        let listed: String = files.iter().map(|f| format!("\n  {f}")).collect();
-        Some(format!(
-            "note: this checked what is staged for commit; these files have changes that are not staged:{listed}\nhelp: if they belong in this commit, stage them: git add {}\n",
-            files.join(" ")
-        ))
+        files
     }
 }
 
