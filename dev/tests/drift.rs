@@ -145,3 +145,37 @@ fn a_database_that_does_not_exist_is_bad_input() {
     assert!(run.stderr.contains("does not exist"), "{run:?}");
     assert!(!project.file("nowhere.sqlite3").exists());
 }
+
+/// `drift`, `current` and `history --database` on a database in WAL mode left `-wal` and
+/// `-shm` files beside it (they read through a read-only connection, which cannot remove
+/// them). Reading a database leaves no file that was not there, and its bytes as they were.
+#[test]
+fn reading_a_wal_database_leaves_no_file_beside_it() {
+    let (project, db, path) = live();
+    let wal: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(wal, "wal");
+    assert!(!std::path::Path::new(&format!("{path}-wal")).exists());
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(db.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = (std::fs::read(&path).unwrap(), listing());
+    for args in [&["drift"][..], &["current"], &["history", "--verbose"]] {
+        let mut full = args.to_vec();
+        full.extend(["--database", path.as_str()]);
+        let run = project.run(&full);
+        assert_eq!(run.code, Some(0), "{args:?}: {run:?}");
+        assert_eq!(
+            (std::fs::read(&path).unwrap(), listing()),
+            before,
+            "{args:?} left something: {run:?}"
+        );
+    }
+}

@@ -45,11 +45,20 @@ pub fn open(path: &Path, create: bool) -> Result<SqliteConnection> {
 
 /// A read connection to the same file, for counting and for the migrations table. It waits
 /// for another process's lock as long as the application's connections do.
+///
+/// It is opened for writing (never creating), with every write refused (`query_only`): a
+/// read-only connection to a WAL database leaves the `-wal` and `-shm` files it makes beside
+/// it, where the last writable connection to close removes them. Where the file cannot be
+/// opened for writing it is opened read-only.
 pub fn reader(path: &Path) -> Result<rusqlite::Connection> {
-    let conn =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| failed(path, "open", &e))?;
+    use rusqlite::OpenFlags;
+    let open = |flags: OpenFlags| rusqlite::Connection::open_with_flags(path, flags);
+    let conn = match open(OpenFlags::SQLITE_OPEN_READ_WRITE) {
+        Ok(conn) => conn,
+        Err(_) => open(OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| failed(path, "open", &e))?,
+    };
     conn.execute_batch(db::APPLICATION_PRAGMAS)
+        .and_then(|()| conn.execute_batch("PRAGMA query_only = ON;"))
         .map_err(|e| failed(path, "configure", &e))?;
     Ok(conn)
 }
