@@ -60,7 +60,15 @@ pub fn publish_replacing(
 ) -> Result<PathBuf> {
     // A few small files: a signal waits for them, and then finds a consistent tree.
     crate::support::scratch::uninterrupted(|| {
-        publish_now(versions_dir, dir_name, files, records, retired)
+        let published = publish_now(versions_dir, dir_name, files, records, retired)?;
+        let shown = versions_dir
+            .file_name()
+            .map_or_else(|| published.clone(), |dir| Path::new(dir).join(dir_name));
+        crate::support::scratch::achieved(format!(
+            "wrote {} and its records",
+            shown.display()
+        ));
+        Ok(published)
     })
 }
 

@@ -161,11 +161,32 @@ fn exit_interrupted() -> ! {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
-    let _ = writeln!(
-        std::io::stderr(),
-        "interrupted: the disposable database was removed"
-    );
+    let achieved = ACHIEVED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    let _ = match achieved {
+        Some(what) => writeln!(
+            std::io::stderr(),
+            "interrupted after it {what}; the disposable database was removed"
+        ),
+        None => writeln!(
+            std::io::stderr(),
+            "interrupted: the disposable database was removed"
+        ),
+    };
     std::process::exit(SIGNAL_EXIT_CODE);
+}
+
+/// What the run has done for good, for the report a signal cuts short.
+static ACHIEVED: Mutex<Option<String>> = Mutex::new(None);
+
+/// Records what the run has done for good (`wrote versions/X and its records`), which a
+/// signal's report then says instead of implying that nothing happened.
+pub fn achieved(what: String) {
+    *ACHIEVED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(what);
 }
 
 /// Runs `step` with SIGINT, SIGTERM and SIGHUP held off: a signal that arrives meanwhile ends
