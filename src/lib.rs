@@ -15,6 +15,7 @@ use diesel::sqlite::Sqlite;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub mod migration_lock;
 pub mod squashed;
 
 use squashed::Squashed;
@@ -95,6 +96,29 @@ pub fn open_with(
     })?;
     conn.batch_execute(CONNECTION_PRAGMAS)
         .map_err(|e| failed(e.to_string()))?;
+    // Another process migrating the same database (the dev tool, another open()) goes first;
+    // what it applied is then read here, and not run again.
+    migration_lock::with_migration_lock(
+        path,
+        || {},
+        || upgrade(&mut conn, &display, source, squashed),
+    )
+    .map_err(|e| failed(format!("cannot take its migration lock: {e}")))??;
+    Ok(conn)
+}
+
+/// Brings the database on `conn` (shown as `display`) to the newest of `source`'s versions.
+fn upgrade(
+    conn: &mut SqliteConnection,
+    display: &str,
+    source: &dyn MigrationSource<Sqlite>,
+    squashed: Option<&Squashed>,
+) -> Result<(), OpenError> {
+    let failed = |message: String| OpenError::Database {
+        path: display.to_owned(),
+        message,
+    };
+    let display = display.to_owned();
     let mut migrations: Vec<Box<dyn Migration<Sqlite>>> =
         source.migrations().map_err(|e| failed(e.to_string()))?;
     migrations.sort_by_key(|m| m.name().version().to_string());
@@ -102,12 +126,12 @@ pub fn open_with(
         .iter()
         .map(|m| m.name().version().to_string())
         .collect();
-    let tables = columns(&mut conn).map_err(|e| failed(e.to_string()))?;
+    let tables = columns(conn).map_err(|e| failed(e.to_string()))?;
     let tracked = tables
         .iter()
         .any(|c| c.table == "__diesel_schema_migrations");
     if tracked {
-        let applied = applied(&mut conn).map_err(failed)?;
+        let applied = applied(conn).map_err(failed)?;
         let accounted = |version: &String| match squashed {
             Some(s) if applied.contains(&s.baseline) => s.replaced.contains(version),
             _ => false,
@@ -148,11 +172,11 @@ pub fn open_with(
                 .map_err(|e| failed(e.to_string()))?;
             diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES (?)")
                 .bind::<Text, _>(first.name().version().to_string())
-                .execute(&mut conn)
+                .execute(conn)
                 .map_err(|e| failed(e.to_string()))?;
         }
     }
-    let applied = applied(&mut conn).map_err(failed)?;
+    let applied = applied(conn).map_err(failed)?;
     for migration in migrations
         .iter()
         .filter(|m| !applied.contains(&m.name().version().to_string()))
@@ -160,7 +184,7 @@ pub fn open_with(
         conn.run_migration(&**migration)
             .map_err(|e| failed(e.to_string()))?;
     }
-    Ok(conn)
+    Ok(())
 }
 
 /// The versions the database applied, as Diesel records them.

@@ -717,3 +717,67 @@ fn rehearse_runs_every_pending_version_on_a_copy_and_says_what_each_does_to_the_
         "{nothing:?}"
     );
 }
+
+/// The blog fixture at head on a database, with one more version pending that takes a moment
+/// and leaves a mark each time it runs; it manages its own transaction, so nothing but the
+/// migration lock keeps a second process from running it again.
+fn slow_pending_version() -> (Project, Database) {
+    let project = Project::fixture("blog");
+    let db = Database::new();
+    ok(&project, &db, &["upgrade"]);
+    let slow = project.later_version("slow");
+    project.add_version(
+        &slow,
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 300000) SELECT count(*) FROM c;\nINSERT INTO audit (note) VALUES ('ran');\n",
+        "DELETE FROM audit WHERE note = 'ran';\n",
+    );
+    project.write(
+        &format!("versions/{slow}/metadata.toml"),
+        "run_in_transaction = false\n",
+    );
+    (project, db)
+}
+
+/// Two `upgrade`s of one database at once: the second ran the pending version again, failed
+/// to record it (`UNIQUE constraint failed`), then misreported where the database was. One
+/// migrates at a time; the other waits and finds nothing left to do.
+#[test]
+fn two_upgrades_at_once_run_each_version_once() {
+    let (project, db) = slow_pending_version();
+    let start = || {
+        project
+            .command(common::BIN, &["upgrade", "--yes", "--database", &db.arg()])
+            .start()
+            .unwrap()
+    };
+    let (first, second) = (start(), start());
+    for handle in [first, second] {
+        let output = handle.wait().unwrap();
+        let run = Run::from(output.clone());
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(
+            run.stderr.contains("The database is at 2027") || run.stderr.contains("Nothing to do"),
+            "{run:?}"
+        );
+    }
+    assert_eq!(db.count("SELECT count(*) FROM audit WHERE note = 'ran'"), 1);
+    assert_eq!(db.applied().len(), project.versions().len());
+    assert!(!std::path::Path::new(&format!("{}-migrate.lock", db.arg())).exists());
+}
+
+/// The same between the tool and the application's `open()`.
+#[test]
+fn an_upgrade_and_the_application_opening_the_database_run_each_version_once() {
+    let (project, db) = slow_pending_version();
+    let tool = project
+        .command(common::BIN, &["upgrade", "--yes", "--database", &db.arg()])
+        .start()
+        .unwrap();
+    let source =
+        diesel_migrations::FileBasedMigrations::from_path(project.file("versions")).unwrap();
+    flowstate::open_with(std::path::Path::new(&db.arg()), &source, None).unwrap();
+    let run = Run::from(tool.wait().unwrap().clone());
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(db.count("SELECT count(*) FROM audit WHERE note = 'ran'"), 1);
+    assert_eq!(db.applied().len(), project.versions().len());
+}

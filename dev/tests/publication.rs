@@ -236,7 +236,10 @@ fn a_signal_at_any_instant_leaves_a_consistent_tree() {
             );
         } else {
             assert_eq!(check.code, Some(1), "round {round}: {check:?}");
-            assert!(!stderr.contains("interrupted after"), "round {round}: {stderr}");
+            assert!(
+                !stderr.contains("interrupted after"),
+                "round {round}: {stderr}"
+            );
         }
     }
     assert!(published > 0, "no run got as far as publishing");

@@ -1,7 +1,8 @@
 //! Applying versions to real databases: finding and opening them (`database`), moving them
 //! between versions through diesel_migrations' harness (`session`, one `step` at a time),
 //! asking SQLite what a file drops (`losses`), running versions on a copy and comparing its
-//! rows by key (`rehearse`), and naming why a step failed (`diagnose`).
+//! rows by key (`rehearse`), naming why a step failed (`diagnose`), and writing out the SQL
+//! a command would run (`script`).
 
 pub mod database;
 pub mod diagnose;
@@ -9,5 +10,6 @@ pub mod drift;
 pub mod duplicates;
 pub mod losses;
 pub mod rehearse;
+pub mod script;
 pub mod session;
 pub mod step;

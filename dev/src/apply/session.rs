@@ -29,6 +29,7 @@ use crate::project::Project;
 use crate::sqlite::quote::literal;
 use crate::sqlite::stored::StoredSchema;
 use crate::support::ask::Prompt;
+use crate::support::output::errln;
 
 /// A command's view of one database and the project's versions.
 pub struct Session<'a> {
@@ -155,53 +156,56 @@ impl<'a> Session<'a> {
         Ok(vec![VersionStep::down(newest), VersionStep::up(newest)])
     }
 
-    /// The SQL `steps` would run, in order, as one script: what the harness runs, with its
-    /// transactions and bookkeeping spelled out.
-    pub fn sql(&self, steps: &[VersionStep]) -> Result<String> {
-        let mut script = format!(
-            "-- {} step{} for {}\n",
-            steps.len(),
-            if steps.len() == 1 { "" } else { "s" },
-            self.database.display()
-        );
-        if steps.iter().any(|s| s.direction == Direction::Up) {
-            script.push_str(&format!("{}\n", CREATE_MIGRATIONS_TABLE.trim_end()));
-        }
-        for step in steps {
-            let VersionStep { version, direction } = step;
-            let file = step.file();
-            let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-            let in_transaction = !replay::own_transaction(version);
-            let bookkeeping = match direction {
-                Direction::Up => format!(
-                    "INSERT INTO __diesel_schema_migrations (version) VALUES ({});",
-                    literal(&version.key)
-                ),
-                Direction::Down => format!(
-                    "DELETE FROM __diesel_schema_migrations WHERE version = {};",
-                    literal(&version.key)
-                ),
-            };
-            script.push_str(&format!(
-                "\n-- {} {}: {}\n",
-                direction.verb(),
-                version.dir_name,
-                header::header(version).message
-            ));
-            if in_transaction {
-                script.push_str(&format!(
-                    "BEGIN;\n{}\n{bookkeeping}\nCOMMIT;\n",
-                    sql.trim_end()
-                ));
-            } else {
-                script.push_str(&format!("{}\n{bookkeeping}\n", sql.trim_end()));
-            }
-        }
-        Ok(script)
+    /// Runs `f` holding the database's migration lock (`flowstate::migration_lock`, which the
+    /// application's `open` takes too), with the versions it applied read again once the lock
+    /// is held: another process that migrated it meanwhile has changed them.
+    fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let path = self.database.clone();
+        let waiting = || {
+            errln!(
+                "waiting: another process (an upgrade, the application opening it) is migrating `{}`",
+                path.display()
+            )
+        };
+        flowstate::migration_lock::with_migration_lock(&path, waiting, || {
+            self.applied = database::applied(&self.database)?;
+            f(self)
+        })
+        .map_err(|e| {
+            Error::input(format!(
+                "cannot take the migration lock of `{}`: {e}",
+                path.display()
+            ))
+            .help("its directory must be writable, as SQLite needs it to be for a migration")
+        })?
     }
 
-    /// Runs `steps` on the database, each only after what it would drop is confirmed.
+    /// Runs `steps` on the database, each only after what it would drop is confirmed; holding
+    /// its migration lock, so steps another process did meanwhile are not done twice.
     pub fn run(&mut self, steps: &[VersionStep], backup: bool) -> Result<()> {
+        self.locked(|session| {
+            // Followed step by step: a redo's up comes after its own down.
+            let mut applied: BTreeSet<String> = session.applied.iter().cloned().collect();
+            let still: Vec<VersionStep> = steps
+                .iter()
+                .filter(|step| match step.direction {
+                    Direction::Up => applied.insert(step.version.key.clone()),
+                    Direction::Down => applied.remove(&step.version.key),
+                })
+                .cloned()
+                .collect();
+            if still.len() < steps.len() {
+                (session.report)(format!(
+                    "{} of the {} steps were done meanwhile by another process.",
+                    steps.len() - still.len(),
+                    steps.len()
+                ));
+            }
+            session.run_locked(&still, backup)
+        })
+    }
+
+    fn run_locked(&mut self, steps: &[VersionStep], backup: bool) -> Result<()> {
         if steps.is_empty() {
             (self.report)("Nothing to do: the database is already there.".into());
             return Ok(());
@@ -249,8 +253,12 @@ impl<'a> Session<'a> {
             };
             if let Err(e) = outcome {
                 // A file that manages its own transaction can leave it open on failure;
-                // closing the connection rolls it back and releases the database.
+                // closing the connection rolls it back and releases the database. Where it
+                // is now is read from it, not assumed.
                 drop(conn);
+                if let Ok(applied) = database::applied(&self.database) {
+                    self.applied = applied;
+                }
                 return Err(diagnose::explain_failure(
                     &self.database,
                     &self.position(),
@@ -440,6 +448,10 @@ impl<'a> Session<'a> {
     /// `stamp TARGET`: marks every version up to `target` applied and none after it, running
     /// nothing (`base` clears every mark, `head` marks all).
     pub fn stamp(&mut self, target: &str) -> Result<()> {
+        self.locked(|session| session.stamp_locked(target))
+    }
+
+    fn stamp_locked(&mut self, target: &str) -> Result<()> {
         let keep: Vec<String> = if target == "base" {
             Vec::new()
         } else if target == "head" {
@@ -462,7 +474,7 @@ impl<'a> Session<'a> {
                 self.database.display()
             ))
         })?;
-        let values: Vec<String> = keep.iter().map(|k| format!("('{k}')")).collect();
+        let values: Vec<String> = keep.iter().map(|k| format!("({})", literal(k))).collect();
         let insert = if values.is_empty() {
             String::new()
         } else {
@@ -471,7 +483,7 @@ impl<'a> Session<'a> {
                 values.join(", ")
             )
         };
-        let kept: Vec<String> = keep.iter().map(|k| format!("'{k}'")).collect();
+        let kept: Vec<String> = keep.iter().map(|k| literal(k)).collect();
         conn.execute_batch(&format!(
             "BEGIN;\n{CREATE_MIGRATIONS_TABLE}\nDELETE FROM __diesel_schema_migrations WHERE version NOT IN ({});\n{insert}\nCOMMIT;",
             kept.join(", ")

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::apply::database::{locate, open};
+use crate::apply::script;
 use crate::apply::session::Session;
 use crate::apply::step::VersionStep;
 use crate::error::Result;
@@ -56,7 +57,7 @@ pub fn migrate(
     }
     let steps = plan(&session)?;
     if safety.sql {
-        out!("{}", session.sql(&steps)?);
+        out!("{}", script::script(&session, &steps)?);
         return Ok(ExitCode::SUCCESS);
     }
     session.run(&steps, safety.backup)?;

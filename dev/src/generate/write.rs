@@ -64,10 +64,7 @@ pub fn publish_replacing(
         let shown = versions_dir
             .file_name()
             .map_or_else(|| published.clone(), |dir| Path::new(dir).join(dir_name));
-        crate::support::scratch::achieved(format!(
-            "wrote {} and its records",
-            shown.display()
-        ));
+        crate::support::scratch::achieved(format!("wrote {} and its records", shown.display()));
         Ok(published)
     })
 }
