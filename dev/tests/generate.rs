@@ -350,3 +350,68 @@ fn tables_left_out_by_the_print_schema_filter_are_not_managed() {
     project.edit_schema("        note -> Text,\n", "        note -> Binary,\n");
     project.assert_check_passes();
 }
+
+/// Regenerating a real history took one failed run per value: `generate` named one missing
+/// `--default` at a time, and suggested `0` for a NOT NULL reference, which it then refused
+/// ("a row references a missing parent row"). Without a terminal one run names every value it
+/// needs, each with a flag that works: passing exactly those writes the migration.
+#[test]
+fn one_run_names_every_value_it_needs_with_flags_that_work() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        title -> Text,\n",
+        "        title -> Text,\n        rank -> Integer,\n",
+    );
+    project.edit_schema(
+        "        name -> Text,\n",
+        "        name -> Text,\n        nickname -> Text,\n",
+    );
+    project.edit_schema(
+        "        note -> Text,\n",
+        "        note -> Text,\n        user_id -> Integer,\n",
+    );
+    project.edit_schema(
+        "diesel::joinable!(posts -> users (user_id));",
+        "diesel::joinable!(audit -> users (user_id));\ndiesel::joinable!(posts -> users (user_id));",
+    );
+    let run = project.assert_rejected(&["generate", "three columns"]);
+    assert!(
+        run.stderr
+            .contains("3 columns need a value for the rows they may already have"),
+        "{run:?}"
+    );
+    for column in ["posts.rank", "users.nickname", "audit.user_id"] {
+        assert!(
+            run.stderr.contains(&format!("column {column} is NOT NULL")),
+            "{run:?}"
+        );
+    }
+    let help = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("help: "))
+        .expect("a help line");
+    assert!(
+        help.contains("--default \"audit.user_id=(SELECT min(id) FROM users)\""),
+        "{help}"
+    );
+    // The flags as a shell would pass them.
+    let mut args = vec!["three columns".to_owned()];
+    for flag in help.split("--default ").skip(2) {
+        let value = flag
+            .split("; or declare")
+            .next()
+            .unwrap()
+            .trim()
+            .trim_end_matches(',');
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        args.extend(["--default".to_owned(), value.to_owned()]);
+    }
+    assert_eq!(args.len(), 7, "{help}");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    project.generate_with(&args);
+    project.assert_check_passes();
+}

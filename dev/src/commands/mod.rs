@@ -11,7 +11,8 @@
 //! dispatch it there. What two commands share goes in a file of its own here, never in one
 //! of them: `compare` (head against schema.rs), `problems` (what `check` reports),
 //! `writing` (the lock before rewriting records), `database` (the database verbs' flags and
-//! session), `report` (output for machines).
+//! session), `report` (output for machines); and `given`, the values a person gives
+//! `generate` for the rows (`--default`, `--convert`).
 
 pub mod check;
 pub mod compare;
@@ -22,6 +23,7 @@ pub mod diagram;
 pub mod downgrade;
 pub mod drift;
 pub mod generate;
+pub mod given;
 pub mod history;
 pub mod init;
 pub mod install_hooks;

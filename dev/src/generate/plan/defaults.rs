@@ -11,6 +11,7 @@ use crate::schema::introspect::Database;
 use crate::schema::model::ColumnKey;
 use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
+use crate::sqlite::quote::quote;
 
 use super::trial::try_in_savepoint;
 use super::{with_foreign_keys_off, Script, FOREIGN_KEYS_ON};
@@ -100,18 +101,7 @@ pub fn refuse_defaults_of_another_type(
         }
         // A column retyped and made NOT NULL keeps the value in rows that held NULL, and
         // down converts it back to the old type with the rest.
-        let back = changes.iter().find_map(|c| match c {
-            Change::AlterColumn { table, from, to }
-                if *table == key.table
-                    && to.name == key.column
-                    && from.ty != to.ty
-                    && from.nullable
-                    && !to.nullable =>
-            {
-                Some(from.ty)
-            }
-            _ => None,
-        });
+        let back = converted_back(key, changes);
         if let Some(old) = back.filter(|old| !comes_back(expr, ty, *old)) {
             return Err(Error::input(format!(
                 "`--default {key}={expr}` does not come back from {}, which down converts {key} back to: the rows it fills could not go back as they were",
@@ -153,6 +143,23 @@ fn comes_back(expr: &str, to: SqlType, from: SqlType) -> bool {
     tried().unwrap_or(false)
 }
 
+/// The type down converts `key` back to when the change retypes it and makes it NOT NULL:
+/// the value filling its NULLs must come back from that conversion as itself.
+fn converted_back(key: &ColumnKey, changes: &[Change]) -> Option<SqlType> {
+    changes.iter().find_map(|c| match c {
+        Change::AlterColumn { table, from, to }
+            if *table == key.table
+                && to.name == key.column
+                && from.ty != to.ty
+                && from.nullable
+                && !to.nullable =>
+        {
+            Some(from.ty)
+        }
+        _ => None,
+    })
+}
+
 /// The type `key` has where its `--default` is used.
 fn column_type(key: &ColumnKey, changes: &[Change], head: &Database) -> Option<SqlType> {
     changes.iter().find_map(|c| match c {
@@ -185,9 +192,89 @@ fn example(ty: SqlType) -> &'static str {
     }
 }
 
+/// A value for `key`'s rows that would work: the smallest key of the table a reference names
+/// (no other value is sure to name a row), else the first plain value of its type that fits
+/// it and, for a column retyped and made NOT NULL, comes back from down's conversion.
+pub fn working_example(key: &ColumnKey, changes: &[Change], head: &Database) -> String {
+    // Down adds a dropped column back with a DEFAULT, which cannot read a table.
+    let dropped = changes.iter().any(|c| {
+        matches!(c, Change::DropColumn { table, column } if *table == key.table && *column == key.column)
+    });
+    if let Some((parent, parent_key)) = referenced(key, changes, head).filter(|_| !dropped) {
+        return format!(
+            "(SELECT min({}) FROM {})",
+            quote(&parent_key),
+            quote(&parent)
+        );
+    }
+    let Some(ty) = column_type(key, changes, head) else {
+        return "0".to_owned();
+    };
+    let back = converted_back(key, changes);
+    [example(ty), "0", "''", "'0.0'", "0.0", "x''"]
+        .into_iter()
+        .find(|expr| {
+            default_fits(&format!("({expr})"), ty)
+                && back.is_none_or(|old| comes_back(expr, ty, old))
+        })
+        .unwrap_or(example(ty))
+        .to_owned()
+}
+
+/// The table and column `key` references once the change is made: a joinable schema.rs
+/// gives it, else the foreign key head has on it.
+fn referenced(key: &ColumnKey, changes: &[Change], head: &Database) -> Option<(String, String)> {
+    let declared = changes.iter().find_map(|c| match c {
+        Change::AddColumn {
+            table,
+            column,
+            joinable: Some(joinable),
+        } if *table == key.table && column.name == key.column => Some(joinable.parent.clone()),
+        Change::AddJoinable { table, joinable }
+            if *table == key.table && joinable.column == key.column =>
+        {
+            Some(joinable.parent.clone())
+        }
+        _ => None,
+    });
+    let primary_key = |parent: &str| {
+        head.table(head_table(changes, parent))?
+            .primary_key()
+            .first()
+            .map(|c| c.name.clone())
+    };
+    if let Some(parent) = declared {
+        let parent_key = primary_key(&parent)?;
+        return Some((parent, parent_key));
+    }
+    let stored = head.table(head_table(changes, &key.table))?;
+    let column = crate::generate::diff::head_column(changes, &key.table, &key.column);
+    let fk = stored.foreign_keys.iter().find(|fk| fk.column == column)?;
+    let parent_key = fk
+        .parent_column
+        .clone()
+        .or_else(|| primary_key(&fk.parent))?;
+    Some((fk.parent.clone(), parent_key))
+}
+
+/// `--default KEY=VALUE` as a shell takes it.
+fn flag(key: &ColumnKey, value: &str) -> String {
+    let arg = format!("{key}={value}");
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_.=,-".contains(c);
+    let quoted = if arg.chars().all(plain) {
+        arg
+    } else if !arg.contains(['"', '$', '`', '\\', '!']) {
+        format!("\"{arg}\"")
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    };
+    format!("--default {quoted}")
+}
+
 /// The error for a column that needs a value and got none.
-pub fn missing_default(key: &ColumnKey, changes: &[Change]) -> Error {
+pub fn missing_default(key: &ColumnKey, changes: &[Change], head: &Database) -> Error {
     let ColumnKey { table, column } = key;
+    let example = flag(key, &working_example(key, changes, head));
     // Made NOT NULL as well: the backfill is what the value is for, and its message says so.
     let retyped = changes.iter().find_map(|c| match c {
         Change::AlterColumn { table: t, from, to }
@@ -203,7 +290,7 @@ pub fn missing_default(key: &ColumnKey, changes: &[Change]) -> Error {
             "column {key} becomes {to}, but its DEFAULT is no such value: every row inserted without it would hold a value Diesel cannot read"
         ))
         .help(format!(
-            "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=0`): the rebuilt column gets it as its DEFAULT"
+            "pass `--default {key}=<SQL expression>` (e.g. `{example}`): the rebuilt column gets it as its DEFAULT"
         ));
     }
     let dropped = changes.iter().any(
@@ -215,13 +302,47 @@ pub fn missing_default(key: &ColumnKey, changes: &[Change]) -> Error {
         format!("column {key} is NOT NULL, but table {table} may already hold rows and they need a value")
     };
     Error::input(message).help(format!(
-        "pass `--default {key}=<SQL expression>` (e.g. `--default {key}=0`){}",
+        "pass `--default {key}=<SQL expression>` (e.g. `{example}`){}",
         if dropped {
             ""
         } else {
             ", or declare it Nullable<...>"
         }
     ))
+}
+
+/// The error for every column of `keys` that needs a value and got none, so that one run
+/// names them all, with flags that would work.
+pub fn missing_defaults(keys: &[ColumnKey], changes: &[Change], head: &Database) -> Error {
+    let [only] = keys else {
+        let mut err = Error::input(format!(
+            "{} columns need a value for the rows they may already have; nothing was written",
+            keys.len()
+        ));
+        for key in keys {
+            err = err.note(missing_default(key, changes, head).message.clone());
+        }
+        let flags: Vec<String> = keys
+            .iter()
+            .map(|key| flag(key, &working_example(key, changes, head)))
+            .collect();
+        return err.help(format!(
+            "pass a `--default TABLE.COLUMN=<SQL expression>` for each, e.g. {}; or declare them Nullable<...>",
+            flags.join(" ")
+        ));
+    };
+    missing_default(only, changes, head)
+}
+
+/// Whether a column may have `DEFAULT (expr)` at all: SQLite refuses one that reads a table
+/// (`(SELECT min(id) FROM users)`), which then gives the rows their value in the rebuild's
+/// copy instead. Asked of SQLite on a temporary table, rolled back.
+pub(super) fn usable_as_default(conn: &rusqlite::Connection, expr: &str) -> bool {
+    try_in_savepoint(
+        conn,
+        &format!("CREATE TEMP TABLE _dev_default_probe (x DEFAULT ({expr}));"),
+    )
+    .is_ok()
 }
 
 /// Whether ADD COLUMN takes `DEFAULT (expr)` on a table with rows, asked of SQLite on a

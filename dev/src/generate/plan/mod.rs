@@ -32,7 +32,10 @@ use crate::sqlite::objects;
 use crate::sqlite::quote::{comment, quote};
 
 pub use declared::try_declared;
-pub use defaults::{missing_default, needs_default, refuse_defaults_of_another_type, Defaults};
+pub use defaults::{
+    missing_default, missing_defaults, needs_default, refuse_defaults_of_another_type,
+    working_example, Defaults,
+};
 pub use rebuild::guard;
 pub use up::refuse_dropping_referenced;
 

@@ -14,7 +14,7 @@ use crate::sqlite::db::sqlite_message;
 use crate::sqlite::lexer;
 use crate::sqlite::quote::{quote, quoted_list};
 
-use super::defaults::default_fits;
+use super::defaults::{default_fits, usable_as_default};
 use super::rebuild::{
     carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
 };
@@ -272,6 +272,14 @@ impl Planner<'_> {
                         self.added_column(name, column, joinable.as_ref())
                     ),
                 );
+                // A value no DEFAULT may hold (it reads a table) reaches the rows here.
+                let given = self.defaults.get(&ColumnKey::new(name, &column.name));
+                if let Some(expr) = given.filter(|e| !usable_as_default(self.conn, e)) {
+                    copy.push(Copied {
+                        column: column.name.clone(),
+                        from: format!("({expr})"),
+                    });
+                }
             }
         }
         // A table left without a primary key is keyed by its rowid, which needs no clause.

@@ -13,7 +13,9 @@ use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::{quote, quoted_list};
 
-use super::defaults::{constant_default, missing_default, needs_default, Defaults};
+use super::defaults::{
+    constant_default, missing_defaults, needs_default, usable_as_default, Defaults,
+};
 use super::order::parents_first;
 use super::trial::{inspect_one, try_in_savepoint};
 use super::{
@@ -38,10 +40,12 @@ impl Planner<'_> {
     pub(super) fn up(&self, changes: &[Change], before: &Database) -> Result<Script> {
         refuse_dropping_referenced(before, changes)?;
         let dropped: BTreeSet<&str> = dropped_tables(changes);
-        for key in needs_default(changes, before) {
-            if !self.defaults.contains_key(&key) {
-                return Err(missing_default(&key, changes));
-            }
+        let missing: Vec<_> = needs_default(changes, before)
+            .into_iter()
+            .filter(|key| !self.defaults.contains_key(key))
+            .collect();
+        if !missing.is_empty() {
+            return Err(missing_defaults(&missing, changes, before));
         }
         let mut script = Script::default();
         self.drop_objects(&mut script, changes)?;
@@ -283,7 +287,9 @@ impl Planner<'_> {
     ) -> String {
         let mut def = self.column_definition(column, false);
         if let Some(expr) = self.defaults.get(&ColumnKey::new(table, &column.name)) {
-            def.push_str(&format!(" DEFAULT ({expr})"));
+            if usable_as_default(self.conn, expr) {
+                def.push_str(&format!(" DEFAULT ({expr})"));
+            }
         }
         if let Some(j) = joinable {
             def.push_str(&self.references(j));
