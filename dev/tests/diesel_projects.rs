@@ -320,3 +320,106 @@ fn a_newest_version_at_the_end_of_time_is_followed_not_a_panic() {
     assert_eq!(newest, "versions/9999-12-31-235959-0001_add_user_bio");
     project.assert_check_passes();
 }
+
+/// What `diesel print-schema` writes for an external-content FTS5 table (the pinned
+/// diesel_cli's output): the virtual table with its hidden columns, and its shadow tables.
+const FTS_SCHEMA: &str = "
+diesel::table! {
+    notes (id) {
+        id -> Integer,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    notes_fts (rowid) {
+        rowid -> Integer,
+        body -> Nullable<Binary>,
+        #[sql_name = \"notes_fts\"]
+        notes_fts_ -> Nullable<Binary>,
+        rank -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    notes_fts_config (k) {
+        k -> Binary,
+        v -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    notes_fts_data (id) {
+        id -> Nullable<Integer>,
+        block -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    notes_fts_docsize (id) {
+        id -> Nullable<Integer>,
+        sz -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    notes_fts_idx (segid, term) {
+        segid -> Binary,
+        term -> Binary,
+        pgno -> Nullable<Binary>,
+    }
+}
+";
+
+/// An FTS5 table read as print-schema reads it: `check` failed ("add column
+/// notes_fts.notes_fts", its hidden column), and `generate` tried a rebuild writing
+/// `fts5(..., notes_fts BLOB, rank BLOB)`. Its schema.rs passes now; other changes are
+/// generated and proven around it without touching its shadow tables; a change to it is
+/// refused with what to write by hand.
+#[test]
+fn an_fts5_table_is_read_as_print_schema_reads_it_and_never_altered() {
+    let project = Project::fixture("blog");
+    project.add_version(
+        &project.later_version("notes_search"),
+        "CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY, body TEXT NOT NULL);\nCREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='id');\n",
+        "DROP TABLE notes_fts;\nDROP TABLE notes;\n",
+    );
+    let schema = project.read("schema/schema.rs").replace(
+        "diesel::allow_tables_to_appear_in_same_query!(audit, posts, users,);\n",
+        "",
+    );
+    project.write("schema/schema.rs", &format!("{schema}{FTS_SCHEMA}"));
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    project.assert_check_passes();
+    let verified = project.run(&["verify"]);
+    assert_eq!(verified.code, Some(0), "{verified:?}");
+
+    // Another change, on a database whose index holds rows: the index still answers.
+    let db = Database::new();
+    ok_on(&project, &db, &["upgrade"]);
+    db.exec("INSERT INTO notes VALUES (7, 'hello world'); INSERT INTO notes_fts (rowid, body) VALUES (7, 'hello world');");
+    project.edit_schema("        body -> Text,\n    }\n}\n\ndiesel::table! {\n    notes_fts", "        body -> Text,\n        title -> Nullable<Text>,\n    }\n}\n\ndiesel::table! {\n    notes_fts");
+    let newest = project.generate("add title to notes");
+    assert!(!project
+        .read(&format!("{newest}/up.sql"))
+        .contains("notes_fts"));
+    ok_on(&project, &db, &["upgrade"]);
+    assert_eq!(
+        db.count("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'hello'"),
+        7
+    );
+
+    // A change to the virtual table itself.
+    project.edit_schema(
+        "        rank -> Nullable<Binary>,\n",
+        "        rank -> Nullable<Binary>,\n        extra -> Nullable<Text>,\n",
+    );
+    let refused = project.assert_rejected(&["generate", "extend the index"]);
+    assert!(
+        refused.stderr.contains(
+            "table notes_fts is a virtual table: SQLite cannot alter one, and a rebuild would empty its index; schema.rs asks to add column notes_fts.extra"
+        ),
+        "{refused:?}"
+    );
+    assert!(refused.stderr.contains("generate --empty"), "{refused:?}");
+}

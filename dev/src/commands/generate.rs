@@ -273,6 +273,7 @@ fn generate(
     if changes.is_empty() {
         return Ok(Generated::NoChanges);
     }
+    plan::refuse_changing_virtual(&comparison.all_db, &changes)?;
     plan::refuse_dropping_referenced(&comparison.all_db, &changes)?;
     let needed = plan::needs_default(&changes, &comparison.head_db);
     let mut defaults = options.defaults();

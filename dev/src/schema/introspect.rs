@@ -75,6 +75,12 @@ pub struct StoredTable {
     pub sql: String,
     /// In declaration (cid) order: generated columns too, virtual tables' hidden ones not.
     pub columns: Vec<StoredColumn>,
+    /// A virtual table's hidden columns (fts5's own column and `rank`), which print-schema
+    /// lists after the others; nothing is ever copied into them.
+    pub hidden_columns: Vec<StoredColumn>,
+    /// What SQLite says the table is (`PRAGMA table_list`): an ordinary table, a virtual
+    /// table, or a virtual table's shadow table.
+    pub kind: TableKind,
     /// The table's own foreign keys, one `PRAGMA foreign_key_list` row per column.
     pub foreign_keys: Vec<ForeignKey>,
     /// Its indexes, by name, automatic ones included.
@@ -83,6 +89,25 @@ pub struct StoredTable {
     pub triggers: Vec<SchemaObject>,
     /// Created `WITHOUT ROWID`: an INTEGER PRIMARY KEY is then no rowid alias.
     pub without_rowid: bool,
+}
+
+/// What a table is, as `PRAGMA table_list` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// A table of rows.
+    Ordinary,
+    /// A virtual table (`CREATE VIRTUAL TABLE ... USING fts5(...)`): its module keeps it.
+    Virtual,
+    /// A table a virtual table keeps its data in (`notes_fts_data`): only the module writes it.
+    Shadow,
+}
+
+impl TableKind {
+    /// Whether the table belongs to a virtual table's module: no migration may alter,
+    /// rebuild, copy or seed it.
+    pub fn is_virtual(self) -> bool {
+        self != TableKind::Ordinary
+    }
 }
 
 /// The names SQLite reads a rowid by; print-schema keys a table without a primary key by
@@ -251,14 +276,20 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
     let mut tables: Vec<StoredTable> = query(
         conn,
         "tables",
-        "SELECT s.name, s.sql, l.wr FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name AND l.schema = 'main' \
+        "SELECT s.name, s.sql, l.wr, l.type FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name AND l.schema = 'main' \
          WHERE s.type = 'table' ORDER BY s.name",
         |row| {
             Ok(StoredTable {
                 name: row.get(0)?,
                 sql: row.get(1)?,
                 without_rowid: row.get(2)?,
+                kind: match row.get_ref(3)?.as_str()? {
+                    "virtual" => TableKind::Virtual,
+                    "shadow" => TableKind::Shadow,
+                    _ => TableKind::Ordinary,
+                },
                 columns: Vec::new(),
+                hidden_columns: Vec::new(),
                 foreign_keys: Vec::new(),
                 indexes: Vec::new(),
                 triggers: Vec::new(),
@@ -271,29 +302,35 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
     };
 
     // hidden = 1 marks a virtual table's hidden column; generated columns (2, 3) are real.
-    let columns: Vec<(String, StoredColumn)> = query(
+    let columns: Vec<(String, bool, StoredColumn)> = query(
         conn,
         "columns",
         "SELECT s.name, c.name, c.type, c.\"notnull\", c.dflt_value, c.pk, c.hidden \
          FROM sqlite_schema s JOIN pragma_table_xinfo(s.name) c \
-         WHERE s.type = 'table' AND c.hidden != 1 ORDER BY s.name, c.cid",
+         WHERE s.type = 'table' ORDER BY s.name, c.cid",
         |row| {
+            let hidden: i64 = row.get(6)?;
             Ok((
                 row.get(0)?,
+                hidden == 1,
                 StoredColumn {
                     name: row.get(1)?,
                     declared_type: row.get(2)?,
                     not_null: row.get(3)?,
                     default: row.get(4)?,
                     pk_position: row.get(5)?,
-                    generated: row.get::<_, i64>(6)? >= 2,
+                    generated: hidden >= 2,
                 },
             ))
         },
     )?;
-    for (table, column) in columns {
+    for (table, hidden, column) in columns {
         if let Some(i) = position(&tables, &table) {
-            tables[i].columns.push(column);
+            if hidden {
+                tables[i].hidden_columns.push(column);
+            } else {
+                tables[i].columns.push(column);
+            }
         }
     }
 

@@ -150,7 +150,8 @@ pub fn from_database(
             ))
         })?;
         let mut columns = Vec::with_capacity(table.columns.len() + 1);
-        for column in &table.columns {
+        // print-schema lists a virtual table's hidden columns too (table_xinfo's rows).
+        for column in table.columns.iter().chain(&table.hidden_columns) {
             let mut ty = SqlType::from_declared(&column.declared_type).ok_or_else(|| {
                 Error::input(format!(
                     "column `{}.{}` has the type `{}`, which diesel print-schema cannot read",

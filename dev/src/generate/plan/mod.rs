@@ -37,7 +37,7 @@ pub use defaults::{
     working_example, Defaults,
 };
 pub use rebuild::guard;
-pub use up::refuse_dropping_referenced;
+pub use up::{refuse_changing_virtual, refuse_dropping_referenced};
 
 /// One step of a migration: a statement (or a rebuild's group of statements), the notes a
 /// reviewer reads above it, and what it loses.

@@ -5,13 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
-use crate::generate::diff::{table_after, Change};
+use crate::generate::diff::{head_table, table_after, Change};
 use crate::history::effect::Effect;
-use crate::schema::introspect::Database;
+use crate::schema::introspect::{Database, TableKind};
 use crate::schema::model::{self, Column, Joinable, Schema, Table};
 use crate::schema::types::SqlType;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::{quote, quoted_list};
+use crate::support::invocation;
 
 use super::defaults::{
     constant_default, missing_defaults, needs_default, usable_as_default, Defaults,
@@ -38,6 +39,7 @@ pub(super) struct Planner<'a> {
 
 impl Planner<'_> {
     pub(super) fn up(&self, changes: &[Change], before: &Database) -> Result<Script> {
+        refuse_changing_virtual(before, changes)?;
         refuse_dropping_referenced(before, changes)?;
         let dropped: BTreeSet<&str> = dropped_tables(changes);
         let missing: Vec<_> = needs_default(changes, before)
@@ -334,6 +336,36 @@ fn dropped_tables(changes: &[Change]) -> BTreeSet<&str> {
             _ => None,
         })
         .collect()
+}
+
+/// A virtual table (and the shadow tables its module keeps its data in) cannot be altered,
+/// and a rebuild or a drop and create would empty its index: every change schema.rs asks of
+/// one is refused, with what to write by hand instead.
+pub fn refuse_changing_virtual(head_db: &Database, changes: &[Change]) -> Result<()> {
+    for change in changes.iter().filter(|c| !c.is_object()) {
+        let name = match change {
+            Change::RenameTable { from, .. } => from.as_str(),
+            other => head_table(changes, other.table()),
+        };
+        let Some(table) = head_db.table(name).filter(|t| t.kind.is_virtual()) else {
+            continue;
+        };
+        let what = match table.kind {
+            TableKind::Shadow => format!(
+                "table {name} is where a virtual table keeps its data: only SQLite's module writes it"
+            ),
+            _ => format!(
+                "table {name} is a virtual table: SQLite cannot alter one, and a rebuild would empty its index"
+            ),
+        };
+        return Err(Error::input(format!("{what}; schema.rs asks to {change}"))
+            .note(format!("as stored: {}", table.sql))
+            .help(format!(
+                "keep schema.rs as print-schema reads the database, or write the change by hand: `{}` with the DROP TABLE and CREATE VIRTUAL TABLE (down.sql the reverse), then run `diesel print-schema`",
+                invocation::command("generate --empty \"...\"")
+            )));
+    }
+    Ok(())
 }
 
 /// Dropping a table that a kept table references would fire ON DELETE actions (DROP TABLE

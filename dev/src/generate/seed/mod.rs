@@ -228,10 +228,12 @@ fn unseed_broken(conn: &Connection, batch: &[String], seeded: &mut Seeded) -> ru
 
 fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut Seeded) {
     let present = seeded.tables.clone();
+    // A virtual table's module keeps it and its shadow tables: rows written there by hand
+    // would corrupt its index.
     let mut pending: Vec<&StoredTable> = db
         .tables
         .iter()
-        .filter(|t| !present.contains(&t.name))
+        .filter(|t| !present.contains(&t.name) && !t.kind.is_virtual())
         .collect();
     while !pending.is_empty() {
         let ready = pending
