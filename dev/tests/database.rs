@@ -781,3 +781,32 @@ fn an_upgrade_and_the_application_opening_the_database_run_each_version_once() {
     assert_eq!(db.count("SELECT count(*) FROM audit WHERE note = 'ran'"), 1);
     assert_eq!(db.applied().len(), project.versions().len());
 }
+
+/// `upgrade` ran a file that begins a transaction and never commits, then the next steps
+/// inside it, and closing the connection rolled everything back while it reported success.
+#[test]
+fn an_upgrade_stops_at_a_migration_that_leaves_a_transaction_open() {
+    let project = Project::fixture("blog");
+    let db = Database::new();
+    ok(&project, &db, &["upgrade"]);
+    let open = project.later_version("left_open");
+    project.add_version(&open, "BEGIN;\nCREATE TABLE lost (a);\n", "SELECT 1;\n");
+    project.write(
+        &format!("versions/{open}/metadata.toml"),
+        "run_in_transaction = false\n",
+    );
+    let refused = run(&project, &db, &["upgrade", "--yes"]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused.stderr.contains("leaves a transaction open")
+            && refused
+                .stderr
+                .contains("is not recorded: the database is at 2026-01-01-000000_create_blog"),
+        "{refused:?}"
+    );
+    assert_eq!(db.applied(), ["20260101000000"]);
+    assert_eq!(
+        db.count("SELECT count(*) FROM sqlite_schema WHERE name = 'lost'"),
+        0
+    );
+}

@@ -2,7 +2,7 @@
 //! between versions through diesel_migrations' harness (`session`, one `step` at a time),
 //! asking SQLite what a file drops (`losses`), running versions on a copy and comparing its
 //! rows by key (`rehearse`), naming why a step failed (`diagnose`), and writing out the SQL
-//! a command would run (`script`).
+//! a command would run (`script`); `stamp` marks versions applied without running them.
 
 pub mod database;
 pub mod diagnose;
@@ -12,4 +12,5 @@ pub mod losses;
 pub mod rehearse;
 pub mod script;
 pub mod session;
+pub mod stamp;
 pub mod step;

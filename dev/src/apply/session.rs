@@ -12,7 +12,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use diesel::migration::CREATE_MIGRATIONS_TABLE;
 use diesel_migrations::MigrationHarness;
 
 use crate::apply::database;
@@ -26,7 +25,6 @@ use crate::history::header;
 use crate::history::squash::{self, PartWay};
 use crate::history::versions::{self, Version};
 use crate::project::Project;
-use crate::sqlite::quote::literal;
 use crate::sqlite::stored::StoredSchema;
 use crate::support::ask::Prompt;
 use crate::support::output::errln;
@@ -159,7 +157,7 @@ impl<'a> Session<'a> {
     /// Runs `f` holding the database's migration lock (`flowstate::migration_lock`, which the
     /// application's `open` takes too), with the versions it applied read again once the lock
     /// is held: another process that migrated it meanwhile has changed them.
-    fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+    pub(super) fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let path = self.database.clone();
         let waiting = || {
             errln!(
@@ -266,6 +264,17 @@ impl<'a> Session<'a> {
                     &sql,
                     &e.to_string(),
                 ));
+            }
+            // A file that leaves its own transaction open would have the next steps run in
+            // it, and all of them rolled back when the connection closes.
+            if direction == &Direction::Up {
+                if let Err(err) = replay::left_open(&mut conn, version) {
+                    drop(conn);
+                    return Err(err.note(format!(
+                        "what it did in the transaction it left open was rolled back, and it is not recorded: the database is at {}",
+                        self.position()
+                    )));
+                }
             }
             match direction {
                 Direction::Up => self.applied.push(version.key.clone()),
@@ -443,67 +452,6 @@ impl<'a> Session<'a> {
             Some(location) => refusal.at(location),
             None => refusal,
         })
-    }
-
-    /// `stamp TARGET`: marks every version up to `target` applied and none after it, running
-    /// nothing (`base` clears every mark, `head` marks all).
-    pub fn stamp(&mut self, target: &str) -> Result<()> {
-        self.locked(|session| session.stamp_locked(target))
-    }
-
-    fn stamp_locked(&mut self, target: &str) -> Result<()> {
-        let keep: Vec<String> = if target == "base" {
-            Vec::new()
-        } else if target == "head" {
-            self.versions.iter().map(|v| v.key.clone()).collect()
-        } else {
-            let last = header::resolve(&self.versions, target)?;
-            self.versions
-                .iter()
-                .filter(|v| v.key <= last.key)
-                .map(|v| v.key.clone())
-                .collect()
-        };
-        let conn = rusqlite::Connection::open_with_flags(
-            &self.database,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE,
-        )
-        .map_err(|e| {
-            Error::input(format!(
-                "there is no database at `{}`: {e}",
-                self.database.display()
-            ))
-        })?;
-        let values: Vec<String> = keep.iter().map(|k| format!("({})", literal(k))).collect();
-        let insert = if values.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "INSERT OR IGNORE INTO __diesel_schema_migrations (version) VALUES {};",
-                values.join(", ")
-            )
-        };
-        let kept: Vec<String> = keep.iter().map(|k| literal(k)).collect();
-        conn.execute_batch(&format!(
-            "BEGIN;\n{CREATE_MIGRATIONS_TABLE}\nDELETE FROM __diesel_schema_migrations WHERE version NOT IN ({});\n{insert}\nCOMMIT;",
-            kept.join(", ")
-        ))
-        .map_err(|e| database::failed(&self.database, "stamp", &e))?;
-        let unknown: Vec<String> = self
-            .unknown_applied()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        if !unknown.is_empty() {
-            (self.report)(format!(
-                "Cleared versions versions/ does not contain: {}",
-                unknown.join(", ")
-            ));
-        }
-        self.applied = keep;
-        let position = self.position();
-        (self.report)(format!("Stamped: the database is at {position}."));
-        Ok(())
     }
 }
 

@@ -147,8 +147,37 @@ fn run_all(
                 None => err.help("fix the SQL in that migration; the disposable database was discarded and nothing was written"),
             });
         }
+        left_open(conn, version)?;
     }
     Ok(())
+}
+
+/// A migration that manages its own transaction and leaves one open (a `BEGIN` without its
+/// `COMMIT`): every version after it would run inside it, and be rolled back when the
+/// application's connection closes. SQLite says so when asked to begin another.
+pub fn left_open(conn: &mut SqliteConnection, version: &Version) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    if conn.batch_execute("BEGIN; ROLLBACK;").is_ok() {
+        return Ok(());
+    }
+    let file = version.up_sql();
+    let sql = std::fs::read_to_string(&file).unwrap_or_default();
+    // Pointed at the last statement that begins one.
+    let begins = lexer::split_statements(&sql)
+        .into_iter()
+        .rev()
+        .find(|range| {
+            lexer::identifiers(&sql[range.clone()])
+                .next()
+                .is_some_and(|word| word.eq_ignore_ascii_case("begin"))
+        })
+        .map_or(0, |range| range.start);
+    Err(Error::input(format!(
+        "migration `{}` leaves a transaction open: the versions after it would run inside it, and everything would be rolled back when the connection closes",
+        version.dir_name
+    ))
+    .at(Location::at_offset(&file, &sql, begins))
+    .help("end the transaction it begins with COMMIT (a file with `run_in_transaction = false` manages its own)"))
 }
 
 /// Writes an in-memory database to `path`.
