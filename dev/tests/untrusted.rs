@@ -82,6 +82,14 @@ fn a_migration_reaches_no_file_outside_the_disposable_database() {
                 "{command} on {up}: {run:?}"
             );
         }
+        // squash replays the history up to the version it squashes to, and proves the
+        // baseline: on the same confined database.
+        let squash = project.run(&["squash", "baseline", "--to", VERSION]);
+        assert_eq!(squash.code, Some(2), "squash on {up}: {squash:?}");
+        assert!(
+            squash.stderr.contains("would reach outside the disposable database"),
+            "squash on {up}: {squash:?}"
+        );
         assert_eq!(
             std::fs::read_dir(outside.path()).unwrap().count(),
             0,
