@@ -87,7 +87,9 @@ fn a_migration_reaches_no_file_outside_the_disposable_database() {
         let squash = project.run(&["squash", "baseline", "--to", VERSION]);
         assert_eq!(squash.code, Some(2), "squash on {up}: {squash:?}");
         assert!(
-            squash.stderr.contains("would reach outside the disposable database"),
+            squash
+                .stderr
+                .contains("would reach outside the disposable database"),
             "squash on {up}: {squash:?}"
         );
         assert_eq!(
@@ -269,16 +271,18 @@ fn a_migration_that_leaves_a_transaction_open_is_named() {
         "CREATE TABLE kept (a);\nBEGIN;\nCREATE TABLE lost (a);\n",
         true,
     );
-    let run = project.run(&["check"]);
-    assert_eq!(run.code, Some(2), "{run:?}");
-    assert!(
-        run.stderr
-            .contains(&format!("migration `{VERSION}` leaves a transaction open")),
-        "{run:?}"
-    );
-    assert!(
-        run.stderr
-            .contains(&format!("--> versions/{VERSION}/up.sql:2:1")),
-        "{run:?}"
-    );
+    for command in ["check", "verify"] {
+        let run = project.run(&[command]);
+        assert_eq!(run.code, Some(2), "{command}: {run:?}");
+        assert!(
+            run.stderr
+                .contains(&format!("migration `{VERSION}` leaves a transaction open")),
+            "{command}: {run:?}"
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("--> versions/{VERSION}/up.sql:2:1")),
+            "{command}: {run:?}"
+        );
+    }
 }

@@ -173,6 +173,7 @@ fn stair(
     };
     conn.run_migration(migration)
         .map_err(|e| run_failed("fails up on seeded rows", version.up_sql(), &e))?;
+    replay::left_open(conn, version)?;
     check_integrity(inspector).map_err(|e| failed(format!("breaks the database going up: {e}")))?;
     compiles("up")?;
     let after_up = user_schema(inspector)?;
