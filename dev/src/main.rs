@@ -40,8 +40,9 @@ struct Cli {
     /// Use only the `[print_schema.KEY]` section of diesel.toml, as diesel_cli's --schema-key.
     #[arg(long, value_name = "KEY", global = true)]
     schema_key: Option<String>,
-    /// The longest one statement may run on a disposable database, where check, generate,
-    /// verify, drift, squash and init run the migrations (a pull request's too).
+    /// The longest one migration file (or one statement) may run on a disposable database,
+    /// where check, generate, verify, drift, squash and init run the migrations (a pull
+    /// request's too).
     #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     time_limit: u64,
     /// The memory SQLite may take in this process, in MiB.

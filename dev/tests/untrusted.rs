@@ -133,7 +133,7 @@ fn a_statement_that_never_ends_is_stopped_at_the_time_limit() {
         );
         assert!(
             run.stderr
-                .contains("a statement ran longer than the time limit of 1 s"),
+                .contains("it ran longer than the time limit of 1 s"),
             "{command}: {run:?}"
         );
         assert!(

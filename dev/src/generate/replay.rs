@@ -130,7 +130,8 @@ fn run_all(
 ) -> Result<()> {
     for (index, version) in versions.iter().enumerate() {
         sandbox::take_breach();
-        if let Err(err) = conn.run_migration(migrations.get(version)?) {
+        let migration = migrations.get(version)?;
+        if let Err(err) = sandbox::migration(|| conn.run_migration(migration)) {
             // The harness rolled the failing version back. An in-memory replay writes the
             // versions before it to the file, where its statement is then located.
             if !database.exists() {

@@ -76,7 +76,8 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
         })?;
         let inspector = db::open_rusqlite(&scratch.database())?;
         for version in &versions[..start] {
-            if let Err(e) = conn.run_migration(migrations.get(version)?) {
+            let migration = migrations.get(version)?;
+            if let Err(e) = sandbox::migration(|| conn.run_migration(migration)) {
                 let last = failures
                     .pop()
                     .unwrap_or_else(|| Error::check(e.to_string()));
@@ -171,7 +172,7 @@ fn stair(
             "breaks views or triggers going {step}:\n{list}"
         ))),
     };
-    conn.run_migration(migration)
+    sandbox::migration(|| conn.run_migration(migration))
         .map_err(|e| run_failed("fails up on seeded rows", version.up_sql(), &e))?;
     replay::left_open(conn, version)?;
     check_integrity(inspector).map_err(|e| failed(format!("breaks the database going up: {e}")))?;
@@ -186,7 +187,7 @@ fn stair(
     compare_values(inspector, &values, &kept, "up.sql")
         .map_err(|e| failed(format!("loses data: {e}")))?;
 
-    conn.revert_migration(migration)
+    sandbox::migration(|| conn.revert_migration(migration))
         .map_err(|e| run_failed("fails down on seeded rows", version.down_sql(), &e))?;
     compiles("down")?;
     let after_down = user_schema(inspector)?;
@@ -214,7 +215,7 @@ fn stair(
     )
     .map_err(|e| failed(format!("loses data: {e}")))?;
 
-    conn.run_migration(migration)
+    sandbox::migration(|| conn.run_migration(migration))
         .map_err(|e| run_failed("fails up again after down", version.up_sql(), &e))?;
     compiles("up again")?;
     let again = user_schema(inspector)?;

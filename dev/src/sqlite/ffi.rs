@@ -56,6 +56,9 @@ pub struct Confinement {
     pub refused: fn(String),
     /// The longest a statement may run.
     pub statement_limit: fn() -> std::time::Duration,
+    /// When the migration being run started (`now_millis`), if one is: the limit then holds
+    /// for all of its statements together.
+    pub migration_started: fn() -> Option<u64>,
     /// Told that a statement was stopped at that limit.
     pub stopped: fn(std::time::Duration),
 }
@@ -109,7 +112,8 @@ fn epoch() -> std::time::Instant {
     *EPOCH.get_or_init(std::time::Instant::now)
 }
 
-fn now_millis() -> u64 {
+/// Milliseconds since this process first asked: the clock confined statements are timed by.
+pub fn now_millis() -> u64 {
     u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -222,7 +226,8 @@ unsafe extern "C" fn progress(watch: *mut std::ffi::c_void) -> std::ffi::c_int {
     }
     let policy = confinement();
     let limit = (policy.statement_limit)();
-    let ran = std::time::Duration::from_millis(now.saturating_sub(watch.started.load(SeqCst)));
+    let started = (policy.migration_started)().unwrap_or_else(|| watch.started.load(SeqCst));
+    let ran = std::time::Duration::from_millis(now.saturating_sub(started));
     if ran > limit {
         (policy.stopped)(limit);
         1

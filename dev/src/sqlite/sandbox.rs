@@ -10,7 +10,8 @@
 //!   target), a `file:` URI (which may name another VFS), `load_extension()`, and the
 //!   pragmas that move SQLite's temporary files;
 //! - a progress handler ends any statement that runs longer than the time limit (a trigger's
-//!   statements count as part of the statement that fired them);
+//!   statements count as part of the statement that fired them), and any migration file
+//!   whose statements together do (`migration`);
 //! - SQLite's heap in this process is capped (`sqlite3_hard_heap_limit64`), so a migration
 //!   that allocates without end fails with "out of memory" instead of taking the machine.
 //!
@@ -65,7 +66,7 @@ impl std::fmt::Display for Breach {
             ),
             Breach::TooLong(limit) => write!(
                 f,
-                "a statement ran longer than the time limit of {} s and was stopped; it may never end",
+                "it ran longer than the time limit of {} s and was stopped; it may never end",
                 limit.as_secs_f64()
             ),
         }
@@ -73,6 +74,9 @@ impl std::fmt::Display for Breach {
 }
 
 static STATEMENT_MILLIS: AtomicU64 = AtomicU64::new(300_000);
+/// When the migration `migration` runs started (`ffi::now_millis`, plus one so that 0 means
+/// none).
+static MIGRATION_STARTED: AtomicU64 = AtomicU64::new(0);
 static BREACH: Mutex<Option<Breach>> = Mutex::new(None);
 
 /// Confines every connection this process opens from now on on a disposable database, and
@@ -86,8 +90,22 @@ pub fn install(limits: Limits) {
         refusal,
         refused: |what| record(Breach::Outside(what)),
         statement_limit,
+        migration_started: || match MIGRATION_STARTED.load(Ordering::SeqCst) {
+            0 => None,
+            started => Some(started),
+        },
         stopped: |limit| record(Breach::TooLong(limit)),
     });
+}
+
+/// Runs `run` (one migration file, up or down) with the time limit holding for all of its
+/// statements together: a migration of many long statements ends as surely as one endless
+/// statement.
+pub fn migration<T>(run: impl FnOnce() -> T) -> T {
+    MIGRATION_STARTED.store(ffi::now_millis().max(1), Ordering::SeqCst);
+    let outcome = run();
+    MIGRATION_STARTED.store(0, Ordering::SeqCst);
+    outcome
 }
 
 /// What the last refusal or stop was, once: for the error of the migration it failed.

@@ -1,0 +1,54 @@
+//! The sandbox's time limit holds for a migration's statements together, not only for each
+//! one: a file of many statements that each stay under the limit is stopped too. Its own
+//! test binary, as the sandbox is installed for the whole process.
+
+use std::time::Duration;
+
+use dev::sqlite::sandbox::{self, Breach, Limits};
+
+diesel::define_sql_function! {
+    /// Lets time pass without the statement running instructions.
+    fn nap(ms: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
+}
+
+/// An in-memory connection (confined, as every one the tool opens in memory) with
+/// `nap(ms)`.
+fn confined() -> diesel::SqliteConnection {
+    use diesel::Connection;
+    let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+    nap_utils::register_impl(&mut conn, |ms: i32| {
+        std::thread::sleep(Duration::from_millis(ms as u64));
+        ms
+    })
+    .unwrap();
+    conn
+}
+
+/// A statement that takes at least 300 ms, whatever the machine, then runs enough
+/// instructions for the clock to be read.
+const STEP: &str = "SELECT nap(300), (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 50000) SELECT count(*) FROM c);";
+
+#[test]
+fn the_time_limit_holds_for_a_migration_s_statements_together() {
+    sandbox::install(Limits {
+        statement_time: Duration::from_secs(1),
+        ..Limits::default()
+    });
+    use diesel::connection::SimpleConnection;
+    let mut conn = confined();
+    // Statement by statement, each is under the limit: all run.
+    for _ in 0..5 {
+        conn.batch_execute(STEP).unwrap();
+    }
+    assert_eq!(sandbox::take_breach(), None);
+    // As one migration, the fifth statement is past it.
+    let ran = sandbox::migration(|| conn.batch_execute(&STEP.repeat(5)));
+    assert!(
+        ran.is_err(),
+        "five statements of 300 ms ran as one migration"
+    );
+    assert_eq!(
+        sandbox::take_breach(),
+        Some(Breach::TooLong(Duration::from_secs(1)))
+    );
+}
