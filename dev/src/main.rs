@@ -75,6 +75,10 @@ enum Command {
         /// Rename a table instead of dropping and creating it (repeatable).
         #[arg(long = "rename-table", value_name = "OLD=NEW", value_parser = TableRename::parse)]
         table_renames: Vec<TableRename>,
+        /// Plan and prove the migration, print it and the proof's verdict, and write nothing
+        /// (as Django's `makemigrations --dry-run`).
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Exit 0 when schema.rs matches versions/, 1 when a migration is missing.
     Check {
@@ -235,10 +239,12 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
             conversions,
             renames,
             table_renames,
+            dry_run,
         } => {
             let options = generate::GenerateOptions {
                 message: message.clone(),
                 empty: *empty,
+                dry_run: *dry_run,
                 defaults: defaults.clone(),
                 conversions: conversions.clone(),
                 column_renames: renames.clone(),

@@ -415,3 +415,61 @@ fn one_run_names_every_value_it_needs_with_flags_that_work() {
     project.generate_with(&args);
     project.assert_check_passes();
 }
+
+/// `generate --dry-run` (Django's `makemigrations --dry-run`): the plan, both files and the
+/// proof's verdict, and nothing written; then the same migration is written for real.
+#[test]
+fn a_dry_run_prints_the_migration_and_its_proof_and_writes_nothing() {
+    let project = Project::fixture("blog");
+    project.edit_schema(
+        "        name -> Text,\n",
+        "        name -> Text,\n        bio -> Nullable<Text>,\n",
+    );
+    let before = project.snapshot();
+    let run = project.run(&["generate", "add bio", "--dry-run"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("(--dry-run: nothing was written)"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("  - add column users.bio (Nullable<Text>)"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("ALTER TABLE users ADD COLUMN bio TEXT;"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("ALTER TABLE users DROP COLUMN bio;"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("Proven on seeded data"), "{run:?}");
+    assert_eq!(project.snapshot(), before, "a dry run wrote something");
+    project.assert_no_temp_leftovers();
+
+    let json = project.run(&["generate", "add bio", "--dry-run", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(document["created"], serde_json::Value::Null, "{json:?}");
+    assert!(
+        document["dry_run"]["up"]
+            .as_str()
+            .is_some_and(|up| up.contains("ADD COLUMN bio")),
+        "{json:?}"
+    );
+    assert_eq!(project.snapshot(), before, "a dry run wrote something");
+
+    let dir = project.generate("add bio");
+    let up = project.read(&format!("{dir}/up.sql"));
+    let dry_up = document["dry_run"]["up"].as_str().unwrap();
+    // The same file but for its version, which is the time it was made.
+    let body = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with("-- Version: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(dry_up), body(&up));
+}

@@ -39,6 +39,8 @@ pub struct GenerateOptions {
     pub message: String,
     /// Write an empty migration for hand-written SQL.
     pub empty: bool,
+    /// Plan, prove and print the migration; write nothing.
+    pub dry_run: bool,
     /// `--default`: values for existing rows of columns that become NOT NULL.
     pub defaults: Vec<DefaultArg>,
     /// `--convert`: how a retyped column's values become the new type's, as SQL over the
@@ -107,6 +109,7 @@ pub fn run(
         Generated::NoChanges => outln!("No changes in schema detected."),
         Generated::Written {
             dir,
+            not_written,
             changes,
             warnings,
             proof,
@@ -117,9 +120,17 @@ pub fn run(
             if let Some(proof) = proof {
                 errln!("{proof}");
             }
-            outln!("Created {}", project.display(&dir));
+            let shown = project.display(&dir);
+            match &not_written {
+                None => outln!("Created {shown}"),
+                Some(_) => outln!("Would create {shown} (--dry-run: nothing was written)"),
+            }
             for change in &changes {
                 outln!("  - {change}");
+            }
+            if let Some(files) = not_written {
+                outln!("\n--- {shown}/up.sql\n{}", files.up);
+                outln!("--- {shown}/down.sql\n{}", files.down);
             }
         }
     }
@@ -136,15 +147,27 @@ fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serd
         .iter()
         .map(|h| h.trim_start_matches("hint: "))
         .collect();
+    let mut files = serde_json::Value::Null;
     let (created, changes, warnings, proof) = match generated {
         Generated::NoChanges => (None, Vec::new(), Vec::new(), None),
         Generated::Written {
             dir,
+            not_written,
             changes,
             warnings,
             proof,
         } => (
-            Some(project.display(dir).to_string()),
+            {
+                let shown = project.display(dir).to_string();
+                match not_written {
+                    // Not created: the files say what would have been.
+                    Some(written) => {
+                        files = serde_json::json!({ "path": shown, "up": written.up, "down": written.down });
+                        None
+                    }
+                    None => Some(shown),
+                }
+            },
             changes.iter().map(report::change).collect(),
             warnings
                 .iter()
@@ -166,6 +189,7 @@ fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serd
         "status": "ok",
         "exit": 0,
         "created": created,
+        "dry_run": files,
         "changes": changes,
         "warnings": warnings,
         "hints": hints,
@@ -178,7 +202,10 @@ fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serd
 enum Generated {
     NoChanges,
     Written {
+        /// Where it was written; for `--dry-run`, where it would have been.
         dir: PathBuf,
+        /// `--dry-run`: the files, which were not written.
+        not_written: Option<Box<Files>>,
         changes: Vec<Change>,
         /// What the files do that a reviewer must know: the file, and what.
         warnings: Vec<(&'static str, String)>,
@@ -218,6 +245,15 @@ fn generate(
     let stage = comparison.scratch.path().join("candidate");
     if options.empty {
         let files = render::render_empty(options.message.trim(), &version);
+        if options.dry_run {
+            return Ok(Generated::Written {
+                dir: project.versions_dir.join(&dir_name),
+                not_written: Some(Box::new(files)),
+                changes: Vec::new(),
+                warnings: Vec::new(),
+                proof: None,
+            });
+        }
         let dir = timings.time("write", || -> Result<PathBuf> {
             write::write_files(&stage.join(&dir_name), &files)?;
             let records = records(project, &comparison, &stage, diagram_of(&comparison))?;
@@ -225,6 +261,7 @@ fn generate(
         })?;
         return Ok(Generated::Written {
             dir,
+            not_written: None,
             changes: Vec::new(),
             warnings: Vec::new(),
             proof: None,
@@ -345,6 +382,16 @@ fn generate(
             &files,
         )
     })?;
+    let warnings = warnings_of(&files);
+    if options.dry_run {
+        return Ok(Generated::Written {
+            dir: project.versions_dir.join(&dir_name),
+            not_written: Some(Box::new(files)),
+            changes,
+            warnings,
+            proof: Some(proof),
+        });
+    }
     let dir = timings.time("write", || -> Result<PathBuf> {
         // The proof leaves the disposable database at the new head.
         let new_head = introspect::inspect(&comparison.inspector, &TableFilter::All)?
@@ -354,23 +401,24 @@ fn generate(
         let records = records(project, &comparison, &stage, block)?;
         write::publish(&project.versions_dir, &dir_name, &files, &records)
     })?;
-    let mut warnings = Vec::new();
-    for (direction, text) in [("up", &files.up), ("down", &files.down)] {
-        for warning in crate::history::effect::warnings(text) {
-            let file = if direction == "up" {
-                "up.sql"
-            } else {
-                "down.sql"
-            };
-            warnings.push((file, warning.to_string()));
-        }
-    }
     Ok(Generated::Written {
         dir,
+        not_written: None,
         changes,
         warnings,
         proof: Some(proof),
     })
+}
+
+/// What the files do that a reviewer must know: the file, and what.
+fn warnings_of(files: &Files) -> Vec<(&'static str, String)> {
+    let mut warnings = Vec::new();
+    for (file, text) in [("up.sql", &files.up), ("down.sql", &files.down)] {
+        for warning in crate::history::effect::warnings(text) {
+            warnings.push((file, warning.to_string()));
+        }
+    }
+    warnings
 }
 
 /// What is rewritten with the version staged under `stage`: the checksum file with it
