@@ -2113,8 +2113,6 @@ fn tool(project: &Project, args: &[String]) -> common::Run {
 struct Tally {
     written: usize,
     unchanged: usize,
-    /// Cases that would run into a known bug outside the files this test may fix.
-    skipped: usize,
     /// Migrations that rightly failed, atomically, on rows that cannot fit schema.rs.
     failed_on_rows: usize,
     /// Of those written, how many had a table keyed by its rowid at head, references round
@@ -2390,30 +2388,6 @@ impl Step<'_> {
                 );
             }
         }
-        // Known and left for later: a trigger `UPDATE OF` a generated column fires on no
-        // statement (no UPDATE sets one), so `objects` never compiles its body; when
-        // something the body names goes, up leaves it unreadable. Such cases are skipped and
-        // counted. (`UPDATE OF` a column that goes is caught: see
-        // `a_trigger_update_of_a_dropped_column_is_refused`.)
-        let never_fires = |table: &str, column: &str| {
-            head.table(table)
-                .and_then(|t| t.col(column))
-                .is_some_and(|c| c.generated)
-        };
-        if objects.iter().any(|o| {
-            o.fired_by.as_ref().is_some_and(|(table, column)| {
-                kept(head, &target.model, table, None)
-                    && never_fires(table, column)
-                    // The first dependency is the `UPDATE OF` column, the rest the body's.
-                    && o.deps[1..]
-                        .iter()
-                        .any(|(t, c)| !kept(head, &target.model, t, c.as_deref()))
-            })
-        }) {
-            self.tally.skipped += 1;
-            return Ok(false);
-        }
-
         // generate
         let before_tree = project.snapshot();
         let mut args = vec!["generate".to_owned(), "property case".to_owned()];
@@ -3041,7 +3015,6 @@ fn run_property(diesel: Option<&str>) {
         let mut total = tally.borrow_mut();
         total.written += scratch.written;
         total.unchanged += scratch.unchanged;
-        total.skipped += scratch.skipped;
         total.failed_on_rows += scratch.failed_on_rows;
         total.with_rowid_tables += scratch.with_rowid_tables;
         total.with_cycles += scratch.with_cycles;
@@ -3053,8 +3026,8 @@ fn run_property(diesel: Option<&str>) {
     });
     let tally = tally.into_inner();
     eprintln!(
-        "generate_properties: {} written and proven on rows ({} with a rowid-keyed table, {} with a cycle of references, {} with a reference across schema sections), {} failed atomically on rows that cannot fit, {} without changes, {} skipped for a known bug, refused: {:#?}",
-        tally.written, tally.with_rowid_tables, tally.with_cycles, tally.across_sections, tally.failed_on_rows, tally.unchanged, tally.skipped, tally.refused
+        "generate_properties: {} written and proven on rows ({} with a rowid-keyed table, {} with a cycle of references, {} with a reference across schema sections), {} failed atomically on rows that cannot fit, {} without changes, refused: {:#?}",
+        tally.written, tally.with_rowid_tables, tally.with_cycles, tally.across_sections, tally.failed_on_rows, tally.unchanged, tally.refused
     );
     match result {
         Ok(()) => {}
@@ -3701,6 +3674,21 @@ fn dropping_a_column_a_generated_column_reads_is_refused_not_turned_into_text() 
         refused.stderr.contains("reading a double-quoted name"),
         "{refused:?}"
     );
+
+    // Unquoted, the new table cannot be made at all: said of the rebuild too (it was
+    // "cannot read the schema (a table's shape)").
+    let (project, _db, _path) = reduced(
+        "CREATE TABLE posts (id INT, note BOOLEAN GENERATED ALWAYS AS (id * 2), score DOUBLE);\n",
+        "diesel::table! { posts (rowid) { rowid -> Integer, note -> Nullable<Bool>, score -> Nullable<Double>, } }\n",
+        "INSERT INTO posts (rowid, id, score) VALUES (10, 1, 0.5);",
+    );
+    let refused = project.assert_rejected(&["generate", "drop id"]);
+    assert!(
+        refused
+            .stderr
+            .contains("the rebuild of posts does not run on head: no such column: id"),
+        "{refused:?}"
+    );
 }
 
 /// Found as exit 3 (`after up.sql the database still differs from schema.rs: add joinable
@@ -3735,4 +3723,32 @@ INSERT INTO posts (rowid, id, users_id) VALUES (10, 5, 1);",
     assert!(!up.contains("\n    CONSTRAINT posts_pair"), "{up}");
     project.assert_check_passes();
     up_and_down(&project, &path, &[("posts", 1), ("users", 1)]);
+}
+
+/// Skipped by this test for a long time as a known bug: a trigger `UPDATE OF` a generated
+/// column fires on no statement (no UPDATE sets one), so preparing statements never
+/// compiled its body, and dropping a column the body names left a trigger SQLite cannot
+/// read (every later ALTER TABLE fails). Renaming its table, tried and rolled back, makes
+/// SQLite read it: the drop is refused naming it.
+#[test]
+fn a_trigger_update_of_a_generated_column_is_read_before_what_it_names_goes() {
+    let (project, _db, _path) = reduced(
+        "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, a INTEGER, g INTEGER GENERATED ALWAYS AS (a * 2));
+CREATE TABLE o (id INTEGER NOT NULL PRIMARY KEY, x INTEGER);
+CREATE TRIGGER tr AFTER UPDATE OF g ON t BEGIN UPDATE o SET x = x + 1 WHERE id = NEW.id; END;
+",
+        "diesel::table! { t (id) { id -> Integer, a -> Nullable<Integer>, g -> Nullable<Integer>, } }
+diesel::table! { o (id) { id -> Integer, } }
+diesel::allow_tables_to_appear_in_same_query!(t, o,);
+",
+        "INSERT INTO t (id, a) VALUES (1, 2); INSERT INTO o VALUES (1, 0);",
+    );
+    let refused = project.assert_rejected(&["generate", "drop o.x"]);
+    assert!(
+        refused
+            .stderr
+            .contains("drop column o.x would break trigger tr"),
+        "{refused:?}"
+    );
+    assert!(refused.stderr.contains("no such column: x"), "{refused:?}");
 }

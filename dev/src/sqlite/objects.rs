@@ -78,16 +78,55 @@ fn broken_now(conn: &Connection) -> Result<Vec<Broken>> {
     }
     // A trigger `UPDATE OF` a column that is gone fires on no statement, so preparing never
     // compiles it: its columns are looked up by name instead.
-    for (trigger, table, sql) in trigger_sources(conn)? {
-        if let Some(column) = missing_update_of_column(conn, &table, &sql) {
+    let sources = trigger_sources(conn)?;
+    for (trigger, table, sql) in &sources {
+        if let Some(column) = missing_update_of_column(conn, table, sql) {
             found.insert(Broken {
                 kind: "trigger".into(),
-                name: trigger,
+                name: trigger.clone(),
                 reason: format!("no such column: {column} (in its UPDATE OF list)"),
             });
         }
     }
+    // Nor does one `UPDATE OF` a generated column (no UPDATE sets one): renaming its table,
+    // tried and rolled back, makes SQLite read every trigger of it, and say which fails.
+    let tables: BTreeSet<&str> = sources.iter().map(|(_, table, _)| table.as_str()).collect();
+    for table in tables {
+        if let Some((name, reason)) = unreadable_trigger(conn, table) {
+            if !found.iter().any(|b| b.kind == "trigger" && b.name == name) {
+                found.insert(Broken {
+                    kind: "trigger".into(),
+                    name,
+                    reason,
+                });
+            }
+        }
+    }
     Ok(found.into_iter().collect())
+}
+
+/// The trigger SQLite cannot read when `table` is renamed (with `legacy_alter_table` off,
+/// so it reads them all), with its reason; the rename is rolled back.
+fn unreadable_trigger(conn: &Connection, table: &str) -> Option<(String, String)> {
+    let legacy: bool = conn
+        .query_row("PRAGMA legacy_alter_table", [], |r| r.get(0))
+        .unwrap_or(false);
+    let probe = format!(
+        "PRAGMA legacy_alter_table = OFF; SAVEPOINT dev_read_triggers; ALTER TABLE {} RENAME TO {};",
+        quote(table),
+        quote(&format!("{table}__dev_probe"))
+    );
+    let outcome = conn.execute_batch(&probe);
+    let _ = conn.execute_batch(&format!(
+        "ROLLBACK TO dev_read_triggers; RELEASE dev_read_triggers; PRAGMA legacy_alter_table = {};",
+        if legacy { "ON" } else { "OFF" }
+    ));
+    let message = sqlite_message(&outcome.err()?);
+    // SQLite: "error in trigger NAME: REASON".
+    let (name, reason) = message
+        .strip_prefix("error in trigger ")?
+        .split_once(": ")?;
+    Some((name.to_owned(), reason.to_owned()))
 }
 
 /// `(name, tbl_name, sql)` of every trigger.
@@ -111,8 +150,9 @@ fn missing_update_of_column(conn: &Connection, table: &str, sql: &str) -> Option
     let listed = words[at + 2..]
         .iter()
         .take_while(|w| !w.eq_ignore_ascii_case("on"));
+    // table_xinfo: a generated column may be in the list too.
     let existing: Vec<String> = conn
-        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .prepare("SELECT name FROM pragma_table_xinfo(?1)")
         .and_then(|mut stmt| {
             stmt.query_map([table], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<_>>()
@@ -249,6 +289,30 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(sql).unwrap();
         conn
+    }
+
+    #[test]
+    fn a_trigger_update_of_a_generated_column_is_read_too() {
+        let conn = database(
+            "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, a INTEGER, g INTEGER GENERATED ALWAYS AS (a * 2));
+             CREATE TABLE o (id INTEGER NOT NULL PRIMARY KEY, x INTEGER);
+             CREATE TRIGGER tr AFTER UPDATE OF g ON t BEGIN UPDATE o SET x = x + 1 WHERE id = NEW.id; END;",
+        );
+        assert_eq!(broken(&conn).unwrap(), []);
+        conn.execute_batch(
+            "PRAGMA legacy_alter_table = ON;
+             ALTER TABLE o RENAME TO o_old;
+             CREATE TABLE o (id INTEGER NOT NULL PRIMARY KEY);
+             DROP TABLE o_old;",
+        )
+        .unwrap();
+        let found = broken(&conn).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].kind.as_str(), found[0].name.as_str()),
+            ("trigger", "tr")
+        );
+        assert!(found[0].reason.contains("no such column: x"), "{found:?}");
     }
 
     #[test]

@@ -305,7 +305,17 @@ impl Planner<'_> {
                 table: name.clone(),
             });
         }
-        let rowid = carried_rowid(current, &introspect::shape_of(&create_sql)?);
+        // The new table made on its own: what it cannot be made of (a generated column or
+        // CHECK naming a column the change takes away) is the change's problem.
+        let shape = introspect::shape_of(&create_sql).map_err(|e| {
+            Error::input(format!(
+                "the rebuild of {name} does not run on head: {}",
+                e.message.trim_start_matches("cannot read the schema (a table's shape): ")
+            ))
+            .note(create_sql.clone())
+            .help("schema.rs asks for something SQLite refuses here; adjust it (drop or change what names a column the change takes away), or write this step with `generate --empty`")
+        })?;
+        let rowid = carried_rowid(current, &shape);
         let mut rebuild = Rebuild {
             current: name.clone(),
             name: name.clone(),
