@@ -4,13 +4,26 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{ok_on as ok, run_on as run, Database, Project, Run};
 
 /// The blog fixture with three more generated versions: add users.bio, add a comments
-/// table, drop users.age.
+/// table, drop users.age. Generated once for all the tests here, and copied for each.
 fn project_with_history() -> Project {
+    static TEMPLATE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        // Under cargo's directory for tests' files, as a static is never dropped; an earlier
+        // run's copy is replaced.
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("database-history");
+        let _ = std::fs::remove_dir_all(&path);
+        common::copy_tree(generated_history().path(), &path);
+        path
+    });
+    Project::copy_of(template)
+}
+
+fn generated_history() -> Project {
     let project = Project::fixture("blog");
     project.edit_schema(
         "        age -> Nullable<Integer>,\n",

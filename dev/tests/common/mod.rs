@@ -55,6 +55,17 @@ impl Project {
         }
     }
 
+    /// A copy of `template`'s tree, with a temp dir of its own: for a history that is
+    /// expensive to make, made once per test binary and copied for each test.
+    pub fn copy_of(template: &Path) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(template, dir.path());
+        Project {
+            dir,
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -378,7 +389,8 @@ pub fn apply_and_revert_newest(
     assert_blog_rows(conn);
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies the tree at `from` into `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
