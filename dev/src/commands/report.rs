@@ -1,6 +1,6 @@
 //! Output for machines: `--format json` prints one JSON document on stdout, `--format github`
 //! prints GitHub Actions workflow commands (`::error file=…,line=…::…`) so a pull request
-//! shows each problem on its line. The documents' fields are listed in the README, which
+//! shows each problem on its line. The documents' fields are listed in dev/docs/machines.md, which
 //! says what stays stable.
 
 use std::path::Path;
@@ -13,7 +13,7 @@ use crate::generate::diff::Change;
 /// How a command prints its result.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Format {
-    /// For people: what the README shows.
+    /// For people: what the documentation shows.
     #[default]
     Text,
     /// One JSON document on stdout.
