@@ -73,7 +73,7 @@ fn lossy_type_change_is_loud_and_fails_atomically_on_values_that_do_not_convert(
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stderr.contains(
-            "warning (up.sql): changes posts.title from Text to Integer, which can lose values"
+            "warning[W004] (up.sql): changes posts.title from Text to Integer, which can lose values"
         ),
         "{run:?}"
     );
@@ -379,12 +379,13 @@ fn dropping_an_indexed_referencing_column_rebuilds_and_says_so() {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stderr
-            .contains("warning (up.sql): drops column posts.user_id and its values"),
+            .contains("warning[W002] (up.sql): drops column posts.user_id and its values"),
         "{run:?}"
     );
     assert!(
-        run.stderr
-            .contains("warning (up.sql): drops index posts_user_id (no such column: user_id)"),
+        run.stderr.contains(
+            "warning[W005] (up.sql): drops index posts_user_id (no such column: user_id)"
+        ),
         "{run:?}"
     );
     let up = project.read(&format!("{}/up.sql", project.newest()));

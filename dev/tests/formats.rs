@@ -203,7 +203,12 @@ fn generate_as_json_lists_what_it_wrote_warnings_and_the_proof() {
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0]["text"], "drop column users.age");
     let warnings = document["warnings"].as_array().unwrap();
-    assert!(warnings.iter().any(|w| w["file"] == "up.sql"), "{document}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["file"] == "up.sql" && w["code"] == "W002"),
+        "{document}"
+    );
     assert!(
         document["proof"]["rows"].as_u64().unwrap() > 0,
         "{document}"

@@ -181,7 +181,7 @@ fn views_on_views_and_triggers_are_created_changed_and_dropped() {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stderr.contains(
-            "warning (up.sql): drops trigger users_audit, which objects.sql no longer declares"
+            "warning[W006] (up.sql): drops trigger users_audit, which objects.sql no longer declares"
         ),
         "{run:?}"
     );

@@ -19,6 +19,7 @@ use crate::generate::plan::{self, Defaults};
 use crate::generate::render::{self, Files, Header};
 use crate::generate::{naming, write};
 use crate::history::checksums;
+use crate::history::effect::Warning;
 use crate::history::versions;
 use crate::project::Project;
 use crate::prove;
@@ -115,7 +116,7 @@ pub fn run(
             proof,
         } => {
             for (file, warning) in &warnings {
-                errln!("warning ({file}): {warning}");
+                errln!("{}", warning_text(file, warning));
             }
             if let Some(proof) = proof {
                 errln!("{proof}");
@@ -171,7 +172,9 @@ fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serd
             changes.iter().map(report::change).collect(),
             warnings
                 .iter()
-                .map(|(file, message)| serde_json::json!({ "file": file, "message": message }))
+                .map(|(file, warning)| {
+                    serde_json::json!({ "file": file, "code": warning.code(), "message": warning.to_string() })
+                })
                 .collect(),
             proof.as_ref().map(|p| {
                 serde_json::json!({
@@ -208,7 +211,7 @@ enum Generated {
         not_written: Option<Box<Files>>,
         changes: Vec<Change>,
         /// What the files do that a reviewer must know: the file, and what.
-        warnings: Vec<(&'static str, String)>,
+        warnings: Vec<(&'static str, Warning)>,
         /// `None` for `--empty`: hand-written SQL is proven by `verify`, not here.
         proof: Option<prove::Proof>,
     },
@@ -410,15 +413,23 @@ fn generate(
     })
 }
 
-/// What the files do that a reviewer must know: the file, and what.
-fn warnings_of(files: &Files) -> Vec<(&'static str, String)> {
+/// What the files do that a reviewer must know: the file, and the warning.
+fn warnings_of(files: &Files) -> Vec<(&'static str, Warning)> {
     let mut warnings = Vec::new();
     for (file, text) in [("up.sql", &files.up), ("down.sql", &files.down)] {
         for warning in crate::history::effect::warnings(text) {
-            warnings.push((file, warning.to_string()));
+            warnings.push((file, warning));
         }
     }
     warnings
+}
+
+/// `warning[W002] (down.sql): ...`, the code when the tool wrote the line.
+fn warning_text(file: &str, warning: &Warning) -> String {
+    match warning.code() {
+        Some(code) => format!("warning[{code}] ({file}): {warning}"),
+        None => format!("warning ({file}): {warning}"),
+    }
 }
 
 /// What is rewritten with the version staged under `stage`: the checksum file with it

@@ -102,6 +102,24 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// Its stable code (`W002`), shown with the warning in text and JSON so CI and people
+    /// can refer to a kind of warning; listed in `dev/docs/machines.md`. A code is never
+    /// reused for another kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Effect::DropsTable { .. } => "W001",
+            Effect::DropsColumn { .. } => "W002",
+            Effect::DropsColumns { .. } => "W003",
+            Effect::ChangesType { .. } => "W004",
+            Effect::DropsIndex { .. } => "W005",
+            Effect::DropsObject { .. } => "W006",
+            Effect::DropsAutoincrement { .. } => "W007",
+            Effect::ChecksReference { .. } => "W008",
+            Effect::ConvertsColumn { .. } => "W009",
+            Effect::DropsConstraint { .. } => "W010",
+        }
+    }
+
     /// The comment line above the statement.
     pub fn warning_line(&self) -> String {
         comment(&format!("WARNING: {self}"))
@@ -305,6 +323,16 @@ pub enum Warning {
     Typed(String),
 }
 
+impl Warning {
+    /// The effect's stable code; `None` for a line someone typed.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Warning::Effect(effect) => Some(effect.code()),
+            Warning::Typed(_) => None,
+        }
+    }
+}
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -372,6 +400,25 @@ impl Words<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_kind_of_effect_has_its_own_code_listed_in_the_docs() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/machines.md"))
+                .unwrap();
+        let mut by_kind = std::collections::BTreeMap::new();
+        for effect in every_variant("t", "c") {
+            let kind = std::mem::discriminant(&effect);
+            let code = effect.code();
+            assert!(
+                docs.contains(&format!("| `{code}` |")),
+                "{code} is not listed"
+            );
+            by_kind.entry(code).or_insert(kind);
+            assert_eq!(by_kind[code], kind, "{code} names two kinds");
+        }
+        assert_eq!(by_kind.len(), 10);
+    }
 
     fn every_variant(table: &str, column: &str) -> Vec<Effect> {
         vec![
