@@ -81,6 +81,8 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// How to fix it.
     pub help: Option<String>,
+    /// A finding's stable code (`C106`); `None` for an error.
+    pub code: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -90,6 +92,7 @@ impl Diagnostic {
             location: None,
             notes: Vec::new(),
             help: None,
+            code: None,
         }
     }
 
@@ -230,9 +233,12 @@ impl fmt::Display for Error {
 pub struct Finding(Diagnostic);
 
 impl Finding {
-    /// A finding with this headline; the builders add where it is and how to fix it.
-    pub fn new(message: impl Into<String>) -> Self {
-        Finding(Diagnostic::new(message.into()))
+    /// A finding of the kind `code` (listed in `dev/docs/machines.md`, never reused for
+    /// another kind) with this headline; the builders add where it is and how to fix it.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        let mut diagnostic = Diagnostic::new(message.into());
+        diagnostic.code = Some(code);
+        Finding(diagnostic)
     }
 
     diagnostic_builders!();
@@ -273,9 +279,40 @@ fn shown(path: &Path) -> &Path {
 }
 
 /// rustc's layout: headline, `--> file:line:column` with the line and a caret, notes, help.
+impl Diagnostic {
+    /// The diagnostic as a `level` (`hint`), where its `Display` says `error`.
+    pub fn as_level<'a>(&'a self, level: &'a str) -> impl fmt::Display + 'a {
+        Leveled {
+            level,
+            diagnostic: self,
+        }
+    }
+}
+
+/// A diagnostic shown at another level than `error`.
+struct Leveled<'a> {
+    level: &'a str,
+    diagnostic: &'a Diagnostic,
+}
+
+impl fmt::Display for Leveled<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diagnostic.render(self.level, f)
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        self.render("error", f)
+    }
+}
+
+impl Diagnostic {
+    fn render(&self, level: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(code) => writeln!(f, "{level}[{code}]: {}", self.message)?,
+            None => writeln!(f, "{level}: {}", self.message)?,
+        }
         if let Some(loc) = &self.location {
             let gutter = loc.line.to_string().len();
             let pad = " ".repeat(gutter);

@@ -50,8 +50,8 @@ fn init_adopts_a_history_without_changing_a_version_and_reports_what_it_would_re
     }
     for finding in [
         // The hand rebuild's CAST turns the text '007' into 7.0.
-        "error: version 2024-01-06-000006_tasks_estimate_as_real loses data: after up.sql, tasks.estimate of the row id = -2147483648 changed: '007' became 7.0",
-        "error: version 2024-01-09-000009_add_account_plan does not come back down",
+        "error[C403]: version 2024-01-06-000006_tasks_estimate_as_real loses data: after up.sql, tasks.estimate of the row id = -2147483648 changed: '007' became 7.0",
+        "error[C403]: version 2024-01-09-000009_add_account_plan does not come back down",
     ] {
         assert!(run.stderr.contains(finding), "{finding}: {run:?}");
     }

@@ -128,7 +128,7 @@ fn every_print_schema_option_reads_back_and_a_missing_allow_tables_entry_is_a_hi
     let run = project.run(&["check"]);
     assert_eq!(run.code, Some(0), "a hint does not fail the check: {run:?}");
     assert!(
-        run.stderr.contains("hint: `allow_tables_to_appear_in_same_query!` in `schema/schema.rs` does not list stock"),
+        run.stderr.contains("hint[C201]: `allow_tables_to_appear_in_same_query!` in `schema/schema.rs` does not list stock"),
         "{run:?}"
     );
     let json = project.run(&["check", "--format", "json"]);

@@ -118,3 +118,42 @@ fn the_readme_stays_a_first_read() {
         assert!(readme.contains(command), "README.md lost `{command}`");
     }
 }
+
+/// Every finding code the source gives (`Finding::new("C106", ...)`) is listed in the
+/// documentation's table, once per kind.
+#[test]
+fn every_finding_code_is_documented() {
+    fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(&root().join("dev/src"), &mut files);
+    let docs = std::fs::read_to_string(root().join("dev/docs/machines.md")).unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (at, _) in text.match_indices("Finding::new(") {
+            let rest = text[at + "Finding::new(".len()..].trim_start();
+            let code = rest
+                .strip_prefix('"')
+                .and_then(|r| r.split_once('"'))
+                .map(|(code, _)| code.to_owned());
+            let code =
+                code.unwrap_or_else(|| panic!("{}: a finding without a code", file.display()));
+            assert!(
+                docs.contains(&format!("| `{code}` |")),
+                "{code} ({}) is not in dev/docs/machines.md",
+                file.display()
+            );
+            codes.insert(code);
+        }
+    }
+    assert!(codes.len() >= 10, "{codes:?}");
+}

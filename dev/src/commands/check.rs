@@ -100,7 +100,7 @@ fn check(
                 err!("{problem}");
             }
             for hint in &comparison.hints {
-                err!("{}", hint.to_string().replacen("error: ", "hint: ", 1));
+                err!("{}", hint.as_level("hint"));
             }
             for hint in &hints {
                 errln!(

@@ -114,7 +114,11 @@ pub fn run(
         Hook::Installed(path) => outln!("Installed the pre-commit hook at {}", path.display()),
         Hook::Present => {}
         Hook::Other(path) => findings.push(
-            Finding::new(format!("{} is another pre-commit hook", path.display())).help(format!(
+            Finding::new(
+                "C401",
+                format!("{} is another pre-commit hook", path.display()),
+            )
+            .help(format!(
                 "add `dev -C {} check --staged` to it, so commits are checked",
                 shell_quote(&relative_to_top(project)?)
             )),
@@ -124,7 +128,7 @@ pub fn run(
 
     for change in &comparison.changes {
         findings.push(
-            Finding::new(format!(
+            Finding::new("C402", format!(
                 "the schema file and the history's head differ: {change}"
             ))
             .help("`generate` writes the migration for it, or make the schema file what print-schema writes"),
@@ -132,7 +136,7 @@ pub fn run(
     }
     let (verified, failures) = verify_all(&project.versions_dir)?;
     for failure in failures {
-        let mut finding = Finding::new(failure.message.clone());
+        let mut finding = Finding::new("C403", failure.message.clone());
         for note in &failure.notes {
             finding = finding.note(note.clone());
         }

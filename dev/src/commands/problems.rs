@@ -69,10 +69,10 @@ pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Fin
         return None;
     }
     Some(
-        Finding::new(format!(
-            "the diagram in {} is out of date",
-            project.display(&path)
-        ))
+        Finding::new(
+            "C301",
+            format!("the diagram in {} is out of date", project.display(&path)),
+        )
         .help(format!(
             "run `{}` and commit the result",
             invocation::command("diagram")

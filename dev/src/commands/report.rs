@@ -40,6 +40,7 @@ pub fn diagnostic(shown: &Diagnostic) -> Value {
         |l| json!({ "file": l.path.display().to_string(), "line": l.line, "column": l.column }),
     );
     json!({
+        "code": shown.code,
         "message": shown.message,
         "location": location,
         "notes": shown.notes,

@@ -180,9 +180,10 @@ pub fn problems_judged_at(
     let path = sum_path(versions_dir);
     let text = fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
     let merged_parallel = || {
-        Finding::new(format!(
-            "{SUM_FILE}: two branches each added a version on the same parent"
-        ))
+        Finding::new(
+            "C101",
+            format!("{SUM_FILE}: two branches each added a version on the same parent"),
+        )
         .help("keep the other branch's versions: remove your new version directory, take their dev.sum, then run `generate` again so yours comes after theirs")
     };
     if text
@@ -203,10 +204,13 @@ pub fn problems_judged_at(
         }
         let parts: Vec<&str> = line.split(' ').collect();
         let [dir_name, files, link] = parts.as_slice() else {
-            return Ok(vec![Finding::new(format!(
-                "{SUM_FILE}:{}: expected `<version dir> <files hash> <chain hash>`",
-                number + 1
-            ))
+            return Ok(vec![Finding::new(
+                "C102",
+                format!(
+                    "{SUM_FILE}:{}: expected `<version dir> <files hash> <chain hash>`",
+                    number + 1
+                ),
+            )
             .help(format!(
                 "run `{}` to rewrite it from versions/",
                 invocation::command("rehash")
@@ -225,10 +229,13 @@ pub fn problems_judged_at(
     for line in &lines {
         let Some(index) = versions.iter().position(|v| v.dir_name == line.dir_name) else {
             found.push(
-                Finding::new(format!(
-                    "version {} was recorded but is gone from versions/",
-                    line.dir_name
-                ))
+                Finding::new(
+                    "C103",
+                    format!(
+                        "version {} was recorded but is gone from versions/",
+                        line.dir_name
+                    ),
+                )
                 .help(format!(
                     "restore it (databases may have applied it); if it truly must go, run `{}`",
                     invocation::command("rehash")
@@ -238,10 +245,10 @@ pub fn problems_judged_at(
         };
         let files = &links[index].files;
         if files != &line.files {
-            let changed = Finding::new(format!(
-                "version {} changed after it was recorded",
-                line.dir_name
-            ));
+            let changed = Finding::new(
+                "C104",
+                format!("version {} changed after it was recorded", line.dir_name),
+            );
             found.push(
                 if crate::history::git::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
                     changed
@@ -277,7 +284,7 @@ pub fn problems_judged_at(
         }
         match &newest_recorded {
             Some(newest) if &version.key < newest => found.push(
-                Finding::new(format!(
+                Finding::new("C105", format!(
                     "version {} is older than versions recorded before it arrived",
                     version.dir_name
                 ))
@@ -285,7 +292,7 @@ pub fn problems_judged_at(
                 .help("run `generate` again so it comes after the newest version, and remove this directory"),
             ),
             _ => found.push(
-                Finding::new(format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
+                Finding::new("C106", format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
                     .help(format!("`generate` records the versions it writes; for a hand-made one run `{}`", invocation::command("rehash"))),
             ),
         }
