@@ -30,9 +30,6 @@ struct Cli {
     /// Print how long each stage took (generate and check), on stderr.
     #[arg(long, global = true)]
     timings: bool,
-    /// The database to work on (a path or sqlite:// URL); DATABASE_URL is read otherwise.
-    #[arg(long, value_name = "PATH", global = true)]
-    database: Option<String>,
     /// Output for people (text), one JSON document (check, generate, drift, history, current,
     /// verify), or GitHub Actions annotations (check, drift).
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
@@ -50,6 +47,14 @@ struct Cli {
     memory_limit: i64,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The database a command works on, for the commands that work on one.
+#[derive(clap::Args)]
+struct DatabaseArg {
+    /// The database to work on (a path or sqlite:// URL); DATABASE_URL is read otherwise.
+    #[arg(long = "database", value_name = "PATH")]
+    path: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +96,8 @@ enum Command {
     Upgrade {
         target: Option<String>,
         #[command(flatten)]
+        database: DatabaseArg,
+        #[command(flatten)]
         safety: Safety,
         /// Run every pending version up, down and up again on a copy of the database (in the
         /// temp directory), compare every row by its key, and report; the database is not
@@ -103,25 +110,38 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         target: String,
         #[command(flatten)]
+        database: DatabaseArg,
+        #[command(flatten)]
         safety: Safety,
     },
     /// Revert the newest applied version and apply it again.
     Redo {
         #[command(flatten)]
+        database: DatabaseArg,
+        #[command(flatten)]
         safety: Safety,
     },
     /// The newest applied version, and whether it is head.
-    Current,
+    Current {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Every version, oldest first, with its message (and, with a database, which are applied).
     History {
         /// Also list each version's changes.
         #[arg(long, short)]
         verbose: bool,
+        #[command(flatten)]
+        database: DatabaseArg,
     },
     /// A version's header, up.sql and down.sql.
     Show { version: String },
     /// Mark versions applied up to VERSION without running anything (`base` clears).
-    Stamp { target: String },
+    Stamp {
+        target: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Write the Mermaid diagram of head into the README beside schema.rs.
     Diagram,
     /// Record the checksums of versions/ again, accepting an intended edit.
@@ -129,7 +149,10 @@ enum Command {
     /// Walk every version up, down and up again on a disposable database with rows.
     Verify,
     /// Compare a database with the schema its applied versions give (exit 1 when it drifted).
-    Drift,
+    Drift {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Write head's indexes, views and triggers into objects.sql beside schema.rs (adopting it).
     Objects,
     /// Replace every version up to --to with one proven baseline version.
@@ -208,14 +231,14 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
     let machine_readable = matches!(
         cli.command,
         Command::Check { .. }
-            | Command::Drift
-            | Command::Current
+            | Command::Drift { .. }
+            | Command::Current { .. }
             | Command::History { .. }
             | Command::Generate { .. }
             | Command::Verify
     );
     if cli.format == Format::Github
-        && !matches!(cli.command, Command::Check { .. } | Command::Drift)
+        && !matches!(cli.command, Command::Check { .. } | Command::Drift { .. })
         || cli.format == Format::Json && !machine_readable
     {
         return Err(Error::input(format!(
@@ -230,7 +253,6 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         .help("drop --format for this command"));
     }
     let use_cache = !cli.no_cache;
-    let database = cli.database.as_deref();
     match &cli.command {
         Command::Generate {
             message,
@@ -265,9 +287,11 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
         }
         Command::Upgrade {
             target,
+            database,
             safety,
             rehearse,
         } => {
+            let database = database.path.as_deref();
             let project = project()?;
             if *rehearse {
                 commands::upgrade::rehearse(&project, database, target.as_deref())
@@ -275,19 +299,31 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
                 commands::upgrade::run(&project, database, target.as_deref(), safety)
             }
         }
-        Command::Downgrade { target, safety } => {
-            commands::downgrade::run(&project()?, database, target, safety)
+        Command::Downgrade {
+            target,
+            database,
+            safety,
+        } => commands::downgrade::run(&project()?, database.path.as_deref(), target, safety),
+        Command::Redo { database, safety } => {
+            commands::redo::run(&project()?, database.path.as_deref(), safety)
         }
-        Command::Redo { safety } => commands::redo::run(&project()?, database, safety),
-        Command::Current => commands::current::run(&project()?, database, cli.format),
-        Command::Drift => {
-            commands::drift::run(&project()?, database, use_cache, cli.format, timings)
+        Command::Current { database } => {
+            commands::current::run(&project()?, database.path.as_deref(), cli.format)
         }
-        Command::History { verbose } => {
-            commands::history::run(&project()?, database, *verbose, cli.format)
+        Command::Drift { database } => commands::drift::run(
+            &project()?,
+            database.path.as_deref(),
+            use_cache,
+            cli.format,
+            timings,
+        ),
+        Command::History { verbose, database } => {
+            commands::history::run(&project()?, database.path.as_deref(), *verbose, cli.format)
         }
         Command::Show { version } => commands::show::run(&project()?, version),
-        Command::Stamp { target } => commands::stamp::run(&project()?, database, target),
+        Command::Stamp { target, database } => {
+            commands::stamp::run(&project()?, database.path.as_deref(), target)
+        }
         Command::Diagram => commands::diagram::run(&project()?, use_cache, timings),
         Command::Rehash => commands::rehash::run(&project()?),
         Command::Objects => commands::objects::run(&project()?, use_cache, timings),
@@ -324,7 +360,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Upgrade { .. } => "upgrade",
         Command::Downgrade { .. } => "downgrade",
         Command::Redo { .. } => "redo",
-        Command::Current => "current",
+        Command::Current { .. } => "current",
         Command::History { .. } => "history",
         Command::Show { .. } => "show",
         Command::Stamp { .. } => "stamp",
@@ -334,7 +370,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Squash { .. } => "squash",
         Command::Completions { .. } => "completions",
         Command::Init { .. } => "init",
-        Command::Drift => "drift",
+        Command::Drift { .. } => "drift",
         Command::Objects => "objects",
         Command::InstallHooks => "install-hooks",
     }
