@@ -33,25 +33,34 @@ use crate::support::files;
 use crate::support::output::{errln, outln};
 use crate::support::timing::Timings;
 
-/// What `generate` was asked for, as the command line gives it.
-#[derive(Debug, Clone, Default)]
+/// What `generate` was asked for: its command-line options, as clap reads them.
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct GenerateOptions {
     /// What the migration does, e.g. "add bio to users".
     pub message: String,
     /// Write an empty migration for hand-written SQL.
+    #[arg(long)]
     pub empty: bool,
-    /// Plan, prove and print the migration; write nothing.
+    /// Plan and prove the migration, print it and the proof's verdict, and write nothing
+    /// (as Django's `makemigrations --dry-run`).
+    #[arg(long)]
     pub dry_run: bool,
-    /// `--default`: values for existing rows of columns that become NOT NULL.
+    /// Value for existing rows of a column added as, or made, NOT NULL (repeatable).
+    #[arg(long = "default", value_name = "TABLE.COLUMN=SQL_EXPR", value_parser = DefaultArg::parse)]
     pub defaults: Vec<DefaultArg>,
-    /// `--convert`: how a retyped column's values become the new type's, as SQL over the
-    /// old row (same shape as `--default`).
+    /// How a retyped column's values become the new type's, as SQL over the old row,
+    /// when the copy cannot keep them as they are (repeatable); written into the file with
+    /// a warning.
+    #[arg(long = "convert", value_name = "TABLE.COLUMN=SQL_EXPR", value_parser = DefaultArg::parse)]
     pub conversions: Vec<DefaultArg>,
-    /// `--rename`: columns renamed rather than dropped and added.
+    /// Rename a column instead of dropping and adding it (repeatable).
+    #[arg(long = "rename", value_name = "TABLE.OLD=NEW", value_parser = ColumnRename::parse)]
     pub column_renames: Vec<ColumnRename>,
-    /// `--rename-table`: tables renamed rather than dropped and created.
+    /// Rename a table instead of dropping and creating it (repeatable).
+    #[arg(long = "rename-table", value_name = "OLD=NEW", value_parser = TableRename::parse)]
     pub table_renames: Vec<TableRename>,
-    /// Start from a snapshot of head under `target/` when one verifies.
+    /// Start from a snapshot of head when one verifies (the global `--no-cache` turns it off).
+    #[arg(skip = true)]
     pub use_cache: bool,
 }
 

@@ -23,11 +23,14 @@ use crate::support::output::{err, errln, outln};
 use crate::support::timing::Timings;
 
 /// What `init` was asked for.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub struct InitOptions {
-    /// `--diagram`: keep a diagram of the schema without asking.
+    /// Keep a Mermaid diagram of the schema without asking.
+    #[arg(long)]
     pub diagram: bool,
-    /// Start the comparison from a snapshot when one verifies.
+    /// Start the comparison from a snapshot when one verifies (the global `--no-cache` turns
+    /// it off).
+    #[arg(skip = true)]
     pub use_cache: bool,
 }
 

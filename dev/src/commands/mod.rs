@@ -15,6 +15,7 @@
 //! `generate` for the rows (`--default`, `--convert`).
 
 pub mod check;
+pub mod cli;
 pub mod compare;
 pub mod completions;
 pub mod current;

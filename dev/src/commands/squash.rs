@@ -29,13 +29,16 @@ use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
 
 /// What `squash` was asked for.
-#[derive(Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct SquashOptions {
     /// The newest version to replace: a version, a unique prefix or a unique slug.
+    #[arg(long, value_name = "VERSION")]
     pub to: String,
     /// What the baseline says of itself, e.g. "baseline of 2026".
     pub message: String,
-    /// Start the replay from a snapshot when one verifies.
+    /// Start the replay from a snapshot when one verifies (the global `--no-cache` turns it
+    /// off).
+    #[arg(skip = true)]
     pub use_cache: bool,
 }
 
