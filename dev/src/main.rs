@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser};
 
 use dev::commands::cli::{command_name, Cli, Command};
 use dev::commands::report::{self, Format};
-use dev::commands::{self, generate};
+use dev::commands::{self, generate, Outcome};
 use dev::error::Error;
 use dev::project::Project;
 use dev::support::output;
@@ -39,8 +39,10 @@ fn main() -> ExitCode {
         output::write_err(format_args!("{}", timings.report()));
     }
     let written = output::finish();
-    match outcome.and_then(|code| written.map(|()| code)) {
-        Ok(code) => code,
+    // The one place an outcome becomes an exit code: 0 or 1 for a command that ran, the
+    // error's kind (2 bad input, 3 a bug in the tool) for one that failed.
+    match outcome.and_then(|ran| written.map(|()| ran)) {
+        Ok(ran) => ExitCode::from(ran.code()),
         Err(err) => {
             output::write_err(format_args!("{err}"));
             ExitCode::from(err.kind().exit_code())
@@ -49,7 +51,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs the command `cli` names, in the project found from `-C` or the current directory.
-fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<ExitCode, Error> {
+fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<Outcome, Error> {
     let start = match &cli.project_dir {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()

@@ -2,8 +2,8 @@
 //! agree with the history, 1 when a migration is missing or a record is out of date. With
 //! `--staged` it judges what is staged for commit (git's index), as the pre-commit hook does.
 
+use crate::commands::Outcome;
 use std::path::Path;
-use std::process::ExitCode;
 
 use crate::commands::compare::{compare_cached, Comparison};
 use crate::commands::problems::{diagram_problem, history_problems};
@@ -37,7 +37,7 @@ pub struct CheckOptions<'a> {
 
 /// Checks the project found from `start` (or, with `--staged`, the copy of git's index made
 /// from it); the exit code says whether it is clean.
-pub fn run(start: &Path, options: &CheckOptions<'_>, timings: &mut Timings) -> Result<ExitCode> {
+pub fn run(start: &Path, options: &CheckOptions<'_>, timings: &mut Timings) -> Result<Outcome> {
     if options.staged {
         let staged = Staged::materialise(start, options.schema_key)?;
         return check(staged.project(), Some(&staged), options, timings)
@@ -56,7 +56,7 @@ fn check(
     staged: Option<&Staged>,
     options: &CheckOptions<'_>,
     timings: &mut Timings,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     // The staged copy is thrown away: the working tree's cache serves it.
     let root = staged.map_or(project.root.as_path(), Staged::real_root);
     let cache = options.use_cache.then(|| Cache::for_root(root));
@@ -180,9 +180,9 @@ fn check(
         err!("{note}");
     }
     Ok(if clean {
-        ExitCode::SUCCESS
+        Outcome::Clean
     } else {
-        ExitCode::from(1)
+        Outcome::Findings
     })
 }
 

@@ -1,11 +1,10 @@
 //! `current`: the newest version the user's database has applied, and whether it is head
 //! or which versions are pending.
 
-use std::process::ExitCode;
-
 use crate::apply::drift::drift;
 use crate::commands::database::existing;
 use crate::commands::report::{self, Format};
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::project::Project;
@@ -16,7 +15,7 @@ use crate::support::timing::Timings;
 /// Prints where the database `database` (`--database`, else `DATABASE_URL`) names stands,
 /// and warns about versions it applied that `versions/` does not contain, and in one line
 /// when it has drifted from them (`drift` says how).
-pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<ExitCode> {
+pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<Outcome> {
     let mut say = |line: String| outln!("{line}");
     let session = existing(project, database, &mut say)?;
     if let Some(part_way) = &session.part_way {
@@ -52,7 +51,7 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
             "drifted": drifted,
         });
         outln!("{document:#}");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Outcome::Clean);
     }
     if pending.is_empty() {
         outln!("{position} (head)");
@@ -72,5 +71,5 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
             invocation::command("drift")
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }

@@ -2,8 +2,8 @@
 //! that change it, opening a session on the database `--database` (or `DATABASE_URL`)
 //! names, and running the steps a command plans.
 
+use crate::commands::Outcome;
 use std::path::Path;
-use std::process::ExitCode;
 
 use crate::apply::database::{locate, open};
 use crate::apply::script;
@@ -47,7 +47,7 @@ pub fn migrate(
     safety: &Safety,
     missing: Missing,
     plan: impl FnOnce(&Session<'_>) -> Result<Vec<VersionStep>>,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     let mut report = |line: String| errln!("{line}");
     let mut terminal = ask::terminal();
     let prompt = terminal.as_mut().map(|t| t as &mut dyn Prompt);
@@ -58,10 +58,10 @@ pub fn migrate(
     let steps = plan(&session)?;
     if safety.sql {
         out!("{}", script::script(&session, &steps)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Outcome::Clean);
     }
     session.run(&steps, safety.backup)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }
 
 /// A session on the existing database `flag` names, for the commands that only read or

@@ -1,9 +1,8 @@
 //! `diagram`: writes the Mermaid diagram of head into the README beside schema.rs, where
 //! `check` then keeps it up to date.
 
-use std::process::ExitCode;
-
 use crate::commands::compare::{compare, diagram_of};
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::project::Project;
 use crate::schema::diagram;
@@ -11,9 +10,9 @@ use crate::support::output::outln;
 use crate::support::timing::Timings;
 
 /// Writes head's diagram and says into which file.
-pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<ExitCode> {
+pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<Outcome> {
     let comparison = compare(project, use_cache, false, timings)?;
     let path = diagram::write(&project.schema_file, &diagram_of(&comparison))?;
     outln!("Wrote the diagram of head into {}", project.display(&path));
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }

@@ -1,9 +1,8 @@
 //! `downgrade`: reverts applied versions of the user's database: the newest N (`-N`), every
 //! one after a version (which is kept), or all of them (`base`).
 
-use std::process::ExitCode;
-
 use crate::commands::database::{migrate, Missing, Safety};
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::project::Project;
 
@@ -14,7 +13,7 @@ pub fn run(
     database: Option<&str>,
     target: &str,
     safety: &Safety,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     migrate(project, database, safety, Missing::Refuse, |session| {
         session.downgrade_steps(target)
     })

@@ -1,11 +1,10 @@
 //! `drift`: whether a live database is what its applied versions should have made of it, in
 //! `check`'s vocabulary. It reads the database and changes nothing: exit 0 clean, 1 drift.
 
-use std::process::ExitCode;
-
 use crate::apply::database::locate;
 use crate::apply::drift::{drift, Drift};
 use crate::commands::report::{self, Format};
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::project::Project;
@@ -21,11 +20,12 @@ pub fn run(
     use_cache: bool,
     format: Format,
     timings: &mut Timings,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     let path = locate(database)?;
     let cache = use_cache.then(|| Cache::for_root(&project.root));
     let found = drift(project, &path, cache.as_ref(), timings)?;
-    let exit = if found.is_clean() { 0 } else { 1 };
+    let outcome = Outcome::found(!found.is_clean());
+    let exit = outcome.code();
     match format {
         Format::Text => {}
         Format::Json => {
@@ -43,7 +43,7 @@ pub fn run(
                 "redefined_tables": found.redefined,
             });
             outln!("{document:#}");
-            return Ok(ExitCode::from(exit));
+            return Ok(outcome);
         }
         Format::Github => {
             for line in lines(&found) {
@@ -58,7 +58,7 @@ pub fn run(
                     )
                 );
             }
-            return Ok(ExitCode::from(exit));
+            return Ok(outcome);
         }
     }
     let count = found.applied;
@@ -68,7 +68,7 @@ pub fn run(
     );
     if found.is_clean() {
         outln!("`{}` matches {versions}", path.display());
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Outcome::Clean);
     }
     outln!("`{}` has drifted from {versions}:", path.display());
     for line in lines(&found) {
@@ -77,7 +77,7 @@ pub fn run(
     errln!(
         "help: these were made outside the migrations: undo them, or write a migration that makes them (`{}`) so every database gets them", invocation::command("generate --empty")
     );
-    Ok(ExitCode::from(1))
+    Ok(Outcome::Findings)
 }
 
 /// Each difference in a few words, as the text and the annotations list them.

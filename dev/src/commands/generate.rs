@@ -2,8 +2,8 @@
 //! disposable database first. Renames and values for existing rows come from flags, or from
 //! the person at the terminal when there is one.
 
+use crate::commands::Outcome;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use crate::commands::compare::{compare, diagram_of, Comparison};
 pub use crate::commands::given::DefaultArg;
@@ -93,7 +93,7 @@ pub fn run(
     options: &GenerateOptions,
     format: Format,
     timings: &mut Timings,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     let json = format == Format::Json;
     let mut terminal = if json { None } else { ask::terminal() };
     let prompt = terminal.as_mut().map(|t| t as &mut dyn Prompt);
@@ -113,7 +113,7 @@ pub fn run(
     )?;
     if json {
         outln!("{:#}", document(project, &generated, said));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Outcome::Clean);
     }
     match generated {
         Generated::NoChanges => outln!("No changes in schema detected."),
@@ -144,7 +144,7 @@ pub fn run(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }
 
 /// `generate --format json`: what was written, its changes, warnings and hints, and the

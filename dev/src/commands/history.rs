@@ -1,10 +1,9 @@
 //! `history`: every version, oldest first, with its message; with a database, which of them
 //! it has applied; with `--verbose`, each version's changes.
 
-use std::process::ExitCode;
-
 use crate::apply::database::{self, DATABASE_URL};
 use crate::commands::report::{self, Format};
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::history::header;
 use crate::history::squash;
@@ -20,7 +19,7 @@ pub fn run(
     flag: Option<&str>,
     verbose: bool,
     format: Format,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     let versions = versions::scan(&project.versions_dir)?;
     let applied = match flag.or(std::env::var(DATABASE_URL).ok().as_deref()) {
         Some(given) => {
@@ -60,7 +59,7 @@ pub fn run(
             "versions": listed,
         });
         outln!("{document:#}");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Outcome::Clean);
     }
     for version in &versions {
         let header = header::header(version);
@@ -81,5 +80,5 @@ pub fn run(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }

@@ -6,8 +6,8 @@
 //! refused in it as findings (exit 1), each with what to do, for the team to fix with new
 //! versions.
 
+use crate::commands::Outcome;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use crate::commands::compare::{compare, diagram_of};
 use crate::commands::problems::{diagram_problem, history_problems};
@@ -59,7 +59,7 @@ pub fn run(
     options: InitOptions,
     prompt: Option<&mut dyn Prompt>,
     timings: &mut Timings,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     let sum = checksums::sum_path(&project.versions_dir);
     let attributes = project.root.join(".gitattributes");
     let diagram_file = diagram::path(&project.schema_file);
@@ -159,9 +159,9 @@ pub fn run(
         err!("{finding}");
     }
     Ok(if findings.is_empty() {
-        ExitCode::SUCCESS
+        Outcome::Clean
     } else {
-        ExitCode::from(1)
+        Outcome::Findings
     })
 }
 

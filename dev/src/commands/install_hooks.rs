@@ -1,14 +1,13 @@
 //! `install-hooks`: makes git run `dev/hooks/pre-commit` (`git config core.hooksPath
 //! dev/hooks`), so a commit whose migrations do not match schema.rs is refused.
 
-use std::process::ExitCode;
-
+use crate::commands::Outcome;
 use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::support::output::outln;
 
 /// Points git's hooks at the project's `dev/hooks`.
-pub fn run(project: &Project) -> Result<ExitCode> {
+pub fn run(project: &Project) -> Result<Outcome> {
     let hooks = project.root.join("dev/hooks");
     if !hooks.join("pre-commit").is_file() {
         return Err(Error::input(format!(
@@ -25,5 +24,5 @@ pub fn run(project: &Project) -> Result<ExitCode> {
                 .help("run it inside the project's git clone")
         })?;
     outln!("git now runs dev/hooks/pre-commit before each commit");
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }

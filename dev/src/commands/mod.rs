@@ -1,10 +1,11 @@
 //! The commands of the `dev` command line, one file each, named after the subcommand.
 //!
 //! Each command's file has one entry function, `run`, which `main` calls with the project
-//! and the command's flags, and which returns the exit code. A command is a straight pipeline over
-//! the layers below: it prints its result on stdout (`outln!`) and its warnings on stderr
-//! (`errln!`), never with `println!`, and returns failures as an `Error` for `main` to
-//! render.
+//! and the command's flags, and which returns its `Outcome` (exit 0 or 1; `main` turns it
+//! into the exit code, and a failure, an `Error`, into 2 or 3). A command is a straight
+//! pipeline over the layers below: it prints its result on stdout (`outln!`) and its
+//! warnings on stderr (`errln!`), never with `println!`, and returns failures as an `Error`
+//! for `main` to render.
 //!
 //! To add a command: write `commands/NAME.rs` with a doc comment saying what the command is
 //! for and a `run`, declare it below, add its variant to `Command` in `main.rs` and
@@ -39,3 +40,33 @@ pub mod stamp;
 pub mod upgrade;
 pub mod verify;
 pub mod writing;
+
+/// How a command that ran ended: what `main` turns into the exit code (0 or 1; a failure
+/// is an `Error`, whose kind gives 2 or 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done, or nothing to fix: exit 0.
+    Clean,
+    /// It ran, and found something to fix (a missing migration, drift, a value that does
+    /// not survive a rehearsal): exit 1.
+    Findings,
+}
+
+impl Outcome {
+    /// `Findings` when `found`, else `Clean`.
+    pub fn found(found: bool) -> Outcome {
+        if found {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        }
+    }
+
+    /// The process's exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+        }
+    }
+}

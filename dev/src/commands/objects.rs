@@ -2,9 +2,8 @@
 //! as print-schema writes head's tables into schema.rs. Run once, it adopts the file on an
 //! existing project with no difference to generate; from then on the file is their truth.
 
-use std::process::ExitCode;
-
 use crate::commands::compare::compare;
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::project::Project;
 use crate::schema::introspect::schema_entries;
@@ -14,7 +13,7 @@ use crate::support::output::outln;
 use crate::support::timing::Timings;
 
 /// Writes the file and says what it holds.
-pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<ExitCode> {
+pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<Outcome> {
     let comparison = compare(project, use_cache, false, timings)?;
     let objects = objects_sql::managed(&schema_entries(&comparison.inspector)?, &project.filter);
     let path = project.objects_file();
@@ -31,5 +30,5 @@ pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<
         count(ObjectKind::View),
         count(ObjectKind::Trigger)
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }

@@ -2,10 +2,9 @@
 //! version, and brings the diagram (when the project keeps one) to head, so `check` passes
 //! right after.
 
-use std::process::ExitCode;
-
 use crate::commands::compare::{compare, diagram_of};
 use crate::commands::writing;
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::history::checksums;
 use crate::history::versions;
@@ -16,7 +15,7 @@ use crate::support::output::{errln, outln};
 use crate::support::timing::Timings;
 
 /// Rewrites dev.sum (and the diagram) from the history as it stands, and says where.
-pub fn run(project: &Project) -> Result<ExitCode> {
+pub fn run(project: &Project) -> Result<Outcome> {
     let sum = checksums::sum_path(&project.versions_dir);
     project.ensure_writable_inside(&sum)?;
     let _lock = writing::lock(project, &mut |line| errln!("{line}"))?;
@@ -41,5 +40,5 @@ pub fn run(project: &Project) -> Result<ExitCode> {
         project.display(&project.versions_dir),
         checksums::SUM_FILE
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }

@@ -5,10 +5,9 @@
 //! (`prove::squash`) runs before anything is written. The old versions go and the baseline
 //! arrives in one step, with dev.sum rewritten beside them.
 
-use std::process::ExitCode;
-
 use crate::commands::problems::refuse_unrecorded_history;
 use crate::commands::writing;
+use crate::commands::Outcome;
 use crate::error::{Error, Result};
 use crate::generate::baseline::baseline;
 use crate::generate::cache::Cache;
@@ -43,7 +42,7 @@ pub struct SquashOptions {
 }
 
 /// Squashes, proves, and publishes; prints what was replaced and the proof.
-pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) -> Result<ExitCode> {
+pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) -> Result<Outcome> {
     project.ensure_writable_inside(&checksums::sum_path(&project.versions_dir))?;
     let slug = naming::slug(&options.message)?;
     let _lock = writing::lock(project, &mut |line| errln!("{line}"))?;
@@ -140,7 +139,7 @@ pub fn run(project: &Project, options: &SquashOptions, timings: &mut Timings) ->
         target.dir_name,
         target.dir_name
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Clean)
 }
 
 /// Every version a database may have applied that the baseline will stand for: the

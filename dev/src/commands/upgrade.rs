@@ -2,9 +2,8 @@
 //! the next N (`+N`). The only command that may create the database file it is given.
 //! `--rehearse` runs them on a copy instead, and reports what each does to the rows.
 
-use std::process::ExitCode;
-
 use crate::commands::database::{existing, migrate, Missing, Safety};
+use crate::commands::Outcome;
 use crate::error::Result;
 use crate::project::Project;
 
@@ -15,7 +14,7 @@ pub fn run(
     database: Option<&str>,
     target: Option<&str>,
     safety: &Safety,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     migrate(project, database, safety, Missing::Create, |session| {
         session.upgrade_steps(target)
     })
@@ -28,14 +27,14 @@ pub fn rehearse(
     project: &Project,
     database: Option<&str>,
     target: Option<&str>,
-) -> Result<ExitCode> {
+) -> Result<Outcome> {
     let mut report = |line: String| crate::support::output::errln!("{line}");
     let mut session = existing(project, database, &mut report)?;
     let steps = session.upgrade_steps(target)?;
     let survived = session.rehearse(&steps)?;
     Ok(if survived {
-        ExitCode::SUCCESS
+        Outcome::Clean
     } else {
-        ExitCode::from(1)
+        Outcome::Findings
     })
 }
