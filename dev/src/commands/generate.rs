@@ -98,10 +98,12 @@ pub fn run(
     let mut terminal = if json { None } else { ask::terminal() };
     let prompt = terminal.as_mut().map(|t| t as &mut dyn Prompt);
     let mut said = Vec::new();
+    let mut hints = Vec::new();
     let generated = generate(
         project,
         options,
         prompt,
+        &mut hints,
         &mut |line| {
             if json {
                 said.push(line)
@@ -110,9 +112,16 @@ pub fn run(
             }
         },
         timings,
-    )?;
+    );
+    // Said whether or not it went on to write: a refusal after them is often their reason.
+    if !json {
+        for hint in &hints {
+            errln!("hint: {hint}");
+        }
+    }
+    let generated = generated?;
     if json {
-        outln!("{:#}", document(project, &generated, said));
+        outln!("{:#}", document(project, &generated, &hints, said));
         return Ok(Outcome::Clean);
     }
     match generated {
@@ -148,15 +157,13 @@ pub fn run(
 }
 
 /// `generate --format json`: what was written, its changes, warnings and hints, and the
-/// proof's figures. `said` holds the lines a person would have read on stderr.
-fn document(project: &Project, generated: &Generated, said: Vec<String>) -> serde_json::Value {
-    let (hints, notes): (Vec<String>, Vec<String>) = said
-        .into_iter()
-        .partition(|line| line.starts_with("hint: "));
-    let hints: Vec<&str> = hints
-        .iter()
-        .map(|h| h.trim_start_matches("hint: "))
-        .collect();
+/// proof's figures. `notes` holds the other lines a person would have read on stderr.
+fn document(
+    project: &Project,
+    generated: &Generated,
+    hints: &[String],
+    notes: Vec<String>,
+) -> serde_json::Value {
     let mut files = serde_json::Value::Null;
     let (created, changes, warnings, proof) = match generated {
         Generated::NoChanges => (None, Vec::new(), Vec::new(), None),
@@ -232,6 +239,7 @@ fn generate(
     project: &Project,
     options: &GenerateOptions,
     mut prompt: Option<&mut dyn Prompt>,
+    hints: &mut Vec<String>,
     report: &mut dyn FnMut(String),
     timings: &mut Timings,
 ) -> Result<Generated> {
@@ -301,8 +309,8 @@ fn generate(
                 .find(|s| prompt.confirm(&s.question())),
             None => {
                 for suggestion in &suggestions {
-                    report(format!(
-                        "hint: {} If so, pass `{}` to keep the data.",
+                    hints.push(format!(
+                        "{} If so, pass `{}` to keep the data.",
                         suggestion.question(),
                         suggestion.flag()
                     ));
