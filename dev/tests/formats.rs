@@ -37,6 +37,11 @@ fn check_as_json_says_clean_or_lists_the_changes_with_the_command() {
         "add column posts.views (Nullable<BigInt>)"
     );
     assert_eq!(changes[0]["table"], "posts");
+    // The same change as data, for a program that must not parse sentences.
+    assert_eq!(changes[0]["kind"], "add_column");
+    assert_eq!(changes[0]["column"], "views");
+    assert_eq!(changes[0]["from"], Value::Null);
+    assert_eq!(changes[0]["to"], "Nullable<BigInt>");
     assert!(
         document["generate"]
             .as_str()

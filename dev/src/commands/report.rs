@@ -27,10 +27,68 @@ pub const JSON_VERSION: u32 = 1;
 
 /// A change as JSON: what it does in a few words, in full, and the table it is about.
 pub fn change(change: &Change) -> Value {
+    // What changes, as data: the kind, and the column, object or names it is about.
+    let (kind, column, from, to): (&str, Option<&str>, Option<Value>, Option<Value>) = match change
+    {
+        Change::RenameTable { from, to } => {
+            ("rename_table", None, Some(json!(from)), Some(json!(to)))
+        }
+        Change::RenameColumn { from, to, .. } => (
+            "rename_column",
+            Some(to),
+            Some(json!(from)),
+            Some(json!(to)),
+        ),
+        Change::CreateTable(_) => ("create_table", None, None, None),
+        Change::DropTable(_) => ("drop_table", None, None, None),
+        Change::AddColumn { column, .. } => (
+            "add_column",
+            Some(&column.name),
+            None,
+            Some(json!(column.to_string())),
+        ),
+        Change::DropColumn { column, .. } => ("drop_column", Some(column), None, None),
+        Change::AlterColumn { from, to, .. } => (
+            "alter_column",
+            Some(&to.name),
+            Some(json!(from.to_string())),
+            Some(json!(to.to_string())),
+        ),
+        Change::AlterPrimaryKey { from, to, .. } => (
+            "alter_primary_key",
+            None,
+            Some(json!(from)),
+            Some(json!(to)),
+        ),
+        Change::AddJoinable { joinable, .. } => (
+            "add_joinable",
+            Some(&joinable.column),
+            None,
+            Some(json!(joinable.parent)),
+        ),
+        Change::DropJoinable { joinable, .. } => (
+            "drop_joinable",
+            Some(&joinable.column),
+            Some(json!(joinable.parent)),
+            None,
+        ),
+        Change::CreateObject(o) => ("create_object", None, None, Some(json!(o.name))),
+        Change::DropObject(o) => ("drop_object", None, Some(json!(o.name)), None),
+        Change::ReplaceObject { from, to } => (
+            "replace_object",
+            None,
+            Some(json!(from.name)),
+            Some(json!(to.name)),
+        ),
+    };
     json!({
+        "kind": kind,
         "summary": change.headline(),
         "text": change.to_string(),
         "table": change.table(),
+        "column": column,
+        "from": from,
+        "to": to,
     })
 }
 
