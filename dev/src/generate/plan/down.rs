@@ -10,7 +10,7 @@ use crate::schema::types::SqlType;
 use crate::sqlite::quote::quote;
 
 use super::defaults::Defaults;
-use super::order::stored_parents_first;
+use super::order::{stored_parents_first, stored_parents_first_preferring};
 use super::rebuild::{
     carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
 };
@@ -80,8 +80,21 @@ pub(super) fn restore(
                 .is_some_and(|now| now.sql != old.sql || current_name != old.name)
         })
         .collect();
-    // Parents first: each rebuild checks its rows' references right away.
-    let order = stored_parents_first(changed.iter().copied());
+    // Parents first: each rebuild checks its rows' references right away. Round a cycle,
+    // a table whose key comes back goes first: the tables referencing it need that key.
+    let key_back: BTreeSet<&str> = changed
+        .iter()
+        .filter(|old| {
+            let names = |t: &introspect::StoredTable| -> Vec<String> {
+                t.primary_key().iter().map(|c| c.name.clone()).collect()
+            };
+            after
+                .table(&now_name(&old.name))
+                .is_some_and(|now| names(now) != names(old))
+        })
+        .map(|old| old.name.as_str())
+        .collect();
+    let order = stored_parents_first_preferring(changed.iter().copied(), &key_back);
     for name in order {
         let old = before.table(name).expect("listed from before");
         let current_name = now_name(&old.name);

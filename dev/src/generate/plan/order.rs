@@ -1,7 +1,7 @@
 //! Ordering tables so each comes after the tables it references: creates and rebuilds run
 //! parents first, drops children first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::schema::introspect;
 
@@ -9,19 +9,38 @@ use crate::schema::introspect;
 pub(super) fn stored_parents_first<'a>(
     tables: impl Iterator<Item = &'a introspect::StoredTable>,
 ) -> Vec<&'a str> {
-    parents_first(
+    stored_parents_first_preferring(tables, &BTreeSet::new())
+}
+
+/// `stored_parents_first`, breaking a cycle at a table of `first` when one is on it: a
+/// table whose primary key a down gives back must have it before the tables round the cycle
+/// that reference it are made again.
+pub(super) fn stored_parents_first_preferring<'a>(
+    tables: impl Iterator<Item = &'a introspect::StoredTable>,
+    first: &BTreeSet<&str>,
+) -> Vec<&'a str> {
+    parents_first_preferring(
         tables
             .map(|t| {
                 let parents = t.foreign_keys.iter().map(|fk| fk.parent.as_str()).collect();
                 (t.name.as_str(), parents)
             })
             .collect(),
+        first,
     )
 }
 
 /// Orders tables so each comes after the tables it references among them; ties and cycles
 /// fall back to name order, so the output is deterministic.
-pub(super) fn parents_first<'a>(mut pending: BTreeMap<&'a str, Vec<&'a str>>) -> Vec<&'a str> {
+pub(super) fn parents_first<'a>(pending: BTreeMap<&'a str, Vec<&'a str>>) -> Vec<&'a str> {
+    parents_first_preferring(pending, &BTreeSet::new())
+}
+
+/// `parents_first`, a cycle broken at a table of `first` when one is on it.
+fn parents_first_preferring<'a>(
+    mut pending: BTreeMap<&'a str, Vec<&'a str>>,
+    first: &BTreeSet<&str>,
+) -> Vec<&'a str> {
     let mut order = Vec::with_capacity(pending.len());
     while !pending.is_empty() {
         let ready = pending
@@ -32,6 +51,7 @@ pub(super) fn parents_first<'a>(mut pending: BTreeMap<&'a str, Vec<&'a str>>) ->
                     .all(|p| p == *name || !pending.contains_key(p))
             })
             .map(|(name, _)| *name)
+            .or_else(|| pending.keys().find(|name| first.contains(*name)).copied())
             .unwrap_or_else(|| *pending.keys().next().expect("not empty"));
         pending.remove(ready);
         order.push(ready);
