@@ -823,3 +823,36 @@ fn an_upgrade_stops_at_a_migration_that_leaves_a_transaction_open() {
         0
     );
 }
+
+/// The same for a down.sql: `downgrade` would run the next steps inside the transaction it
+/// left open and lose them all when the connection closed.
+#[test]
+fn a_downgrade_stops_at_a_down_that_leaves_a_transaction_open() {
+    let project = Project::fixture("blog");
+    let open = project.later_version("left_open");
+    project.add_version(
+        &open,
+        "CREATE TABLE kept (a);\n",
+        "BEGIN;\nDROP TABLE kept;\n",
+    );
+    project.write(
+        &format!("versions/{open}/metadata.toml"),
+        "run_in_transaction = false\n",
+    );
+    let db = Database::new();
+    ok(&project, &db, &["upgrade", "--yes"]);
+    let refused = run(&project, &db, &["downgrade", "-1", "--yes"]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused.stderr.contains("leaves a transaction open")
+            && refused
+                .stderr
+                .contains(&format!("--> versions/{open}/down.sql:1:1")),
+        "{refused:?}"
+    );
+    assert_eq!(db.applied().len(), 2, "the version is still applied");
+    assert_eq!(
+        db.count("SELECT count(*) FROM sqlite_schema WHERE name = 'kept'"),
+        1
+    );
+}

@@ -286,3 +286,30 @@ fn a_migration_that_leaves_a_transaction_open_is_named() {
         );
     }
 }
+
+/// `verify` says the same of a down.sql that leaves its transaction open.
+#[test]
+fn verify_names_a_down_that_leaves_a_transaction_open() {
+    let project = Project::fixture("blog");
+    project.add_version(
+        VERSION,
+        "CREATE TABLE kept (a);\n",
+        "BEGIN;\nDROP TABLE kept;\n",
+    );
+    project.write(
+        &format!("versions/{VERSION}/metadata.toml"),
+        "run_in_transaction = false\n",
+    );
+    let run = project.run(&["verify"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("migration `{VERSION}` leaves a transaction open")),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("--> versions/{VERSION}/down.sql:1:1")),
+        "{run:?}"
+    );
+}

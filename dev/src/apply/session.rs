@@ -267,14 +267,12 @@ impl<'a> Session<'a> {
             }
             // A file that leaves its own transaction open would have the next steps run in
             // it, and all of them rolled back when the connection closes.
-            if direction == &Direction::Up {
-                if let Err(err) = replay::left_open(&mut conn, version) {
-                    drop(conn);
-                    return Err(err.note(format!(
-                        "what it did in the transaction it left open was rolled back, and it is not recorded: the database is at {}",
-                        self.position()
-                    )));
-                }
+            if let Err(err) = replay::left_open(&mut conn, version, &file) {
+                drop(conn);
+                return Err(err.note(format!(
+                    "what it did in the transaction it left open was rolled back, and it is not recorded: the database is at {}",
+                    self.position()
+                )));
             }
             match direction {
                 Direction::Up => self.applied.push(version.key.clone()),

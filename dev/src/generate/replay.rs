@@ -148,21 +148,21 @@ fn run_all(
                 None => err.help("fix the SQL in that migration; the disposable database was discarded and nothing was written"),
             });
         }
-        left_open(conn, version)?;
+        left_open(conn, version, &version.up_sql())?;
     }
     Ok(())
 }
 
-/// A migration that manages its own transaction and leaves one open (a `BEGIN` without its
-/// `COMMIT`): every version after it would run inside it, and be rolled back when the
-/// application's connection closes. SQLite says so when asked to begin another.
-pub fn left_open(conn: &mut SqliteConnection, version: &Version) -> Result<()> {
+/// A migration `file` (up.sql or down.sql of `version`) that manages its own transaction and
+/// leaves one open (a `BEGIN` without its `COMMIT`): every version after it would run
+/// inside it, and be rolled back when the connection closes. SQLite says so when asked to
+/// begin another.
+pub fn left_open(conn: &mut SqliteConnection, version: &Version, file: &Path) -> Result<()> {
     use diesel::connection::SimpleConnection;
     if conn.batch_execute("BEGIN; ROLLBACK;").is_ok() {
         return Ok(());
     }
-    let file = version.up_sql();
-    let sql = std::fs::read_to_string(&file).unwrap_or_default();
+    let sql = std::fs::read_to_string(file).unwrap_or_default();
     // Pointed at the last statement that begins one.
     let begins = lexer::split_statements(&sql)
         .into_iter()
@@ -177,7 +177,7 @@ pub fn left_open(conn: &mut SqliteConnection, version: &Version) -> Result<()> {
         "migration `{}` leaves a transaction open: the versions after it would run inside it, and everything would be rolled back when the connection closes",
         version.dir_name
     ))
-    .at(Location::at_offset(&file, &sql, begins))
+    .at(Location::at_offset(file, &sql, begins))
     .help("end the transaction it begins with COMMIT (a file with `run_in_transaction = false` manages its own)"))
 }
 

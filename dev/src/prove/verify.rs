@@ -174,7 +174,7 @@ fn stair(
     };
     sandbox::migration(|| conn.run_migration(migration))
         .map_err(|e| run_failed("fails up on seeded rows", version.up_sql(), &e))?;
-    replay::left_open(conn, version)?;
+    replay::left_open(conn, version, &version.up_sql())?;
     check_integrity(inspector).map_err(|e| failed(format!("breaks the database going up: {e}")))?;
     compiles("up")?;
     let after_up = user_schema(inspector)?;
@@ -189,6 +189,7 @@ fn stair(
 
     sandbox::migration(|| conn.revert_migration(migration))
         .map_err(|e| run_failed("fails down on seeded rows", version.down_sql(), &e))?;
+    replay::left_open(conn, version, &version.down_sql())?;
     compiles("down")?;
     let after_down = user_schema(inspector)?;
     if after_down != before {
