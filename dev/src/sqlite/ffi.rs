@@ -86,26 +86,19 @@ fn confinement() -> &'static Confinement {
 /// How often, in virtual machine instructions, a confined statement checks its clock.
 const PROGRESS_INSTRUCTIONS: std::ffi::c_int = 10_000;
 
-/// The clock of one confined connection, in milliseconds since `epoch()`: when its
-/// current statement started, and when it last checked.
+/// The clock of one confined connection: when its current statement started, in
+/// milliseconds since `epoch()`, or `AT_REST` between statements.
 struct Watch {
     started: std::sync::atomic::AtomicU64,
-    checked: std::sync::atomic::AtomicU64,
 }
 
-/// A pause between two checks longer than this is the connection at rest: SQLite also
-/// checks while it parses, before the statement's start is traced, so the clock restarts.
-const AT_REST_MILLIS: u64 = 1_000;
-
-impl Watch {
-    fn new() -> Watch {
-        let now = now_millis();
-        Watch {
-            started: now.into(),
-            checked: now.into(),
-        }
-    }
-}
+/// No statement is running. SQLite also checks the clock while it parses, before the next
+/// statement's start is traced: that check starts the clock.
+///
+/// Rest is told by the statement's end (SQLite's profile event), not by a long pause between
+/// two checks: a statement whose rows each take a while (a function that waits) pauses that
+/// long between checks too, and would never be stopped.
+const AT_REST: u64 = u64::MAX;
 
 fn epoch() -> std::time::Instant {
     static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -136,14 +129,18 @@ unsafe extern "C" fn confine(
     if !(confinement().confines)(filename) {
         return libsqlite3_sys::SQLITE_OK;
     }
-    let watch = Box::into_raw(Box::new(Watch::new()));
+    let watch = Box::into_raw(Box::new(Watch {
+        started: AT_REST.into(),
+    }));
     // SAFETY: the callbacks match SQLite's signatures; `watch` is freed by `trace` on
     // SQLITE_TRACE_CLOSE, after which SQLite calls neither callback again.
     unsafe {
         libsqlite3_sys::sqlite3_set_authorizer(db, Some(authorize), std::ptr::null_mut());
         libsqlite3_sys::sqlite3_trace_v2(
             db,
-            libsqlite3_sys::SQLITE_TRACE_STMT | libsqlite3_sys::SQLITE_TRACE_CLOSE,
+            libsqlite3_sys::SQLITE_TRACE_STMT
+                | libsqlite3_sys::SQLITE_TRACE_PROFILE
+                | libsqlite3_sys::SQLITE_TRACE_CLOSE,
             Some(trace),
             watch.cast(),
         );
@@ -185,7 +182,7 @@ unsafe extern "C" fn authorize(
 }
 
 /// Starts a statement's clock (not a trigger's: it runs within the statement that fired
-/// it), and frees the clock when the connection closes.
+/// it), sets it at rest when the statement ends, and frees it when the connection closes.
 unsafe extern "C" fn trace(
     event: std::ffi::c_uint,
     watch: *mut std::ffi::c_void,
@@ -199,6 +196,12 @@ unsafe extern "C" fn trace(
         drop(unsafe { Box::from_raw(watch) });
         return 0;
     }
+    // SAFETY: `watch` lives until SQLITE_TRACE_CLOSE.
+    let started = &unsafe { &*watch }.started;
+    if event == libsqlite3_sys::SQLITE_TRACE_PROFILE {
+        started.store(AT_REST, std::sync::atomic::Ordering::SeqCst);
+        return 0;
+    }
     // SAFETY: for SQLITE_TRACE_STMT, `text` is the statement's NUL-terminated SQL, or a
     // comment naming the trigger being run.
     let sql = text.cast::<std::ffi::c_char>();
@@ -207,10 +210,7 @@ unsafe extern "C" fn trace(
             .to_bytes()
             .starts_with(b"--");
     if !trigger {
-        // SAFETY: `watch` lives until SQLITE_TRACE_CLOSE.
-        unsafe { &*watch }
-            .started
-            .store(now_millis(), std::sync::atomic::Ordering::SeqCst);
+        started.store(now_millis(), std::sync::atomic::Ordering::SeqCst);
     }
     0
 }
@@ -221,12 +221,14 @@ unsafe extern "C" fn progress(watch: *mut std::ffi::c_void) -> std::ffi::c_int {
     // SAFETY: `watch` lives until SQLITE_TRACE_CLOSE, after which no statement runs.
     let watch = unsafe { &*watch.cast::<Watch>() };
     let now = now_millis();
-    if now.saturating_sub(watch.checked.swap(now, SeqCst)) > AT_REST_MILLIS {
-        watch.started.store(now, SeqCst);
-    }
+    // At rest, this is the parse of the next statement: its clock starts now.
+    let statement_started = match watch.started.compare_exchange(AT_REST, now, SeqCst, SeqCst) {
+        Ok(_) => now,
+        Err(started) => started,
+    };
     let policy = confinement();
     let limit = (policy.statement_limit)();
-    let started = (policy.migration_started)().unwrap_or_else(|| watch.started.load(SeqCst));
+    let started = (policy.migration_started)().unwrap_or(statement_started);
     let ran = std::time::Duration::from_millis(now.saturating_sub(started));
     if ran > limit {
         (policy.stopped)(limit);
