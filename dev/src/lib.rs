@@ -3,7 +3,7 @@
 //!
 //! The modules are layers; each uses only its own and the ones listed before it:
 //! `error`, `support`, `sqlite`, `schema`, `project`, `history`, `generate`, `prove`,
-//! `apply`, `commands` (`dev/tests/layers.rs` keeps it so). `dev/ARCHITECTURE.md` walks
+//! `apply`, `workspace`, `commands` (`dev/tests/layers.rs` keeps it so). `dev/ARCHITECTURE.md` walks
 //! through the tree, says where to add a column type or a command, and states what the code
 //! relies on about SQLite and Diesel.
 
@@ -19,3 +19,4 @@ pub mod prove;
 pub mod schema;
 pub mod sqlite;
 pub mod support;
+pub mod workspace;

@@ -16,14 +16,15 @@ use dev::support::timing::Timings;
 fn main() -> ExitCode {
     dev::sqlite::ffi::configure_sqlite();
     let cli = Cli::parse();
+    let limits = cli.command.limits();
     dev::sqlite::sandbox::install(dev::sqlite::sandbox::Limits {
-        statement_time: std::time::Duration::from_secs(cli.time_limit),
-        heap_bytes: cli.memory_limit.saturating_mul(1 << 20),
+        statement_time: std::time::Duration::from_secs(limits.time_limit),
+        heap_bytes: limits.memory_limit.saturating_mul(1 << 20),
     });
     let mut timings = Timings::default();
     let outcome = dispatch(&cli, &mut timings);
     if let Err(err) = &outcome {
-        match cli.format {
+        match cli.command.format() {
             Format::Text => {}
             Format::Json => output::write(format_args!(
                 "{:#}\n",
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
             )),
         }
     }
-    if cli.timings {
+    if cli.command.timings() {
         output::write_err(format_args!("{}", timings.report()));
     }
     let written = output::finish();
@@ -64,45 +65,21 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<Outcome, Error> {
             None => Ok(project),
         }
     };
-    let machine_readable = matches!(
-        cli.command,
-        Command::Check { .. }
-            | Command::Drift { .. }
-            | Command::Current { .. }
-            | Command::History { .. }
-            | Command::Generate(_)
-            | Command::Verify
-    );
-    if cli.format == Format::Github
-        && !matches!(cli.command, Command::Check { .. } | Command::Drift { .. })
-        || cli.format == Format::Json && !machine_readable
-    {
-        return Err(Error::input(format!(
-            "`{}` has no --format {}: `check`, `generate`, `drift`, `history`, `current` and `verify` print JSON, `check` and `drift` GitHub annotations",
-            command_name(&cli.command),
-            if cli.format == Format::Json {
-                "json"
-            } else {
-                "github"
-            }
-        ))
-        .help("drop --format for this command"));
-    }
-    let use_cache = !cli.no_cache;
+    let (use_cache, format) = (cli.command.use_cache(), cli.command.format());
     match &cli.command {
-        Command::Generate(options) => {
+        Command::Generate { options, .. } => {
             let options = generate::GenerateOptions {
                 use_cache,
                 ..options.clone()
             };
-            generate::run(&project()?, &options, cli.format, timings)
+            generate::run(&project()?, &options, format, timings)
         }
-        Command::Check { staged } => {
+        Command::Check { staged, .. } => {
             let options = commands::check::CheckOptions {
                 staged: *staged,
                 use_cache,
                 project_dir: cli.project_dir.as_deref(),
-                format: cli.format,
+                format,
                 schema_key: cli.schema_key.as_deref(),
             };
             commands::check::run(&start, &options, timings)
@@ -111,6 +88,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<Outcome, Error> {
             target,
             change,
             rehearse,
+            ..
         } => {
             let (database, safety) = (change.database.path.as_deref(), &change.safety);
             let project = project()?;
@@ -129,28 +107,28 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<Outcome, Error> {
         Command::Redo { change } => {
             commands::redo::run(&project()?, change.database.path.as_deref(), &change.safety)
         }
-        Command::Current { database } => {
-            commands::current::run(&project()?, database.path.as_deref(), cli.format)
+        Command::Current { database, .. } => {
+            commands::current::run(&project()?, database.path.as_deref(), format)
         }
-        Command::Drift { database } => commands::drift::run(
+        Command::Drift { database, .. } => commands::drift::run(
             &project()?,
             database.path.as_deref(),
             use_cache,
-            cli.format,
+            format,
             timings,
         ),
-        Command::History { verbose, database } => {
-            commands::history::run(&project()?, database.path.as_deref(), *verbose, cli.format)
-        }
+        Command::History {
+            verbose, database, ..
+        } => commands::history::run(&project()?, database.path.as_deref(), *verbose, format),
         Command::Show { version } => commands::show::run(&project()?, version),
         Command::Stamp { target, database } => {
             commands::stamp::run(&project()?, database.path.as_deref(), target)
         }
-        Command::Diagram => commands::diagram::run(&project()?, use_cache, timings),
+        Command::Diagram { .. } => commands::diagram::run(&project()?, use_cache, timings),
         Command::Rehash => commands::rehash::run(&project()?),
-        Command::Objects => commands::objects::run(&project()?, use_cache, timings),
-        Command::Verify => commands::verify::run(&project()?, cli.format),
-        Command::Init(options) => {
+        Command::Objects { .. } => commands::objects::run(&project()?, use_cache, timings),
+        Command::Verify { .. } => commands::verify::run(&project()?, format),
+        Command::Init { options, .. } => {
             let mut terminal = dev::support::ask::terminal();
             let prompt = terminal
                 .as_mut()
@@ -162,7 +140,7 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<Outcome, Error> {
             commands::init::run(&project()?, options, prompt, timings)
         }
         Command::Completions { shell } => commands::completions::run(Cli::command(), *shell),
-        Command::Squash(options) => {
+        Command::Squash { options, .. } => {
             let options = commands::squash::SquashOptions {
                 use_cache,
                 ..options.clone()

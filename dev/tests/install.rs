@@ -152,3 +152,63 @@ fn help_offers_a_database_only_to_the_commands_that_use_one() {
         );
     }
 }
+
+/// Each command's help offers the options it reads, and no other: `--format` with the formats
+/// the command prints, `--no-cache` and `--timings` where head is built on a disposable
+/// database, and the limits wherever migrations run on one.
+#[test]
+fn help_offers_each_command_only_the_options_it_reads() {
+    let project = Project::fixture("blog");
+    // The short help: it lists a flag's values on one line.
+    let help = |command: &str| {
+        let run = project.run(&[command, "-h"]);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        run.stdout
+    };
+    for command in [
+        "show",
+        "rehash",
+        "stamp",
+        "install-hooks",
+        "downgrade",
+        "redo",
+    ] {
+        let text = help(command);
+        for option in [
+            "--format",
+            "--no-cache",
+            "--timings",
+            "--time-limit",
+            "--memory-limit",
+        ] {
+            assert!(!text.contains(option), "{command} offers {option}: {text}");
+        }
+    }
+    for command in [
+        "generate", "check", "drift", "squash", "init", "diagram", "objects",
+    ] {
+        let text = help(command);
+        for option in ["--no-cache", "--timings", "--time-limit", "--memory-limit"] {
+            assert!(text.contains(option), "{command} lacks {option}: {text}");
+        }
+    }
+    for command in ["verify", "upgrade"] {
+        let text = help(command);
+        assert!(text.contains("--time-limit"), "{command}: {text}");
+        assert!(!text.contains("--no-cache"), "{command}: {text}");
+    }
+    for command in ["generate", "current", "history", "verify"] {
+        let text = help(command);
+        assert!(
+            text.contains("[possible values: text, json]"),
+            "{command}: {text}"
+        );
+    }
+    for command in ["check", "drift"] {
+        let text = help(command);
+        assert!(
+            text.contains("[possible values: text, json, github]"),
+            "{command}: {text}"
+        );
+    }
+}

@@ -7,9 +7,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Bottom first, as `lib.rs` and `dev/ARCHITECTURE.md` list them.
-const LAYERS: [&str; 11] = [
-    "error", "support", "sqlite", "schema", "project", "history", "generate", "prove", "apply",
-    "commands", "main",
+const LAYERS: [&str; 12] = [
+    "error",
+    "support",
+    "sqlite",
+    "schema",
+    "project",
+    "history",
+    "generate",
+    "prove",
+    "apply",
+    "workspace",
+    "commands",
+    "main",
 ];
 
 /// A source file over this many lines mixes concerns; split it by what it does.

@@ -43,7 +43,7 @@ fn two_generates_at_once_write_one_version_and_the_second_says_whom_it_waited_fo
     project.write("versions/2025-12-31-000000_slow/down.sql", "SELECT 1;\n");
     project.run(&["rehash"]);
     let first = project
-        .command(BIN, &["--no-cache", "generate", "add likes"])
+        .command(BIN, &["generate", "--no-cache", "add likes"])
         .start()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -54,7 +54,7 @@ fn two_generates_at_once_write_one_version_and_the_second_says_whom_it_waited_fo
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    let second = project.run(&["--no-cache", "generate", "add likes too"]);
+    let second = project.run(&["generate", "--no-cache", "add likes too"]);
     let first = first.wait().unwrap();
     assert_eq!(first.status.code(), Some(0), "{first:?}");
     assert_eq!(second.code, Some(0), "{second:?}");

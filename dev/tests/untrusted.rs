@@ -124,7 +124,7 @@ fn a_statement_that_never_ends_is_stopped_at_the_time_limit() {
         false,
     );
     for command in ["check", "verify"] {
-        let run = project.run(&["--time-limit", "1", command]);
+        let run = project.run(&[command, "--time-limit", "1"]);
         assert_eq!(run.code, Some(2), "{command}: {run:?}");
         assert!(
             run.stderr
@@ -147,7 +147,7 @@ fn a_statement_that_never_ends_is_stopped_at_the_time_limit() {
 #[test]
 fn a_statement_that_allocates_without_end_fails_with_out_of_memory() {
     let project = with_version("SELECT length(randomblob(400000000));\n", false);
-    let run = project.run(&["--memory-limit", "64", "check"]);
+    let run = project.run(&["check", "--memory-limit", "64"]);
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(
         run.stderr
@@ -224,7 +224,7 @@ fn check_survives_any_migration_sql() {
             let project = with_version(&format!("{sql}\n"), own_transaction);
             let before = project.snapshot();
             let handle = project
-                .command(BIN, &["--time-limit", "1", "check"])
+                .command(BIN, &["check", "--time-limit", "1"])
                 .start()
                 .unwrap();
             // Not a measure of speed: a check that never ends is what this catches.

@@ -340,7 +340,7 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
             .unwrap()
             .len()
     );
-    let comparison = dev::commands::compare::compare(
+    let comparison = dev::workspace::Workspace::open(
         &project,
         false,
         false,
@@ -351,11 +351,11 @@ fn this_repository_verifies_its_own_history_checksums_and_diagram() {
         comparison.changes.is_empty(),
         "schema.rs has no migration: run generate"
     );
-    let problems = dev::commands::problems::history_problems(&project, &comparison).unwrap();
+    let problems = dev::workspace::problems::history_problems(&project, &comparison).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     assert!(dev::history::checksums::recorded(&project.versions_dir));
     assert!(
-        dev::commands::problems::diagram_problem(&project, &comparison).is_none(),
+        dev::workspace::problems::diagram_problem(&project, &comparison).is_none(),
         "run `cargo run -p dev -- diagram`"
     );
 }

@@ -163,41 +163,14 @@ fn compare_table(
             changed: Vec::new(),
         }));
     };
-    // (the key's SQL, its name as the application knows it); a rowid is never NULL, nor is
-    // a WITHOUT ROWID table's key, so a row that is gone shows as NULL there after the join.
-    let (key, rowid): (Vec<(String, String)>, bool) = match (table.rowid_name(), now.rowid_name()) {
-        (Some(a), Some(b)) if a == b => {
-            let label = table.rowid_alias().map_or(a.to_owned(), |c| c.name.clone());
-            (vec![(a.to_owned(), label)], true)
-        }
-        _ if table.without_rowid => (
-            table
-                .primary_key()
-                .iter()
-                .map(|c| (quote(&c.name), c.name.clone()))
-                .collect(),
-            false,
-        ),
-        _ => return Ok(None),
-    };
-    let Some((first, _)) = key.first() else {
+    let Some(join) = Join::of(table, now) else {
         return Ok(None);
     };
-    let matches: Vec<String> = key
-        .iter()
-        .map(|(k, _)| {
-            if rowid {
-                format!("a.{k} = b.{k}")
-            } else {
-                format!("a.{k} IS b.{k}")
-            }
-        })
-        .collect();
-    let joined = format!(
-        "FROM before.{name} b LEFT JOIN main.{name} a ON {}",
-        matches.join(" AND ")
-    );
-    let gone_row = format!("a.{first} IS NULL");
+    let Join {
+        joined,
+        gone_row,
+        shown_key,
+    } = &join;
     let columns: Vec<&crate::schema::introspect::StoredColumn> =
         table.columns.iter().filter(|c| !c.generated).collect();
     let lost: Vec<String> = columns
@@ -225,11 +198,6 @@ fn compare_table(
         },
     )?;
     let (rows, removed) = (counts[0], counts[1]);
-    let shown_key: Vec<String> = key
-        .iter()
-        .map(|(k, label)| format!("{} || quote(b.{k})", literal(&format!("{label} = "))))
-        .collect();
-    let shown_key = shown_key.join(" || ', ' || ");
     let show = |what: &str, filter: &str| -> rusqlite::Result<Vec<String>> {
         conn.prepare(&format!(
             "SELECT {shown_key}{what} {joined} WHERE {filter} LIMIT {EXAMPLES}"
@@ -238,7 +206,7 @@ fn compare_table(
         .collect()
     };
     let removed = if removed > 0 {
-        (removed, show("", &gone_row)?)
+        (removed, show("", gone_row)?)
     } else {
         (0, Vec::new())
     };
@@ -255,7 +223,7 @@ fn compare_table(
                 &format!("NOT {gone_row} AND NOT {kept}"),
             )?;
             changed.push((column.name.clone(), count, shown));
-        } else if !renamed(conn, table, now, &c, &joined, &gone_row)? {
+        } else if !renamed(conn, table, now, &c, joined, gone_row)? {
             changed.push((
                 column.name.clone(),
                 count,
@@ -269,6 +237,66 @@ fn compare_table(
         removed,
         changed,
     }))
+}
+
+/// How a table's rows before (`b`, in the attached database) meet its rows now (`a`).
+struct Join {
+    /// `FROM before.t b LEFT JOIN main.t a ON` the key.
+    joined: String,
+    /// True of a row that is gone.
+    gone_row: String,
+    /// The SQL that shows a row's key, `id = 5`.
+    shown_key: String,
+}
+
+impl Join {
+    /// Joined by the rowid both keep, or by a WITHOUT ROWID table's key; `None` when the
+    /// rows cannot be matched.
+    fn of(table: &StoredTable, now: &StoredTable) -> Option<Join> {
+        let name = quote(&table.name);
+        // (the key's SQL, its name as the application knows it); a rowid is never NULL, nor
+        // is a WITHOUT ROWID table's key, so a row that is gone shows as NULL there after
+        // the join.
+        let (key, rowid): (Vec<(String, String)>, bool) =
+            match (table.rowid_name(), now.rowid_name()) {
+                (Some(a), Some(b)) if a == b => {
+                    let label = table.rowid_alias().map_or(a.to_owned(), |c| c.name.clone());
+                    (vec![(a.to_owned(), label)], true)
+                }
+                _ if table.without_rowid => (
+                    table
+                        .primary_key()
+                        .iter()
+                        .map(|c| (quote(&c.name), c.name.clone()))
+                        .collect(),
+                    false,
+                ),
+                _ => return None,
+            };
+        let (first, _) = key.first()?;
+        let matches: Vec<String> = key
+            .iter()
+            .map(|(k, _)| {
+                if rowid {
+                    format!("a.{k} = b.{k}")
+                } else {
+                    format!("a.{k} IS b.{k}")
+                }
+            })
+            .collect();
+        let shown_key: Vec<String> = key
+            .iter()
+            .map(|(k, label)| format!("{} || quote(b.{k})", literal(&format!("{label} = "))))
+            .collect();
+        Some(Join {
+            joined: format!(
+                "FROM before.{name} b LEFT JOIN main.{name} a ON {}",
+                matches.join(" AND ")
+            ),
+            gone_row: format!("a.{first} IS NULL"),
+            shown_key: shown_key.join(" || ', ' || "),
+        })
+    }
 }
 
 /// Whether the column `c` (quoted) of `table`, which `now` lacks, was renamed: a column that

@@ -5,10 +5,8 @@
 use crate::commands::Outcome;
 use std::path::Path;
 
-use crate::commands::compare::{compare_cached, Comparison};
-use crate::commands::problems::{diagram_problem, history_problems};
 use crate::commands::report::{self, Format};
-use crate::error::Result;
+use crate::error::{Finding, Result};
 use crate::generate::cache::Cache;
 use crate::generate::diff::Change;
 use crate::history::checksums;
@@ -19,6 +17,8 @@ use crate::sqlite::quote::quote;
 use crate::support::invocation;
 use crate::support::output::{err, errln, outln};
 use crate::support::timing::Timings;
+use crate::workspace::problems::{diagram_problem, history_problems};
+use crate::workspace::Workspace;
 
 /// What `check` was asked for.
 #[derive(Debug, Clone, Copy)]
@@ -60,13 +60,13 @@ fn check(
     // The staged copy is thrown away: the working tree's cache serves it.
     let root = staged.map_or(project.root.as_path(), Staged::real_root);
     let cache = options.use_cache.then(|| Cache::for_root(root));
-    let comparison = compare_cached(project, cache, false, timings)?;
-    let count = comparison.versions.len();
+    let workspace = Workspace::open_cached(project, cache, false, timings)?;
+    let count = workspace.versions.len();
     let mut problems = match staged {
-        Some(staged) => staged.history_problems(&comparison.versions, &comparison.links)?,
-        None => history_problems(project, &comparison)?,
+        Some(staged) => staged.history_problems(&workspace.versions, &workspace.links)?,
+        None => history_problems(project, &workspace)?,
     };
-    problems.extend(diagram_problem(project, &comparison));
+    problems.extend(diagram_problem(project, &workspace));
     if !checksums::recorded(&project.versions_dir) && count > 0 {
         errln!(
             "note: {}/ has no {} yet; `generate`, `rehash` or `init` starts recording checksums",
@@ -74,108 +74,24 @@ fn check(
             checksums::SUM_FILE
         );
     }
-    let hints = if comparison.declared.is_some() {
-        unindexed_joinables(&comparison.head_db)
+    let hints = if workspace.declared.is_some() {
+        unindexed_joinables(&workspace.head_db)
     } else {
         Vec::new()
     };
-    let command = generate_command(&comparison.changes, options.project_dir);
+    let findings = Findings {
+        project,
+        workspace: &workspace,
+        problems: &problems,
+        unindexed: &hints,
+        command: generate_command(&workspace.changes, options.project_dir),
+    };
     match options.format {
-        Format::Text => {
-            if comparison.changes.is_empty() {
-                let files = match project.sections.len() {
-                    1 => "schema.rs matches".to_owned(),
-                    n => format!("the {n} schema files match"),
-                };
-                outln!(
-                    "{files} {}/ ({count} migration{})",
-                    project.display(&project.versions_dir),
-                    if count == 1 { "" } else { "s" }
-                );
-            } else {
-                let unstaged = staged.map(Staged::unstaged_declaring).unwrap_or_default();
-                report_changes(project, &comparison, &command, &unstaged);
-            }
-            for problem in &problems {
-                err!("{problem}");
-            }
-            for hint in &comparison.hints {
-                err!("{}", hint.as_level("hint"));
-            }
-            for hint in &hints {
-                errln!(
-                    "hint: {}.{} is a joinable! column with no index, so every lookup by it reads all of {}; add to {}:\n  {}",
-                    hint.table,
-                    hint.column,
-                    hint.table,
-                    project.display(&project.objects_file()),
-                    hint.statement
-                );
-            }
-        }
-        Format::Json => {
-            let clean = comparison.changes.is_empty() && problems.is_empty();
-            let document = serde_json::json!({
-                "version": report::JSON_VERSION,
-                "command": "check",
-                "status": if clean { "clean" } else { "out_of_date" },
-                "exit": if clean { 0 } else { 1 },
-                "meaning": if clean { "schema.rs and the records match versions/" } else { "something to fix" },
-                "migrations": count,
-                "changes": comparison.changes.iter().map(report::change).collect::<Vec<_>>(),
-                "generate": (!comparison.changes.is_empty()).then_some(&command),
-                "problems": problems.iter().map(|p| report::diagnostic(p)).collect::<Vec<_>>(),
-                "hints": hints.iter().map(|h| serde_json::json!({
-                    "table": h.table,
-                    "column": h.column,
-                    "statement": h.statement,
-                })).collect::<Vec<_>>(),
-                "schema_hints": comparison.hints.iter().map(|h| report::diagnostic(h)).collect::<Vec<_>>(),
-            });
-            outln!("{document:#}");
-        }
-        Format::Github => {
-            for change in &comparison.changes {
-                let file = if change.is_object() {
-                    project.objects_file()
-                } else {
-                    project.schema_file.clone()
-                };
-                outln!(
-                    "{}",
-                    report::annotation(
-                        "error",
-                        Some(&relative(project, &file)),
-                        None,
-                        None,
-                        &format!("no migration makes this change: {change}; run: {command}"),
-                    )
-                );
-            }
-            for problem in &problems {
-                outln!("{}", report::diagnostic_annotation("error", problem));
-            }
-            for hint in &comparison.hints {
-                outln!("{}", report::diagnostic_annotation("notice", hint));
-            }
-            for hint in &hints {
-                outln!(
-                    "{}",
-                    report::annotation(
-                        "notice",
-                        Some(&relative(project, &project.objects_file())),
-                        None,
-                        None,
-                        &format!(
-                            "{}.{} is a joinable! column with no index; add: {}",
-                            hint.table, hint.column, hint.statement
-                        ),
-                    )
-                );
-            }
-        }
+        Format::Text => findings.text(staged),
+        Format::Json => findings.json(),
+        Format::Github => findings.github(),
     }
-    let clean = comparison.changes.is_empty() && problems.is_empty();
+    let clean = workspace.changes.is_empty() && problems.is_empty();
     if let Some(note) = staged.filter(|_| !clean).and_then(Staged::unstaged_note) {
         err!("{note}");
     }
@@ -184,6 +100,122 @@ fn check(
     } else {
         Outcome::Findings
     })
+}
+
+/// What `check` found, to be reported in the format asked for.
+struct Findings<'a> {
+    project: &'a Project,
+    workspace: &'a Workspace,
+    problems: &'a [Finding],
+    unindexed: &'a [UnindexedJoinable],
+    /// The `generate` command that makes the changes found.
+    command: String,
+}
+
+impl Findings<'_> {
+    fn text(&self, staged: Option<&Staged>) {
+        let (project, workspace, command) = (self.project, self.workspace, &self.command);
+        let (problems, hints) = (self.problems, self.unindexed);
+        let count = workspace.versions.len();
+        if workspace.changes.is_empty() {
+            let files = match project.sections.len() {
+                1 => "schema.rs matches".to_owned(),
+                n => format!("the {n} schema files match"),
+            };
+            outln!(
+                "{files} {}/ ({count} migration{})",
+                project.display(&project.versions_dir),
+                if count == 1 { "" } else { "s" }
+            );
+        } else {
+            let unstaged = staged.map(Staged::unstaged_declaring).unwrap_or_default();
+            report_changes(project, workspace, command, &unstaged);
+        }
+        for problem in problems {
+            err!("{problem}");
+        }
+        for hint in &workspace.hints {
+            err!("{}", hint.as_level("hint"));
+        }
+        for hint in hints {
+            errln!(
+            "hint: {}.{} is a joinable! column with no index, so every lookup by it reads all of {}; add to {}:\n  {}",
+            hint.table,
+            hint.column,
+            hint.table,
+            project.display(&project.objects_file()),
+            hint.statement
+        );
+        }
+    }
+
+    fn json(&self) {
+        let (workspace, command) = (self.workspace, &self.command);
+        let (problems, hints) = (self.problems, self.unindexed);
+        let count = workspace.versions.len();
+        let clean = workspace.changes.is_empty() && problems.is_empty();
+        let document = serde_json::json!({
+            "version": report::JSON_VERSION,
+            "command": "check",
+            "status": if clean { "clean" } else { "out_of_date" },
+            "exit": if clean { 0 } else { 1 },
+            "meaning": if clean { "schema.rs and the records match versions/" } else { "something to fix" },
+            "migrations": count,
+            "changes": workspace.changes.iter().map(report::change).collect::<Vec<_>>(),
+            "generate": (!workspace.changes.is_empty()).then_some(&command),
+            "problems": problems.iter().map(|p| report::diagnostic(p)).collect::<Vec<_>>(),
+            "hints": hints.iter().map(|h| serde_json::json!({
+                "table": h.table,
+                "column": h.column,
+                "statement": h.statement,
+            })).collect::<Vec<_>>(),
+            "schema_hints": workspace.hints.iter().map(|h| report::diagnostic(h)).collect::<Vec<_>>(),
+        });
+        outln!("{document:#}");
+    }
+
+    fn github(&self) {
+        let (project, workspace, command) = (self.project, self.workspace, &self.command);
+        let (problems, hints) = (self.problems, self.unindexed);
+        for change in &workspace.changes {
+            let file = if change.is_object() {
+                project.objects_file()
+            } else {
+                project.schema_file.clone()
+            };
+            outln!(
+                "{}",
+                report::annotation(
+                    "error",
+                    Some(&relative(project, &file)),
+                    None,
+                    None,
+                    &format!("no migration makes this change: {change}; run: {command}"),
+                )
+            );
+        }
+        for problem in problems {
+            outln!("{}", report::diagnostic_annotation("error", problem));
+        }
+        for hint in &workspace.hints {
+            outln!("{}", report::diagnostic_annotation("notice", hint));
+        }
+        for hint in hints {
+            outln!(
+                "{}",
+                report::annotation(
+                    "notice",
+                    Some(&relative(project, &project.objects_file())),
+                    None,
+                    None,
+                    &format!(
+                        "{}.{} is a joinable! column with no index; add: {}",
+                        hint.table, hint.column, hint.statement
+                    ),
+                )
+            );
+        }
+    }
 }
 
 /// A foreign-key column no index leads with, and the statement that would add one.
@@ -247,12 +279,12 @@ fn generate_command(changes: &[Change], project_dir: Option<&Path>) -> String {
 /// Prints the changes no migration makes, and the command that would write one; in a staged
 /// check where the files declaring the target have unstaged changes, first that staging them
 /// is the fix when the staged migration was generated from them.
-fn report_changes(project: &Project, comparison: &Comparison, command: &str, unstaged: &[String]) {
-    let count = comparison.versions.len();
+fn report_changes(project: &Project, workspace: &Workspace, command: &str, unstaged: &[String]) {
+    let count = workspace.versions.len();
     let mut declaring = project.display(&project.schema_file).to_string();
-    if comparison.changes.iter().any(Change::is_object) {
+    if workspace.changes.iter().any(Change::is_object) {
         let objects = project.objects_file();
-        declaring = if comparison.changes.iter().all(Change::is_object) {
+        declaring = if workspace.changes.iter().all(Change::is_object) {
             project.display(&objects).to_string()
         } else {
             format!("{declaring} with {}", project.display(&objects))
@@ -263,7 +295,7 @@ fn report_changes(project: &Project, comparison: &Comparison, command: &str, uns
         project.display(&project.versions_dir),
         if count == 1 { "" } else { "s" }
     );
-    for change in &comparison.changes {
+    for change in &workspace.changes {
         outln!("  - {change}");
     }
     if unstaged.is_empty() {

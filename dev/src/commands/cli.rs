@@ -20,30 +20,71 @@ pub struct Cli {
     /// Run as if started in DIR (the project is found by walking up to diesel.toml).
     #[arg(short = 'C', long = "project-dir", value_name = "DIR", global = true)]
     pub project_dir: Option<PathBuf>,
-    /// Replay every migration instead of starting from a cached snapshot of head.
-    #[arg(long, global = true)]
-    pub no_cache: bool,
-    /// Print how long each stage took (generate and check), on stderr.
-    #[arg(long, global = true)]
-    pub timings: bool,
-    /// Output for people (text), one JSON document (check, generate, drift, history, current,
-    /// verify), or GitHub Actions annotations (check, drift).
-    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
-    pub format: Format,
     /// Use only the `[print_schema.KEY]` section of diesel.toml, as diesel_cli's --schema-key.
     #[arg(long, value_name = "KEY", global = true)]
     pub schema_key: Option<String>,
-    /// The longest one migration file (or one statement) may run on a disposable database,
-    /// where check, generate, verify, drift, squash and init run the migrations (a pull
-    /// request's too).
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), global = true)]
-    pub time_limit: u64,
-    /// The memory SQLite may take in this process, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 4096, value_parser = clap::value_parser!(i64).range(1..), global = true)]
-    pub memory_limit: i64,
     #[command(subcommand)]
     /// The command to run.
     pub command: Command,
+}
+
+/// The limits of the migrations a command runs on a disposable database (a pull request's
+/// too), for the commands that run them there.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest one migration file (or one statement) may run on the disposable database.
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::DEFAULT.time_limit, value_parser = clap::value_parser!(u64).range(1..))]
+    pub time_limit: u64,
+    /// The memory SQLite may take in this process, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = Limits::DEFAULT.memory_limit, value_parser = clap::value_parser!(i64).range(1..))]
+    pub memory_limit: i64,
+}
+
+impl Limits {
+    /// Five minutes and 4 GiB: far beyond any real migration, short of a runaway one.
+    pub const DEFAULT: Limits = Limits {
+        time_limit: 300,
+        memory_limit: 4096,
+    };
+}
+
+/// How a command that compares with head builds it on the disposable database, and times it.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct Replay {
+    /// Replay every migration instead of starting from a cached snapshot of head.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Print how long each stage took, on stderr.
+    #[arg(long)]
+    pub timings: bool,
+    /// The disposable database's limits.
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// The output of a command that prints text or one JSON document.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct JsonOutput {
+    /// Output for people (text) or one JSON document on stdout.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+/// The formats of [`JsonOutput`].
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextOrJson {
+    /// For people.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// The output of a command that also writes GitHub Actions annotations (a CI gate).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct GateOutput {
+    /// Output for people (text), one JSON document, or GitHub Actions annotations.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// The database a command works on, for the commands that work on one.
@@ -69,13 +110,29 @@ pub struct DatabaseChange {
 #[derive(Subcommand)]
 pub enum Command {
     /// Write the migration that brings versions/ to schema.rs.
-    Generate(generate::GenerateOptions),
+    Generate {
+        /// What to generate.
+        #[command(flatten)]
+        options: generate::GenerateOptions,
+        /// How head is built.
+        #[command(flatten)]
+        replay: Replay,
+        /// Text or JSON.
+        #[command(flatten)]
+        output: JsonOutput,
+    },
     /// Exit 0 when schema.rs matches versions/, 1 when a migration is missing.
     Check {
         /// Check what is staged for commit (git's index), not the working tree: what the
         /// pre-commit hook runs.
         #[arg(long)]
         staged: bool,
+        /// How head is built.
+        #[command(flatten)]
+        replay: Replay,
+        /// Text, JSON or annotations.
+        #[command(flatten)]
+        output: GateOutput,
     },
     /// Apply pending versions up to TARGET: head (default), a version, or +N.
     Upgrade {
@@ -89,6 +146,9 @@ pub enum Command {
         /// touched. Exit 1 when a value does not survive.
         #[arg(long, conflicts_with_all = ["sql", "backup", "yes"])]
         rehearse: bool,
+        /// The limits of `--rehearse`, which runs the versions on a copy.
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Revert applied versions down to TARGET: -N steps, a version (kept), or base.
     Downgrade {
@@ -110,6 +170,9 @@ pub enum Command {
         /// The database.
         #[command(flatten)]
         database: DatabaseArg,
+        /// Text or JSON.
+        #[command(flatten)]
+        output: JsonOutput,
     },
     /// Every version, oldest first, with its message (and, with a database, which are applied).
     History {
@@ -119,6 +182,9 @@ pub enum Command {
         /// The database.
         #[command(flatten)]
         database: DatabaseArg,
+        /// Text or JSON.
+        #[command(flatten)]
+        output: JsonOutput,
     },
     /// A version's header, up.sql and down.sql.
     Show {
@@ -134,21 +200,49 @@ pub enum Command {
         database: DatabaseArg,
     },
     /// Write the Mermaid diagram of head into the README beside schema.rs.
-    Diagram,
+    Diagram {
+        /// How head is built.
+        #[command(flatten)]
+        replay: Replay,
+    },
     /// Record the checksums of versions/ again, accepting an intended edit.
     Rehash,
     /// Walk every version up, down and up again on a disposable database with rows.
-    Verify,
+    Verify {
+        /// The disposable database's limits.
+        #[command(flatten)]
+        limits: Limits,
+        /// Text or JSON.
+        #[command(flatten)]
+        output: JsonOutput,
+    },
     /// Compare a database with the schema its applied versions give (exit 1 when it drifted).
     Drift {
         /// The database.
         #[command(flatten)]
         database: DatabaseArg,
+        /// How the schema its versions give is built.
+        #[command(flatten)]
+        replay: Replay,
+        /// Text, JSON or annotations.
+        #[command(flatten)]
+        output: GateOutput,
     },
     /// Write head's indexes, views and triggers into objects.sql beside schema.rs (adopting it).
-    Objects,
+    Objects {
+        /// How head is built.
+        #[command(flatten)]
+        replay: Replay,
+    },
     /// Replace every version up to --to with one proven baseline version.
-    Squash(commands::squash::SquashOptions),
+    Squash {
+        /// What to squash.
+        #[command(flatten)]
+        options: commands::squash::SquashOptions,
+        /// How the history is built.
+        #[command(flatten)]
+        replay: Replay,
+    },
     /// Print the shell completion script (bash, zsh, fish, elvish or powershell).
     Completions {
         /// The shell.
@@ -157,7 +251,14 @@ pub enum Command {
     },
     /// Adopt the tool in a project with a history: dev.sum, .gitattributes, the pre-commit
     /// hook and (asked, or --diagram) the diagram; then check and verify, changing no version.
-    Init(commands::init::InitOptions),
+    Init {
+        /// What to adopt.
+        #[command(flatten)]
+        options: commands::init::InitOptions,
+        /// How head is built.
+        #[command(flatten)]
+        replay: Replay,
+    },
     /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
     InstallHooks,
 }
@@ -165,7 +266,7 @@ pub enum Command {
 /// The subcommand's name, for messages and the JSON document of a failure.
 pub fn command_name(command: &Command) -> &'static str {
     match command {
-        Command::Generate(_) => "generate",
+        Command::Generate { .. } => "generate",
         Command::Check { .. } => "check",
         Command::Upgrade { .. } => "upgrade",
         Command::Downgrade { .. } => "downgrade",
@@ -174,14 +275,66 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::History { .. } => "history",
         Command::Show { .. } => "show",
         Command::Stamp { .. } => "stamp",
-        Command::Diagram => "diagram",
+        Command::Diagram { .. } => "diagram",
         Command::Rehash => "rehash",
-        Command::Verify => "verify",
-        Command::Squash(_) => "squash",
+        Command::Verify { .. } => "verify",
+        Command::Squash { .. } => "squash",
         Command::Completions { .. } => "completions",
-        Command::Init(_) => "init",
+        Command::Init { .. } => "init",
         Command::Drift { .. } => "drift",
-        Command::Objects => "objects",
+        Command::Objects { .. } => "objects",
         Command::InstallHooks => "install-hooks",
+    }
+}
+
+impl Command {
+    /// The format the command prints in (a failure too).
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Check { output, .. } | Command::Drift { output, .. } => output.format,
+            Command::Generate { output, .. }
+            | Command::Current { output, .. }
+            | Command::History { output, .. }
+            | Command::Verify { output, .. } => match output.format {
+                TextOrJson::Text => Format::Text,
+                TextOrJson::Json => Format::Json,
+            },
+            _ => Format::Text,
+        }
+    }
+
+    /// How the command builds head, for those that build it on a disposable database.
+    fn replay(&self) -> Option<&Replay> {
+        match self {
+            Command::Generate { replay, .. }
+            | Command::Check { replay, .. }
+            | Command::Diagram { replay }
+            | Command::Drift { replay, .. }
+            | Command::Objects { replay }
+            | Command::Squash { replay, .. }
+            | Command::Init { replay, .. } => Some(replay),
+            _ => None,
+        }
+    }
+
+    /// Whether head may come from the cache (`--no-cache` not given).
+    pub fn use_cache(&self) -> bool {
+        self.replay().is_none_or(|replay| !replay.no_cache)
+    }
+
+    /// The limits of the migrations the command runs on a disposable database; the defaults
+    /// for a command that runs none there.
+    pub fn limits(&self) -> Limits {
+        match self {
+            Command::Upgrade { limits, .. } | Command::Verify { limits, .. } => *limits,
+            _ => self
+                .replay()
+                .map_or(Limits::DEFAULT, |replay| replay.limits),
+        }
+    }
+
+    /// Whether `--timings` asked for the stages' times.
+    pub fn timings(&self) -> bool {
+        self.replay().is_some_and(|replay| replay.timings)
     }
 }

@@ -2,36 +2,27 @@
 //! disposable database first. Renames and values for existing rows come from flags, or from
 //! the person at the terminal when there is one.
 
-use crate::commands::Outcome;
 use std::path::PathBuf;
 
-use crate::commands::compare::{compare, diagram_of, Comparison};
-pub use crate::commands::given::DefaultArg;
-use crate::commands::given::{by_column, check_conversions, check_defaults};
-use crate::commands::problems::refuse_unrecorded_history;
 use crate::commands::report::{self, Format};
 use crate::commands::writing;
-use crate::error::{Error, Result};
-use crate::generate::diff::{
-    diff_with_renames, rename_suggestions, Change, ColumnRename, Renames, Suggestion, TableRename,
-};
-use crate::generate::plan::{self, Defaults};
-use crate::generate::render::{self, Files, Header};
-use crate::generate::{naming, write};
+use crate::commands::Outcome;
+use crate::error::Result;
+use crate::generate::diff::{Change, ColumnRename, Renames, TableRename};
+use crate::generate::naming;
+use crate::generate::render::{self, Files};
 use crate::history::checksums;
 use crate::history::effect::Warning;
-use crate::history::versions;
 use crate::project::Project;
 use crate::prove;
 use crate::schema::diagram;
-use crate::schema::introspect::{self, TableFilter};
-use crate::schema::model;
-use crate::schema::model::ColumnKey;
-
 use crate::support::ask::{self, Prompt};
-use crate::support::files;
 use crate::support::output::{errln, outln};
 use crate::support::timing::Timings;
+use crate::workspace::candidate::Candidate;
+pub use crate::workspace::given::DefaultArg;
+use crate::workspace::problems::refuse_unrecorded_history;
+use crate::workspace::Workspace;
 
 /// What `generate` was asked for: its command-line options, as clap reads them.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -59,7 +50,7 @@ pub struct GenerateOptions {
     /// Rename a table instead of dropping and creating it (repeatable).
     #[arg(long = "rename-table", value_name = "OLD=NEW", value_parser = TableRename::parse)]
     pub table_renames: Vec<TableRename>,
-    /// Start from a snapshot of head when one verifies (the global `--no-cache` turns it off).
+    /// Start from a snapshot of head when one verifies (`--no-cache` turns it off).
     #[arg(skip = true)]
     pub use_cache: bool,
 }
@@ -71,17 +62,6 @@ impl GenerateOptions {
             tables: self.table_renames.clone(),
             columns: self.column_renames.clone(),
         }
-    }
-
-    /// The defaults in the shape the planner takes them; a later flag for the same column
-    /// wins.
-    fn defaults(&self) -> Defaults {
-        by_column(&self.defaults)
-    }
-
-    /// The conversions, in the same shape.
-    fn conversions(&self) -> Defaults {
-        by_column(&self.conversions)
     }
 }
 
@@ -253,180 +233,76 @@ fn generate(
     }
     // Held until the new version is published: a second run waits, then builds on it.
     let _lock = writing::lock(project, &mut *report)?;
-    let mut comparison = compare(project, options.use_cache, true, timings)?;
-    refuse_unrecorded_history(
-        project,
-        &comparison.versions,
-        &comparison.links,
-        "a new version on top of it would hide that",
-    )?;
-    let version = naming::next_version(time::OffsetDateTime::now_utc(), &comparison.versions)?;
-    let dir_name = format!("{version}_{slug}");
-    let stage = comparison.scratch.path().join("candidate");
-    if options.empty {
-        let files = render::render_empty(options.message.trim(), &version);
-        if options.dry_run {
-            return Ok(Generated::Written {
-                dir: project.versions_dir.join(&dir_name),
-                not_written: Some(Box::new(files)),
-                changes: Vec::new(),
-                warnings: Vec::new(),
-                proof: None,
-            });
-        }
-        let dir = timings.time("write", || -> Result<PathBuf> {
-            write::write_files(&stage.join(&dir_name), &files)?;
-            let records = records(project, &comparison, &stage, diagram_of(&comparison))?;
-            write::publish(&project.versions_dir, &dir_name, &files, &records)
-        })?;
-        return Ok(Generated::Written {
-            dir,
-            not_written: None,
+    let mut workspace = Workspace::open(project, options.use_cache, true, timings)?;
+    let hidden = "a new version on top of it would hide that";
+    refuse_unrecorded_history(project, &workspace.versions, &workspace.links, hidden)?;
+    let candidate = workspace.candidate(&slug)?;
+    let message = options.message.trim();
+    let made = if options.empty {
+        Made {
+            files: render::render_empty(message, &candidate.version),
             changes: Vec::new(),
-            warnings: Vec::new(),
             proof: None,
-        });
-    }
-    let mut renames = options.renames();
-    let object_changes: Vec<Change> = comparison
-        .changes
-        .iter()
-        .filter(|c| c.is_object())
-        .cloned()
-        .collect();
-    // Head with every joinable, hidden only once renamed: a table renamed into another
-    // section takes its references along.
-    let head = project.describe_with_every_joinable(&comparison.all_db)?;
-    let mut changes = loop {
-        let (renamed_head, changes) =
-            diff_with_renames(&head, &comparison.target, &renames, |renamed| {
-                project.hide_undeclarable_joinables(renamed)
-            })?;
-        let suggestions = rename_suggestions(&renamed_head, &changes);
-        let accepted = match prompt.as_deref_mut() {
-            Some(prompt) => suggestions
-                .into_iter()
-                .find(|s| prompt.confirm(&s.question())),
-            None => {
-                for suggestion in &suggestions {
-                    hints.push(format!(
-                        "{} If so, pass `{}` to keep the data.",
-                        suggestion.question(),
-                        suggestion.flag()
-                    ));
-                }
-                None
-            }
-        };
-        match accepted {
-            Some(Suggestion::Table { from, to }) => renames.tables.push(TableRename { from, to }),
-            Some(Suggestion::Column { table, from, to }) => {
-                renames.columns.push(ColumnRename { table, from, to })
-            }
-            None => break changes,
+        }
+    } else {
+        let renames = options.renames();
+        let changes = workspace.resolve_renames(project, renames, prompt.as_deref_mut(), hints)?;
+        if changes.is_empty() {
+            return Ok(Generated::NoChanges);
+        }
+        workspace.refuse_unplannable(&changes)?;
+        let given = workspace.given(&options.defaults, &options.conversions, &changes, prompt)?;
+        let files = workspace.plan(project, &candidate, message, &changes, &given, timings)?;
+        let proof = workspace.prove(project, &candidate, &changes, &given, &files, timings)?;
+        Made {
+            files,
+            changes,
+            proof: Some(proof),
         }
     };
-    changes.extend(object_changes);
-    if changes.is_empty() {
-        return Ok(Generated::NoChanges);
-    }
-    plan::refuse_changing_virtual(&comparison.all_db, &changes)?;
-    plan::refuse_dropping_referenced(&comparison.all_db, &changes)?;
-    let needed = plan::needs_default(&changes, &comparison.head_db);
-    let mut defaults = options.defaults();
-    check_defaults(&comparison.inspector, &defaults, &needed)?;
-    let missing: Vec<ColumnKey> = needed
-        .into_iter()
-        .filter(|key| !defaults.contains_key(key))
-        .collect();
-    let head_db = &comparison.head_db;
-    match prompt {
-        // Without a terminal, one run names every value it needs.
-        None if !missing.is_empty() => {
-            return Err(plan::missing_defaults(&missing, &changes, head_db));
-        }
-        None => {}
-        Some(prompt) => {
-            for key in missing {
-                let question = plan::missing_default(&key, &changes, head_db)
-                    .message
-                    .clone();
-                let example = plan::working_example(&key, &changes, head_db);
-                match prompt.value(&format!("{question}. SQL value for them (e.g. {example}):")) {
-                    Some(value) => defaults.insert(key, value),
-                    None => return Err(plan::missing_default(&key, &changes, head_db)),
-                };
-            }
-        }
-    }
-    plan::refuse_defaults_of_another_type(&defaults, &changes, &comparison.head_db)?;
-    let conversions = options.conversions();
-    check_conversions(&comparison.inspector, &conversions, &changes)?;
-    let plan = timings.time("plan", || {
-        plan::plan(
-            &changes,
-            plan::Goal {
-                tables: &comparison.target,
-                objects: comparison.declared.as_deref(),
-            },
-            plan::Given {
-                defaults: &defaults,
-                conversions: &conversions,
-            },
-            project.integer_primary_key_is_bigint,
-            &comparison.all_db,
-            &comparison.scratch.database(),
-            &comparison.scratch.path().join("plan.sqlite3"),
-        )
-    })?;
-    let files: Files = render::render(
-        &Header {
-            message: options.message.trim(),
-            version: &version,
-            changes: &changes,
-        },
-        &plan,
-    );
-    let proof = timings.time("prove", || {
-        prove::prove(
-            &mut comparison.conn,
-            &comparison.inspector,
-            project,
-            &comparison.all_db,
-            &comparison.target,
-            comparison.declared.as_deref(),
-            &changes,
-            &conversions,
-            &stage,
-            &dir_name,
-            &files,
-        )
-    })?;
+    let dry_run = options.dry_run;
+    publish(project, &workspace, &candidate, dry_run, made, timings)
+}
+
+/// The files made for the candidate version, what they change, and their proof (`None` for
+/// `--empty`: hand-written SQL is proven by `verify`).
+struct Made {
+    files: Files,
+    changes: Vec<Change>,
+    proof: Option<prove::Proof>,
+}
+
+/// Publishes what was made (unless `dry_run`), and says what it is.
+fn publish(
+    project: &Project,
+    workspace: &Workspace,
+    candidate: &Candidate,
+    dry_run: bool,
+    made: Made,
+    timings: &mut Timings,
+) -> Result<Generated> {
+    let Made {
+        files,
+        changes,
+        proof,
+    } = made;
     let warnings = warnings_of(&files);
-    if options.dry_run {
-        return Ok(Generated::Written {
-            dir: project.versions_dir.join(&dir_name),
-            not_written: Some(Box::new(files)),
-            changes,
-            warnings,
-            proof: Some(proof),
-        });
-    }
-    let dir = timings.time("write", || -> Result<PathBuf> {
-        // The proof leaves the disposable database at the new head.
-        let new_head = introspect::inspect(&comparison.inspector, &TableFilter::All)?
-            .filtered(&project.filter);
-        let new_schema = model::from_database(&new_head, project.integer_primary_key_is_bigint)?;
-        let block = diagram::render(&new_head, &new_schema);
-        let records = records(project, &comparison, &stage, block)?;
-        write::publish(&project.versions_dir, &dir_name, &files, &records)
-    })?;
+    let (dir, not_written) = if dry_run {
+        let dir = project.versions_dir.join(&candidate.dir_name);
+        (dir, Some(Box::new(files)))
+    } else {
+        let dir = timings.time("write", || match proof {
+            Some(_) => workspace.publish(project, candidate, &files),
+            None => workspace.publish_unproven(project, candidate, &files),
+        })?;
+        (dir, None)
+    };
     Ok(Generated::Written {
         dir,
-        not_written: None,
+        not_written,
         changes,
         warnings,
-        proof: Some(proof),
+        proof,
     })
 }
 
@@ -447,36 +323,4 @@ fn warning_text(file: &str, warning: &Warning) -> String {
         Some(code) => format!("warning[{code}] ({file}): {warning}"),
         None => format!("warning ({file}): {warning}"),
     }
-}
-
-/// What is rewritten with the version staged under `stage`: the checksum file with it
-/// recorded on top of the history compared against, and the diagram showing `block` when
-/// the project keeps one.
-fn records(
-    project: &Project,
-    comparison: &Comparison,
-    stage: &std::path::Path,
-    block: String,
-) -> Result<Vec<files::Record>> {
-    let mut versions = comparison.versions.clone();
-    let mut links = if comparison.links.len() == versions.len() {
-        comparison.links.clone()
-    } else {
-        checksums::links(&versions)?
-    };
-    let staged = versions::scan(stage)?;
-    let [added] = staged.as_slice() else {
-        return Err(Error::input(format!(
-            "`{}` should hold exactly the new version",
-            stage.display()
-        )));
-    };
-    checksums::extend(&mut links, added)?;
-    versions.push(added.clone());
-    let mut records = vec![files::Record {
-        path: checksums::sum_path(&project.versions_dir),
-        text: checksums::render(&versions, &links),
-    }];
-    records.extend(diagram::refreshed(&project.schema_file, &block)?);
-    Ok(records)
 }

@@ -9,8 +9,6 @@
 use crate::commands::Outcome;
 use std::path::{Path, PathBuf};
 
-use crate::commands::compare::{compare, diagram_of};
-use crate::commands::problems::{diagram_problem, history_problems};
 use crate::commands::writing;
 use crate::error::{Error, Finding, Result};
 use crate::history::checksums;
@@ -21,6 +19,8 @@ use crate::support::ask::Prompt;
 use crate::support::files::{self, Record};
 use crate::support::output::{err, errln, outln};
 use crate::support::timing::Timings;
+use crate::workspace::problems::{diagram_problem, history_problems};
+use crate::workspace::Workspace;
 
 /// What `init` was asked for.
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
@@ -28,7 +28,7 @@ pub struct InitOptions {
     /// Keep a Mermaid diagram of the schema without asking.
     #[arg(long)]
     pub diagram: bool,
-    /// Start the comparison from a snapshot when one verifies (the global `--no-cache` turns
+    /// Start the comparison from a snapshot when one verifies (`--no-cache` turns
     /// it off).
     #[arg(skip = true)]
     pub use_cache: bool,
@@ -67,19 +67,19 @@ pub fn run(
         project.ensure_writable_inside(path)?;
     }
     let _lock = writing::lock(project, &mut |line| errln!("{line}"))?;
-    let comparison = compare(project, options.use_cache, true, timings)?;
+    let workspace = Workspace::open(project, options.use_cache, true, timings)?;
     let mut findings = Vec::new();
 
     if checksums::recorded(&project.versions_dir) {
-        findings.extend(history_problems(project, &comparison)?);
+        findings.extend(history_problems(project, &workspace)?);
     } else {
         files::replace(&[Record {
             path: sum.clone(),
-            text: checksums::render(&comparison.versions, &comparison.links),
+            text: checksums::render(&workspace.versions, &workspace.links),
         }])?;
         outln!(
             "Recorded the checksums of {} versions in {}",
-            comparison.versions.len(),
+            workspace.versions.len(),
             project.display(&sum)
         );
     }
@@ -91,9 +91,9 @@ pub fn run(
         project.display(&diagram_file)
     );
     if keeps_diagram {
-        findings.extend(diagram_problem(project, &comparison));
+        findings.extend(diagram_problem(project, &workspace));
     } else if options.diagram || prompt.is_some_and(|p| p.confirm(&question)) {
-        diagram::write(&project.schema_file, &diagram_of(&comparison))?;
+        diagram::write(&project.schema_file, &workspace.diagram_block())?;
         outln!(
             "Wrote the schema diagram into {}",
             project.display(&diagram_file)
@@ -129,7 +129,7 @@ pub fn run(
         Hook::NoGit => outln!("Not a git clone: no pre-commit hook installed"),
     }
 
-    for change in &comparison.changes {
+    for change in &workspace.changes {
         findings.push(
             Finding::new("C402", format!(
                 "the schema file and the history's head differ: {change}"

@@ -17,7 +17,6 @@
 
 pub mod check;
 pub mod cli;
-pub mod compare;
 pub mod completions;
 pub mod current;
 pub mod database;
@@ -25,12 +24,10 @@ pub mod diagram;
 pub mod downgrade;
 pub mod drift;
 pub mod generate;
-pub mod given;
 pub mod history;
 pub mod init;
 pub mod install_hooks;
 pub mod objects;
-pub mod problems;
 pub mod redo;
 pub mod rehash;
 pub mod report;

@@ -2,20 +2,19 @@
 //! as print-schema writes head's tables into schema.rs. Run once, it adopts the file on an
 //! existing project with no difference to generate; from then on the file is their truth.
 
-use crate::commands::compare::compare;
 use crate::commands::Outcome;
 use crate::error::Result;
 use crate::project::Project;
-use crate::schema::introspect::schema_entries;
 use crate::schema::objects_sql::{self, ObjectKind};
 use crate::support::files::{self, Record};
 use crate::support::output::outln;
 use crate::support::timing::Timings;
+use crate::workspace::Workspace;
 
 /// Writes the file and says what it holds.
 pub fn run(project: &Project, use_cache: bool, timings: &mut Timings) -> Result<Outcome> {
-    let comparison = compare(project, use_cache, false, timings)?;
-    let objects = objects_sql::managed(&schema_entries(&comparison.inspector)?, &project.filter);
+    let workspace = Workspace::open(project, use_cache, false, timings)?;
+    let objects = workspace.managed_objects(project)?;
     let path = project.objects_file();
     project.ensure_writable_inside(&path)?;
     files::replace(&[Record {

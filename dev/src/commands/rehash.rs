@@ -2,7 +2,6 @@
 //! version, and brings the diagram (when the project keeps one) to head, so `check` passes
 //! right after.
 
-use crate::commands::compare::{compare, diagram_of};
 use crate::commands::writing;
 use crate::commands::Outcome;
 use crate::error::Result;
@@ -13,6 +12,7 @@ use crate::schema::diagram;
 use crate::support::files;
 use crate::support::output::{errln, outln};
 use crate::support::timing::Timings;
+use crate::workspace::Workspace;
 
 /// Rewrites dev.sum (and the diagram) from the history as it stands, and says where.
 pub fn run(project: &Project) -> Result<Outcome> {
@@ -27,11 +27,11 @@ pub fn run(project: &Project) -> Result<Outcome> {
     let keeps_diagram = std::fs::read_to_string(diagram::path(&project.schema_file))
         .is_ok_and(|text| diagram::has_block(&text));
     if keeps_diagram {
-        let comparison = compare(project, true, false, &mut Timings::default())?;
+        let workspace = Workspace::open(project, true, false, &mut Timings::default())?;
         project.ensure_writable_inside(&diagram::path(&project.schema_file))?;
         records.extend(diagram::refreshed(
             &project.schema_file,
-            &diagram_of(&comparison),
+            &workspace.diagram_block(),
         )?);
     }
     files::replace(&records)?;

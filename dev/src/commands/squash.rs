@@ -5,7 +5,6 @@
 //! (`prove::squash`) runs before anything is written. The old versions go and the baseline
 //! arrives in one step, with dev.sum rewritten beside them.
 
-use crate::commands::problems::refuse_unrecorded_history;
 use crate::commands::writing;
 use crate::commands::Outcome;
 use crate::error::{Error, Result};
@@ -26,6 +25,7 @@ use crate::support::files::Record;
 use crate::support::output::{errln, outln};
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
+use crate::workspace::problems::refuse_unrecorded_history;
 
 /// What `squash` was asked for.
 #[derive(clap::Args, Debug, Clone)]
@@ -35,7 +35,7 @@ pub struct SquashOptions {
     pub to: String,
     /// What the baseline says of itself, e.g. "baseline of 2026".
     pub message: String,
-    /// Start the replay from a snapshot when one verifies (the global `--no-cache` turns it
+    /// Start the replay from a snapshot when one verifies (`--no-cache` turns it
     /// off).
     #[arg(skip = true)]
     pub use_cache: bool,

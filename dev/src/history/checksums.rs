@@ -147,14 +147,25 @@ pub fn extend(links: &mut Vec<Link>, version: &Version) -> Result<()> {
 
 /// The checksum file's text for `versions` and their `links`, oldest first.
 pub fn render(versions: &[Version], links: &[Link]) -> String {
-    let mut body = String::new();
-    for (version, link) in versions.iter().zip(links) {
-        body.push_str(&format!(
-            "{} {} {}\n",
-            version.dir_name, link.files, link.chain
-        ));
-    }
+    let lines: Vec<Line> = versions
+        .iter()
+        .zip(links)
+        .map(|(version, link)| Line {
+            dir_name: version.dir_name.clone(),
+            files: link.files.clone(),
+            chain: link.chain.clone(),
+        })
+        .collect();
+    let body = body(&lines);
     format!("{HEADER}{TOTAL}{}\n{body}", sha256_hex(body.as_bytes()))
+}
+
+/// The lines below the `total` line, which it hashes.
+fn body(lines: &[Line]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("{} {} {}\n", l.dir_name, l.files, l.chain))
+        .collect()
 }
 
 /// Whether the project records checksums at all.
@@ -179,125 +190,174 @@ pub fn problems_judged_at(
 ) -> Result<Vec<Finding>> {
     let path = sum_path(versions_dir);
     let text = fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-    let merged_parallel = || {
-        Finding::new(
-            "C101",
-            format!("{SUM_FILE}: two branches each added a version on the same parent"),
-        )
-        .help("keep the other branch's versions: remove your new version directory, take their dev.sum, then run `generate` again so yours comes after theirs")
+    let recorded = match Recorded::parse(&text) {
+        Ok(recorded) => recorded,
+        Err(finding) => return Ok(vec![*finding]),
     };
-    if text
-        .lines()
-        .any(|l| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>"))
-    {
-        return Ok(vec![merged_parallel()]);
-    }
-    let mut lines = Vec::new();
-    let mut total = None;
-    for (number, line) in text.lines().enumerate() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        if let Some(hash) = line.strip_prefix(TOTAL) {
-            total = Some(hash.to_owned());
-            continue;
-        }
-        let parts: Vec<&str> = line.split(' ').collect();
-        let [dir_name, files, link] = parts.as_slice() else {
-            return Ok(vec![Finding::new(
-                "C102",
-                format!(
-                    "{SUM_FILE}:{}: expected `<version dir> <files hash> <chain hash>`",
-                    number + 1
-                ),
-            )
-            .help(format!(
-                "run `{}` to rewrite it from versions/",
-                invocation::command("rehash")
-            ))]);
-        };
-        lines.push(Line {
-            dir_name: (*dir_name).to_owned(),
-            files: (*files).to_owned(),
-            chain: (*link).to_owned(),
-        });
-    }
-    let mut found = Vec::new();
-    let newest_recorded = lines.iter().map(|l| key_of(&l.dir_name)).max();
-    let mut previous = String::new();
-    let mut chain_broken = false;
-    for line in &lines {
-        let Some(index) = versions.iter().position(|v| v.dir_name == line.dir_name) else {
-            found.push(
-                Finding::new(
-                    "C103",
-                    format!(
-                        "version {} was recorded but is gone from versions/",
-                        line.dir_name
-                    ),
-                )
-                .help(format!(
-                    "restore it (databases may have applied it); if it truly must go, run `{}`",
-                    invocation::command("rehash")
-                )),
-            );
-            continue;
-        };
-        let files = &links[index].files;
-        if files != &line.files {
-            let changed = Finding::new(
-                "C104",
-                format!("version {} changed after it was recorded", line.dir_name),
-            );
-            found.push(
-                if crate::history::git::ever_committed(&tracked_dir.join(&line.dir_name)) == Some(false) {
-                    changed
-                        .note("this version is not committed yet, so nobody can have applied it")
-                        .help(format!("record your edit with `{}`", invocation::command("rehash")))
-                } else {
-                    changed
-                        .note("never edit a migration others may have applied: write a new one instead")
-                        .help(format!("if the edit is intended (nobody applied it yet), run `{}`", invocation::command("rehash")))
-                },
-            );
-        } else if chain(&previous, &line.dir_name, files) != line.chain && !chain_broken {
-            chain_broken = true;
-            found.push(merged_parallel().note(format!(
-                "{} was recorded on a different parent than the version before it here",
-                line.dir_name
-            )));
-        }
-        previous = line.chain.clone();
-    }
-    let body: String = lines
-        .iter()
-        .map(|l| format!("{} {} {}\n", l.dir_name, l.files, l.chain))
-        .collect();
-    if total.as_deref() != Some(sha256_hex(body.as_bytes()).as_str()) && !chain_broken {
+    let (mut found, chain_broken) = recorded.changed(versions, links, tracked_dir);
+    let total = sha256_hex(body(&recorded.lines).as_bytes());
+    if recorded.total.as_deref() != Some(total.as_str()) && !chain_broken {
         found.push(merged_parallel().note(format!(
             "the `total` line of {SUM_FILE} does not match its versions"
         )));
     }
-    for version in versions {
-        if lines.iter().any(|l| l.dir_name == version.dir_name) {
-            continue;
-        }
-        match &newest_recorded {
-            Some(newest) if &version.key < newest => found.push(
-                Finding::new("C105", format!(
-                    "version {} is older than versions recorded before it arrived",
-                    version.dir_name
-                ))
-                .note("databases that applied the newer versions would run it out of order")
-                .help("run `generate` again so it comes after the newest version, and remove this directory"),
-            ),
-            _ => found.push(
-                Finding::new("C106", format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
-                    .help(format!("`generate` records the versions it writes; for a hand-made one run `{}`", invocation::command("rehash"))),
-            ),
-        }
-    }
+    found.extend(recorded.unrecorded(versions));
     Ok(found)
+}
+
+/// Two branches that each added a version on the same parent, merged.
+fn merged_parallel() -> Finding {
+    Finding::new(
+        "C101",
+        format!("{SUM_FILE}: two branches each added a version on the same parent"),
+    )
+    .help("keep the other branch's versions: remove your new version directory, take their dev.sum, then run `generate` again so yours comes after theirs")
+}
+
+/// The checksum file as read back: its lines, oldest first, and its `total` line.
+struct Recorded {
+    lines: Vec<Line>,
+    total: Option<String>,
+}
+
+impl Recorded {
+    /// Reads the text `render` writes; a merge conflict or a malformed line is the finding.
+    fn parse(text: &str) -> std::result::Result<Recorded, Box<Finding>> {
+        if text
+            .lines()
+            .any(|l| l.starts_with("<<<<<<<") || l.starts_with(">>>>>>>"))
+        {
+            return Err(Box::new(merged_parallel()));
+        }
+        let mut recorded = Recorded {
+            lines: Vec::new(),
+            total: None,
+        };
+        for (number, line) in text.lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            if let Some(hash) = line.strip_prefix(TOTAL) {
+                recorded.total = Some(hash.to_owned());
+                continue;
+            }
+            let parts: Vec<&str> = line.split(' ').collect();
+            let [dir_name, files, link] = parts.as_slice() else {
+                return Err(Box::new(
+                    Finding::new(
+                        "C102",
+                        format!(
+                            "{SUM_FILE}:{}: expected `<version dir> <files hash> <chain hash>`",
+                            number + 1
+                        ),
+                    )
+                    .help(format!(
+                        "run `{}` to rewrite it from versions/",
+                        invocation::command("rehash")
+                    )),
+                ));
+            };
+            recorded.lines.push(Line {
+                dir_name: (*dir_name).to_owned(),
+                files: (*files).to_owned(),
+                chain: (*link).to_owned(),
+            });
+        }
+        Ok(recorded)
+    }
+
+    /// The recorded versions that are gone, changed, or recorded on another parent; and
+    /// whether the chain broke (once said, the `total` line need not say it again).
+    fn changed(
+        &self,
+        versions: &[Version],
+        links: &[Link],
+        tracked_dir: &Path,
+    ) -> (Vec<Finding>, bool) {
+        let mut found = Vec::new();
+        let mut previous = String::new();
+        let mut chain_broken = false;
+        for line in &self.lines {
+            let Some(index) = versions.iter().position(|v| v.dir_name == line.dir_name) else {
+                found.push(
+                    Finding::new(
+                        "C103",
+                        format!(
+                            "version {} was recorded but is gone from versions/",
+                            line.dir_name
+                        ),
+                    )
+                    .help(format!(
+                        "restore it (databases may have applied it); if it truly must go, run `{}`",
+                        invocation::command("rehash")
+                    )),
+                );
+                continue;
+            };
+            let files = &links[index].files;
+            if files != &line.files {
+                found.push(changed_version(&line.dir_name, tracked_dir));
+            } else if chain(&previous, &line.dir_name, files) != line.chain && !chain_broken {
+                chain_broken = true;
+                found.push(merged_parallel().note(format!(
+                    "{} was recorded on a different parent than the version before it here",
+                    line.dir_name
+                )));
+            }
+            previous = line.chain.clone();
+        }
+        (found, chain_broken)
+    }
+
+    /// The versions not recorded: new ones, or ones older than what was recorded before them.
+    fn unrecorded(&self, versions: &[Version]) -> Vec<Finding> {
+        let newest_recorded = self.lines.iter().map(|l| key_of(&l.dir_name)).max();
+        let mut found = Vec::new();
+        for version in versions {
+            if self.lines.iter().any(|l| l.dir_name == version.dir_name) {
+                continue;
+            }
+            match &newest_recorded {
+                Some(newest) if &version.key < newest => found.push(
+                    Finding::new("C105", format!(
+                        "version {} is older than versions recorded before it arrived",
+                        version.dir_name
+                    ))
+                    .note("databases that applied the newer versions would run it out of order")
+                    .help("run `generate` again so it comes after the newest version, and remove this directory"),
+                ),
+                _ => found.push(
+                    Finding::new("C106", format!("version {} is not recorded in {SUM_FILE}", version.dir_name))
+                        .help(format!("`generate` records the versions it writes; for a hand-made one run `{}`", invocation::command("rehash"))),
+                ),
+            }
+        }
+        found
+    }
+}
+
+/// A recorded version whose files changed: only to be recorded when git never committed it
+/// (nobody can have applied it), else never to be edited.
+fn changed_version(dir_name: &str, tracked_dir: &Path) -> Finding {
+    let changed = Finding::new(
+        "C104",
+        format!("version {dir_name} changed after it was recorded"),
+    );
+    if crate::history::git::ever_committed(&tracked_dir.join(dir_name)) == Some(false) {
+        changed
+            .note("this version is not committed yet, so nobody can have applied it")
+            .help(format!(
+                "record your edit with `{}`",
+                invocation::command("rehash")
+            ))
+    } else {
+        changed
+            .note("never edit a migration others may have applied: write a new one instead")
+            .help(format!(
+                "if the edit is intended (nobody applied it yet), run `{}`",
+                invocation::command("rehash")
+            ))
+    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,14 @@
 
 pub mod invariants;
 mod refusal;
+pub mod round_trip;
 pub mod squash;
 pub mod verify;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use diesel::migration::MigrationSource;
+use diesel::migration::{Migration, MigrationSource};
 use diesel::sqlite::Sqlite;
 use diesel::SqliteConnection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
@@ -29,16 +30,13 @@ use crate::generate::render::Files;
 use crate::generate::seed;
 use crate::generate::write::write_files;
 use crate::project::Project;
-use crate::schema::introspect::TableFilter;
-use crate::schema::introspect::{inspect, schema_entries, Database};
+use crate::schema::introspect::{schema_entries, Database, SchemaEntry};
 use crate::schema::model::ColumnKey;
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql::{self, Declared, SqlObject};
-use crate::sqlite::objects;
 use crate::sqlite::stored;
-use invariants::{
-    check_integrity, compare_restored, compare_values, describe_difference, snapshots,
-};
+use invariants::snapshots;
+use round_trip::{round_trip, Before, Failure, Step, Trip};
 
 /// What a proof ran on, for the summary line and `generate --format json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,28 +84,35 @@ impl std::fmt::Display for Proof {
     }
 }
 
+/// What a generated migration is proven against: head, what schema.rs and objects.sql ask
+/// for, and the changes and `--convert`s the plan was made of.
+pub struct Goal<'a> {
+    /// Reads the database as schema.rs describes it (its sections and filter).
+    pub project: &'a Project,
+    /// The database at head, where the proof starts.
+    pub head: &'a Database,
+    /// What schema.rs asks for: up must reach it.
+    pub target: &'a Schema,
+    /// What objects.sql declares, when the project has one: up must reach it too.
+    pub declared: Option<&'a [Declared]>,
+    /// The changes the plan was made of, renames included.
+    pub changes: &'a [Change],
+    /// `--convert`: the columns whose values up converts.
+    pub conversions: &'a Defaults,
+}
+
 /// Runs the migration staged from `files` (as `dir_name` under `stage`) on the database
 /// behind `conn` and `inspector`; says what it ran on.
-#[allow(clippy::too_many_arguments)]
 pub fn prove(
     conn: &mut SqliteConnection,
     inspector: &rusqlite::Connection,
-    project: &Project,
-    head: &Database,
-    target: &Schema,
-    declared: Option<&[Declared]>,
-    changes: &[Change],
-    conversions: &Defaults,
+    goal: &Goal,
     stage: &Path,
     dir_name: &str,
     files: &Files,
 ) -> Result<Proof> {
-    let failed = |what: String| {
-        Error::internal(format!("the generated migration failed its proof: {what}"))
-            .note(format!("up.sql:\n{}", files.up))
-            .note(format!("down.sql:\n{}", files.down))
-            .help("this is a bug in the tool: nothing was written; please report it with the files above")
-    };
+    let (head, changes) = (goal.head, goal.changes);
+    let failed = |what: String| failed_proof(files, what);
     write_files(&stage.join(dir_name), files)?;
     let source = FileBasedMigrations::from_path(stage)
         .map_err(|e| failed(format!("cannot stage it: {e}")))?;
@@ -116,10 +121,11 @@ pub fn prove(
         .pop()
         .ok_or_else(|| failed("the staged migration did not load".into()))?;
 
-    let seeded = seed::seed_for(inspector, head, changes, target);
+    let seeded = seed::seed_for(inspector, head, changes, goal.target);
     // A column `--convert` converts takes the values it gives: nothing to refuse, and its
     // old values are not the ones to find again.
-    let converted: Vec<ColumnKey> = conversions
+    let converted: Vec<ColumnKey> = goal
+        .conversions
         .keys()
         .map(|k| {
             ColumnKey::new(
@@ -138,15 +144,66 @@ pub fn prove(
         &*migration,
     )
     .map_err(&failed)?;
-    let before_entries = schema_entries(inspector)?;
-    let mut before_values = snapshots(inspector, head, head, &seeded.tables, |t, c| {
-        Some(ColumnKey::new(t, c))
+    let values = values_to_keep(inspector, goal, &seeded.tables, &converted)
+        .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
+    let sequences = stored::sequences(inspector)
+        .map_err(|e| failed(format!("cannot read sqlite_sequence: {e}")))?;
+    let mut trip = GeneratedTrip {
+        goal,
+        files,
+        sequences,
+        created: None,
+        tables_after_up: BTreeSet::new(),
+    };
+    let before = Before {
+        head,
+        seeded: &seeded.tables,
+        values: &values,
+    };
+    round_trip(conn, inspector, &*migration, &before, &mut trip)?;
+
+    let (kept_from_head, created) = trip.created.expect("seeded once up ran");
+    let unseeded: Vec<&seed::Unseeded> = seeded.failed.iter().chain(&created.failed).collect();
+    Ok(Proof {
+        tables: seeded.tables.len() + created.tables.len() - kept_from_head,
+        rows: seeded.rows + created.rows,
+        unseeded: unseeded
+            .iter()
+            .map(|u| (u.name.clone(), u.reason.clone()))
+            .collect(),
+        unproven: unseeded
+            .iter()
+            .map(|u| u.name.clone())
+            .filter(|name| changes.iter().any(|c| touches(c, changes, name)))
+            .collect(),
     })
-    .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
-    // A column up makes NOT NULL gives its NULLs the `--default` value: no value is lost, and
-    // down keeps the backfilled ones. Every other value must stay.
-    for ColumnKey { table, column } in backfilled(changes) {
-        if let Some(snapshot) = before_values.get_mut(&table) {
+}
+
+/// The error of a generated migration that failed its proof: a bug in the tool.
+fn failed_proof(files: &Files, what: String) -> Error {
+    Error::internal(format!("the generated migration failed its proof: {what}"))
+        .note(format!("up.sql:\n{}", files.up))
+        .note(format!("down.sql:\n{}", files.down))
+        .help(
+            "this is a bug in the tool: nothing was written; please report it with the files above",
+        )
+}
+
+/// The seeded values the migration must keep. A column up makes NOT NULL gives its NULLs
+/// the `--default` value: no value is lost, and down keeps the backfilled ones. A column
+/// `--convert` converts takes the values it gives. Every other value must stay.
+fn values_to_keep(
+    inspector: &rusqlite::Connection,
+    goal: &Goal,
+    seeded: &[String],
+    converted: &[ColumnKey],
+) -> std::result::Result<BTreeMap<String, seed::Snapshot>, String> {
+    let head = goal.head;
+    let mut values = snapshots(inspector, head, head, seeded, |t, c| {
+        Some(ColumnKey::new(t, c))
+    })?;
+    for ColumnKey { table, column } in backfilled(goal.changes) {
+        if let Some(snapshot) = values.get_mut(&table) {
             for row in &mut snapshot.rows {
                 if row.values.get(&column) == Some(&rusqlite::types::Value::Null) {
                     row.values.remove(&column);
@@ -154,136 +211,159 @@ pub fn prove(
             }
         }
     }
-    for ColumnKey { table, column } in &converted {
-        if let Some(snapshot) = before_values.get_mut(table) {
+    for ColumnKey { table, column } in converted {
+        if let Some(snapshot) = values.get_mut(table) {
             for row in &mut snapshot.rows {
                 row.values.remove(column);
             }
         }
     }
-    let sequences = stored::sequences(inspector)
-        .map_err(|e| failed(format!("cannot read sqlite_sequence: {e}")))?;
-    let broken_at_head = objects::broken(inspector)?;
-    let compiles = |step: &str| match objects::regressions(inspector, &broken_at_head)? {
-        None => Ok(()),
-        Some(list) => Err(failed(format!(
-            "after {step}, views or triggers no longer compile:\n{list}"
-        ))),
-    };
+    Ok(values)
+}
 
-    conn.run_migration(&*migration)
-        .map_err(|e| failed(format!("up.sql failed on seeded rows: {e}")))?;
-    check_integrity(inspector).map_err(|e| failed(format!("after up.sql, {e}")))?;
-    compiles("up.sql")?;
-    let after_up = inspect(inspector, &TableFilter::All)?;
-    let after_up_entries = schema_entries(inspector)?;
-    let kept = snapshots(inspector, head, &after_up, &seeded.tables, |t, c| {
-        located_after_up(changes, &after_up, t, c)
-    })
-    .map_err(|e| failed(format!("cannot read the rows after up.sql: {e}")))?;
-    compare_values(inspector, &before_values, &kept, "up.sql").map_err(&failed)?;
-    let described = project.describe(&after_up)?;
-    let mut remaining = diff(&described, target);
-    if let Some(declared) = declared {
-        let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
-        let stored = objects_sql::managed(&after_up_entries, &project.filter);
-        remaining.extend(diff_objects(&stored, &wanted));
-    }
-    if !remaining.is_empty() {
-        let list: Vec<String> = remaining.iter().map(|c| format!("- {c}")).collect();
-        return Err(failed(format!(
-            "after up.sql the database still differs from schema.rs:\n{}",
-            list.join("\n")
-        )));
+/// The round trip of a generated migration: failures are the tool's bugs; up must also
+/// reach schema.rs, and down give back `sqlite_sequence`.
+struct GeneratedTrip<'a> {
+    goal: &'a Goal<'a>,
+    files: &'a Files,
+    /// `sqlite_sequence` at head.
+    sequences: Vec<(String, i64)>,
+    /// Once up ran: how many of the tables seeded after up were head's, and the seeding.
+    created: Option<(usize, seed::Seeded)>,
+    /// Once up ran: the tables it left.
+    tables_after_up: BTreeSet<String>,
+}
+
+impl GeneratedTrip<'_> {
+    fn failed(&self, what: String) -> Error {
+        failed_proof(self.files, what)
     }
 
-    // The tables up created get rows too, so that down runs on rows (a DROP TABLE deletes
-    // them first, and checks every reference to them).
-    let kept_from_head: Vec<String> = head
-        .tables
-        .iter()
-        .map(|t| table_after(changes, &t.name).to_owned())
-        .filter(|name| after_up.table(name).is_some())
-        .collect();
-    let created = seed::seed(inspector, &after_up, &kept_from_head);
-
-    conn.revert_migration(&*migration)
-        .map_err(|e| failed(format!("down.sql failed on seeded rows: {e}")))?;
-    let after_down = schema_entries(inspector)?;
-    if after_down != before_entries {
-        return Err(failed(format!(
-            "down.sql did not restore the schema exactly:\n{}",
-            describe_difference(&before_entries, &after_down)
-        )));
-    }
-    check_integrity(inspector).map_err(|e| failed(format!("after down.sql, {e}")))?;
-    compiles("down.sql")?;
-    // Down brings back every row with the values of every column up kept; a column up
-    // dropped comes back with its default.
-    let survived =
-        |table: &str, column: &str| located_after_up(changes, &after_up, table, column).is_some();
-    let restored = snapshots(inspector, head, head, &seeded.tables, |t, c| {
-        survived(t, c).then(|| ColumnKey::new(t, c))
-    })
-    .map_err(|e| failed(format!("cannot read the rows after down.sql: {e}")))?;
-    compare_restored(
-        inspector,
-        &before_values,
-        &restored,
-        "down.sql",
-        &rekeyed(changes),
-    )
-    .map_err(&failed)?;
-
-    // The sequences of the tables up kept (a dropped table's goes with its rows, warned); a
-    // row at 0 is no row (an INSERT of no rows into an AUTOINCREMENT table writes one).
-    let of_kept_tables = |sequences: Vec<(String, i64)>| -> BTreeMap<String, i64> {
+    /// The sequences of the tables up kept (a dropped table's goes with its rows, warned);
+    /// a row at 0 is no row (an INSERT of no rows into an AUTOINCREMENT table writes one).
+    fn of_kept_tables(&self, sequences: Vec<(String, i64)>) -> BTreeMap<String, i64> {
+        let changes = self.goal.changes;
         sequences
             .into_iter()
             .filter(|(table, seq)| {
-                *seq != 0 && after_up.table(table_after(changes, table)).is_some()
+                *seq != 0 && self.tables_after_up.contains(table_after(changes, table))
             })
             .collect()
-    };
-    let sequences = of_kept_tables(sequences);
-    let restored_sequences = of_kept_tables(
-        stored::sequences(inspector)
-            .map_err(|e| failed(format!("cannot read sqlite_sequence: {e}")))?,
-    );
-    if restored_sequences != sequences {
-        return Err(failed(format!(
-            "down.sql did not restore sqlite_sequence (the last id each AUTOINCREMENT table gave out): {sequences:?} became {restored_sequences:?}"
-        )));
+    }
+}
+
+impl Trip for GeneratedTrip<'_> {
+    fn run(
+        &mut self,
+        conn: &mut SqliteConnection,
+        migration: &dyn Migration<Sqlite>,
+        step: Step,
+    ) -> Result<()> {
+        let ran = match step {
+            Step::Up | Step::UpAgain => conn.run_migration(migration).map(|_| ()),
+            Step::Down => conn.revert_migration(migration).map(|_| ()),
+        };
+        ran.map_err(|e| {
+            self.failed(match step {
+                Step::Up => format!("up.sql failed on seeded rows: {e}"),
+                Step::Down => format!("down.sql failed on seeded rows: {e}"),
+                Step::UpAgain => format!("up.sql failed when run again after down.sql: {e}"),
+            })
+        })
     }
 
-    conn.run_migration(&*migration)
-        .map_err(|e| failed(format!("up.sql failed when run again after down.sql: {e}")))?;
-    compiles("up.sql run again")?;
-    let again = schema_entries(inspector)?;
-    if again != after_up_entries {
-        return Err(failed(format!(
-            "up.sql run again after down.sql did not give the schema the first up gave:\n{}",
-            describe_difference(&after_up_entries, &again)
-        )));
+    fn failed(&self, failure: Failure) -> Error {
+        let after = |step: Step| match step {
+            Step::Up => "up.sql",
+            Step::Down => "down.sql",
+            Step::UpAgain => "up.sql run again",
+        };
+        self.failed(match failure {
+            Failure::Integrity(step, e) => format!("after {}, {e}", after(step)),
+            Failure::Objects(step, list) => format!(
+                "after {}, views or triggers no longer compile:\n{list}",
+                after(step)
+            ),
+            Failure::Unreadable(step, e) => {
+                format!("cannot read the rows after {}: {e}", after(step))
+            }
+            Failure::Lost(_, e) => e,
+            Failure::NotRestored(difference) => {
+                format!("down.sql did not restore the schema exactly:\n{difference}")
+            }
+            Failure::UpAgainDiffers(difference) => format!(
+                "up.sql run again after down.sql did not give the schema the first up gave:\n{difference}"
+            ),
+        })
     }
 
-    Ok(Proof {
-        tables: seeded.tables.len() + created.tables.len() - kept_from_head.len(),
-        rows: seeded.rows + created.rows,
-        unseeded: seeded
-            .failed
+    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<SchemaEntry>> {
+        schema_entries(inspector)
+    }
+
+    fn located_after_up(
+        &self,
+        after_up: &Database,
+        table: &str,
+        column: &str,
+    ) -> Option<ColumnKey> {
+        located_after_up(self.goal.changes, after_up, table, column)
+    }
+
+    fn rekeyed(&self) -> BTreeMap<String, Vec<String>> {
+        rekeyed(self.goal.changes)
+    }
+
+    /// The database now matches schema.rs (and objects.sql); then the tables up created get
+    /// rows too, so that down runs on rows (a DROP TABLE deletes them first, and checks
+    /// every reference to them).
+    fn after_up(
+        &mut self,
+        inspector: &rusqlite::Connection,
+        after_up: &Database,
+        entries: &[SchemaEntry],
+    ) -> Result<()> {
+        let goal = self.goal;
+        let described = goal.project.describe(after_up)?;
+        let mut remaining = diff(&described, goal.target);
+        if let Some(declared) = goal.declared {
+            let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
+            let stored = objects_sql::managed(entries, &goal.project.filter);
+            remaining.extend(diff_objects(&stored, &wanted));
+        }
+        if !remaining.is_empty() {
+            let list: Vec<String> = remaining.iter().map(|c| format!("- {c}")).collect();
+            return Err(self.failed(format!(
+                "after up.sql the database still differs from schema.rs:\n{}",
+                list.join("\n")
+            )));
+        }
+        let kept_from_head: Vec<String> = goal
+            .head
+            .tables
             .iter()
-            .chain(&created.failed)
-            .map(|u| (u.name.clone(), u.reason.clone()))
-            .collect(),
-        unproven: seeded
-            .failed
-            .iter()
-            .chain(&created.failed)
-            .map(|u| u.name.clone())
-            .filter(|name| changes.iter().any(|c| touches(c, changes, name)))
-            .collect(),
-    })
+            .map(|t| table_after(goal.changes, &t.name).to_owned())
+            .filter(|name| after_up.table(name).is_some())
+            .collect();
+        let created = seed::seed(inspector, after_up, &kept_from_head);
+        self.tables_after_up = after_up.tables.iter().map(|t| t.name.clone()).collect();
+        self.created = Some((kept_from_head.len(), created));
+        Ok(())
+    }
+
+    fn after_down(&mut self, inspector: &rusqlite::Connection) -> Result<()> {
+        let head_sequences = std::mem::take(&mut self.sequences);
+        let sequences = self.of_kept_tables(head_sequences);
+        let restored = stored::sequences(inspector)
+            .map_err(|e| self.failed(format!("cannot read sqlite_sequence: {e}")))?;
+        let restored = self.of_kept_tables(restored);
+        if restored != sequences {
+            return Err(self.failed(format!(
+                "down.sql did not restore sqlite_sequence (the last id each AUTOINCREMENT table gave out): {sequences:?} became {restored:?}"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Whether `change` changes the table `name` (by head's name or its name after up).

@@ -3,7 +3,7 @@
 use super::*;
 use crate::error::Kind;
 use crate::generate::replay;
-use crate::schema::introspect::TableFilter;
+use crate::schema::introspect::{inspect, TableFilter};
 use crate::schema::schema_rs;
 use crate::sqlite::db;
 use crate::support::scratch::Scratch;
@@ -49,20 +49,16 @@ fn prove_on(head_sql: &str, target: &str, up: &str, down: &str) -> Result<String
     let stage = scratch.path().join("candidate");
     let head = inspect(&inspector, &TableFilter::All).unwrap();
     let changes = diff(&model::from_database(&head, false).unwrap(), &target);
-    prove(
-        &mut conn,
-        &inspector,
-        &project,
-        &head,
-        &target,
-        None,
-        &changes,
-        &Defaults::new(),
-        &stage,
-        "1_x",
-        &files,
-    )
-    .map(|proof| proof.to_string())
+    let conversions = Defaults::new();
+    let goal = Goal {
+        project: &project,
+        head: &head,
+        target: &target,
+        declared: None,
+        changes: &changes,
+        conversions: &conversions,
+    };
+    prove(&mut conn, &inspector, &goal, &stage, "1_x", &files).map(|proof| proof.to_string())
 }
 
 const HEAD: &str = "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL);";

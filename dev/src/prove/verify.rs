@@ -13,17 +13,17 @@ use crate::error::{Error, Result};
 use crate::generate::replay;
 use crate::generate::seed;
 use crate::history::versions;
-use crate::prove::invariants::{
-    check_integrity, compare_restored, compare_values, describe_difference, snapshots,
-};
-use crate::schema::introspect::TableFilter;
-use crate::schema::introspect::{inspect, schema_entries, SchemaEntry};
+use crate::history::versions::Version;
+use crate::prove::invariants::snapshots;
+use crate::prove::round_trip::{round_trip, Before, Failure, Step, Trip};
+use crate::schema::introspect::{inspect, schema_entries, Database, SchemaEntry, TableFilter};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
-use crate::sqlite::objects;
 use crate::sqlite::sandbox;
 use crate::support::scratch::Scratch;
 
+use diesel::migration::Migration;
+use diesel::sqlite::Sqlite;
 use diesel_migrations::MigrationHarness;
 
 /// What a walk of the history proved.
@@ -136,97 +136,112 @@ fn stair(
     inspector: &rusqlite::Connection,
     database: &Path,
     migrations: &replay::Migrations,
-    version: &crate::history::versions::Version,
+    version: &Version,
     present: &mut Vec<String>,
     rows: &mut usize,
 ) -> Result<()> {
     let migration = migrations.get(version)?;
-    let failed = |what: String| {
-        Error::check(format!("version {} {what}", version.dir_name))
-            .help("fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
-    };
-    // A file the sandbox stopped is the input's fault, named at its statement.
-    let run_failed = |what: &str, file: std::path::PathBuf, e: &dyn std::fmt::Display| {
-        if sandbox::breached() {
-            replay::failure(database, version, &file, &e.to_string())
-        } else {
-            failed(format!("{what}: {e}"))
-        }
-    };
     sandbox::take_breach();
     let head = inspect(inspector, &TableFilter::All)?;
     present.retain(|t| head.table(t).is_some());
     let seeded = seed::seed(inspector, &head, present);
     *rows += seeded.rows;
     *present = seeded.tables.clone();
-    let before = user_schema(inspector)?;
+    let mut trip = VersionTrip { database, version };
     let values = snapshots(inspector, &head, &head, present, |t, c| {
         Some(ColumnKey::new(t, c))
     })
-    .map_err(|e| failed(format!("could not be read before up: {e}")))?;
-
-    let broken_before = objects::broken(inspector)?;
-    let compiles = |step: &str| match objects::regressions(inspector, &broken_before)? {
-        None => Ok(()),
-        Some(list) => Err(failed(format!(
-            "breaks views or triggers going {step}:\n{list}"
-        ))),
+    .map_err(|e| trip.failed_with(format!("could not be read before up: {e}")))?;
+    let before = Before {
+        head: &head,
+        seeded: present,
+        values: &values,
     };
-    sandbox::migration(|| conn.run_migration(migration))
-        .map_err(|e| run_failed("fails up on seeded rows", version.up_sql(), &e))?;
-    replay::left_open(conn, version, &version.up_sql())?;
-    check_integrity(inspector).map_err(|e| failed(format!("breaks the database going up: {e}")))?;
-    compiles("up")?;
-    let after_up = user_schema(inspector)?;
-    let now = inspect(inspector, &TableFilter::All)?;
-    let kept = snapshots(inspector, &head, &now, present, |t, c| {
-        now.table(t)?.column(c)?;
-        Some(ColumnKey::new(t, c))
-    })
-    .map_err(|e| failed(format!("could not be read after up: {e}")))?;
-    compare_values(inspector, &values, &kept, "up.sql")
-        .map_err(|e| failed(format!("loses data: {e}")))?;
+    round_trip(conn, inspector, migration, &before, &mut trip)
+}
 
-    sandbox::migration(|| conn.revert_migration(migration))
-        .map_err(|e| run_failed("fails down on seeded rows", version.down_sql(), &e))?;
-    replay::left_open(conn, version, &version.down_sql())?;
-    compiles("down")?;
-    let after_down = user_schema(inspector)?;
-    if after_down != before {
-        return Err(failed(format!(
-            "does not come back down to the schema before it:\n{}",
-            describe_difference(&before, &after_down)
-        )));
-    }
-    let restored = snapshots(inspector, &head, &head, present, |t, c| {
-        kept.get(t)?
-            .columns
-            .iter()
-            .any(|k| k == c)
-            .then(|| ColumnKey::new(t, c))
-    })
-    .map_err(|e| failed(format!("could not be read after down: {e}")))?;
-    // Against the rows before up: those a version inserted may go again with its down.
-    compare_restored(
-        inspector,
-        &values,
-        &restored,
-        "down.sql",
-        &Default::default(),
-    )
-    .map_err(|e| failed(format!("loses data: {e}")))?;
+/// The round trip of one version of the history: a failure is the version's, named by it.
+struct VersionTrip<'a> {
+    /// The disposable database, where a statement the sandbox stopped is found again.
+    database: &'a Path,
+    version: &'a Version,
+}
 
-    sandbox::migration(|| conn.run_migration(migration))
-        .map_err(|e| run_failed("fails up again after down", version.up_sql(), &e))?;
-    compiles("up again")?;
-    let again = user_schema(inspector)?;
-    if again != after_up {
-        return Err(failed(format!(
-            "gives a different schema going up again:\n{}",
-            describe_difference(&after_up, &again)
-        )));
+impl VersionTrip<'_> {
+    fn failed_with(&self, what: String) -> Error {
+        Error::check(format!("version {} {what}", self.version.dir_name))
+            .help("fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
     }
-    Ok(())
+}
+
+impl Trip for VersionTrip<'_> {
+    fn run(
+        &mut self,
+        conn: &mut diesel::SqliteConnection,
+        migration: &dyn Migration<Sqlite>,
+        step: Step,
+    ) -> Result<()> {
+        let version = self.version;
+        let (file, what) = match step {
+            Step::Up => (version.up_sql(), "fails up on seeded rows"),
+            Step::Down => (version.down_sql(), "fails down on seeded rows"),
+            Step::UpAgain => (version.up_sql(), "fails up again after down"),
+        };
+        let ran = match step {
+            Step::Up | Step::UpAgain => sandbox::migration(|| conn.run_migration(migration)),
+            Step::Down => sandbox::migration(|| conn.revert_migration(migration)),
+        };
+        if let Err(e) = ran {
+            // A file the sandbox stopped is the input's fault, named at its statement.
+            return Err(if sandbox::breached() {
+                replay::failure(self.database, version, &file, &e.to_string())
+            } else {
+                self.failed_with(format!("{what}: {e}"))
+            });
+        }
+        replay::left_open(conn, version, &file)
+    }
+
+    fn failed(&self, failure: Failure) -> Error {
+        let going = |step: Step| match step {
+            Step::Up => "up",
+            Step::Down => "down",
+            Step::UpAgain => "up again",
+        };
+        self.failed_with(match failure {
+            Failure::Integrity(step, e) => {
+                format!("breaks the database going {}: {e}", going(step))
+            }
+            Failure::Objects(step, list) => {
+                format!("breaks views or triggers going {}:\n{list}", going(step))
+            }
+            Failure::Unreadable(step, e) => {
+                format!("could not be read after {}: {e}", going(step))
+            }
+            Failure::Lost(_, e) => format!("loses data: {e}"),
+            Failure::NotRestored(difference) => {
+                format!("does not come back down to the schema before it:\n{difference}")
+            }
+            Failure::UpAgainDiffers(difference) => {
+                format!("gives a different schema going up again:\n{difference}")
+            }
+        })
+    }
+
+    /// SQLite's own tables are not the migrations' (see the module's doc).
+    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<SchemaEntry>> {
+        user_schema(inspector)
+    }
+
+    fn located_after_up(
+        &self,
+        after_up: &Database,
+        table: &str,
+        column: &str,
+    ) -> Option<ColumnKey> {
+        after_up.table(table)?.column(column)?;
+        Some(ColumnKey::new(table, column))
+    }
 }
 
 /// The schema the migrations own: every `sqlite_schema` entry except SQLite's internal tables

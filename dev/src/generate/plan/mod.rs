@@ -15,7 +15,11 @@ mod defaults;
 mod down;
 mod order;
 mod rebuild;
+mod rebuild_trial;
+mod rename_back;
 mod reshape;
+mod reshape_columns;
+mod table_edit;
 mod trial;
 mod up;
 

@@ -84,63 +84,11 @@ pub fn parse_file(path: &Path, source: &str) -> Result<Parsed> {
         declared: HashMap::new(),
         joined_pairs: BTreeSet::new(),
     };
-    let mut joinables = Vec::new();
-    let mut allow_tables = Vec::new();
-    // Names `allow_tables_to_appear_in_same_query!` gives as bare identifiers: tables of
-    // this file, or Diesel does not compile it.
-    let mut allowed_here = Vec::new();
-    for item in &file.items {
-        let syn::Item::Macro(item) = item else {
-            continue;
-        };
-        let Some(name) = item.mac.path.segments.last().map(|s| s.ident.to_string()) else {
-            continue;
-        };
-        // A macro body that ends too early is reported at its closing delimiter.
-        let end = Some(item.mac.delimiter.span().close());
-        match name.as_str() {
-            "table" => {
-                let decl = syn::parse2::<diesel_table_macro_syntax::TableDecl>(
-                    item.mac.tokens.clone(),
-                )
-                .map_err(|e| {
-                    located(
-                        e,
-                        end,
-                        "expected `name (primary, key) { column -> Type, ... }` as in diesel::table!",
-                    )
-                })?;
-                reader.table(decl)?;
-            }
-            "allow_tables_to_appear_in_same_query" => {
-                use syn::parse::Parser;
-                let paths =
-                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated
-                        .parse2(item.mac.tokens.clone())
-                        .map_err(|e| located(e, end, "expected table names separated by commas"))?;
-                allowed_here.extend(
-                    paths
-                        .iter()
-                        .filter_map(|p| p.get_ident())
-                        .map(|ident| (ident.to_string(), ident.span())),
-                );
-                allow_tables.push(
-                    paths
-                        .iter()
-                        .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
-                        .collect(),
-                );
-            }
-            "joinable" => {
-                let joinable = syn::parse2::<joinable::JoinableDecl>(item.mac.tokens.clone())
-                    .map_err(|e| {
-                        located(e, end, "expected `child -> parent (foreign_key_column)`")
-                    })?;
-                joinables.push(joinable);
-            }
-            _ => {}
-        }
-    }
+    let Macros {
+        joinables,
+        allow_tables,
+        allowed_here,
+    } = read_macros(&file, &mut reader, &located)?;
     for (name, span) in allowed_here {
         let bare = name.trim_start_matches("r#");
         if !reader.declared.contains_key(bare) {
@@ -174,6 +122,79 @@ pub fn parse_file(path: &Path, source: &str) -> Result<Parsed> {
         joined,
         allow_tables,
     })
+}
+
+/// What the macros of schema.rs other than `table!` declare.
+#[derive(Default)]
+struct Macros {
+    joinables: Vec<joinable::JoinableDecl>,
+    /// Each `allow_tables_to_appear_in_same_query!` invocation's tables, by Rust name.
+    allow_tables: Vec<Vec<String>>,
+    /// Names `allow_tables_to_appear_in_same_query!` gives as bare identifiers: tables of
+    /// this file, or Diesel does not compile it.
+    allowed_here: Vec<(String, Span)>,
+}
+
+/// Reads every `table!` into `reader`, and returns the other macros Diesel's schema holds.
+fn read_macros(
+    file: &syn::File,
+    reader: &mut Reader,
+    located: &dyn Fn(syn::Error, Option<Span>, &str) -> Error,
+) -> Result<Macros> {
+    let mut macros = Macros::default();
+    for item in &file.items {
+        let syn::Item::Macro(item) = item else {
+            continue;
+        };
+        let Some(name) = item.mac.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        // A macro body that ends too early is reported at its closing delimiter.
+        let end = Some(item.mac.delimiter.span().close());
+        match name.as_str() {
+            "table" => {
+                let decl = syn::parse2::<diesel_table_macro_syntax::TableDecl>(
+                    item.mac.tokens.clone(),
+                )
+                .map_err(|e| {
+                    located(
+                        e,
+                        end,
+                        "expected `name (primary, key) { column -> Type, ... }` as in diesel::table!",
+                    )
+                })?;
+                reader.table(decl)?;
+            }
+            "allow_tables_to_appear_in_same_query" => {
+                use syn::parse::Parser;
+                let paths =
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated
+                        .parse2(item.mac.tokens.clone())
+                        .map_err(|e| located(e, end, "expected table names separated by commas"))?;
+                macros.allowed_here.extend(
+                    paths
+                        .iter()
+                        .filter_map(|p| p.get_ident())
+                        .map(|ident| (ident.to_string(), ident.span())),
+                );
+                macros.allow_tables.push(
+                    paths
+                        .iter()
+                        .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
+                        .collect(),
+                );
+            }
+            "joinable" => {
+                let joinable = syn::parse2::<joinable::JoinableDecl>(item.mac.tokens.clone())
+                    .map_err(|e| {
+                        located(e, end, "expected `child -> parent (foreign_key_column)`")
+                    })?;
+                macros.joinables.push(joinable);
+            }
+            _ => {}
+        }
+    }
+    Ok(macros)
 }
 
 fn file_name(path: &Path) -> String {

@@ -16,7 +16,53 @@ impl Reader<'_> {
     /// Reads one `table!` into the model, keeping its Rust names for the `joinable!`s.
     pub(super) fn table(&mut self, decl: diesel_table_macro_syntax::TableDecl) -> Result<()> {
         let rust_name = decl.table_name.to_string();
-        if self.tables.contains_key(&decl.sql_name) || self.declared.contains_key(&rust_name) {
+        self.refuse_a_second_table_of_its_name(&decl, &rust_name)?;
+        let (columns, declared_columns) = self.columns(&decl, &rust_name)?;
+        let primary_key = self.primary_key(&decl, &rust_name, &declared_columns)?;
+        let table = Table {
+            name: decl.sql_name.clone(),
+            columns,
+            primary_key: primary_key
+                .iter()
+                .map(|key| declared_columns[key].sql_name.clone())
+                .collect(),
+            joinables: Default::default(),
+        };
+        // A rowid key is SQLite's, no column: a table of it alone has nothing to create.
+        if table
+            .columns
+            .iter()
+            .all(|c| table.is_implicit_rowid(&c.name))
+        {
+            return Err(self
+                .error_at(
+                    decl.table_name.span(),
+                    format!(
+                        "table `{rust_name}` has no column but its rowid, and SQLite cannot create a table without one"
+                    ),
+                )
+                .help("keep one of its columns in schema.rs, or take the whole `table!` out to drop the table"));
+        }
+        self.tables.insert(decl.sql_name.clone(), table);
+        self.declared.insert(
+            rust_name,
+            Declared {
+                order: self.declared.len(),
+                sql_name: decl.sql_name,
+                columns: declared_columns,
+                primary_key,
+            },
+        );
+        Ok(())
+    }
+
+    /// A table declared twice, or whose name differs from another's only in case.
+    fn refuse_a_second_table_of_its_name(
+        &self,
+        decl: &diesel_table_macro_syntax::TableDecl,
+        rust_name: &str,
+    ) -> Result<()> {
+        if self.tables.contains_key(&decl.sql_name) || self.declared.contains_key(rust_name) {
             return Err(self.error_at(
                 decl.table_name.span(),
                 format!("table `{}` is declared twice", decl.sql_name),
@@ -37,50 +83,20 @@ impl Reader<'_> {
                 )
                 .help("give one of them another name"));
         }
+        Ok(())
+    }
+
+    /// The table's columns for the model, and as declared (by Rust name).
+    fn columns(
+        &self,
+        decl: &diesel_table_macro_syntax::TableDecl,
+        rust_name: &str,
+    ) -> Result<(Vec<Column>, HashMap<String, DeclaredColumn>)> {
         let mut columns = Vec::new();
         let mut declared_columns = HashMap::new();
         for def in &decl.column_defs {
             let column_name = def.column_name.to_string();
-            if declared_columns.contains_key(&column_name) {
-                return Err(self.error_at(
-                    def.column_name.span(),
-                    format!("column `{column_name}` is declared twice in table `{rust_name}`"),
-                ));
-            }
-            if column_name == rust_name {
-                return Err(self
-                    .error_at(
-                        def.column_name.span(),
-                        format!("column `{column_name}` cannot be named the same as its table"),
-                    )
-                    .note("diesel::table! makes each column an item of the table's module, so this does not compile")
-                    .help(format!(
-                        "rename it in Rust and keep its SQL name: `#[sql_name = \"{}\"] {column_name}_ -> ...`",
-                        def.sql_name
-                    )));
-            }
-            if let Some((other, same)) =
-                declared_columns
-                    .iter()
-                    .find(|(_, c): &(&String, &DeclaredColumn)| {
-                        c.sql_name.eq_ignore_ascii_case(&def.sql_name)
-                    })
-            {
-                let message = if same.sql_name == def.sql_name {
-                    format!(
-                        "columns `{other}` and `{column_name}` of table `{rust_name}` are both the SQL column `{}`",
-                        def.sql_name
-                    )
-                } else {
-                    format!(
-                        "column `{}` of table `{rust_name}` is column `{}` to SQLite, which ignores the case of names",
-                        def.sql_name, same.sql_name
-                    )
-                };
-                return Err(self
-                    .error_at(def.column_name.span(), message)
-                    .help("give one of them another name"));
-            }
+            self.refuse_a_column_named_like(def, &declared_columns, rust_name)?;
             let ty = self.sql_type(&def.tpe)?;
             let max_length = def
                 .max_length
@@ -108,6 +124,16 @@ impl Reader<'_> {
                 },
             );
         }
+        Ok((columns, declared_columns))
+    }
+
+    /// The primary key's columns by Rust name: those named, else `id`.
+    fn primary_key(
+        &self,
+        decl: &diesel_table_macro_syntax::TableDecl,
+        rust_name: &str,
+        declared_columns: &HashMap<String, DeclaredColumn>,
+    ) -> Result<Vec<String>> {
         let primary_key: Vec<String> = match &decl.primary_keys {
             Some(pk) => pk
                 .keys
@@ -146,40 +172,58 @@ impl Reader<'_> {
                 )))
             }
         };
-        let table = Table {
-            name: decl.sql_name.clone(),
-            columns,
-            primary_key: primary_key
-                .iter()
-                .map(|key| declared_columns[key].sql_name.clone())
-                .collect(),
-            joinables: Default::default(),
-        };
-        // A rowid key is SQLite's, no column: a table of it alone has nothing to create.
-        if table
-            .columns
-            .iter()
-            .all(|c| table.is_implicit_rowid(&c.name))
-        {
+        Ok(primary_key)
+    }
+
+    /// A column declared twice, named as its table, or whose SQL name another column has
+    /// (in any case).
+    fn refuse_a_column_named_like(
+        &self,
+        def: &diesel_table_macro_syntax::ColumnDef,
+        declared_columns: &HashMap<String, DeclaredColumn>,
+        rust_name: &str,
+    ) -> Result<()> {
+        let column_name = def.column_name.to_string();
+        if declared_columns.contains_key(&column_name) {
+            return Err(self.error_at(
+                def.column_name.span(),
+                format!("column `{column_name}` is declared twice in table `{rust_name}`"),
+            ));
+        }
+        if column_name == rust_name {
             return Err(self
                 .error_at(
-                    decl.table_name.span(),
-                    format!(
-                        "table `{rust_name}` has no column but its rowid, and SQLite cannot create a table without one"
-                    ),
+                    def.column_name.span(),
+                    format!("column `{column_name}` cannot be named the same as its table"),
                 )
-                .help("keep one of its columns in schema.rs, or take the whole `table!` out to drop the table"));
+                .note("diesel::table! makes each column an item of the table's module, so this does not compile")
+                .help(format!(
+                    "rename it in Rust and keep its SQL name: `#[sql_name = \"{}\"] {column_name}_ -> ...`",
+                    def.sql_name
+                )));
         }
-        self.tables.insert(decl.sql_name.clone(), table);
-        self.declared.insert(
-            rust_name,
-            Declared {
-                order: self.declared.len(),
-                sql_name: decl.sql_name,
-                columns: declared_columns,
-                primary_key,
-            },
-        );
+        if let Some((other, same)) =
+            declared_columns
+                .iter()
+                .find(|(_, c): &(&String, &DeclaredColumn)| {
+                    c.sql_name.eq_ignore_ascii_case(&def.sql_name)
+                })
+        {
+            let message = if same.sql_name == def.sql_name {
+                format!(
+                    "columns `{other}` and `{column_name}` of table `{rust_name}` are both the SQL column `{}`",
+                    def.sql_name
+                )
+            } else {
+                format!(
+                    "column `{}` of table `{rust_name}` is column `{}` to SQLite, which ignores the case of names",
+                    def.sql_name, same.sql_name
+                )
+            };
+            return Err(self
+                .error_at(def.column_name.span(), message)
+                .help("give one of them another name"));
+        }
         Ok(())
     }
 

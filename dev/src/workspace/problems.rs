@@ -2,17 +2,17 @@
 //! the checksums in dev.sum and the diagram. `check` reports these problems; `generate` and
 //! `squash` refuse to rewrite a history that has any.
 
-use crate::commands::compare::{diagram_of, Comparison};
 use crate::error::{Error, Finding, Result};
 use crate::history::checksums::{self, Link};
 use crate::history::versions::Version;
 use crate::project::Project;
 use crate::schema::diagram;
 use crate::support::invocation;
+use crate::workspace::Workspace;
 
 /// Problems of the recorded history; none when the project records no checksums.
-pub fn history_problems(project: &Project, comparison: &Comparison) -> Result<Vec<Finding>> {
-    recorded_problems(project, &comparison.versions, &comparison.links)
+pub fn history_problems(project: &Project, workspace: &Workspace) -> Result<Vec<Finding>> {
+    recorded_problems(project, &workspace.versions, &workspace.links)
 }
 
 /// Problems of `versions` (with their `links`) against dev.sum; none when the project
@@ -61,11 +61,11 @@ pub fn refuse_unrecorded_history(
 }
 
 /// A problem when the project keeps a diagram and it is not head's.
-pub fn diagram_problem(project: &Project, comparison: &Comparison) -> Option<Finding> {
+pub fn diagram_problem(project: &Project, workspace: &Workspace) -> Option<Finding> {
     let path = diagram::path(&project.schema_file);
     let text = std::fs::read_to_string(&path).ok()?;
     // Line endings are not a change (a checkout may have turned LF into CRLF).
-    if !diagram::has_block(&text) || diagram::holds(&text, &diagram_of(comparison)) {
+    if !diagram::has_block(&text) || diagram::holds(&text, &workspace.diagram_block()) {
         return None;
     }
     Some(

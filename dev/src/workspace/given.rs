@@ -1,15 +1,69 @@
-//! What the person generating gives for the rows: `--default` and `--convert`, each
-//! `TABLE.COLUMN=SQL_EXPR`, and the checks that each is one SQL expression for a column that
-//! needs it (the expression is written into the migration, so anything more would run).
+//! Stage 3: what the person generating gives for the rows: `--default` and `--convert`,
+//! each `TABLE.COLUMN=SQL_EXPR`, and the checks that each is one SQL expression for a column
+//! that needs it (the expression is written into the migration, so anything more would run);
+//! a value a column needs and no flag gives is asked of the person at the terminal.
 
 use crate::error::{Error, Result};
 use crate::generate::diff::Change;
+use crate::generate::plan;
 use crate::generate::plan::Defaults;
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
+use crate::support::ask::Prompt;
+
+use super::candidate::Given;
+use super::Workspace;
+
+impl Workspace {
+    /// The checked `--default`s and `--convert`s, with each value a column still needs
+    /// asked at the terminal; without one, one error names every value missing.
+    pub fn given(
+        &self,
+        defaults: &[DefaultArg],
+        conversions: &[DefaultArg],
+        changes: &[Change],
+        prompt: Option<&mut (dyn Prompt + '_)>,
+    ) -> Result<Given> {
+        let head_db = &self.head_db;
+        let needed = plan::needs_default(changes, head_db);
+        let mut defaults = by_column(defaults);
+        check_defaults(&self.inspector, &defaults, &needed)?;
+        let missing: Vec<ColumnKey> = needed
+            .into_iter()
+            .filter(|key| !defaults.contains_key(key))
+            .collect();
+        match prompt {
+            // Without a terminal, one run names every value it needs.
+            None if !missing.is_empty() => {
+                return Err(plan::missing_defaults(&missing, changes, head_db));
+            }
+            None => {}
+            Some(prompt) => {
+                for key in missing {
+                    let question = plan::missing_default(&key, changes, head_db)
+                        .message
+                        .clone();
+                    let example = plan::working_example(&key, changes, head_db);
+                    match prompt.value(&format!("{question}. SQL value for them (e.g. {example}):"))
+                    {
+                        Some(value) => defaults.insert(key, value),
+                        None => return Err(plan::missing_default(&key, changes, head_db)),
+                    };
+                }
+            }
+        }
+        plan::refuse_defaults_of_another_type(&defaults, changes, head_db)?;
+        let conversions = by_column(conversions);
+        check_conversions(&self.inspector, &conversions, changes)?;
+        Ok(Given {
+            defaults,
+            conversions,
+        })
+    }
+}
 
 /// Flags of the `TABLE.COLUMN=SQL_EXPR` shape, by column; a later flag for a column wins.
-pub(super) fn by_column(args: &[DefaultArg]) -> Defaults {
+fn by_column(args: &[DefaultArg]) -> Defaults {
     args.iter()
         .map(|d| (d.column.clone(), d.expr.clone()))
         .collect()
@@ -34,7 +88,7 @@ impl DefaultArg {
 
 /// Every `--convert` must name a column whose type changes, and be one SQL expression over
 /// the row (it is written into the rebuild's copy).
-pub(super) fn check_conversions(
+fn check_conversions(
     head: &rusqlite::Connection,
     conversions: &Defaults,
     changes: &[Change],
@@ -80,7 +134,7 @@ fn one_expression(
 /// Every `--default` must name a column that needs a value for existing rows, and be one SQL
 /// expression: it is written into the migration as `DEFAULT (expr)` or a `COALESCE` backfill,
 /// so anything more (`0); DROP TABLE t; --`) would run as SQL of its own.
-pub(super) fn check_defaults(
+fn check_defaults(
     head: &rusqlite::Connection,
     defaults: &Defaults,
     needed: &[ColumnKey],

@@ -273,6 +273,24 @@ fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
 /// Reads every table print-schema would describe under `filter`: four queries for the
 /// whole database, whatever its size, joining `sqlite_schema` with the pragma functions.
 pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
+    let mut tables = read_tables(conn)?;
+    attach_columns(conn, &mut tables)?;
+    let all_foreign_keys = attach_foreign_keys(conn, &mut tables)?;
+    attach_indexes_and_triggers(conn, &mut tables)?;
+    tables.retain(|t| filter.includes(&t.name));
+    Ok(Database {
+        tables,
+        all_foreign_keys,
+    })
+}
+
+/// Where table `name` is in `tables`, sorted by name.
+fn position(tables: &[StoredTable], name: &str) -> Option<usize> {
+    tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok()
+}
+
+/// Every user table, sorted by name, without its columns, keys and objects yet.
+fn read_tables(conn: &Connection) -> Result<Vec<StoredTable>> {
     let mut tables: Vec<StoredTable> = query(
         conn,
         "tables",
@@ -297,10 +315,11 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
         },
     )?;
     tables.retain(|t| is_user_table(&t.name));
-    let position = |tables: &[StoredTable], name: &str| {
-        tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok()
-    };
+    Ok(tables)
+}
 
+/// Gives every table its columns, in order; a virtual table's hidden ones apart.
+fn attach_columns(conn: &Connection, tables: &mut [StoredTable]) -> Result<()> {
     // hidden = 1 marks a virtual table's hidden column; generated columns (2, 3) are real.
     let columns: Vec<(String, bool, StoredColumn)> = query(
         conn,
@@ -325,7 +344,7 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
         },
     )?;
     for (table, hidden, column) in columns {
-        if let Some(i) = position(&tables, &table) {
+        if let Some(i) = position(tables, &table) {
             if hidden {
                 tables[i].hidden_columns.push(column);
             } else {
@@ -333,7 +352,12 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
             }
         }
     }
+    Ok(())
+}
 
+/// Gives every table its foreign keys; returns every user table's, for the references
+/// into tables the filter leaves out.
+fn attach_foreign_keys(conn: &Connection, tables: &mut [StoredTable]) -> Result<Vec<ForeignKey>> {
     let foreign_keys: Vec<ForeignKey> = query(
         conn,
         "foreign keys",
@@ -352,17 +376,21 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
             })
         },
     )?;
-    let mut database = Database::default();
+    let mut all = Vec::new();
     for fk in foreign_keys
         .into_iter()
         .filter(|fk| is_user_table(&fk.child))
     {
-        if let Some(i) = position(&tables, &fk.child) {
+        if let Some(i) = position(tables, &fk.child) {
             tables[i].foreign_keys.push(fk.clone());
         }
-        database.all_foreign_keys.push(fk);
+        all.push(fk);
     }
+    Ok(all)
+}
 
+/// Gives every table its indexes (with their shape) and triggers.
+fn attach_indexes_and_triggers(conn: &Connection, tables: &mut [StoredTable]) -> Result<()> {
     let objects: Vec<(String, String, SchemaObject)> = query(
         conn,
         "indexes and triggers",
@@ -396,16 +424,14 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
         },
     )?;
     for (kind, table, object) in objects {
-        if let Some(i) = position(&tables, &table) {
+        if let Some(i) = position(tables, &table) {
             match kind.as_str() {
                 "index" => tables[i].indexes.push(object),
                 _ => tables[i].triggers.push(object),
             }
         }
     }
-    tables.retain(|t| filter.includes(&t.name));
-    database.tables = tables;
-    Ok(database)
+    Ok(())
 }
 
 /// The table `create_sql` makes, as SQLite reads it: its columns, key and rowid, for a
@@ -451,63 +477,4 @@ pub fn schema_entries(conn: &Connection) -> Result<Vec<SchemaEntry>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn database(sql: &str) -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(sql).unwrap();
-        conn
-    }
-
-    #[test]
-    fn reads_tables_columns_keys_indexes_and_triggers() {
-        let conn = database(
-            "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(255) UNIQUE, age INT DEFAULT 3);
-             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users ON DELETE CASCADE);
-             CREATE INDEX posts_user ON posts (user_id);
-             CREATE TRIGGER t AFTER INSERT ON posts BEGIN SELECT 1; END;
-             CREATE TABLE __diesel_schema_migrations (version TEXT PRIMARY KEY);",
-        );
-        let db = inspect(&conn, &TableFilter::All).unwrap();
-        let names: Vec<_> = db.tables.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["posts", "users"]);
-        let users = db.table("users").unwrap();
-        assert_eq!(users.columns[1].declared_type, "VARCHAR(255)");
-        assert_eq!(users.columns[2].default.as_deref(), Some("3"));
-        assert_eq!(users.primary_key()[0].name, "id");
-        assert!(
-            users.indexes[0].sql.is_none(),
-            "UNIQUE makes an automatic index"
-        );
-        let posts = db.table("posts").unwrap();
-        assert_eq!(posts.foreign_keys[0].parent, "users");
-        assert_eq!(posts.foreign_keys[0].parent_column, None);
-        assert_eq!(posts.foreign_keys[0].on_delete, "CASCADE");
-        assert_eq!(posts.indexes[0].name, "posts_user");
-        assert_eq!(posts.triggers[0].name, "t");
-        assert!(!posts.columns[0].not_null);
-    }
-
-    #[test]
-    fn filter_hides_tables_but_their_foreign_keys_still_count() {
-        let conn = database(
-            "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));",
-        );
-        let filter = TableFilter::Except(vec![regex::Regex::new("^b$").unwrap()]);
-        let db = inspect(&conn, &filter).unwrap();
-        assert_eq!(db.tables.len(), 1);
-        assert_eq!(db.all_foreign_keys.len(), 1);
-    }
-
-    #[test]
-    fn schema_entries_compare_text_exactly() {
-        let a = database("CREATE TABLE t (x TEXT)");
-        let b = database("CREATE TABLE t (x  TEXT)");
-        assert_ne!(schema_entries(&a).unwrap(), schema_entries(&b).unwrap());
-        assert_eq!(
-            schema_entries(&a).unwrap(),
-            schema_entries(&database("CREATE TABLE t (x TEXT)")).unwrap()
-        );
-    }
-}
+mod tests;

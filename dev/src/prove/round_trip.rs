@@ -1,0 +1,180 @@
+//! The round trip every proof takes a migration through, written once: up, down and up
+//! again on a database with seeded rows, with the same checks after each step. After up:
+//! integrity and foreign keys are clean, every view and trigger that compiled before still
+//! compiles, and every kept value is where it was. After down: the schema is exactly what it
+//! was, integrity, views and triggers again, and every value up kept is back, in its storage
+//! class. After up again: views and triggers, and the schema the first up gave.
+//!
+//! `prove` takes a generated migration through it and `verify` every version of the history;
+//! a [`Trip`] says what differs between them: how a step runs, which entries count as the
+//! schema, where a column is after up, the checks only one of them makes, and the words of
+//! each failure.
+
+use std::collections::BTreeMap;
+
+use diesel::migration::Migration;
+use diesel::sqlite::Sqlite;
+use diesel::SqliteConnection;
+
+use crate::error::{Error, Result};
+use crate::generate::seed::Snapshot;
+use crate::prove::invariants::{
+    check_integrity, compare_restored, compare_values, describe_difference, snapshots,
+};
+use crate::schema::introspect::{inspect, Database, SchemaEntry, TableFilter};
+use crate::schema::model::ColumnKey;
+use crate::sqlite::objects;
+
+/// One run of the migration's SQL on the round trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// up.sql, first.
+    Up,
+    /// down.sql, after up.
+    Down,
+    /// up.sql again, after down.
+    UpAgain,
+}
+
+/// A check of the round trip that failed, for the trip to put in its words.
+#[derive(Debug)]
+pub enum Failure {
+    /// `PRAGMA integrity_check` or `foreign_key_check` after the step.
+    Integrity(Step, String),
+    /// Views or triggers that compiled before the round trip no longer do after the step.
+    Objects(Step, String),
+    /// The seeded rows could not be read after the step.
+    Unreadable(Step, String),
+    /// A value was lost or changed by the step.
+    Lost(Step, String),
+    /// Down did not give back the schema before up: the entries that differ.
+    NotRestored(String),
+    /// Up again gave another schema than the first up: the entries that differ.
+    UpAgainDiffers(String),
+}
+
+/// What differs between the proofs that take the round trip.
+pub trait Trip {
+    /// Runs one step of the migration; its error is already in the trip's words.
+    fn run(
+        &mut self,
+        conn: &mut SqliteConnection,
+        migration: &dyn Migration<Sqlite>,
+        step: Step,
+    ) -> Result<()>;
+
+    /// The error that says `failure`.
+    fn failed(&self, failure: Failure) -> Error;
+
+    /// The entries compared as "the schema" between steps.
+    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<SchemaEntry>>;
+
+    /// Where column `column` of head's `table` is after up; `None`: up dropped it.
+    fn located_after_up(&self, after_up: &Database, table: &str, column: &str)
+        -> Option<ColumnKey>;
+
+    /// Head's tables whose rows down gives back under another key (see
+    /// `compare_restored`).
+    fn rekeyed(&self) -> BTreeMap<String, Vec<String>> {
+        BTreeMap::new()
+    }
+
+    /// The trip's own checks once up ran and its values are checked.
+    fn after_up(
+        &mut self,
+        _inspector: &rusqlite::Connection,
+        _after_up: &Database,
+        _entries: &[SchemaEntry],
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// The trip's own checks once down ran and its values are checked.
+    fn after_down(&mut self, _inspector: &rusqlite::Connection) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The database before up: head, the tables seeded, and their values by head's names (a
+/// value left out of a row is one the round trip need not find again).
+pub struct Before<'a> {
+    /// The database as it is before up.
+    pub head: &'a Database,
+    /// The tables holding seeded rows.
+    pub seeded: &'a [String],
+    /// Their values, by head's table and column names.
+    pub values: &'a BTreeMap<String, Snapshot>,
+}
+
+/// Takes `migration` up, down and up again on the database behind `conn` and `inspector`,
+/// making every check of the round trip after each step.
+pub fn round_trip(
+    conn: &mut SqliteConnection,
+    inspector: &rusqlite::Connection,
+    migration: &dyn Migration<Sqlite>,
+    before: &Before,
+    trip: &mut dyn Trip,
+) -> Result<()> {
+    let head = before.head;
+    let entries_before = trip.schema(inspector)?;
+    let broken_before = objects::broken(inspector)?;
+    let checked = |trip: &dyn Trip, step: Step, integrity: bool| -> Result<()> {
+        if integrity {
+            check_integrity(inspector).map_err(|e| trip.failed(Failure::Integrity(step, e)))?;
+        }
+        match objects::regressions(inspector, &broken_before)? {
+            None => Ok(()),
+            Some(list) => Err(trip.failed(Failure::Objects(step, list))),
+        }
+    };
+
+    trip.run(conn, migration, Step::Up)?;
+    checked(trip, Step::Up, true)?;
+    let after_up = inspect(inspector, &TableFilter::All)?;
+    let entries_after_up = trip.schema(inspector)?;
+    let kept = snapshots(inspector, head, &after_up, before.seeded, |t, c| {
+        trip.located_after_up(&after_up, t, c)
+    })
+    .map_err(|e| trip.failed(Failure::Unreadable(Step::Up, e)))?;
+    compare_values(inspector, before.values, &kept, "up.sql")
+        .map_err(|e| trip.failed(Failure::Lost(Step::Up, e)))?;
+    trip.after_up(inspector, &after_up, &entries_after_up)?;
+
+    trip.run(conn, migration, Step::Down)?;
+    let entries_after_down = trip.schema(inspector)?;
+    if entries_after_down != entries_before {
+        return Err(trip.failed(Failure::NotRestored(describe_difference(
+            &entries_before,
+            &entries_after_down,
+        ))));
+    }
+    checked(trip, Step::Down, true)?;
+    // Down brings back every row with the values of every column up kept; a column up
+    // dropped comes back with its default. Against the rows before up: those a migration
+    // inserted may go again with its down.
+    let restored = snapshots(inspector, head, head, before.seeded, |t, c| {
+        trip.located_after_up(&after_up, t, c)
+            .map(|_| ColumnKey::new(t, c))
+    })
+    .map_err(|e| trip.failed(Failure::Unreadable(Step::Down, e)))?;
+    compare_restored(
+        inspector,
+        before.values,
+        &restored,
+        "down.sql",
+        &trip.rekeyed(),
+    )
+    .map_err(|e| trip.failed(Failure::Lost(Step::Down, e)))?;
+    trip.after_down(inspector)?;
+
+    trip.run(conn, migration, Step::UpAgain)?;
+    checked(trip, Step::UpAgain, false)?;
+    let again = trip.schema(inspector)?;
+    if again != entries_after_up {
+        return Err(trip.failed(Failure::UpAgainDiffers(describe_difference(
+            &entries_after_up,
+            &again,
+        ))));
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+use super::*;
+
+fn database(sql: &str) -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(sql).unwrap();
+    conn
+}
+
+#[test]
+fn reads_tables_columns_keys_indexes_and_triggers() {
+    let conn = database(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(255) UNIQUE, age INT DEFAULT 3);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users ON DELETE CASCADE);
+         CREATE INDEX posts_user ON posts (user_id);
+         CREATE TRIGGER t AFTER INSERT ON posts BEGIN SELECT 1; END;
+         CREATE TABLE __diesel_schema_migrations (version TEXT PRIMARY KEY);",
+    );
+    let db = inspect(&conn, &TableFilter::All).unwrap();
+    let names: Vec<_> = db.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["posts", "users"]);
+    let users = db.table("users").unwrap();
+    assert_eq!(users.columns[1].declared_type, "VARCHAR(255)");
+    assert_eq!(users.columns[2].default.as_deref(), Some("3"));
+    assert_eq!(users.primary_key()[0].name, "id");
+    assert!(
+        users.indexes[0].sql.is_none(),
+        "UNIQUE makes an automatic index"
+    );
+    let posts = db.table("posts").unwrap();
+    assert_eq!(posts.foreign_keys[0].parent, "users");
+    assert_eq!(posts.foreign_keys[0].parent_column, None);
+    assert_eq!(posts.foreign_keys[0].on_delete, "CASCADE");
+    assert_eq!(posts.indexes[0].name, "posts_user");
+    assert_eq!(posts.triggers[0].name, "t");
+    assert!(!posts.columns[0].not_null);
+}
+
+#[test]
+fn filter_hides_tables_but_their_foreign_keys_still_count() {
+    let conn = database(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));",
+    );
+    let filter = TableFilter::Except(vec![regex::Regex::new("^b$").unwrap()]);
+    let db = inspect(&conn, &filter).unwrap();
+    assert_eq!(db.tables.len(), 1);
+    assert_eq!(db.all_foreign_keys.len(), 1);
+}
+
+#[test]
+fn schema_entries_compare_text_exactly() {
+    let a = database("CREATE TABLE t (x TEXT)");
+    let b = database("CREATE TABLE t (x  TEXT)");
+    assert_ne!(schema_entries(&a).unwrap(), schema_entries(&b).unwrap());
+    assert_eq!(
+        schema_entries(&a).unwrap(),
+        schema_entries(&database("CREATE TABLE t (x TEXT)")).unwrap()
+    );
+}

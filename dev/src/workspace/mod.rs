@@ -1,0 +1,188 @@
+//! The pipeline's workspace: head of `versions/` on a disposable database, compared with
+//! schema.rs, and the stages that turn the comparison into a published version. The layer
+//! between the engines below (`generate`, `prove`, `apply`) and the commands above, which
+//! read as short scripts of these stages:
+//!
+//! 1. [`Workspace::open`]: read schema.rs, scan versions, upgrade a disposable database to
+//!    head, introspect, diff (all `check` needs; `diagram`, `objects`, `init` and `rehash`
+//!    start here too);
+//! 2. `resolve_renames` (`renames`): the changes, with the renames flags and the terminal
+//!    give;
+//! 3. `collect_defaults` and `conversions` (`given`): the values existing rows get;
+//! 4. `plan` and `prove` (`candidate`): the files, and their round trip on seeded rows;
+//! 5. `publish` (`candidate`): the version, dev.sum and the diagram, written at once.
+//!
+//! `generate --dry-run` is stages 1 to 4.
+
+pub mod candidate;
+pub mod given;
+pub mod problems;
+mod renames;
+
+use crate::error::{Finding, Result};
+use crate::generate::cache::Cache;
+use crate::generate::diff::{diff, diff_objects, Change};
+use crate::generate::plan;
+use crate::generate::replay;
+use crate::history::checksums;
+use crate::history::versions::{self, Version};
+use crate::project::target::{self, Target};
+use crate::project::Project;
+use crate::schema::diagram;
+use crate::schema::introspect::{self, TableFilter};
+use crate::schema::model::Schema;
+use crate::schema::objects_sql::{self, Declared, SqlObject};
+use crate::sqlite::db;
+use crate::support::scratch::Scratch;
+use crate::support::timing::Timings;
+
+/// Head of `versions/` on a disposable database, compared with schema.rs.
+pub struct Workspace {
+    /// Every version in `versions/`, oldest first.
+    pub versions: Vec<Version>,
+    /// Each version's files hash and chain hash (`checksums::links`), when the cache or
+    /// dev.sum needs them; empty otherwise.
+    pub links: Vec<checksums::Link>,
+    /// What schema.rs declares, without the tables the `print_schema` filter leaves out.
+    pub target: Schema,
+    /// What print-schema would have written differently in the schema files (hints only).
+    pub hints: Vec<Finding>,
+    /// Head as stored, every table; `head_db` is the part print-schema describes.
+    pub all_db: introspect::Database,
+    /// Head as stored, only the tables the `print_schema` filter keeps.
+    pub head_db: introspect::Database,
+    /// Head as print-schema would read it: the side compared with `target`.
+    pub head: Schema,
+    /// What `objects.sql` declares, in its order; `None` when the project has no such file
+    /// (indexes, views and triggers are then not managed).
+    pub declared: Option<Vec<Declared>>,
+    /// What head must change to match `target` (and `declared`), with no renames: a renamed
+    /// table shows as a drop and a create.
+    pub changes: Vec<Change>,
+    /// The disposable directory holding the database at head, where `generate` plans and
+    /// stages the new version; removed with the workspace.
+    scratch: Scratch,
+    /// The database at head, kept open for `generate` to prove the new version on.
+    conn: diesel::SqliteConnection,
+    /// A second connection to it, for introspecting what the proof leaves.
+    inspector: rusqlite::Connection,
+}
+
+impl Workspace {
+    /// Head compared with schema.rs: everything `check` does. `need_links` asks for the
+    /// history's hash chain even when neither the cache nor dev.sum needs it (generate records
+    /// it afterwards).
+    pub fn open(
+        project: &Project,
+        use_cache: bool,
+        need_links: bool,
+        timings: &mut Timings,
+    ) -> Result<Workspace> {
+        let cache = use_cache.then(|| Cache::for_root(&project.root));
+        Workspace::open_cached(project, cache, need_links, timings)
+    }
+
+    /// `open` with the snapshot cache `cache` (none: replay every version). `check --staged`
+    /// passes the working tree's: the staged copy is thrown away, and its history's snapshots
+    /// are keyed by content, so the clone's cache serves it.
+    pub fn open_cached(
+        project: &Project,
+        cache: Option<Cache>,
+        need_links: bool,
+        timings: &mut Timings,
+    ) -> Result<Workspace> {
+        let use_cache = cache.is_some();
+        let versions = versions::scan(&project.versions_dir)?;
+        let wants_links = need_links || checksums::recorded(&project.versions_dir);
+        let scratch = Scratch::create()?;
+        // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
+        // does not need it first) run on the other.
+        let (
+            Target {
+                schema: target,
+                hints,
+            },
+            links,
+            conn,
+        ) = std::thread::scope(|scope| -> Result<_> {
+            let reading = scope.spawn(|| {
+                let started = std::time::Instant::now();
+                (target::read(project), started.elapsed())
+            });
+            let hashing = (wants_links && !use_cache).then(|| {
+                scope.spawn(|| {
+                    let started = std::time::Instant::now();
+                    (checksums::links(&versions), started.elapsed())
+                })
+            });
+            let mut links = if use_cache {
+                timings.time("hash versions", || checksums::links(&versions))?
+            } else {
+                Vec::new()
+            };
+            let keys = Cache::keys(&links);
+            let conn = replay::upgrade_to_head(
+                &scratch.database(),
+                &project.versions_dir,
+                &versions,
+                cache.as_ref().map(|c| (c, keys.as_slice())),
+                timings,
+            );
+            let (target, read_time) = reading.join().expect("reading schema.rs does not panic");
+            timings.parallel("read schema.rs", read_time);
+            if let Some(hashing) = hashing {
+                let (hashed, hash_time) = hashing.join().expect("hashing does not panic");
+                timings.parallel("hash versions", hash_time);
+                links = hashed?;
+            }
+            // A broken schema.rs is reported before a failing migration, as it is found first.
+            // Tables the print_schema filters leave out are not managed, on either side.
+            let target = target?;
+            Ok((target, links, conn?))
+        })?;
+        let inspector = db::open_rusqlite(&scratch.database())?;
+        let (all_db, head_db, head) = timings.time("introspect", || -> Result<_> {
+            let all_db = introspect::inspect(&inspector, &TableFilter::All)?;
+            let head_db = all_db.filtered(&project.filter);
+            let head = project.describe(&all_db)?;
+            Ok((all_db, head_db, head))
+        })?;
+        let declared = objects_sql::read(&project.objects_file(), &target)?;
+        let changes = timings.time("diff", || -> Result<_> {
+            let mut changes = diff(&head, &target);
+            if let Some(declared) = &declared {
+                let entries = introspect::schema_entries(&inspector)?;
+                let stored = objects_sql::managed(&entries, &project.filter);
+                let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
+                changes.extend(diff_objects(&stored, &wanted));
+                plan::try_declared(&inspector, &changes, declared)?;
+            }
+            Ok(changes)
+        })?;
+        Ok(Workspace {
+            versions,
+            links,
+            target,
+            hints,
+            all_db,
+            head_db,
+            head,
+            declared,
+            changes,
+            scratch,
+            conn,
+            inspector,
+        })
+    }
+
+    /// The diagram block for head, as the project's diagram must show it.
+    pub fn diagram_block(&self) -> String {
+        diagram::render(&self.head_db, &self.head)
+    }
+
+    /// The indexes, views and triggers of head that objects.sql would declare.
+    pub fn managed_objects(&self, project: &Project) -> Result<Vec<SqlObject>> {
+        let entries = introspect::schema_entries(&self.inspector)?;
+        Ok(objects_sql::managed(&entries, &project.filter))
+    }
+}
