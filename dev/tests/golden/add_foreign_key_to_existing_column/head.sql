@@ -1,0 +1,11 @@
+CREATE TABLE users (
+    id INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    age INTEGER
+);
+
+CREATE TABLE posts (
+    id INTEGER NOT NULL PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    title TEXT NOT NULL
+);

@@ -1,0 +1,9 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    products (id) {
+        id -> Integer,
+        name -> Text,
+        price -> Integer,
+    }
+}

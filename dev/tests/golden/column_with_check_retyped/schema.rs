@@ -1,0 +1,9 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        name -> Text,
+        age -> Nullable<BigInt>,
+    }
+}

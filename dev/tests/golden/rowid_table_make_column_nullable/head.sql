@@ -1,0 +1,4 @@
+CREATE TABLE events (
+    kind TEXT NOT NULL,
+    payload TEXT
+);

@@ -1,0 +1,4 @@
+CREATE TABLE settings (
+    key TEXT NOT NULL PRIMARY KEY,
+    value TEXT
+) WITHOUT ROWID;
