@@ -12,7 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Restores users exactly as it was.
--- Up dropped the values of age; existing rows get its default.
+-- Up dropped the values of age; existing rows get NULL.
 ALTER TABLE users RENAME TO _dev_old_users;
 CREATE TABLE users (
     id INTEGER NOT NULL PRIMARY KEY,

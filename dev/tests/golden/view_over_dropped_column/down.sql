@@ -15,7 +15,7 @@ BEGIN;
 DROP VIEW user_names;
 
 -- Restores users exactly as it was.
--- Up dropped the values of nickname; existing rows get its default.
+-- Up dropped the values of nickname; existing rows get NULL.
 ALTER TABLE users RENAME TO _dev_old_users;
 CREATE TABLE users (
     id INTEGER NOT NULL PRIMARY KEY,
