@@ -98,6 +98,11 @@ impl Planner<'_> {
             draft.edits.insert(item.range.end, " NOT NULL");
             let expr = &self.defaults[&key];
             source = format!("COALESCE({source}, ({expr}))");
+            draft.effects.push(Effect::FillsNulls {
+                table: name.clone(),
+                column: column.to_owned(),
+                expr: expr.clone(),
+            });
         } else if !from.nullable && to.nullable {
             item.remove(&mut draft.edits, Clause::NotNull);
         }

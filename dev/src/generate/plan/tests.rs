@@ -25,9 +25,10 @@ fn variant(effect: &Effect) -> &'static str {
         Effect::ChecksReference { .. } => "checks a new reference",
         Effect::ConvertsColumn { .. } => "converts a column",
         Effect::DropsObject { .. } => "drops an object objects.sql no longer declares",
+        Effect::FillsNulls { .. } => "fills the NULLs of a column made NOT NULL",
     }
 }
-const VARIANTS: usize = 10;
+const VARIANTS: usize = 11;
 
 const HEAD: &str = "
 CREATE TABLE users (
@@ -44,13 +45,21 @@ CREATE TABLE tags (id INTEGER PRIMARY KEY NOT NULL, label TEXT);
 CREATE TRIGGER posts_touch AFTER UPDATE ON posts BEGIN SELECT 1; END;
 CREATE TABLE counters (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL);
 CREATE TABLE notes (id INTEGER PRIMARY KEY NOT NULL, user_id INTEGER);
+CREATE TABLE labels (id INTEGER PRIMARY KEY NOT NULL, caption TEXT);
 ";
 
 /// users: age narrows, note (which a CHECK uses) and score (indexed) go, email comes; posts
 /// drops a plain column in place and loses its trigger, which objects.sql no longer
 /// declares; tags goes; counters gets a key that cannot keep AUTOINCREMENT; notes.user_id
-/// comes to reference users.
+/// comes to reference users; labels.caption is made NOT NULL, its NULLs filled.
 const TARGET: &str = "
+diesel::table! {
+    labels (id) {
+        id -> Integer,
+        caption -> Text,
+    }
+}
+
 diesel::table! {
     notes (id) {
         id -> Integer,
@@ -111,7 +120,10 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
             objects: None,
         },
         Given {
-            defaults: &Defaults::new(),
+            defaults: &Defaults::from([(
+                crate::schema::model::ColumnKey::new("labels", "caption"),
+                "''".to_owned(),
+            )]),
             conversions: &Defaults::from([(
                 crate::schema::model::ColumnKey::new("users", "age"),
                 "CAST(round(age) AS INTEGER)".to_owned(),

@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Rebuilds users: change column users.age from Nullable<Integer> to Integer
+-- WARNING: fills the NULLs of users.age with `0`: down makes the column nullable again, but those rows keep the value
 ALTER TABLE users RENAME TO _dev_old_users;
 CREATE TABLE users (
     id INTEGER NOT NULL PRIMARY KEY,

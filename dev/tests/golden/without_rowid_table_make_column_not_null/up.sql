@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Rebuilds settings: change column settings.value from Nullable<Text> to Text
+-- WARNING: fills the NULLs of settings.value with `''`: down makes the column nullable again, but those rows keep the value
 ALTER TABLE settings RENAME TO _dev_old_settings;
 CREATE TABLE settings (
     key TEXT NOT NULL PRIMARY KEY,

@@ -92,6 +92,16 @@ pub enum Effect {
         /// The expression, as given.
         expr: String,
     },
+    /// A column made NOT NULL whose NULLs become the value `--default` gave: down makes the
+    /// column nullable again but cannot tell which rows held NULL.
+    FillsNulls {
+        /// The rebuilt table, by its name when the step runs.
+        table: String,
+        /// The column made NOT NULL.
+        column: String,
+        /// The value its NULLs get, as given.
+        expr: String,
+    },
     /// A table constraint a rebuild leaves out because it names a dropped column.
     DropsConstraint {
         /// The rebuilt table, by its name when the step runs.
@@ -117,6 +127,7 @@ impl Effect {
             Effect::ChecksReference { .. } => "W008",
             Effect::ConvertsColumn { .. } => "W009",
             Effect::DropsConstraint { .. } => "W010",
+            Effect::FillsNulls { .. } => "W011",
         }
     }
 
@@ -199,6 +210,18 @@ impl Effect {
                 expr: expr.to_owned(),
             });
         }
+        if words.keyword("fills the NULLs of ") {
+            let table = words.name()?;
+            words.keyword(".").then_some(())?;
+            let column = words.name()?;
+            let rest = words.0.strip_prefix(" with `")?;
+            let expr = rest.strip_suffix(FILLS_NULLS_TAIL)?;
+            return Some(Effect::FillsNulls {
+                table,
+                column,
+                expr: expr.to_owned(),
+            });
+        }
         if words.keyword("makes ") {
             let table = words.name()?;
             words.keyword(".").then_some(())?;
@@ -235,6 +258,8 @@ const NO_LONGER_DECLARED: &str = ", which objects.sql no longer declares";
 const DROPS_CONSTRAINT_MIDDLE: &str = " that uses a dropped column: ";
 const CONVERTS_TAIL: &str =
     "`: its values become what that gives, and down does not give the old ones back";
+const FILLS_NULLS_TAIL: &str =
+    "`: down makes the column nullable again, but those rows keep the value";
 const CHECKS_REFERENCE_TAIL: &str =
     ": a row that names no row there stops the migration; fix or clear such rows first";
 const DROPS_AUTOINCREMENT_TAIL: &str =
@@ -286,6 +311,16 @@ impl fmt::Display for Effect {
             } => write!(
                 f,
                 "converts {}.{} with `{expr}{CONVERTS_TAIL}",
+                quote(table),
+                quote(column)
+            ),
+            Effect::FillsNulls {
+                table,
+                column,
+                expr,
+            } => write!(
+                f,
+                "fills the NULLs of {}.{} with `{expr}{FILLS_NULLS_TAIL}",
                 quote(table),
                 quote(column)
             ),
@@ -398,108 +433,4 @@ impl Words<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_kind_of_effect_has_its_own_code_listed_in_the_docs() {
-        let docs =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/machines.md"))
-                .unwrap();
-        let mut by_kind = std::collections::BTreeMap::new();
-        for effect in every_variant("t", "c") {
-            let kind = std::mem::discriminant(&effect);
-            let code = effect.code();
-            assert!(
-                docs.contains(&format!("| `{code}` |")),
-                "{code} is not listed"
-            );
-            by_kind.entry(code).or_insert(kind);
-            assert_eq!(by_kind[code], kind, "{code} names two kinds");
-        }
-        assert_eq!(by_kind.len(), 10);
-    }
-
-    fn every_variant(table: &str, column: &str) -> Vec<Effect> {
-        vec![
-            Effect::DropsTable {
-                table: table.into(),
-            },
-            Effect::DropsColumn {
-                table: table.into(),
-                column: column.into(),
-            },
-            Effect::DropsColumns {
-                table: table.into(),
-                columns: vec![column.into()],
-            },
-            Effect::DropsColumns {
-                table: table.into(),
-                columns: vec![column.into(), "b".into()],
-            },
-            Effect::ChangesType {
-                table: table.into(),
-                column: column.into(),
-                from: "Nullable<Text>".into(),
-                to: "Integer".into(),
-            },
-            Effect::DropsIndex {
-                index: column.into(),
-                reason: "no such column: a (b)".into(),
-            },
-            Effect::DropsConstraint {
-                table: table.into(),
-                constraint: "CHECK (x <> ', of y')".into(),
-            },
-            Effect::DropsAutoincrement {
-                table: table.into(),
-            },
-            Effect::ChecksReference {
-                table: table.into(),
-                column: column.into(),
-                parent: "par ent".into(),
-            },
-            Effect::ConvertsColumn {
-                table: table.into(),
-                column: column.into(),
-                expr: "CAST(trim(x) AS INTEGER)".into(),
-            },
-            Effect::DropsObject {
-                kind: ObjectKind::Index,
-                name: column.into(),
-            },
-            Effect::DropsObject {
-                kind: ObjectKind::Trigger,
-                name: table.into(),
-            },
-        ]
-    }
-
-    #[test]
-    fn every_effect_reads_back_from_its_line_whatever_the_names() {
-        for (table, column) in [
-            ("users", "bio"),
-            ("we.ird", "a b"),
-            ("order", "\"q\""),
-            ("t\nx", "é\\n"),
-            ("of", "and"),
-        ] {
-            for effect in every_variant(table, column) {
-                let line = effect.warning_line();
-                assert_eq!(
-                    warnings(&format!("SELECT 1;\n  {line}\nSELECT 2;")),
-                    [Warning::Effect(effect.clone())],
-                    "{line}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn a_line_someone_typed_is_kept_as_typed() {
-        assert_eq!(
-            warnings("-- WARNING: this deletes the backlog\n"),
-            [Warning::Typed("this deletes the backlog".into())]
-        );
-    }
-}
+mod tests;
