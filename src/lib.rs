@@ -131,26 +131,19 @@ fn upgrade(
         .iter()
         .any(|c| c.table == "__diesel_schema_migrations");
     if tracked {
-        let applied = applied(conn).map_err(failed)?;
-        let accounted = |version: &String| match squashed {
-            Some(s) if applied.contains(&s.baseline) => s.replaced.contains(version),
-            _ => false,
-        };
-        if let Some(s) = squashed.filter(|s| !applied.contains(&s.baseline)) {
-            let part = applied.iter().filter(|v| s.replaced.contains(v)).count();
-            if part > 0 {
-                return Err(OpenError::PartWay {
-                    path: display,
-                    baseline: s.baseline.clone(),
-                    applied: part,
-                    replaced: s.replaced.len() + 1,
-                    last_replaced: s.last_replaced.clone(),
-                });
-            }
+        let mut applied = applied(conn).map_err(failed)?;
+        if let Some(s) = squashed {
+            applied = s.recognise(applied).map_err(|part| OpenError::PartWay {
+                path: display.clone(),
+                baseline: s.baseline.clone(),
+                applied: part.applied,
+                replaced: part.replaced,
+                last_replaced: s.last_replaced.clone(),
+            })?;
         }
         let unknown: Vec<String> = applied
             .iter()
-            .filter(|v| !known.contains(*v) && !accounted(v))
+            .filter(|v| !known.contains(*v))
             .cloned()
             .collect();
         if !unknown.is_empty() {

@@ -4,10 +4,16 @@
 //!
 //! A baseline is the oldest version, and carries the number of the newest version it
 //! replaced; its up.sql header lists every replaced directory under `-- Replaces:`, one per
-//! `--   - ` line. The build script reads it with this same file, so the application and the
-//! header can never disagree.
+//! `--   - ` line. The build script reads it with this same file, and the `dev` tool reads
+//! and writes the header with it, so the tool, the build and the application can never
+//! disagree on what a baseline replaced or on what a database's applied versions mean.
 
 use std::path::Path;
+
+/// The header line of a baseline's up.sql that opens the list of the versions it replaced.
+pub const REPLACES_LINE: &str = "-- Replaces:";
+/// The prefix of each replaced directory name under [`REPLACES_LINE`].
+pub const REPLACED_ITEM: &str = "--   - ";
 
 /// A squashed history's baseline, by Diesel version, and the versions it replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,36 +40,77 @@ pub fn read(versions_dir: &Path) -> std::io::Result<Option<Squashed>> {
     let Some((baseline, first)) = dirs.into_iter().min() else {
         return Ok(None);
     };
-    let names = replaced_in(&std::fs::read_to_string(first.join("up.sql"))?);
-    let Some(last_replaced) = names.last().cloned() else {
-        return Ok(None);
-    };
-    let replaced = names
-        .iter()
-        .map(|name| key_of(name))
-        .filter(|key| *key != baseline)
-        .collect();
-    Ok(Some(Squashed {
-        baseline,
-        replaced,
-        last_replaced,
-    }))
+    let up_sql = std::fs::read_to_string(first.join("up.sql"))?;
+    Ok(Squashed::from_baseline(&baseline, &up_sql))
 }
 
-/// The directory names listed under `-- Replaces:` in the header (the leading comments).
-fn replaced_in(up_sql: &str) -> Vec<String> {
+/// A database part-way through the versions a baseline replaced: it applied some of them
+/// but not the baseline's own, so running the baseline would create tables it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartWay {
+    /// How many versions the baseline replaced, its own number's included.
+    pub replaced: usize,
+    /// How many of them the database applied.
+    pub applied: usize,
+}
+
+impl Squashed {
+    /// The baseline whose Diesel version is `baseline` and whose up.sql is `up_sql`; `None`
+    /// when its header lists no replaced version (the history was never squashed).
+    pub fn from_baseline(baseline: &str, up_sql: &str) -> Option<Squashed> {
+        let names = replaced_in(up_sql);
+        let last_replaced = names.last().cloned()?;
+        let replaced = names
+            .iter()
+            .map(|name| key_of(name))
+            .filter(|key| key != baseline)
+            .collect();
+        Some(Squashed {
+            baseline: baseline.to_owned(),
+            replaced,
+            last_replaced,
+        })
+    }
+
+    /// What a database's `applied` versions (Diesel keys) mean: the list without the
+    /// versions the baseline accounts for, or [`PartWay`] when the database applied some of
+    /// them but not the baseline.
+    pub fn recognise(&self, applied: Vec<String>) -> Result<Vec<String>, PartWay> {
+        if applied.contains(&self.baseline) {
+            return Ok(applied
+                .into_iter()
+                .filter(|key| !self.replaced.contains(key))
+                .collect());
+        }
+        let part = applied
+            .iter()
+            .filter(|key| self.replaced.contains(key))
+            .count();
+        if part == 0 {
+            return Ok(applied);
+        }
+        Err(PartWay {
+            replaced: self.replaced.len() + 1,
+            applied: part,
+        })
+    }
+}
+
+/// The directory names listed under [`REPLACES_LINE`] in the header (the leading comments),
+/// as written: the tool escapes a control character or backslash in a name as a comment does.
+pub fn replaced_in(up_sql: &str) -> Vec<String> {
     up_sql
         .lines()
         .take_while(|line| line.starts_with("--"))
-        .skip_while(|line| *line != "-- Replaces:")
+        .skip_while(|line| *line != REPLACES_LINE)
         .skip(1)
-        .map_while(|line| line.strip_prefix("--   - "))
+        .map_while(|line| line.strip_prefix(REPLACED_ITEM))
         .map(str::to_owned)
         .collect()
 }
 
 /// The version Diesel records for a directory name: the part before `_`, without dashes.
-fn key_of(dir_name: &str) -> String {
+pub fn key_of(dir_name: &str) -> String {
     dir_name
         .split_once('_')
         .map_or(dir_name, |(version, _)| version)

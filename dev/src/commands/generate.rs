@@ -12,7 +12,7 @@ use crate::generate::diff::{Change, ColumnRename, Renames, TableRename};
 use crate::generate::naming;
 use crate::generate::render::{self, Files};
 use crate::history::checksums;
-use crate::history::effect::Warning;
+use crate::history::effect::Effect;
 use crate::project::Project;
 use crate::prove;
 use crate::schema::diagram;
@@ -207,7 +207,7 @@ enum Generated {
         not_written: Option<Box<Files>>,
         changes: Vec<Change>,
         /// What the files do that a reviewer must know: the file, and what.
-        warnings: Vec<(&'static str, Warning)>,
+        warnings: Vec<(&'static str, Effect)>,
         /// `None` for `--empty`: hand-written SQL is proven by `verify`, not here.
         proof: Option<prove::Proof>,
     },
@@ -241,6 +241,7 @@ fn generate(
     let made = if options.empty {
         Made {
             files: render::render_empty(message, &candidate.version),
+            warnings: Vec::new(),
             changes: Vec::new(),
             proof: None,
         }
@@ -252,10 +253,12 @@ fn generate(
         }
         workspace.refuse_unplannable(&changes)?;
         let given = workspace.given(&options.defaults, &options.conversions, &changes, prompt)?;
-        let files = workspace.plan(project, &candidate, message, &changes, &given, timings)?;
+        let planned = workspace.plan(project, &candidate, message, &changes, &given, timings)?;
+        let (files, warnings) = (planned.files, planned.warnings);
         let proof = workspace.prove(project, &candidate, &changes, &given, &files, timings)?;
         Made {
             files,
+            warnings,
             changes,
             proof: Some(proof),
         }
@@ -268,6 +271,8 @@ fn generate(
 /// `--empty`: hand-written SQL is proven by `verify`).
 struct Made {
     files: Files,
+    /// What the files do that a reviewer must know: the file, and what.
+    warnings: Vec<(&'static str, Effect)>,
     changes: Vec<Change>,
     proof: Option<prove::Proof>,
 }
@@ -283,10 +288,10 @@ fn publish(
 ) -> Result<Generated> {
     let Made {
         files,
+        warnings,
         changes,
         proof,
     } = made;
-    let warnings = warnings_of(&files);
     let (dir, not_written) = if dry_run {
         let dir = project.versions_dir.join(&candidate.dir_name);
         (dir, Some(Box::new(files)))
@@ -306,21 +311,7 @@ fn publish(
     })
 }
 
-/// What the files do that a reviewer must know: the file, and the warning.
-fn warnings_of(files: &Files) -> Vec<(&'static str, Warning)> {
-    let mut warnings = Vec::new();
-    for (file, text) in [("up.sql", &files.up), ("down.sql", &files.down)] {
-        for warning in crate::history::effect::warnings(text) {
-            warnings.push((file, warning));
-        }
-    }
-    warnings
-}
-
-/// `warning[W002] (down.sql): ...`, the code when the tool wrote the line.
-fn warning_text(file: &str, warning: &Warning) -> String {
-    match warning.code() {
-        Some(code) => format!("warning[{code}] ({file}): {warning}"),
-        None => format!("warning ({file}): {warning}"),
-    }
+/// `warning[W002] (down.sql): ...`.
+fn warning_text(file: &str, effect: &Effect) -> String {
+    format!("warning[{}] ({file}): {effect}", effect.code())
 }

@@ -5,7 +5,9 @@
 use crate::generate::baseline::BaselineSql;
 use crate::generate::diff::Change;
 use crate::generate::plan::{guard, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
-use crate::history::header::{CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, REPLACES_LINE, VERSION_KEY};
+use crate::history::header::{
+    CHANGES_LINE, CHANGE_ITEM, MESSAGE_KEY, REPLACED_ITEM, REPLACES_LINE, VERSION_KEY,
+};
 use crate::sqlite::quote::comment;
 
 /// The files of one migration directory.
@@ -75,7 +77,7 @@ pub fn render_baseline(header: &Header<'_>, replaced: &[String], sql: &BaselineS
             labelled(VERSION_KEY, header.version),
         );
         for name in replaced {
-            text.push_str(&labelled(CHANGE_ITEM, name));
+            text.push_str(&labelled(REPLACED_ITEM, name));
             text.push('\n');
         }
         text.push_str(CHANGES_LINE);

@@ -52,14 +52,14 @@ pub const MESSAGE_KEY: &str = "-- Message: ";
 /// The header line that holds the version.
 pub const VERSION_KEY: &str = "-- Version: ";
 
-/// The header line of a squashed history's baseline that opens the list of the versions it
-/// replaced, each an item like a change (`history::squash` reads it).
-pub const REPLACES_LINE: &str = "-- Replaces:";
+/// The header lines of a squashed history's baseline that list the versions it replaced: the
+/// application's own (`flowstate::squashed`), which reads them at build time.
+pub use flowstate::squashed::{REPLACED_ITEM, REPLACES_LINE};
 
 /// The header line that opens the list of changes, and each item's prefix.
 pub const CHANGES_LINE: &str = "-- Changes:";
-/// The prefix of each change listed under `CHANGES_LINE`.
-pub const CHANGE_ITEM: &str = "--   - ";
+/// The prefix of each change listed under `CHANGES_LINE`: an item as the replaced versions'.
+pub const CHANGE_ITEM: &str = REPLACED_ITEM;
 
 /// The version `spec` names: `base` is not a version; a full version (with or without
 /// dashes) or directory name, else a unique prefix of a version, else a unique slug.

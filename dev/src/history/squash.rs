@@ -13,11 +13,17 @@
 //!
 //! Everything before VERSION is replaced, so only the oldest version can be a baseline.
 
+//!
+//! The header's format and what a database's applied versions mean are the application's
+//! (`flowstate::squashed`), so the tool, the build script and `flowstate::open` read them
+//! with one parser and one rule.
+
 use std::path::Path;
 
+use flowstate::squashed::{self as shared, Squashed};
+
 use crate::error::Error;
-use crate::history::header::{CHANGE_ITEM, REPLACES_LINE};
-use crate::history::versions::{key_of, Version};
+use crate::history::versions::Version;
 use crate::sqlite::quote::uncomment;
 
 /// The oldest version of a squashed history, and what it replaced.
@@ -28,16 +34,14 @@ pub struct Baseline {
     /// The directory names of the versions it replaced, oldest first; the newest has the
     /// baseline's own version number.
     pub replaced: Vec<String>,
+    /// The same, as the application reads it.
+    squashed: Squashed,
 }
 
 impl Baseline {
     /// The Diesel keys of the replaced versions other than the baseline's own.
-    pub fn replaced_keys(&self) -> Vec<String> {
-        self.replaced
-            .iter()
-            .map(|name| key_of(name))
-            .filter(|key| *key != self.version.key)
-            .collect()
+    pub fn replaced_keys(&self) -> &[String] {
+        &self.squashed.replaced
     }
 }
 
@@ -45,23 +49,16 @@ impl Baseline {
 pub fn baseline(versions: &[Version]) -> Option<Baseline> {
     let first = versions.first()?;
     let text = std::fs::read_to_string(first.up_sql()).ok()?;
-    let replaced = replaced_in(&text);
-    (!replaced.is_empty()).then(|| Baseline {
+    let squashed = Squashed::from_baseline(&first.key, &text)?;
+    let replaced = shared::replaced_in(&text)
+        .iter()
+        .map(|name| uncomment(name))
+        .collect();
+    Some(Baseline {
         version: first.clone(),
         replaced,
+        squashed,
     })
-}
-
-/// The directory names listed under `-- Replaces:` in an up.sql's header.
-pub fn replaced_in(up_sql: &str) -> Vec<String> {
-    up_sql
-        .lines()
-        .take_while(|line| line.starts_with("--"))
-        .skip_while(|line| *line != REPLACES_LINE)
-        .skip(1)
-        .map_while(|line| line.strip_prefix(CHANGE_ITEM))
-        .map(uncomment)
-        .collect()
 }
 
 /// A database that applied some of the squashed versions but not the baseline's.
@@ -101,23 +98,15 @@ pub fn recognise(versions: &[Version], applied: Vec<String>) -> Result<Vec<Strin
     let Some(baseline) = baseline(versions) else {
         return Ok(applied);
     };
-    let replaced = baseline.replaced_keys();
-    if applied.contains(&baseline.version.key) {
-        return Ok(applied
-            .into_iter()
-            .filter(|key| !replaced.contains(key))
-            .collect());
-    }
-    let applied_replaced = applied.iter().filter(|key| replaced.contains(key)).count();
-    if applied_replaced == 0 {
-        return Ok(applied);
-    }
-    Err(PartWay {
-        baseline: baseline.version.dir_name.clone(),
-        last_replaced: baseline.replaced.last().cloned().unwrap_or_default(),
-        replaced: baseline.replaced.len(),
-        applied: applied_replaced,
-    })
+    baseline
+        .squashed
+        .recognise(applied)
+        .map_err(|part| PartWay {
+            baseline: baseline.version.dir_name.clone(),
+            last_replaced: baseline.replaced.last().cloned().unwrap_or_default(),
+            replaced: part.replaced,
+            applied: part.applied,
+        })
 }
 
 #[cfg(test)]
@@ -140,15 +129,20 @@ mod tests {
 
     #[test]
     fn reads_the_replaced_versions_from_the_header_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let found = baseline(&history(dir.path(), BASELINE)).unwrap();
         assert_eq!(
-            replaced_in(BASELINE),
+            found.replaced,
             [
                 "2026-01-01-000000_a",
                 "2026-01-02-000000_b",
                 "2026-01-03-000000_c"
             ]
         );
-        assert!(replaced_in("CREATE TABLE a (x);\n-- Replaces:\n--   - x_y\n").is_empty());
+        assert_eq!(found.replaced_keys(), ["20260101000000", "20260102000000"]);
+        let late = "CREATE TABLE a (x);\n-- Replaces:\n--   - x_y\n";
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(baseline(&history(other.path(), late)), None);
     }
 
     #[test]

@@ -8,9 +8,10 @@ use diesel::{Connection, SqliteConnection};
 
 use crate::error::{Error, Result};
 
-/// The settings every application connection gets. Foreign keys are stated explicitly even
-/// though the bundled SQLite enables them by default, so no build can differ.
-pub const APPLICATION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+/// The settings every application connection gets, the application's own constant
+/// (`flowstate::CONNECTION_PRAGMAS`). Foreign keys are stated explicitly even though the
+/// bundled SQLite enables them by default, so no build can differ.
+pub const APPLICATION_PRAGMAS: &str = flowstate::CONNECTION_PRAGMAS;
 
 /// The disposable database needs no durability: no journal on disk, no fsync.
 const SCRATCH_PRAGMAS: &str = "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;";

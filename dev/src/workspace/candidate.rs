@@ -8,6 +8,7 @@ use crate::generate::diff::Change;
 use crate::generate::plan::{self, Defaults};
 use crate::generate::render::{self, Files, Header};
 use crate::generate::{naming, write};
+use crate::history::effect::Effect;
 use crate::history::{checksums, versions};
 use crate::project::Project;
 use crate::prove;
@@ -28,6 +29,15 @@ pub struct Candidate {
     pub dir_name: String,
     /// Inside the workspace's disposable directory.
     stage: PathBuf,
+}
+
+/// The files of the candidate version, and what they do that a reviewer must know: each
+/// effect the plan's steps carry, with the file it is written into.
+pub struct Planned {
+    /// up.sql, down.sql and metadata.toml.
+    pub files: Files,
+    /// The effects of up's steps, then down's, as the files' `-- WARNING:` lines say them.
+    pub warnings: Vec<(&'static str, Effect)>,
 }
 
 /// What the person generating gave for the rows: `--default` and `--convert`, checked.
@@ -65,7 +75,7 @@ impl Workspace {
         changes: &[Change],
         given: &Given,
         timings: &mut Timings,
-    ) -> Result<Files> {
+    ) -> Result<Planned> {
         let plan = timings.time("plan", || {
             plan::plan(
                 changes,
@@ -83,14 +93,21 @@ impl Workspace {
                 &self.scratch.path().join("plan.sqlite3"),
             )
         })?;
-        Ok(render::render(
+        let files = render::render(
             &Header {
                 message,
                 version: &candidate.version,
                 changes,
             },
             &plan,
-        ))
+        );
+        let up = plan.up.effects().map(|effect| ("up.sql", effect.clone()));
+        let down = plan
+            .down
+            .effects()
+            .map(|effect| ("down.sql", effect.clone()));
+        let warnings = up.chain(down).collect();
+        Ok(Planned { files, warnings })
     }
 
     /// Takes `files` up, down and up again on head with seeded rows (`prove`); the database

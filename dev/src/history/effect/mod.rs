@@ -2,18 +2,16 @@
 //! written as.
 //!
 //! The planner attaches effects to the steps it plans; `render` writes each as a
-//! `-- WARNING:` comment above its statement (the effect's `Display`); `warnings` reads a
-//! file's lines back with `Effect::parse`, the same module's inverse, so writer and reader
-//! cannot drift apart. Names are written as SQL identifiers (`quote`), so a name holding a
-//! dot, a space or a quote reads back as itself. Deciding what a file really drops at
-//! upgrade is not done from these lines: `apply::losses` asks SQLite, so hand-written files
-//! are judged by the same rule.
+//! `-- WARNING:` comment above its statement (the effect's `Display`), and `generate`
+//! reports the same values, never the lines read back. Names are written as SQL identifiers
+//! (`quote`), so a name holding a dot, a space or a quote shows as itself. Deciding what a
+//! file really drops at upgrade is not done from these lines: `apply::losses` asks SQLite,
+//! so hand-written files are judged by the same rule.
 
 use std::fmt;
 
 use crate::schema::objects_sql::ObjectKind;
-use crate::sqlite::lexer::{tokenize, unquote, Token};
-use crate::sqlite::quote::{comment, quote, uncomment};
+use crate::sqlite::quote::{comment, quote};
 
 /// How every statement that can lose data is marked, in up.sql and down.sql alike.
 pub const WARNING_PREFIX: &str = "-- WARNING: ";
@@ -135,121 +133,6 @@ impl Effect {
     pub fn warning_line(&self) -> String {
         comment(&format!("WARNING: {self}"))
     }
-
-    /// Reads back the text `Display` wrote (after `-- WARNING: `, escapes read back).
-    pub fn parse(text: &str) -> Option<Effect> {
-        let mut words = Words(text);
-        if words.keyword("drops table ") {
-            let table = words.name()?;
-            words.end_with(" and every row in it")?;
-            return Some(Effect::DropsTable { table });
-        }
-        if words.keyword("drops column ") {
-            let first = words.name()?;
-            if words.keyword(".") {
-                let column = words.name()?;
-                words.end_with(" and its values")?;
-                return Some(Effect::DropsColumn {
-                    table: first,
-                    column,
-                });
-            }
-            let table = words.names_of(vec![first])?;
-            return match table {
-                (table, columns) if columns.len() == 1 => {
-                    Some(Effect::DropsColumns { table, columns })
-                }
-                _ => None,
-            };
-        }
-        if words.keyword("drops columns ") {
-            let first = words.name()?;
-            let (table, columns) = words.names_of(vec![first])?;
-            return (columns.len() > 1).then_some(Effect::DropsColumns { table, columns });
-        }
-        if words.keyword("changes ") {
-            let table = words.name()?;
-            words.keyword(".").then_some(())?;
-            let column = words.name()?;
-            words.keyword(" from ").then_some(())?;
-            let (from, rest) = words.0.split_once(" to ")?;
-            let to = rest.strip_suffix(CHANGES_TYPE_TAIL)?;
-            return Some(Effect::ChangesType {
-                table,
-                column,
-                from: from.to_owned(),
-                to: to.to_owned(),
-            });
-        }
-        for kind in [ObjectKind::Index, ObjectKind::View, ObjectKind::Trigger] {
-            let mut object = Words(words.0);
-            if object.keyword(&format!("drops {kind} ")) {
-                let name = object.name()?;
-                if object.end_with(NO_LONGER_DECLARED).is_some() {
-                    return Some(Effect::DropsObject { kind, name });
-                }
-            }
-        }
-        if words.keyword("drops index ") {
-            let index = words.name()?;
-            let reason = words.0.strip_prefix(" (")?.strip_suffix(')')?;
-            return Some(Effect::DropsIndex {
-                index,
-                reason: reason.to_owned(),
-            });
-        }
-        if words.keyword("converts ") {
-            let table = words.name()?;
-            words.keyword(".").then_some(())?;
-            let column = words.name()?;
-            let rest = words.0.strip_prefix(" with `")?;
-            let expr = rest.strip_suffix(CONVERTS_TAIL)?;
-            return Some(Effect::ConvertsColumn {
-                table,
-                column,
-                expr: expr.to_owned(),
-            });
-        }
-        if words.keyword("fills the NULLs of ") {
-            let table = words.name()?;
-            words.keyword(".").then_some(())?;
-            let column = words.name()?;
-            let rest = words.0.strip_prefix(" with `")?;
-            let expr = rest.strip_suffix(FILLS_NULLS_TAIL)?;
-            return Some(Effect::FillsNulls {
-                table,
-                column,
-                expr: expr.to_owned(),
-            });
-        }
-        if words.keyword("makes ") {
-            let table = words.name()?;
-            words.keyword(".").then_some(())?;
-            let column = words.name()?;
-            words.keyword(" reference ").then_some(())?;
-            let parent = words.name()?;
-            words.end_with(CHECKS_REFERENCE_TAIL)?;
-            return Some(Effect::ChecksReference {
-                table,
-                column,
-                parent,
-            });
-        }
-        if words.keyword("drops AUTOINCREMENT of ") {
-            let table = words.name()?;
-            words.end_with(DROPS_AUTOINCREMENT_TAIL)?;
-            return Some(Effect::DropsAutoincrement { table });
-        }
-        if words.keyword("drops a constraint of ") {
-            let table = words.name()?;
-            let constraint = words.0.strip_prefix(DROPS_CONSTRAINT_MIDDLE)?;
-            return Some(Effect::DropsConstraint {
-                table,
-                constraint: constraint.to_owned(),
-            });
-        }
-        None
-    }
 }
 
 const CHANGES_TYPE_TAIL: &str =
@@ -346,89 +229,6 @@ impl fmt::Display for Effect {
                 quote(table)
             ),
         }
-    }
-}
-
-/// A `-- WARNING:` line of a file: an effect the tool wrote, or a line someone typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Warning {
-    /// A line the tool wrote, read back as the effect it describes.
-    Effect(Effect),
-    /// Any other line: its text after `-- WARNING: `, unescaped.
-    Typed(String),
-}
-
-impl Warning {
-    /// The effect's stable code; `None` for a line someone typed.
-    pub fn code(&self) -> Option<&'static str> {
-        match self {
-            Warning::Effect(effect) => Some(effect.code()),
-            Warning::Typed(_) => None,
-        }
-    }
-}
-
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Warning::Effect(effect) => effect.fmt(f),
-            Warning::Typed(text) => f.write_str(text),
-        }
-    }
-}
-
-/// The `-- WARNING:` lines of a migration file, in order.
-pub fn warnings(sql: &str) -> Vec<Warning> {
-    sql.lines()
-        .filter_map(|line| line.trim_start().strip_prefix(WARNING_PREFIX))
-        .map(|escaped| {
-            let text = uncomment(escaped);
-            Effect::parse(&text).map_or(Warning::Typed(text), Warning::Effect)
-        })
-        .collect()
-}
-
-/// A cursor over a warning's text.
-struct Words<'a>(&'a str);
-
-impl Words<'_> {
-    fn keyword(&mut self, word: &str) -> bool {
-        match self.0.strip_prefix(word) {
-            Some(rest) => {
-                self.0 = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// One identifier as `quote` writes it: a bare word, or double-quoted.
-    fn name(&mut self) -> Option<String> {
-        let (kind, range) = tokenize(self.0).into_iter().next()?;
-        if kind != Token::Word || range.start != 0 {
-            return None;
-        }
-        let token = &self.0[range.clone()];
-        if token.starts_with(['[', '`']) {
-            return None;
-        }
-        self.0 = &self.0[range.end..];
-        Some(unquote(token))
-    }
-
-    fn end_with(&mut self, tail: &str) -> Option<()> {
-        (self.0 == tail).then(|| self.0 = "")
-    }
-
-    /// `, b, c of TABLE and their values` after a first name: the table and every name.
-    fn names_of(&mut self, mut names: Vec<String>) -> Option<(String, Vec<String>)> {
-        while self.keyword(", ") {
-            names.push(self.name()?);
-        }
-        self.keyword(" of ").then_some(())?;
-        let table = self.name()?;
-        self.end_with(" and their values")?;
-        Some((table, names))
     }
 }
 
