@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use diesel::SqliteConnection;
 
 use crate::error::{Error, Result};
+use crate::sqlite::catalog;
 use crate::sqlite::db;
 
 /// The variable diesel_cli reads too.
@@ -106,14 +107,7 @@ pub fn applied(path: &Path) -> Result<Vec<String>> {
     }
     let conn = reader(path)?;
     let read = |e: rusqlite::Error| failed(path, "read the applied versions of", &e);
-    let has_table: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '__diesel_schema_migrations')",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(read)?;
-    if !has_table {
+    if !catalog::has(&conn, "__diesel_schema_migrations").map_err(read)? {
         return Ok(Vec::new());
     }
     let mut stmt = conn

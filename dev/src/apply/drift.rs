@@ -6,6 +6,7 @@
 //! triggers by their SQL, and each table's stored definition byte for byte, so a CHECK or a
 //! DEFAULT changed by hand shows too. The database is opened read-only: nothing is written.
 
+use crate::sqlite::catalog::{self, Entry};
 use std::path::Path;
 
 use crate::apply::database;
@@ -17,7 +18,7 @@ use crate::history::checksums;
 use crate::history::squash;
 use crate::history::versions::{self, Version};
 use crate::project::Project;
-use crate::schema::introspect::{inspect, schema_entries, Database, SchemaEntry};
+use crate::schema::introspect::{inspect, Database};
 use crate::schema::model;
 use crate::schema::objects_sql;
 use crate::sqlite::db;
@@ -124,6 +125,6 @@ pub fn drift(
 }
 
 /// A database's tables as print-schema reads them, and its `sqlite_schema`.
-fn read(conn: &rusqlite::Connection, project: &Project) -> Result<(Database, Vec<SchemaEntry>)> {
-    Ok((inspect(conn, &project.filter)?, schema_entries(conn)?))
+fn read(conn: &rusqlite::Connection, project: &Project) -> Result<(Database, Vec<Entry>)> {
+    Ok((inspect(conn, &project.filter)?, catalog::entries(conn)?))
 }

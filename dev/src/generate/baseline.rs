@@ -13,12 +13,13 @@
 //! versions in Diesel's table too, so a database taken below the baseline is at base and not
 //! "part-way" through versions it no longer has.
 
+use crate::sqlite::catalog::{self, Kind};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::generate::diff::{diff, diff_objects, Change};
-use crate::schema::introspect::{inspect, schema_entries, Database, TableFilter};
+use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql;
 use crate::sqlite::db;
@@ -64,13 +65,13 @@ pub fn baseline(
     let tables: Vec<&Entry> = entries
         .iter()
         .copied()
-        .filter(|e| e.kind == "table")
+        .filter(|e| e.kind == Kind::Table)
         .collect();
     let mut up = String::from("PRAGMA defer_foreign_keys = ON;\n\n");
     for entry in &tables {
         up.push_str(&format!("{};\n\n", entry.sql));
     }
-    let sequences = sequences(conn).map_err(failed)?;
+    let sequences = sequences(conn)?;
     for (table, seq) in &sequences {
         up.push_str(&format!(
             "INSERT INTO sqlite_sequence (name, seq) VALUES ({}, {seq});\n",
@@ -90,12 +91,12 @@ pub fn baseline(
     if !sequences.is_empty() || !rows.is_empty() {
         up.push('\n');
     }
-    for entry in entries.iter().filter(|e| e.kind != "table") {
+    for entry in entries.iter().filter(|e| e.kind != Kind::Table) {
         up.push_str(&format!("{};\n\n", entry.sql));
     }
 
     let mut down = String::from("PRAGMA defer_foreign_keys = ON;\n\n");
-    for entry in entries.iter().rev().filter(|e| e.kind == "view") {
+    for entry in entries.iter().rev().filter(|e| e.kind == Kind::View) {
         down.push_str(&format!("DROP VIEW {};\n", quote(&entry.name)));
     }
     for entry in tables.iter().rev() {
@@ -115,7 +116,7 @@ pub fn baseline(
     );
     changes.extend(diff_objects(
         &[],
-        &objects_sql::managed(&schema_entries(conn)?, &TableFilter::All),
+        &objects_sql::managed(&catalog::entries(conn)?, &TableFilter::All),
     ));
     Ok(BaselineSql {
         up: up.trim_end().to_owned() + "\n",

@@ -2,10 +2,11 @@
 //! foreign-key checks, every kept value where it was, and the stored schema entry by entry.
 //! `prove` checks a generated migration with them, `verify` every version of the history.
 
+use crate::sqlite::catalog::Entry;
 use std::collections::BTreeMap;
 
 use crate::generate::seed::{self, Row, Rowid, Snapshot};
-use crate::schema::introspect::{Database, SchemaEntry};
+use crate::schema::introspect::Database;
 use crate::schema::model::ColumnKey;
 use crate::sqlite::values;
 
@@ -206,8 +207,8 @@ pub fn check_integrity(conn: &rusqlite::Connection) -> std::result::Result<(), S
 }
 
 /// The entries that differ, each with its text before and after.
-pub fn describe_difference(before: &[SchemaEntry], after: &[SchemaEntry]) -> String {
-    let key = |e: &SchemaEntry| (e.kind.clone(), e.name.clone());
+pub fn describe_difference(before: &[Entry], after: &[Entry]) -> String {
+    let key = |e: &Entry| (e.kind, e.name.clone());
     let mut lines = Vec::new();
     for entry in before {
         match after.iter().find(|a| key(a) == key(entry)) {

@@ -13,6 +13,7 @@ pub mod round_trip;
 pub mod squash;
 pub mod verify;
 
+use crate::sqlite::catalog::{self, Entry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -30,7 +31,7 @@ use crate::generate::render::Files;
 use crate::generate::seed;
 use crate::generate::write::write_files;
 use crate::project::Project;
-use crate::schema::introspect::{schema_entries, Database, SchemaEntry};
+use crate::schema::introspect::Database;
 use crate::schema::model::ColumnKey;
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql::{self, Declared, SqlObject};
@@ -146,8 +147,7 @@ pub fn prove(
     .map_err(&failed)?;
     let values = values_to_keep(inspector, goal, &seeded.tables, &converted)
         .map_err(|e| failed(format!("cannot read the seeded rows: {e}")))?;
-    let sequences = stored::sequences(inspector)
-        .map_err(|e| failed(format!("cannot read sqlite_sequence: {e}")))?;
+    let sequences = stored::sequences(inspector).map_err(|e| failed(e.message.clone()))?;
     let mut trip = GeneratedTrip {
         goal,
         files,
@@ -297,8 +297,8 @@ impl Trip for GeneratedTrip<'_> {
         })
     }
 
-    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<SchemaEntry>> {
-        schema_entries(inspector)
+    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<Entry>> {
+        catalog::entries(inspector)
     }
 
     fn located_after_up(
@@ -321,7 +321,7 @@ impl Trip for GeneratedTrip<'_> {
         &mut self,
         inspector: &rusqlite::Connection,
         after_up: &Database,
-        entries: &[SchemaEntry],
+        entries: &[Entry],
     ) -> Result<()> {
         let goal = self.goal;
         let described = goal.project.describe(after_up)?;
@@ -354,8 +354,7 @@ impl Trip for GeneratedTrip<'_> {
     fn after_down(&mut self, inspector: &rusqlite::Connection) -> Result<()> {
         let head_sequences = std::mem::take(&mut self.sequences);
         let sequences = self.of_kept_tables(head_sequences);
-        let restored = stored::sequences(inspector)
-            .map_err(|e| self.failed(format!("cannot read sqlite_sequence: {e}")))?;
+        let restored = stored::sequences(inspector).map_err(|e| self.failed(e.message.clone()))?;
         let restored = self.of_kept_tables(restored);
         if restored != sequences {
             return Err(self.failed(format!(

@@ -5,6 +5,7 @@
 //! asking SQLite which of a list of such values the new declared type rewrites or Diesel
 //! cannot read, and up runs on it through the harness.
 
+use crate::sqlite::catalog;
 use diesel::connection::SimpleConnection;
 use diesel::migration::Migration;
 use diesel::sqlite::Sqlite;
@@ -13,7 +14,7 @@ use diesel_migrations::MigrationHarness;
 use rusqlite::types::Value;
 
 use crate::generate::diff::{head_column, head_table, Change};
-use crate::schema::introspect::{schema_entries, Database};
+use crate::schema::introspect::Database;
 use crate::schema::model::ColumnKey;
 use crate::schema::types::SqlType;
 use crate::sqlite::db::{sqlite_message, APPLICATION_PRAGMAS};
@@ -114,7 +115,7 @@ pub fn refuses_what_it_cannot_keep(
             .and_then(|rows| rows.collect())
             .map_err(|e| sqlite_message(&e))
         };
-        let entries = schema_entries(inspector).map_err(|e| e.to_string())?;
+        let entries = catalog::entries(inspector).map_err(|e| e.to_string())?;
         let before = rows(inspector)?;
         let ran = conn.run_migration(migration);
         // A file that manages its own transaction leaves it open when it fails, with its
@@ -134,7 +135,7 @@ pub fn refuses_what_it_cannot_keep(
             }
             Err(e) => e.to_string(),
         };
-        if schema_entries(inspector).map_err(|e| e.to_string())? != entries
+        if catalog::entries(inspector).map_err(|e| e.to_string())? != entries
             || rows(inspector)? != before
         {
             return Err(format!(

@@ -10,6 +10,7 @@
 //! schema, where a column is after up, the checks only one of them makes, and the words of
 //! each failure.
 
+use crate::sqlite::catalog::Entry;
 use std::collections::BTreeMap;
 
 use diesel::migration::Migration;
@@ -21,7 +22,7 @@ use crate::generate::seed::Snapshot;
 use crate::prove::invariants::{
     check_integrity, compare_restored, compare_values, describe_difference, snapshots,
 };
-use crate::schema::introspect::{inspect, Database, SchemaEntry, TableFilter};
+use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::objects;
 
@@ -67,7 +68,7 @@ pub trait Trip {
     fn failed(&self, failure: Failure) -> Error;
 
     /// The entries compared as "the schema" between steps.
-    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<SchemaEntry>>;
+    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<Entry>>;
 
     /// Where column `column` of head's `table` is after up; `None`: up dropped it.
     fn located_after_up(&self, after_up: &Database, table: &str, column: &str)
@@ -84,7 +85,7 @@ pub trait Trip {
         &mut self,
         _inspector: &rusqlite::Connection,
         _after_up: &Database,
-        _entries: &[SchemaEntry],
+        _entries: &[Entry],
     ) -> Result<()> {
         Ok(())
     }

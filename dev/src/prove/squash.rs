@@ -15,6 +15,7 @@ use crate::generate::replay;
 use crate::history::versions;
 use crate::prove::verify::{verify, Verified};
 use crate::schema::introspect::{inspect, TableFilter};
+use crate::sqlite::catalog::{self, Entry, Kind};
 use crate::sqlite::db;
 use crate::support::timing::Timings;
 
@@ -39,9 +40,6 @@ impl std::fmt::Display for SquashProof {
     }
 }
 
-/// A `sqlite_schema` row without its page number.
-type SchemaRow = (String, String, String, Option<String>);
-
 /// Proves the candidate history in `candidate_dir` (the baseline first) against the history
 /// replayed into `history_at`; `scratch_db` is a path the baseline alone is run into.
 pub fn prove_squash(
@@ -60,25 +58,25 @@ pub fn prove_squash(
     )?);
     let history = db::open_rusqlite(history_at)?;
     let baseline = db::open_rusqlite(scratch_db)?;
-    let read = |conn: &rusqlite::Connection| {
-        schema_rows(conn).map_err(|e| {
-            Error::internal(format!(
-                "cannot read a disposable database: {}",
-                db::sqlite_message(&e)
-            ))
-            .caused_by(e)
-        })
+    // The statistics `ANALYZE` keeps (`sqlite_stat1`, ...) describe rows, not the schema: a
+    // baseline need not remake them, and the first `ANALYZE` after it writes them again.
+    let read = |conn: &rusqlite::Connection| -> Result<Vec<Entry>> {
+        let mut entries = catalog::entries(conn).map_err(|e| {
+            Error::internal(format!("a disposable database: {}", e.message.clone()))
+        })?;
+        entries.retain(|e| !e.name.starts_with("sqlite_stat"));
+        Ok(entries)
     };
     let (expected, made) = (read(&history)?, read(&baseline)?);
     if made != expected {
         let differing: Vec<String> = expected
             .iter()
-            .filter(|row| !made.contains(row))
-            .map(|(kind, name, ..)| format!("{kind} {name} as the history made it"))
+            .filter(|entry| !made.contains(entry))
+            .map(|e| format!("{} {} as the history made it", e.kind, e.name))
             .chain(
                 made.iter()
-                    .filter(|row| !expected.contains(row))
-                    .map(|(kind, name, ..)| format!("{kind} {name} as the baseline made it")),
+                    .filter(|entry| !expected.contains(entry))
+                    .map(|e| format!("{} {} as the baseline made it", e.kind, e.name)),
             )
             .collect();
         return Err(Error::internal(
@@ -89,8 +87,9 @@ pub fn prove_squash(
     }
     let shape = inspect(&history, &TableFilter::All)?;
     let mut rows = 0;
-    for (kind, table, ..) in &expected {
-        if kind != "table" || table == "__diesel_schema_migrations" {
+    for Entry { kind, name, .. } in &expected {
+        let table = name;
+        if *kind != Kind::Table || table == "__diesel_schema_migrations" {
             continue;
         }
         let dump = |conn| {
@@ -118,16 +117,4 @@ pub fn prove_squash(
         rows,
         verified,
     })
-}
-
-/// Every `sqlite_schema` row but its page number, in a fixed order. The statistics `ANALYZE`
-/// keeps (`sqlite_stat1`, ...) describe rows, not the schema: a baseline need not remake them,
-/// and the first `ANALYZE` after it writes them again.
-fn schema_rows(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<SchemaRow>> {
-    conn.prepare(
-        "SELECT type, name, tbl_name, sql FROM main.sqlite_schema
-         WHERE name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\' ORDER BY type, name",
-    )?
-    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-    .collect()
 }

@@ -7,6 +7,8 @@
 //! `sqlite_sequence`, which no statement may drop, so a down that drops every table its up
 //! created still leaves it behind. It is SQLite's bookkeeping, not the migration's to undo.
 
+use crate::sqlite::catalog::Kind;
+use crate::sqlite::catalog::{self, Entry};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -16,7 +18,7 @@ use crate::history::versions;
 use crate::history::versions::Version;
 use crate::prove::invariants::snapshots;
 use crate::prove::round_trip::{round_trip, Before, Failure, Step, Trip};
-use crate::schema::introspect::{inspect, schema_entries, Database, SchemaEntry, TableFilter};
+use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
 use crate::sqlite::sandbox;
@@ -229,7 +231,7 @@ impl Trip for VersionTrip<'_> {
     }
 
     /// SQLite's own tables are not the migrations' (see the module's doc).
-    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<SchemaEntry>> {
+    fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<Entry>> {
         user_schema(inspector)
     }
 
@@ -246,8 +248,8 @@ impl Trip for VersionTrip<'_> {
 
 /// The schema the migrations own: every `sqlite_schema` entry except SQLite's internal tables
 /// (`sqlite_sequence`, `sqlite_stat1`, ...).
-fn user_schema(conn: &rusqlite::Connection) -> Result<Vec<SchemaEntry>> {
-    let mut entries = schema_entries(conn)?;
-    entries.retain(|e| !(e.kind == "table" && e.name.starts_with("sqlite_")));
+fn user_schema(conn: &rusqlite::Connection) -> Result<Vec<Entry>> {
+    let mut entries = catalog::entries(conn)?;
+    entries.retain(|e| !(e.kind == Kind::Table && e.name.starts_with("sqlite_")));
     Ok(entries)
 }

@@ -8,11 +8,12 @@
 //! SQLite reads it: tokens only, so whitespace, comments, keyword case and identifier quoting
 //! are no change.
 
+use crate::sqlite::catalog::{Entry, Kind};
 use std::fmt;
 use std::path::Path;
 
 use crate::error::{Error, Location, Result};
-use crate::schema::introspect::{SchemaEntry, TableFilter};
+use crate::schema::introspect::TableFilter;
 use crate::schema::model::Schema;
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::lexer::{self, inside, keyword_at, tokenize, unquote, Token};
@@ -32,33 +33,29 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    /// The kind `sqlite_schema.type` names, if it is one of these.
-    pub fn from_stored(kind: &str) -> Option<ObjectKind> {
+    /// The object kind a catalog entry is, if it is one of these.
+    pub fn of(kind: Kind) -> Option<ObjectKind> {
         match kind {
-            "index" => Some(ObjectKind::Index),
-            "view" => Some(ObjectKind::View),
-            "trigger" => Some(ObjectKind::Trigger),
-            _ => None,
+            Kind::Index => Some(ObjectKind::Index),
+            Kind::View => Some(ObjectKind::View),
+            Kind::Trigger => Some(ObjectKind::Trigger),
+            Kind::Table => None,
         }
     }
 
-    /// The keyword of `DROP INDEX`, `DROP VIEW` and `DROP TRIGGER`.
-    pub fn keyword(self) -> &'static str {
+    /// The catalog's kind of it, which knows how it is dropped.
+    pub fn kind(self) -> Kind {
         match self {
-            ObjectKind::Index => "INDEX",
-            ObjectKind::View => "VIEW",
-            ObjectKind::Trigger => "TRIGGER",
+            ObjectKind::Index => Kind::Index,
+            ObjectKind::View => Kind::View,
+            ObjectKind::Trigger => Kind::Trigger,
         }
     }
 }
 
 impl fmt::Display for ObjectKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ObjectKind::Index => "index",
-            ObjectKind::View => "view",
-            ObjectKind::Trigger => "trigger",
-        })
+        self.kind().fmt(f)
     }
 }
 
@@ -251,7 +248,10 @@ fn statement(sql: &str) -> std::result::Result<SqlObject, (String, String)> {
             .map(|(_, r)| unquote(&sql[r.clone()]))
             .ok_or_else(|| {
                 (
-                    format!("expected a name after CREATE {}", kind.keyword()),
+                    format!(
+                        "expected a name after CREATE {}",
+                        kind.kind().name().to_uppercase()
+                    ),
                     "name the object".to_owned(),
                 )
             })?;
@@ -297,13 +297,13 @@ fn statement(sql: &str) -> std::result::Result<SqlObject, (String, String)> {
 }
 
 /// Head's indexes, views and triggers from its `sqlite_schema`, automatic indexes aside.
-fn stored(entries: &[SchemaEntry]) -> Vec<SqlObject> {
+fn stored(entries: &[Entry]) -> Vec<SqlObject> {
     entries
         .iter()
         .filter(|e| !e.name.to_ascii_lowercase().starts_with("sqlite_"))
         .filter_map(|e| {
             Some(SqlObject {
-                kind: ObjectKind::from_stored(&e.kind)?,
+                kind: ObjectKind::of(e.kind)?,
                 name: e.name.clone(),
                 table: e.table.clone(),
                 sql: e.sql.clone()?,
@@ -314,7 +314,7 @@ fn stored(entries: &[SchemaEntry]) -> Vec<SqlObject> {
 
 /// Head's indexes, views and triggers that `objects.sql` manages: all but SQLite's own, and
 /// but those on tables the `print_schema` filter leaves out.
-pub fn managed(entries: &[SchemaEntry], filter: &TableFilter) -> Vec<SqlObject> {
+pub fn managed(entries: &[Entry], filter: &TableFilter) -> Vec<SqlObject> {
     stored(entries)
         .into_iter()
         .filter(|o| o.kind == ObjectKind::View || filter.includes(&o.table))

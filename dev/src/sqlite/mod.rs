@@ -2,6 +2,7 @@
 //! lexer, identifier quoting, `CREATE TABLE` text editing, the unsafe calls, and whether
 //! views and triggers still compile. Nothing here knows about Diesel or schema.rs.
 
+pub mod catalog;
 pub mod create_table;
 pub mod db;
 pub mod ffi;

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
+use crate::sqlite::catalog::{self, Entry, Kind};
 use crate::sqlite::db::{sqlite_message, strict};
 use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
@@ -20,8 +21,8 @@ use crate::support::invocation;
 /// A view or trigger SQLite cannot compile, with SQLite's reason.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Broken {
-    /// `view` or `trigger`.
-    pub kind: String,
+    /// A view or a trigger.
+    pub kind: Kind,
     /// The view's or trigger's name.
     pub name: String,
     /// SQLite's error from preparing a statement that uses it.
@@ -42,35 +43,29 @@ pub fn broken(conn: &Connection) -> Result<Vec<Broken>> {
 }
 
 fn broken_now(conn: &Connection) -> Result<Vec<Broken>> {
-    let entries = entries(conn)?;
+    let entries = catalog::entries(conn)?;
+    let of_kind = |kind: Kind| entries.iter().filter(move |e| e.kind == kind);
     let mut found = BTreeSet::new();
-    for (kind, name, _) in entries.iter().filter(|(kind, ..)| kind == "view") {
-        if let Err(e) = conn.prepare(&format!("SELECT * FROM {}", quote(name))) {
+    for view in of_kind(Kind::View) {
+        if let Err(e) = conn.prepare(&format!("SELECT * FROM {}", quote(&view.name))) {
             found.insert(Broken {
-                kind: kind.clone(),
-                name: name.clone(),
+                kind: Kind::View,
+                name: view.name.clone(),
                 reason: sqlite_message(&e),
             });
         }
     }
-    let fired: BTreeSet<&str> = entries
-        .iter()
-        .filter(|(kind, ..)| kind == "trigger")
-        .map(|(_, _, table)| table.as_str())
-        .collect();
+    let fired: BTreeSet<&str> = of_kind(Kind::Trigger).map(|e| e.table.as_str()).collect();
     for table in fired {
         if firing_failures(conn, table).is_empty() {
             continue;
         }
         // One trigger at a time, so the one that fails is named, not its neighbours.
-        let triggers = entries
-            .iter()
-            .filter(|(kind, _, on)| kind == "trigger" && on == table);
-        for (_, trigger, _) in triggers {
-            if let Some(reason) = alone(conn, &entries, trigger, table)? {
+        for trigger in of_kind(Kind::Trigger).filter(|e| e.table == table) {
+            if let Some(reason) = alone(conn, &entries, &trigger.name, table)? {
                 found.insert(Broken {
-                    kind: "trigger".into(),
-                    name: trigger.clone(),
+                    kind: Kind::Trigger,
+                    name: trigger.name.clone(),
                     reason,
                 });
             }
@@ -78,12 +73,14 @@ fn broken_now(conn: &Connection) -> Result<Vec<Broken>> {
     }
     // A trigger `UPDATE OF` a column that is gone fires on no statement, so preparing never
     // compiles it: its columns are looked up by name instead.
-    let sources = trigger_sources(conn)?;
+    let sources: Vec<(&String, &String, &String)> = of_kind(Kind::Trigger)
+        .filter_map(|e| Some((&e.name, &e.table, e.sql.as_ref()?)))
+        .collect();
     for (trigger, table, sql) in &sources {
         if let Some(column) = missing_update_of_column(conn, table, sql) {
             found.insert(Broken {
-                kind: "trigger".into(),
-                name: trigger.clone(),
+                kind: Kind::Trigger,
+                name: (*trigger).clone(),
                 reason: format!("no such column: {column} (in its UPDATE OF list)"),
             });
         }
@@ -93,9 +90,12 @@ fn broken_now(conn: &Connection) -> Result<Vec<Broken>> {
     let tables: BTreeSet<&str> = sources.iter().map(|(_, table, _)| table.as_str()).collect();
     for table in tables {
         if let Some((name, reason)) = unreadable_trigger(conn, table) {
-            if !found.iter().any(|b| b.kind == "trigger" && b.name == name) {
+            if !found
+                .iter()
+                .any(|b| b.kind == Kind::Trigger && b.name == name)
+            {
                 found.insert(Broken {
-                    kind: "trigger".into(),
+                    kind: Kind::Trigger,
                     name,
                     reason,
                 });
@@ -127,16 +127,6 @@ fn unreadable_trigger(conn: &Connection, table: &str) -> Option<(String, String)
         .strip_prefix("error in trigger ")?
         .split_once(": ")?;
     Some((name.to_owned(), reason.to_owned()))
-}
-
-/// `(name, tbl_name, sql)` of every trigger.
-fn trigger_sources(conn: &Connection) -> Result<Vec<(String, String, String)>> {
-    let read = || -> rusqlite::Result<Vec<(String, String, String)>> {
-        conn.prepare("SELECT name, tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect()
-    };
-    read().map_err(|e| Error::input(format!("cannot read sqlite_schema: {}", sqlite_message(&e))))
 }
 
 /// The first column of a trigger's `UPDATE OF` list that `table` does not have.
@@ -206,18 +196,6 @@ pub fn refuse(what: &str, broken: &[Broken]) -> Error {
     )
 }
 
-/// `(type, name, tbl_name)` of every view and trigger.
-fn entries(conn: &Connection) -> Result<Vec<(String, String, String)>> {
-    let read = || -> rusqlite::Result<Vec<(String, String, String)>> {
-        conn.prepare(
-            "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY type, name",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect()
-    };
-    read().map_err(|e| Error::input(format!("cannot read sqlite_schema: {}", sqlite_message(&e))))
-}
-
 /// SQLite's messages for the statements on `table` that fire triggers and do not prepare.
 fn firing_failures(conn: &Connection, table: &str) -> Vec<String> {
     let columns: Vec<String> = match conn
@@ -255,7 +233,7 @@ fn firing_failures(conn: &Connection, table: &str) -> Vec<String> {
 /// Why `trigger` does not compile when it is the only trigger, or `None` when it does.
 fn alone(
     conn: &Connection,
-    entries: &[(String, String, String)],
+    entries: &[Entry],
     trigger: &str,
     table: &str,
 ) -> Result<Option<String>> {
@@ -269,8 +247,8 @@ fn alone(
         .map_err(sql_error)?;
     let others = entries
         .iter()
-        .filter(|(kind, name, _)| kind == "trigger" && name != trigger)
-        .map(|(_, name, _)| format!("DROP TRIGGER {};", quote(name)))
+        .filter(|e| e.kind == Kind::Trigger && e.name != trigger)
+        .map(|e| e.kind.drop_statement(&e.name))
         .collect::<String>();
     let outcome = conn
         .execute_batch(&others)
@@ -309,8 +287,8 @@ mod tests {
         let found = broken(&conn).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            (found[0].kind.as_str(), found[0].name.as_str()),
-            ("trigger", "tr")
+            (found[0].kind, found[0].name.as_str()),
+            (Kind::Trigger, "tr")
         );
         assert!(found[0].reason.contains("no such column: x"), "{found:?}");
     }
@@ -374,14 +352,15 @@ mod tests {
         )
         .unwrap();
         let found = broken(&conn).unwrap();
-        let names: Vec<(&str, &str)> = found
-            .iter()
-            .map(|b| (b.kind.as_str(), b.name.as_str()))
-            .collect();
-        assert_eq!(names, [("trigger", "users_audit"), ("view", "user_ages")]);
+        let names: Vec<(Kind, &str)> = found.iter().map(|b| (b.kind, b.name.as_str())).collect();
+        assert_eq!(
+            names,
+            [(Kind::Trigger, "users_audit"), (Kind::View, "user_ages")]
+        );
         assert!(found.iter().all(|b| b.reason.contains("age")), "{found:?}");
         // Nothing was left dropped by the one-at-a-time check.
-        assert_eq!(entries(&conn).unwrap().len(), 3);
+        let kept = catalog::entries(&conn).unwrap();
+        assert_eq!(kept.iter().filter(|e| e.kind != Kind::Table).count(), 3);
     }
 
     #[test]
@@ -421,7 +400,7 @@ mod tests {
     #[test]
     fn only_new_breakage_counts() {
         let old = Broken {
-            kind: "view".into(),
+            kind: Kind::View,
             name: "v".into(),
             reason: "x".into(),
         };

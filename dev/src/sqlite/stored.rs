@@ -5,12 +5,14 @@
 
 use rusqlite::Connection;
 
+use crate::sqlite::catalog::{self, Kind};
+
 /// A `sqlite_schema` entry. The fields are in the order entries sort in, which is all a
 /// comparison of two schemas needs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
-    /// `table`, `index`, `view` or `trigger`.
-    pub kind: String,
+    /// What the object is.
+    pub kind: Kind,
     /// The object's own name (the entry's `name` column).
     pub name: String,
     /// The stored `CREATE` statement.
@@ -76,12 +78,19 @@ impl StoredSchema {
         let entries = diesel::sql_query(ENTRIES)
             .load::<Row>(conn)?
             .into_iter()
-            .map(|r| Entry {
-                kind: r.kind,
-                name: r.name,
-                sql: r.sql,
+            .map(|r| {
+                let kind = Kind::from_type(&r.kind).ok_or_else(|| {
+                    diesel::result::Error::DeserializationError(
+                        format!("`{}` is no type of sqlite_schema entry", r.kind).into(),
+                    )
+                })?;
+                Ok(Entry {
+                    kind,
+                    name: r.name,
+                    sql: r.sql,
+                })
             })
-            .collect();
+            .collect::<diesel::QueryResult<_>>()?;
         StoredSchema::without_shadows(entries, || {
             Ok(diesel::sql_query(SHADOWS)
                 .load::<Name>(conn)?
@@ -118,16 +127,20 @@ impl StoredSchema {
 }
 /// The rows of `sqlite_sequence` (the last id each AUTOINCREMENT table gave out), when any
 /// table uses `AUTOINCREMENT`; none otherwise.
-pub fn sequences(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
-    let exists: bool = conn.query_row(
-        "SELECT count(*) FROM main.sqlite_schema WHERE name = 'sqlite_sequence'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !exists {
-        return Ok(Vec::new());
-    }
-    conn.prepare("SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
+pub fn sequences(conn: &Connection) -> crate::error::Result<Vec<(String, i64)>> {
+    // SQLite makes sqlite_sequence with the first AUTOINCREMENT table.
+    let read = || -> rusqlite::Result<Vec<(String, i64)>> {
+        if !catalog::has(conn, "sqlite_sequence")? {
+            return Ok(Vec::new());
+        }
+        conn.prepare("SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    };
+    read().map_err(|e| {
+        crate::error::Error::input(format!(
+            "cannot read sqlite_sequence: {}",
+            crate::sqlite::db::sqlite_message(&e)
+        ))
+    })
 }

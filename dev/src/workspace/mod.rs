@@ -32,6 +32,7 @@ use crate::schema::diagram;
 use crate::schema::introspect::{self, TableFilter};
 use crate::schema::model::Schema;
 use crate::schema::objects_sql::{self, Declared, SqlObject};
+use crate::sqlite::catalog;
 use crate::sqlite::db;
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
@@ -151,7 +152,7 @@ impl Workspace {
         let changes = timings.time("diff", || -> Result<_> {
             let mut changes = diff(&head, &target);
             if let Some(declared) = &declared {
-                let entries = introspect::schema_entries(&inspector)?;
+                let entries = catalog::entries(&inspector)?;
                 let stored = objects_sql::managed(&entries, &project.filter);
                 let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
                 changes.extend(diff_objects(&stored, &wanted));
@@ -182,7 +183,7 @@ impl Workspace {
 
     /// The indexes, views and triggers of head that objects.sql would declare.
     pub fn managed_objects(&self, project: &Project) -> Result<Vec<SqlObject>> {
-        let entries = introspect::schema_entries(&self.inspector)?;
+        let entries = catalog::entries(&self.inspector)?;
         Ok(objects_sql::managed(&entries, &project.filter))
     }
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::Connection;
 
+use crate::sqlite::catalog::Kind;
 use crate::sqlite::db;
 use crate::sqlite::lexer;
 
@@ -403,7 +404,7 @@ impl Tables {
         known: Option<(&[Entry], &Tables)>,
     ) -> rusqlite::Result<Tables> {
         let mut tables = HashMap::new();
-        for entry in entries.iter().filter(|e| e.kind == "table") {
+        for entry in entries.iter().filter(|e| e.kind == Kind::Table) {
             let name = &entry.name;
             let unchanged = known
                 .filter(|(earlier, _)| earlier.binary_search(entry).is_ok())

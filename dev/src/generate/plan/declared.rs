@@ -6,10 +6,9 @@
 use crate::error::{Error, Result};
 use crate::generate::diff::Change;
 use crate::history::effect::Effect;
+use crate::sqlite::catalog::Entry;
 use crate::sqlite::db::sqlite_message;
-use crate::sqlite::quote::quote;
 
-use crate::schema::introspect::SchemaEntry;
 use crate::schema::objects_sql::{self, Declared};
 
 use super::up::Planner;
@@ -24,7 +23,7 @@ impl Planner<'_> {
             else {
                 continue;
             };
-            let sql = format!("DROP {} {};", object.kind.keyword(), quote(&object.name));
+            let sql = object.kind.kind().drop_statement(&object.name);
             let mut step = Step::statement(sql);
             if matches!(change, Change::DropObject(_)) {
                 step.effects.push(Effect::DropsObject {
@@ -64,7 +63,7 @@ impl Planner<'_> {
 /// After up, every declared object must read as `objects.sql` writes it. SQLite rewrites a
 /// view, trigger or index when a table or column it uses is renamed; the file must then say
 /// what the migration leaves, or the next `check` would find a difference nobody made.
-pub(super) fn refuse_rewritten(after_up: &[SchemaEntry], declared: &[Declared]) -> Result<()> {
+pub(super) fn refuse_rewritten(after_up: &[Entry], declared: &[Declared]) -> Result<()> {
     let stored = objects_sql::managed(after_up, &crate::schema::introspect::TableFilter::All);
     let rewritten: Vec<(&Declared, &str)> = declared
         .iter()
@@ -118,7 +117,7 @@ pub fn try_declared(
     let mut outcome = Ok(());
     for change in changes {
         if let Change::DropObject(object) | Change::ReplaceObject { from: object, .. } = change {
-            let sql = format!("DROP {} {};", object.kind.keyword(), quote(&object.name));
+            let sql = object.kind.kind().drop_statement(&object.name);
             let _ = conn.execute_batch(&sql);
         }
     }

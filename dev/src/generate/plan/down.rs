@@ -1,11 +1,12 @@
 //! Planning the down by difference: brings every `sqlite_schema` entry back to what it was
 //! before up, keeping the rows of every table that exists on both sides.
 
+use crate::sqlite::catalog::{Entry, Kind};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::generate::diff::{column_after, table_after, Change};
 use crate::history::effect::Effect;
-use crate::schema::introspect::{self, Database, SchemaEntry};
+use crate::schema::introspect::{self, Database};
 use crate::schema::types::SqlType;
 use crate::sqlite::quote::quote;
 
@@ -22,9 +23,9 @@ use crate::schema::model::{Column, ColumnKey};
 /// leaves (`after`), keeping the rows of every table that exists on both sides.
 pub(super) fn restore(
     before: &Database,
-    before_entries: &[SchemaEntry],
+    before_entries: &[Entry],
     after: &Database,
-    after_entries: &[SchemaEntry],
+    after_entries: &[Entry],
     changes: &[Change],
     defaults: &Defaults,
 ) -> Script {
@@ -308,13 +309,13 @@ impl Down<'_> {
     }
 
     /// Indexes, triggers and views of untouched tables whose text up changed or removed.
-    fn restore_objects(&mut self, before_entries: &[SchemaEntry], after_entries: &[SchemaEntry]) {
-        let objects = |entries: &[SchemaEntry]| -> BTreeMap<(String, String), SchemaEntry> {
+    fn restore_objects(&mut self, before_entries: &[Entry], after_entries: &[Entry]) {
+        let objects = |entries: &[Entry]| -> BTreeMap<(Kind, String), Entry> {
             entries
                 .iter()
-                .filter(|e| e.kind != "table" && e.sql.is_some())
-                .filter(|e| e.kind == "view" || !self.handled.contains(&e.table))
-                .map(|e| ((e.kind.clone(), e.name.clone()), e.clone()))
+                .filter(|e| e.kind != Kind::Table && e.sql.is_some())
+                .filter(|e| e.kind == Kind::View || !self.handled.contains(&e.table))
+                .map(|e| ((e.kind, e.name.clone()), e.clone()))
                 .collect()
         };
         let (old_objects, new_objects) = (objects(before_entries), objects(after_entries));
@@ -325,9 +326,7 @@ impl Down<'_> {
         let drops: Vec<Step> = new_objects
             .iter()
             .filter(|(key, entry)| old_objects.get(*key).is_none_or(|old| old.sql != entry.sql))
-            .map(|(key, _)| {
-                Step::statement(format!("DROP {} {};", key.0.to_uppercase(), quote(&key.1)))
-            })
+            .map(|((kind, name), _)| Step::statement(kind.drop_statement(name)))
             .collect();
         self.script.steps.splice(0..0, drops);
         for (key, entry) in &old_objects {

@@ -23,13 +23,14 @@ mod table_edit;
 mod trial;
 mod up;
 
+use crate::sqlite::catalog;
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::generate::diff::Change;
 use crate::generate::seed;
 use crate::history::effect::Effect;
-use crate::schema::introspect::{inspect, schema_entries, Database, TableFilter};
+use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::Schema;
 use crate::schema::objects_sql::Declared;
 use crate::sqlite::objects;
@@ -220,7 +221,7 @@ pub fn plan(
     // Rows, as a real database has them: some statements (ADD COLUMN with a non-constant
     // default, a NOT NULL column without one) succeed on an empty table and fail on rows.
     seed::seed_for(&conn, before, changes, goal.tables);
-    let before_entries = schema_entries(&conn)?;
+    let before_entries = catalog::entries(&conn)?;
     let defaults = given.defaults;
     let planner = up::Planner {
         conn: &conn,
@@ -249,10 +250,10 @@ pub fn plan(
         });
     }
     if let Some(declared) = goal.objects {
-        declared::refuse_rewritten(&schema_entries(&conn)?, declared)?;
+        declared::refuse_rewritten(&catalog::entries(&conn)?, declared)?;
     }
     let after = inspect(&conn, &TableFilter::All)?;
-    let after_entries = schema_entries(&conn)?;
+    let after_entries = catalog::entries(&conn)?;
     let down = down::restore(
         before,
         &before_entries,

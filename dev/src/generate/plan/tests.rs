@@ -1,6 +1,7 @@
 //! The planner's real output, read back: every effect it attaches to a step is the warning
 //! the rendered file holds, and every variant of `Effect` is produced by some change.
 
+use crate::sqlite::catalog;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -106,7 +107,7 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
     let head_schema = model::from_database(&before, false).unwrap();
     let target = schema_rs::parse(Path::new("schema.rs"), TARGET).unwrap();
     let mut changes = diff(&head_schema, &target);
-    let stored = objects_sql::managed(&schema_entries(&conn).unwrap(), &TableFilter::All);
+    let stored = objects_sql::managed(&catalog::entries(&conn).unwrap(), &TableFilter::All);
     let kept: Vec<SqlObject> = stored
         .iter()
         .filter(|o| o.name != "posts_touch")

@@ -20,6 +20,7 @@ use crate::generate::diff::{head_column, head_table, Change};
 use crate::schema::introspect::{Database, StoredTable};
 use crate::schema::model::{ColumnKey, Schema};
 use crate::schema::types::SqlType;
+use crate::sqlite::catalog::{self, Kind};
 use crate::sqlite::db::sqlite_message;
 use crate::sqlite::quote::quote;
 
@@ -147,13 +148,12 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked
     // trigger firing on them would add rows of its own (with NULL where a seed never has
     // one, or with keys later seeds collide with). The disposable database's triggers are
     // set aside while seeding and put back from their stored text.
-    let triggers: Vec<(String, String)> = conn
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL")
-        .and_then(|mut stmt| {
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .unwrap_or_default();
+    let triggers: Vec<(String, String)> = catalog::entries(conn)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind == Kind::Trigger)
+        .filter_map(|e| Some((e.name, e.sql?)))
+        .collect();
     let mut set_aside = Vec::new();
     for (name, sql) in triggers {
         match conn.execute_batch(&format!("DROP TRIGGER {}", quote(&name))) {
@@ -330,13 +330,7 @@ fn seed_table(
     // a copy that loses it would give a new row the id of a deleted one.
     let outcome = outcome.and_then(|()| {
         // SQLite makes sqlite_sequence with the first AUTOINCREMENT table.
-        let sequences: bool = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| sqlite_message(&e))?;
+        let sequences = catalog::has(conn, "sqlite_sequence").map_err(|e| sqlite_message(&e))?;
         if !sequences {
             return Ok(());
         }

@@ -242,19 +242,6 @@ impl IndexShape {
     }
 }
 
-/// One row of `sqlite_schema` without its root page, for comparing schemas exactly.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SchemaEntry {
-    /// `table`, `index`, `view` or `trigger`.
-    pub kind: String,
-    /// The object's own name.
-    pub name: String,
-    /// The table it belongs to (`tbl_name`); a table's or view's own name.
-    pub table: String,
-    /// The stored `CREATE` statement; `None` for an automatic index.
-    pub sql: Option<String>,
-}
-
 /// Whether print-schema lists a table: not SQLite's own (`sqlite%`) nor internal (`__%`,
 /// which covers `__diesel_schema_migrations`).
 fn is_user_table(name: &str) -> bool {
@@ -456,24 +443,6 @@ fn query<T>(
     conn.prepare_cached(sql)
         .and_then(|mut stmt| stmt.query_map([], row)?.collect())
         .map_err(sql_error(what))
-}
-
-/// Every entry of `sqlite_schema` but the root pages, sorted: two databases with equal
-/// entries have the same schema, text for text.
-pub fn schema_entries(conn: &Connection) -> Result<Vec<SchemaEntry>> {
-    let mut stmt = conn
-        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")
-        .map_err(sql_error("sqlite_schema"))?;
-    stmt.query_map([], |row| {
-        Ok(SchemaEntry {
-            kind: row.get(0)?,
-            name: row.get(1)?,
-            table: row.get(2)?,
-            sql: row.get(3)?,
-        })
-    })
-    .and_then(|rows| rows.collect())
-    .map_err(sql_error("sqlite_schema"))
 }
 
 #[cfg(test)]

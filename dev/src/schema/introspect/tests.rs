@@ -45,14 +45,3 @@ fn filter_hides_tables_but_their_foreign_keys_still_count() {
     assert_eq!(db.tables.len(), 1);
     assert_eq!(db.all_foreign_keys.len(), 1);
 }
-
-#[test]
-fn schema_entries_compare_text_exactly() {
-    let a = database("CREATE TABLE t (x TEXT)");
-    let b = database("CREATE TABLE t (x  TEXT)");
-    assert_ne!(schema_entries(&a).unwrap(), schema_entries(&b).unwrap());
-    assert_eq!(
-        schema_entries(&a).unwrap(),
-        schema_entries(&database("CREATE TABLE t (x TEXT)")).unwrap()
-    );
-}
