@@ -9,6 +9,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::sqlite::db::sqlite_message;
+use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
 
 /// What an entry of `sqlite_schema` is (its `type` column). Ordered as SQLite sorts the
@@ -111,6 +112,19 @@ pub fn has(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
         .query_row([name], |row| row.get(0))
 }
 
+/// Whether `create_sql` makes an AUTOINCREMENT table, asked of SQLite: it makes
+/// `sqlite_sequence` along with the first such table, so the statement is run alone on an
+/// empty database in memory. One that cannot run alone (a collation only the application
+/// registers) is read by its tokens: the keyword outside any quote.
+pub fn has_autoincrement(create_sql: &str) -> bool {
+    let asked = || -> rusqlite::Result<bool> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(create_sql)?;
+        has(&conn, "sqlite_sequence")
+    };
+    asked().unwrap_or_else(|_| lexer::has_keyword(create_sql, "autoincrement"))
+}
+
 fn unreadable(e: rusqlite::Error) -> Error {
     Error::input(format!("cannot read sqlite_schema: {}", sqlite_message(&e)))
 }
@@ -118,6 +132,23 @@ fn unreadable(e: rusqlite::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn autoincrement_is_the_keyword_not_a_name() {
+        assert!(has_autoincrement(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x)"
+        ));
+        assert!(has_autoincrement(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY autoincrement, x COLLATE app_only)"
+        ));
+        for plain in [
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, \"autoincrement\" TEXT)",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT DEFAULT 'AUTOINCREMENT')",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, \"autoincrement\" COLLATE app_only)",
+        ] {
+            assert!(!has_autoincrement(plain), "{plain}");
+        }
+    }
 
     #[test]
     fn entries_compare_text_exactly() {

@@ -217,19 +217,32 @@ pub fn unquote(token: &str) -> String {
 }
 
 /// Every identifier or keyword in `sql`, unquoted, including those inside parentheses.
-pub fn identifiers(sql: &str) -> impl Iterator<Item = String> {
-    let mut words = Vec::new();
-    collect_identifiers(sql, 0..sql.len(), &mut words);
-    words.into_iter()
+pub fn identifiers(sql: &str) -> impl Iterator<Item = String> + '_ {
+    words(sql).into_iter().map(|r| unquote(&sql[r]))
 }
 
-fn collect_identifiers(sql: &str, range: Range<usize>, words: &mut Vec<String>) {
+/// Whether `sql` holds `keyword` as a bare word, inside parentheses too: a quoted name is
+/// never a keyword.
+pub fn has_keyword(sql: &str, keyword: &str) -> bool {
+    words(sql)
+        .into_iter()
+        .any(|r| sql[r].eq_ignore_ascii_case(keyword))
+}
+
+/// Where every identifier or keyword of `sql` is, as written.
+fn words(sql: &str) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    collect_words(sql, 0..sql.len(), &mut found);
+    found
+}
+
+fn collect_words(sql: &str, range: Range<usize>, found: &mut Vec<Range<usize>>) {
     let offset = range.start;
     for (kind, r) in tokenize(&sql[range]) {
         let r = offset + r.start..offset + r.end;
         match kind {
-            Token::Word => words.push(unquote(&sql[r])),
-            Token::Group => collect_identifiers(sql, inside(sql, &r), words),
+            Token::Word => found.push(r),
+            Token::Group => collect_words(sql, inside(sql, &r), found),
             _ => {}
         }
     }

@@ -1,7 +1,7 @@
 //! Planning the down by difference: brings every `sqlite_schema` entry back to what it was
 //! before up, keeping the rows of every table that exists on both sides.
 
-use crate::sqlite::catalog::{Entry, Kind};
+use crate::sqlite::catalog::{has_autoincrement, Entry, Kind};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::generate::diff::{column_after, table_after, Change};
@@ -12,9 +12,7 @@ use crate::sqlite::quote::quote;
 
 use super::defaults::Defaults;
 use super::order::{stored_parents_first, stored_parents_first_preferring};
-use super::rebuild::{
-    carried_rowid, foreign_key_guard, has_word, row_key, Converted, Copied, Rebuild,
-};
+use super::rebuild::{carried_rowid, foreign_key_guard, row_key, Converted, Copied, Rebuild};
 use super::rename_back::RenameBack;
 use super::{drop_tables, Script, Step, LEGACY_OFF, LEGACY_ON};
 use crate::schema::model::{Column, ColumnKey};
@@ -281,7 +279,7 @@ impl Down<'_> {
             copy,
             rowid: carried_rowid(now, old),
             objects,
-            sequence: has_word(&old.sql, "autoincrement") || has_word(&now.sql, "autoincrement"),
+            sequence: has_autoincrement(&old.sql) || has_autoincrement(&now.sql),
             notes,
             effects,
             converted,

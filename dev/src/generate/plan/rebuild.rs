@@ -14,7 +14,6 @@
 use crate::history::effect::Effect;
 use crate::schema::introspect::{StoredTable, ROWID_NAMES};
 use crate::schema::types::SqlType;
-use crate::sqlite::lexer;
 use crate::sqlite::quote::{comment, literal, quote, quote_always};
 use crate::sqlite::values;
 
@@ -271,11 +270,6 @@ pub fn foreign_key_guard(table: &str) -> Guard {
             literal(table)
         ),
     }
-}
-
-/// Whether `sql` holds `word` as a keyword or identifier (AUTOINCREMENT, a column name).
-pub fn has_word(sql: &str, word: &str) -> bool {
-    lexer::identifiers(sql).any(|w| w.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]

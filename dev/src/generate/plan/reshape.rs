@@ -13,9 +13,10 @@ use crate::sqlite::create_table::{self, ColumnDef, CreateTable, Item};
 use crate::sqlite::quote::quoted_list;
 
 use super::defaults::usable_as_default;
-use super::rebuild::{carried_rowid, foreign_key_guard, has_word, row_key, Copied, Rebuild};
+use super::rebuild::{carried_rowid, foreign_key_guard, row_key, Copied, Rebuild};
 use super::table_edit::{ColumnItem, Draft, Requested};
 use super::up::Planner;
+use crate::sqlite::catalog::has_autoincrement;
 
 impl Planner<'_> {
     /// Rebuilds `current` with every change of `changes` made to its stored text.
@@ -194,8 +195,9 @@ impl Planner<'_> {
             converted,
         } = draft;
         let create_sql = edits.apply(&table.sql);
-        let had_autoincrement = has_word(&current.sql, "autoincrement");
-        if had_autoincrement && !has_word(&create_sql, "autoincrement") {
+        let had_autoincrement = has_autoincrement(&current.sql);
+        let has_it = has_autoincrement(&create_sql);
+        if had_autoincrement && !has_it {
             effects.push(Effect::DropsAutoincrement {
                 table: name.clone(),
             });
@@ -214,7 +216,7 @@ impl Planner<'_> {
         let mut rebuild = Rebuild {
             current: name.clone(),
             name: name.clone(),
-            sequence: had_autoincrement || has_word(&create_sql, "autoincrement"),
+            sequence: had_autoincrement || has_it,
             create_sql,
             copy,
             rowid,

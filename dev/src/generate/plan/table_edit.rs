@@ -8,6 +8,7 @@ use crate::history::effect::Effect;
 use crate::schema::model::{Column, Joinable};
 use crate::sqlite::create_table::{self, Clause, ColumnDef, CreateTable, Edits};
 use crate::sqlite::lexer;
+use crate::sqlite::quote::quote;
 
 use super::rebuild::{Converted, Copied};
 
@@ -115,24 +116,68 @@ pub(super) fn constraint_words(text: &str) -> Vec<String> {
     }
 }
 
+/// Takes out the table constraint that makes `column` reference `parent` (a joinable
+/// schema.rs dropped).
 pub(super) fn remove_foreign_key_constraint(
     table: &CreateTable,
     column: &str,
     parent: &str,
     edits: &mut Edits,
 ) {
+    let columns: Vec<String> = table.columns().map(|(name, _)| quote(name)).collect();
     for (index, text) in table.constraints() {
-        let words = constraint_words(text);
-        let is_key = words.first().is_some_and(|w| w == "foreign");
-        let names_column = words.get(2).is_some_and(|w| w.eq_ignore_ascii_case(column));
-        if is_key && names_column && mentions_any(text, &BTreeSet::from([parent])) {
+        if references(&columns, text, column, parent) {
             edits.replace(create_table::removal_range(table, index), "");
         }
     }
 }
 
-/// Whether `sql` uses any of `names` as an identifier.
-pub(super) fn mentions_any(sql: &str, names: &BTreeSet<&str>) -> bool {
-    !names.is_empty()
-        && lexer::identifiers(sql).any(|word| names.iter().any(|n| n.eq_ignore_ascii_case(&word)))
+/// Whether the table constraint `constraint` is a foreign key of `column` alone to `parent`,
+/// asked of SQLite: a scratch table of `columns` (quoted) with that constraint, and its
+/// `pragma_foreign_key_list`. Names that only look alike (a quoted word, a parent's column of
+/// the same name) do not count.
+fn references(columns: &[String], constraint: &str, column: &str, parent: &str) -> bool {
+    let asked = || -> rusqlite::Result<bool> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE probe ({}, {constraint});",
+            columns.join(", ")
+        ))?;
+        conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_foreign_key_list('probe') GROUP BY id
+             HAVING count(*) = 1 AND max(\"from\") = ?1 COLLATE NOCASE
+                AND max(\"table\") = ?2 COLLATE NOCASE)",
+            [column, parent],
+            |r| r.get(0),
+        )
+    };
+    asked().unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_is_what_sqlite_reads_as_one_not_a_name_that_looks_alike() {
+        let columns = ["a", "user id", "users"].map(quote).to_vec();
+        let is = |constraint: &str, column: &str| references(&columns, constraint, column, "users");
+        assert!(is(
+            "FOREIGN KEY (\"user id\") REFERENCES \"Users\" (id)",
+            "user id"
+        ));
+        assert!(is(
+            "CONSTRAINT fk FOREIGN KEY (a) REFERENCES users ON DELETE CASCADE",
+            "a"
+        ));
+        // The parent's name as a column of another table, or as a word in a string.
+        assert!(!is(
+            "FOREIGN KEY (users) REFERENCES people (users)",
+            "users"
+        ));
+        assert!(!is("CHECK (a <> 'FOREIGN KEY (a) REFERENCES users')", "a"));
+        // Two columns are no joinable's reference.
+        assert!(!is("FOREIGN KEY (a, users) REFERENCES users (x, y)", "a"));
+        assert!(!is("FOREIGN KEY (a) REFERENCES users (id)", "users"));
+    }
 }
