@@ -40,15 +40,20 @@
 //!
 //! The modules, by concern: `types` (Diesel's type names and the SQL spellings print-schema
 //! reads), `model` (what the test knows of a schema), `strategies` (the random cases), `head`
-//! (the hand-written first migration and its rows), `target` (schema.rs: head with the edits,
-//! and its text), `reading` (a database read with print-schema's rules), `print_schema` (the
-//! real print-schema's output), `properties` and `step` (the properties: one case, one
-//! `generate` and what is checked after it) and `regressions` (what the properties found).
+//! (the hand-written first migration, its `tables` and `objects`, and the rows' values),
+//! `edits` (the random edits that make schema.rs of head) and `target` (schema.rs: its model,
+//! the flags `generate` needs and its text), `reading` (a database read with print-schema's
+//! rules), `print_schema` (the real print-schema's output), `properties` and `step` (the
+//! properties: one case, one `generate` and what is checked after it), `judge` (what a
+//! refusal, or a failure on rows, may be founded on) and `regressions` (what the properties
+//! found).
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod edits;
 mod head;
+mod judge;
 mod model;
 mod print_schema;
 mod properties;

@@ -11,120 +11,160 @@ use crate::types::{rust_type, Ty};
 /// Reads print-schema's output: `table!` blocks (with `#[sql_name]`), column types through
 /// their aliases, and `joinable!` lines.
 pub fn parse_print_schema(text: &str) -> Result<Canon, String> {
-    let mut tables = Canon::new();
-    let mut rust_to_sql: BTreeMap<String, String> = BTreeMap::new();
-    // Per table, each column's Rust name to its SQL name: keys and joinables name the Rust one.
-    let mut columns_of: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut current: Option<String> = None;
-    let mut sql_name: Option<String> = None;
-    let mut in_table = false;
-    let mut in_other_macro = false;
+    let mut reader = Reader::default();
     for line in text.lines().map(str::trim) {
+        reader.line(line)?;
+    }
+    Ok(reader.finish())
+}
+
+/// What print-schema's output has said so far, a line at a time.
+#[derive(Default)]
+struct Reader {
+    tables: Canon,
+    rust_to_sql: BTreeMap<String, String>,
+    /// Per table, each column's Rust name to its SQL name: keys and joinables name the Rust one.
+    columns_of: BTreeMap<String, BTreeMap<String, String>>,
+    /// The table whose columns are being read.
+    current: Option<String>,
+    /// The `#[sql_name]` of the table or column on the next line.
+    sql_name: Option<String>,
+    in_table: bool,
+    in_other_macro: bool,
+}
+
+impl Reader {
+    fn line(&mut self, line: &str) -> Result<(), String> {
         if line.is_empty() || line.starts_with("//") {
-            continue;
+            return Ok(());
         }
         // `allow_tables_to_appear_in_same_query!` and the like, on one line or several.
-        if in_other_macro {
-            in_other_macro = !line.ends_with(");");
-            continue;
+        if self.in_other_macro {
+            self.in_other_macro = !line.ends_with(");");
+            return Ok(());
         }
         if let Some(rest) = line
             .strip_prefix("#[sql_name = \"")
             .and_then(|r| r.strip_suffix("\"]"))
         {
-            sql_name = Some(rest.to_owned());
-            continue;
+            self.sql_name = Some(rest.to_owned());
+            return Ok(());
         }
         if line.starts_with("#[") {
-            continue;
+            return Ok(());
         }
         if line == "diesel::table! {" {
-            in_table = true;
-            continue;
+            self.in_table = true;
+            return Ok(());
         }
         if let Some(rest) = line.strip_prefix("diesel::joinable!(") {
-            let rest = rest.trim_end_matches(");");
-            let (child, rest) = rest.split_once(" -> ").ok_or(line)?;
-            let (parent, column) = rest.split_once(" (").ok_or(line)?;
-            let column = column.trim_end_matches(')');
-            let child = rust_to_sql.get(child).cloned().unwrap_or(child.to_owned());
-            let parent = rust_to_sql
-                .get(parent)
-                .cloned()
-                .unwrap_or(parent.to_owned());
-            let column = columns_of
-                .get(&child)
-                .and_then(|c| c.get(column))
-                .cloned()
-                .unwrap_or(column.to_owned());
-            tables
-                .get_mut(&child)
-                .ok_or(format!("joinable for an unknown table: {line}"))?
-                .joins
-                .insert((column, parent));
-            continue;
+            return self.joinable(line, rest);
         }
         if line.starts_with("diesel::") {
-            in_other_macro = !line.ends_with(");");
-            continue;
+            self.in_other_macro = !line.ends_with(");");
+            return Ok(());
         }
-        if in_table && current.is_none() && line.ends_with('{') {
-            let head = line.trim_end_matches('{').trim();
-            let (rust, key) = head.split_once(" (").ok_or(line)?;
-            let rust = rust.trim_start_matches("r#").to_owned();
-            let name = sql_name.take().unwrap_or(rust.clone());
-            let key = key.trim_end_matches(')');
-            rust_to_sql.insert(rust, name.clone());
-            tables.insert(
-                name.clone(),
-                CanonTable {
-                    columns: BTreeMap::new(),
-                    key: key.split(", ").map(str::to_owned).collect(),
-                    joins: BTreeSet::new(),
-                },
-            );
-            current = Some(name);
-            continue;
+        if self.in_table && self.current.is_none() && line.ends_with('{') {
+            return self.table(line);
         }
         if line == "}" {
-            if current.take().is_none() {
-                in_table = false;
+            if self.current.take().is_none() {
+                self.in_table = false;
             }
-            continue;
+            return Ok(());
         }
-        if let (Some(table), Some((column, ty))) = (&current, line.split_once(" -> ")) {
-            let rust = column.trim_start_matches("r#").to_owned();
-            let column = sql_name.take().unwrap_or(rust.clone());
-            columns_of
-                .entry(table.clone())
-                .or_default()
-                .insert(rust, column.clone());
-            let ty = ty.trim_end_matches(',');
-            let (nullable, inner) = match ty.strip_prefix("Nullable<") {
-                Some(inner) => (true, inner.trim_end_matches('>')),
-                None => (false, ty),
-            };
-            let inner = inner.rsplit("::").next().unwrap_or(inner);
-            let ty = rust_type(inner).ok_or(format!("unknown type in `{line}`"))?;
-            tables
-                .get_mut(table)
-                .expect("current")
-                .columns
-                .insert(column, (ty, nullable));
-            continue;
+        if let (Some(table), Some((column, ty))) = (self.current.clone(), line.split_once(" -> ")) {
+            return self.column(line, &table, column, ty);
         }
-        return Err(format!(
+        Err(format!(
             "unexpected line in print-schema's output: `{line}`"
-        ));
+        ))
     }
-    for (name, table) in &mut tables {
-        let names = columns_of.get(name).cloned().unwrap_or_default();
-        table.key = std::mem::take(&mut table.key)
-            .into_iter()
-            .map(|k| names.get(&k).cloned().unwrap_or(k))
-            .collect();
+
+    /// `diesel::joinable!(child -> parent (column));`, by Rust names.
+    fn joinable(&mut self, line: &str, rest: &str) -> Result<(), String> {
+        let rest = rest.trim_end_matches(");");
+        let (child, rest) = rest.split_once(" -> ").ok_or(line)?;
+        let (parent, column) = rest.split_once(" (").ok_or(line)?;
+        let column = column.trim_end_matches(')');
+        let child = self
+            .rust_to_sql
+            .get(child)
+            .cloned()
+            .unwrap_or(child.to_owned());
+        let parent = self
+            .rust_to_sql
+            .get(parent)
+            .cloned()
+            .unwrap_or(parent.to_owned());
+        let column = self
+            .columns_of
+            .get(&child)
+            .and_then(|c| c.get(column))
+            .cloned()
+            .unwrap_or(column.to_owned());
+        self.tables
+            .get_mut(&child)
+            .ok_or(format!("joinable for an unknown table: {line}"))?
+            .joins
+            .insert((column, parent));
+        Ok(())
     }
-    Ok(tables)
+
+    /// `name (key, ...) {`, the head of a `table!` block.
+    fn table(&mut self, line: &str) -> Result<(), String> {
+        let head = line.trim_end_matches('{').trim();
+        let (rust, key) = head.split_once(" (").ok_or(line)?;
+        let rust = rust.trim_start_matches("r#").to_owned();
+        let name = self.sql_name.take().unwrap_or(rust.clone());
+        let key = key.trim_end_matches(')');
+        self.rust_to_sql.insert(rust, name.clone());
+        self.tables.insert(
+            name.clone(),
+            CanonTable {
+                columns: BTreeMap::new(),
+                key: key.split(", ").map(str::to_owned).collect(),
+                joins: BTreeSet::new(),
+            },
+        );
+        self.current = Some(name);
+        Ok(())
+    }
+
+    /// `column -> Type,` in `table`'s block.
+    fn column(&mut self, line: &str, table: &str, column: &str, ty: &str) -> Result<(), String> {
+        let rust = column.trim_start_matches("r#").to_owned();
+        let column = self.sql_name.take().unwrap_or(rust.clone());
+        self.columns_of
+            .entry(table.to_owned())
+            .or_default()
+            .insert(rust, column.clone());
+        let ty = ty.trim_end_matches(',');
+        let (nullable, inner) = match ty.strip_prefix("Nullable<") {
+            Some(inner) => (true, inner.trim_end_matches('>')),
+            None => (false, ty),
+        };
+        let inner = inner.rsplit("::").next().unwrap_or(inner);
+        let ty = rust_type(inner).ok_or(format!("unknown type in `{line}`"))?;
+        self.tables
+            .get_mut(table)
+            .expect("current")
+            .columns
+            .insert(column, (ty, nullable));
+        Ok(())
+    }
+
+    /// The tables, their keys named by SQL names.
+    fn finish(mut self) -> Canon {
+        for (name, table) in &mut self.tables {
+            let names = self.columns_of.get(name).cloned().unwrap_or_default();
+            table.key = std::mem::take(&mut table.key)
+                .into_iter()
+                .map(|k| names.get(&k).cloned().unwrap_or(k))
+                .collect();
+        }
+        self.tables
+    }
 }
 
 /// What diesel_cli writes for the upgraded database reads as the target, and `check`

@@ -6,8 +6,9 @@ use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
 use crate::common::{self, application_database, Project, BIN};
 use crate::head::{build_head, ident, value};
+use crate::judge::retyped_columns;
 use crate::model::{Col, Model, SECTIONS};
-use crate::step::{retyped_columns, Step};
+use crate::step::Step;
 use crate::strategies::{case, Case};
 use crate::target::{carry, head_column_of, head_table_of, rebase, render_schema, target_of};
 
