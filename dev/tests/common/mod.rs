@@ -207,6 +207,11 @@ impl Project {
     }
 
     pub fn generate_with(&self, args: &[&str]) -> String {
+        self.generate_run(args).0
+    }
+
+    /// `generate_with`, and what the run printed.
+    pub fn generate_run(&self, args: &[&str]) -> (String, Run) {
         let before = self.snapshot();
         let mut full = vec!["generate"];
         full.extend_from_slice(args);
@@ -247,7 +252,7 @@ impl Project {
             sum.contains(&format!("\n{dir_name} ")),
             "{newest} is not recorded: {sum}"
         );
-        newest
+        (newest, run)
     }
 
     /// Asserts `check` exits 0.

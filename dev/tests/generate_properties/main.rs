@@ -35,8 +35,11 @@
 //!
 //! 24 cases by default; `PROPTEST_CASES` asks for more (`.ci/run` runs 256), and
 //! `SHOW_REFUSALS=1` prints every exit 2 with its case. Failures are not persisted: the shrunk
-//! case is in the message, with the project files it wrote. After the properties come the
-//! bugs they found, each reduced to a test of its own.
+//! case is in the message, with the project files it wrote. The bugs they found are kept,
+//! each reduced to its smallest case: as data, one directory per case in `regressions/`
+//! (head.sql, schema.rs, rows.sql and a case.toml saying how the bug was found and what
+//! `generate` must do), all run by one test; the one case that does more than that data can
+//! say stays a function.
 //!
 //! The modules, by concern: `types` (Diesel's type names and the SQL spellings print-schema
 //! reads), `model` (what the test knows of a schema), `strategies` (the random cases), `head`
@@ -45,8 +48,9 @@
 //! the flags `generate` needs and its text), `reading` (a database read with print-schema's
 //! rules), `print_schema` (the real print-schema's output), `properties` and `step` (the
 //! properties: one case, one `generate` and what is checked after it), `judge` (what a
-//! refusal, or a failure on rows, may be founded on) and `regressions` (what the properties
-//! found).
+//! refusal, or a failure on rows, may be founded on), `regressions` (the runner of the
+//! reduced cases and their format) and `reduced` (what every reduced case checks, and the
+//! one case kept as a function).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -58,6 +62,7 @@ mod model;
 mod print_schema;
 mod properties;
 mod reading;
+mod reduced;
 mod regressions;
 mod step;
 mod strategies;
