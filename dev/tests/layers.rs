@@ -1,10 +1,11 @@
 //! The tree is the architecture: the modules of `dev/src/` are layers, and a module uses only
 //! its own layer and the ones below it, with no cycle between files. This test reads the
 //! sources and fails naming the file and the import that breaks the rule, so the layering in
-//! `dev/ARCHITECTURE.md` stays true as the code changes.
+//! `dev/ARCHITECTURE.md` stays true as the code changes. It also keeps every file of
+//! `dev/src/` and every `.rs` file under `dev/tests/` under `MAX_LINES`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Bottom first, as `lib.rs` and `dev/ARCHITECTURE.md` list them.
 const LAYERS: [&str; 12] = [
@@ -22,7 +23,7 @@ const LAYERS: [&str; 12] = [
     "main",
 ];
 
-/// A source file over this many lines mixes concerns; split it by what it does.
+/// A source or test file over this many lines mixes concerns; split it by what it does.
 const MAX_LINES: usize = 520;
 
 struct Module {
@@ -240,6 +241,46 @@ fn no_source_file_mixes_too_much() {
         .values()
         .filter(|m| m.lines > MAX_LINES)
         .map(|m| format!("{} has {} lines", m.path, m.lines))
+        .collect();
+    assert!(long.is_empty(), "split by concern:\n{}", long.join("\n"));
+}
+
+/// Every `.rs` file under `dir`, at any depth.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The tests are code too, read and changed as often: a test file (a test target, one of its
+/// modules, the shared `common/`, a fixture's schema.rs) over the limit mixes concerns the
+/// same way.
+#[test]
+fn no_test_file_mixes_too_much() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = rust_files(&manifest.join("tests"));
+    assert!(
+        files.iter().any(|f| f.ends_with("tests/layers.rs")),
+        "no test file found: {files:?}"
+    );
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(path).unwrap().lines().count();
+            let shown = path.strip_prefix(manifest).unwrap().display();
+            (lines > MAX_LINES).then(|| format!("{shown} has {lines} lines"))
+        })
         .collect();
     assert!(long.is_empty(), "split by concern:\n{}", long.join("\n"));
 }

@@ -90,6 +90,17 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
     let (_beyond_dir, beyond) = migrated(&project, 6);
     let (_part_dir, part_way) = migrated(&project, 3);
 
+    let baseline = squash_the_first_five(&project, &old);
+    let head_schema = a_fresh_database_is_the_old_head(&project, &old_head);
+    a_database_at_the_squashed_version_goes_to_head(&project, &at, &old, &head_schema);
+    a_database_beyond_it_is_left_as_it_is(&project, &beyond, &baseline);
+    the_baseline_lists_the_versions_it_replaces(&project, &old);
+    a_database_part_way_is_refused_and_left_as_it_was(&project, &part_way, &old);
+}
+
+/// Squashes the first five of the six versions `old`: the baseline replaces them, lists
+/// them and keeps the rows one inserted, and `check` passes. Returns its directory name.
+fn squash_the_first_five(project: &Project, old: &[String]) -> String {
     let run = project.run(&["squash", "--to", &old[4], "baseline of the blog"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     project.assert_no_temp_leftovers();
@@ -106,17 +117,24 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
     }
     assert!(up.contains("INSERT INTO audit"), "{up}");
     project.assert_check_passes();
+    baseline
+}
 
-    // A fresh database made from the squashed history is the old history's head exactly.
+/// SQLite's own entries: automatic indexes, and the statistics ANALYZE wrote.
+fn sqlite_own(name: &str) -> bool {
+    name.starts_with("sqlite_autoindex") || name.starts_with("sqlite_stat")
+}
+
+/// A fresh database made from the squashed history is the old history's head exactly (the
+/// database at `old_head`), rows a replaced version inserted included. Returns its schema.
+fn a_fresh_database_is_the_old_head(project: &Project, old_head: &Path) -> Vec<Entry> {
     let fresh_dir = tempfile::tempdir().unwrap();
-    let mut fresh = open(&project, &fresh_dir.path().join("new.sqlite3")).unwrap();
-    let mut reference = application_database(&old_head);
+    let mut fresh = open(project, &fresh_dir.path().join("new.sqlite3")).unwrap();
+    let mut reference = application_database(old_head);
     let mut reference_schema = schema_of(&mut reference);
-    // SQLite's own entries: automatic indexes, and the statistics ANALYZE wrote.
-    let own = |name: &str| name.starts_with("sqlite_autoindex") || name.starts_with("sqlite_stat");
-    reference_schema.retain(|e| !own(&e.name));
+    reference_schema.retain(|e| !sqlite_own(&e.name));
     let mut fresh_schema = schema_of(&mut fresh);
-    fresh_schema.retain(|e| !own(&e.name));
+    fresh_schema.retain(|e| !sqlite_own(&e.name));
     assert_eq!(fresh_schema, reference_schema);
     assert_eq!(
         count(
@@ -126,13 +144,22 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
         2,
         "the rows a replaced version inserted"
     );
+    fresh_schema
+}
 
-    // At the squashed version: the baseline counts as applied, the newer version runs.
-    let mut conn = open(&project, &at).unwrap();
+/// At the squashed version: the baseline counts as applied, the newer version runs, and the
+/// tool finds the database at head, without drift.
+fn a_database_at_the_squashed_version_goes_to_head(
+    project: &Project,
+    at: &Path,
+    old: &[String],
+    head_schema: &[Entry],
+) {
+    let mut conn = open(project, at).unwrap();
     assert_blog_rows_with_seeds(&mut conn);
     let mut schema = schema_of(&mut conn);
-    schema.retain(|e| !own(&e.name));
-    assert_eq!(schema, fresh_schema, "the old database is now head");
+    schema.retain(|e| !sqlite_own(&e.name));
+    assert_eq!(schema, head_schema, "the old database is now head");
     assert!(applied(&mut conn).contains(&old[5].split('_').next().unwrap().replace('-', "")));
     drop(conn);
     let current = project.run(&["current", "--database", at.to_str().unwrap()]);
@@ -141,14 +168,16 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
     assert!(!current.stderr.contains("does not contain"), "{current:?}");
     let drift = project.run(&["drift", "--database", at.to_str().unwrap()]);
     assert_eq!(drift.code, Some(0), "{drift:?}");
+}
 
-    // Beyond it: nothing to run, nothing unknown.
-    let before = std::fs::read(&beyond).unwrap();
-    let mut conn = open(&project, &beyond).unwrap();
+/// Beyond it: nothing to run, nothing unknown; history shows the baseline applied.
+fn a_database_beyond_it_is_left_as_it_is(project: &Project, beyond: &Path, baseline: &str) {
+    let before = std::fs::read(beyond).unwrap();
+    let mut conn = open(project, beyond).unwrap();
     assert_blog_rows_with_seeds(&mut conn);
     drop(conn);
     assert_eq!(
-        std::fs::read(&beyond).unwrap(),
+        std::fs::read(beyond).unwrap(),
         before,
         "open() changed a database at head"
     );
@@ -159,7 +188,11 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
         )),
         "{history:?}"
     );
+}
 
+/// `history --format json` lists the directories the baseline replaces, and none for the
+/// version after it.
+fn the_baseline_lists_the_versions_it_replaces(project: &Project, old: &[String]) {
     let listed = project.run(&["history", "--format", "json"]);
     let document: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
     let replaces = document["versions"][0]["replaces"].as_array().unwrap();
@@ -172,10 +205,16 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
             .len(),
         0
     );
+}
 
-    // Part-way: refused by open() and by the tool, and left as it was.
-    let before = std::fs::read(&part_way).unwrap();
-    let Err(err) = open(&project, &part_way) else {
+/// Part-way: refused by open() and by the tool, and left as it was.
+fn a_database_part_way_is_refused_and_left_as_it_was(
+    project: &Project,
+    part_way: &Path,
+    old: &[String],
+) {
+    let before = std::fs::read(part_way).unwrap();
+    let Err(err) = open(project, part_way) else {
         panic!("open() ran the baseline on a database part-way through the squashed versions");
     };
     assert!(
@@ -203,7 +242,7 @@ fn squashing_five_versions_keeps_every_database_migrated_before_it_working() {
         "{upgrade:?}"
     );
     assert_eq!(
-        std::fs::read(&part_way).unwrap(),
+        std::fs::read(part_way).unwrap(),
         before,
         "a refused database was changed"
     );

@@ -7,13 +7,18 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::Sqlite;
-use diesel::{Connection, SqliteConnection};
-use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+use diesel_migrations::FileBasedMigrations;
+
+mod database;
+mod git;
+
+// Each test binary uses the part it needs, so a part may go unused in one.
+#[allow(unused_imports)]
+pub use database::*;
+#[allow(unused_imports)]
+pub use git::*;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_dev");
 
@@ -207,6 +212,11 @@ impl Project {
     }
 
     pub fn generate_with(&self, args: &[&str]) -> String {
+        self.generate_run(args).0
+    }
+
+    /// `generate_with`, and what the run printed.
+    pub fn generate_run(&self, args: &[&str]) -> (String, Run) {
         let before = self.snapshot();
         let mut full = vec!["generate"];
         full.extend_from_slice(args);
@@ -247,7 +257,7 @@ impl Project {
             sum.contains(&format!("\n{dir_name} ")),
             "{newest} is not recorded: {sum}"
         );
-        newest
+        (newest, run)
     }
 
     /// Asserts `check` exits 0.
@@ -289,106 +299,6 @@ impl Project {
     }
 }
 
-/// A database file configured as the application configures its connections.
-pub fn application_database(path: &Path) -> SqliteConnection {
-    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
-        .unwrap();
-    conn
-}
-
-/// Applies every pending migration, as the application's `open()` does.
-pub fn upgrade(conn: &mut SqliteConnection, project: &Project) {
-    let source = FileBasedMigrations::from_path(project.file("versions")).unwrap();
-    conn.run_pending_migrations(source).unwrap();
-}
-
-#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Entry {
-    #[diesel(sql_type = Text)]
-    pub name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub sql: Option<String>,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-pub fn schema_of(conn: &mut SqliteConnection) -> Vec<Entry> {
-    diesel::sql_query("SELECT name, sql FROM sqlite_schema ORDER BY name")
-        .load(conn)
-        .unwrap()
-}
-
-pub fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
-}
-
-/// Rows in every table of the blog fixture: 3 users, 2 posts each (cascading children), and
-/// the audit rows the trigger wrote.
-pub fn seed_blog(conn: &mut SqliteConnection) {
-    conn.batch_execute(
-        "INSERT INTO users (id, name, age) VALUES (1, 'ann', 30), (2, 'bob', 41), (3, 'cy', NULL);
-         INSERT INTO posts (user_id, title) VALUES (1, 'a'), (1, 'b'), (2, 'c'), (2, 'd'), (3, 'e'), (3, 'f');",
-    )
-    .unwrap();
-}
-
-pub fn assert_blog_rows(conn: &mut SqliteConnection) {
-    assert_eq!(count(conn, "SELECT count(*) AS n FROM users"), 3);
-    assert_eq!(
-        count(conn, "SELECT count(*) AS n FROM posts"),
-        6,
-        "cascading children lost"
-    );
-    assert_eq!(
-        count(conn, "SELECT count(*) AS n FROM audit"),
-        3,
-        "a trigger fired again"
-    );
-    assert_eq!(
-        count(
-            conn,
-            "SELECT count(*) AS n FROM users WHERE name IN ('ann', 'bob', 'cy')"
-        ),
-        3
-    );
-}
-
-/// A database file at head with the blog's rows, and its schema before any new migration.
-pub fn seeded_blog(project: &Project) -> (tempfile::TempDir, SqliteConnection, Vec<Entry>) {
-    let db = tempfile::tempdir().unwrap();
-    let mut conn = application_database(&db.path().join("app.sqlite3"));
-    upgrade(&mut conn, project);
-    seed_blog(&mut conn);
-    let before = schema_of(&mut conn);
-    (db, conn, before)
-}
-
-/// Applies the new migration, runs `between` (writes into new columns), reverts, and
-/// asserts schema and rows are as before.
-pub fn apply_and_revert_newest(
-    conn: &mut SqliteConnection,
-    project: &Project,
-    before: &[Entry],
-    between: &str,
-) {
-    upgrade(conn, project);
-    assert_blog_rows(conn);
-    conn.batch_execute(between).unwrap();
-    let newest = project.migrations().pop().unwrap();
-    conn.revert_migration(&*newest).unwrap();
-    assert_eq!(
-        schema_of(conn),
-        before,
-        "down must restore every sqlite_schema entry"
-    );
-    assert_blog_rows(conn);
-}
-
 /// Copies the tree at `from` into `to`.
 pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
@@ -418,139 +328,4 @@ fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Option<Vec<u8>
             files.insert(relative, Some(fs::read(&path).unwrap()));
         }
     }
-}
-
-/// `git ARGS` in `dir`, isolated from the machine's git configuration, the hook finding the
-/// tool through `DEV_BIN`.
-pub fn git(dir: &Path, args: &[&str]) -> std::process::Output {
-    git_with(dir, args, |git| git.env("DEV_BIN", BIN))
-}
-
-/// `git ARGS` in `dir`, isolated from the machine's git configuration, with `environment`
-/// choosing how the hook finds the tool.
-pub fn git_with(
-    dir: &Path,
-    args: &[&str],
-    environment: impl FnOnce(duct::Expression) -> duct::Expression,
-) -> std::process::Output {
-    let mut full = vec![
-        "-c",
-        "user.name=Test",
-        "-c",
-        "user.email=test@example.com",
-        "-c",
-        "init.defaultBranch=main",
-    ];
-    full.extend_from_slice(args);
-    environment(
-        duct::cmd("git", &full)
-            .dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir)
-            .env_remove("DATABASE_URL")
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked(),
-    )
-    .run()
-    .unwrap()
-}
-
-pub fn git_ok(dir: &Path, args: &[&str]) -> String {
-    let output = git(dir, args);
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// An application database file in a directory of its own.
-pub struct Database {
-    _dir: tempfile::TempDir,
-    pub path: PathBuf,
-}
-
-impl Database {
-    pub fn new() -> Database {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.sqlite3");
-        Database { _dir: dir, path }
-    }
-
-    pub fn arg(&self) -> String {
-        self.path.to_str().unwrap().to_owned()
-    }
-
-    pub fn exec(&self, sql: &str) {
-        rusqlite::Connection::open(&self.path)
-            .unwrap()
-            .execute_batch(sql)
-            .unwrap();
-    }
-
-    pub fn count(&self, sql: &str) -> i64 {
-        rusqlite::Connection::open(&self.path)
-            .unwrap()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap()
-    }
-
-    /// Every row of `sql`, each value as text: numbers as written, NULL as `NULL` (write
-    /// `quote(x)` to see values as SQL).
-    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
-        use rusqlite::types::Value;
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
-        let mut stmt = conn.prepare(sql).unwrap();
-        let n = stmt.column_count();
-        let text = |value: Value| match value {
-            Value::Null => "NULL".to_owned(),
-            Value::Integer(i) => i.to_string(),
-            Value::Real(f) => f.to_string(),
-            Value::Text(t) => t,
-            Value::Blob(b) => format!("{b:02x?}"),
-        };
-        stmt.query_map([], |r| (0..n).map(|i| r.get(i).map(text)).collect())
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
-
-    pub fn schema(&self) -> Vec<(String, Option<String>)> {
-        schema_of_file(&self.path)
-    }
-
-    pub fn applied(&self) -> Vec<String> {
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")
-            .unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
-}
-
-fn schema_of_file(path: &Path) -> Vec<(String, Option<String>)> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_schema ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-/// Runs `args` on `db` (`--database`).
-pub fn run_on(project: &Project, db: &Database, args: &[&str]) -> Run {
-    let mut full: Vec<&str> = args.to_vec();
-    let arg = db.arg();
-    full.extend(["--database", &arg]);
-    project.run(&full)
-}
-
-/// Runs `args` on `db` and asserts it succeeded.
-pub fn ok_on(project: &Project, db: &Database, args: &[&str]) -> Run {
-    let run = run_on(project, db, args);
-    assert_eq!(run.code, Some(0), "{args:?}: {run:?}");
-    run
 }

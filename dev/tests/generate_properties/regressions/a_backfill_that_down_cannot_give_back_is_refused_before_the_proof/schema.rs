@@ -1,0 +1,1 @@
+diesel::table! { users (id) { id -> Integer, seen_at -> Text, } }

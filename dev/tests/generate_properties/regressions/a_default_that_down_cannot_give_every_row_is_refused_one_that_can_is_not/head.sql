@@ -1,0 +1,2 @@
+CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name SMALLINT NOT NULL CHECK (name >= 0));
+CREATE UNIQUE INDEX users_name ON users (name);

@@ -1,0 +1,3 @@
+CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT, "order" INTEGER);
+CREATE INDEX users_order ON users ("order");
+CREATE VIEW orders AS SELECT id, "order" FROM users;

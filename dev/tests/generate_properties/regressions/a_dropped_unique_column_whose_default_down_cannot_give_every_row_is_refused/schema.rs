@@ -1,0 +1,1 @@
+diesel::table! { items (id) { id -> Integer, } }

@@ -1,0 +1,1 @@
+diesel::table! { users (id, order) { id -> Integer, order -> Bool, } }

@@ -1,0 +1,3 @@
+diesel::table! { users (id) { id -> Integer, name -> Nullable<Integer>, } }
+diesel::table! { posts (id) { id -> Integer, users_id -> Nullable<Integer>, } }
+diesel::joinable!(posts -> users (users_id));

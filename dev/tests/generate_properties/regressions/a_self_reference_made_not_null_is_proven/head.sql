@@ -1,0 +1,1 @@
+CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER REFERENCES users (id));

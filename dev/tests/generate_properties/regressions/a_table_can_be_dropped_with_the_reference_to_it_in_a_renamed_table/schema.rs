@@ -1,0 +1,1 @@
+diesel::table! { people (id) { id -> Integer, } }

@@ -1,0 +1,1 @@
+INSERT INTO "group" VALUES (1), (2);

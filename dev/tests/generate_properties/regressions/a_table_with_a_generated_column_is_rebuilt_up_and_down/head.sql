@@ -1,0 +1,6 @@
+CREATE TABLE posts (
+    id INTEGER NOT NULL PRIMARY KEY,
+    score TEXT,
+    doubled BOOLEAN NOT NULL GENERATED ALWAYS AS (id * 2),
+    stored INTEGER GENERATED ALWAYS AS (id + 1) STORED
+);

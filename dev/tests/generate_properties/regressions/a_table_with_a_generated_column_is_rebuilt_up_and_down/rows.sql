@@ -1,0 +1,1 @@
+INSERT INTO posts (id, score) VALUES (1, '1'), (2, NULL);

@@ -1,0 +1,1 @@
+diesel::table! { posts (title) { title -> Integer, score -> Nullable<Text>, doubled -> Bool, stored -> Nullable<Integer>, } }

@@ -1,0 +1,2 @@
+diesel::table! { users (title) { title -> Integer, } }
+diesel::table! { posts (id) { id -> Integer, name -> Nullable<Text>, } }

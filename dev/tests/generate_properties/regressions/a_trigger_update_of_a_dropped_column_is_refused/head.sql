@@ -1,0 +1,5 @@
+CREATE TABLE tags (id INTEGER NOT NULL PRIMARY KEY, name BOOLEAN);
+CREATE TRIGGER touch AFTER UPDATE OF name ON tags
+BEGIN
+    UPDATE tags SET name = name WHERE id = NEW.id;
+END;

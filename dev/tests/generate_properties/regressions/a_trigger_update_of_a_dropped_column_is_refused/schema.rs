@@ -1,0 +1,1 @@
+diesel::table! { tags (id) { id -> Integer, } }

@@ -1,0 +1,2 @@
+PRAGMA foreign_keys = OFF;
+INSERT INTO users VALUES (1, 1); INSERT INTO tags VALUES (1, 1); INSERT INTO posts VALUES (1, 1);

@@ -1,0 +1,1 @@
+CREATE TABLE posts (id INT, note BOOLEAN GENERATED ALWAYS AS (id * 2), score DOUBLE);

@@ -1,0 +1,1 @@
+INSERT INTO posts (rowid, id, score) VALUES (10, 1, 0.5);

@@ -1,0 +1,1 @@
+diesel::table! { posts (rowid) { rowid -> Integer, note -> Nullable<Bool>, score -> Nullable<Double>, } }

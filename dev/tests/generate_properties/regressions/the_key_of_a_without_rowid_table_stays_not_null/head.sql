@@ -1,0 +1,1 @@
+CREATE TABLE posts (id INTEGER, code TEXT, PRIMARY KEY (id, code)) WITHOUT ROWID;

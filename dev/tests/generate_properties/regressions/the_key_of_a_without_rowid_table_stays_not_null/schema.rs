@@ -1,0 +1,1 @@
+diesel::table! { posts (id, code) { id -> Nullable<Integer>, code -> Text, } }

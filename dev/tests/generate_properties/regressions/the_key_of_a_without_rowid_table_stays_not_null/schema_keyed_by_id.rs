@@ -1,0 +1,1 @@
+diesel::table! { posts (id) { id -> Integer, code -> Text, } }
