@@ -90,15 +90,12 @@ fn diesel_migration_run_applies_generated_migrations_with_rows_kept() {
     project.assert_no_temp_leftovers();
 }
 
-fn sqlite_schema(database: &str) -> Vec<(String, Option<String>)> {
+/// The schema without Diesel's bookkeeping table.
+fn sqlite_schema(database: &str) -> Vec<common::SchemaRow> {
     let conn = rusqlite::Connection::open(database).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE name NOT LIKE '\\_\\_%' ESCAPE '\\' ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    let mut rows = common::sqlite_schema(&conn);
+    rows.retain(|row| !row.name.starts_with("__"));
+    rows
 }
 
 #[test]

@@ -178,15 +178,43 @@ impl Database {
     }
 }
 
-fn schema_of_file(path: &Path) -> Vec<(String, Option<String>)> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_schema ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+/// One row of `sqlite_schema`, its root page aside.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SchemaRow {
+    /// `table`, `index`, `view` or `trigger`.
+    pub kind: String,
+    pub name: String,
+    /// `tbl_name`.
+    pub table: String,
+    pub sql: Option<String>,
+}
+
+/// Every row of `sqlite_schema`, by type and name: the one reader of a stored schema the
+/// tests compare, written here with SQL of its own rather than the tool's reader.
+pub fn sqlite_schema(conn: &rusqlite::Connection) -> Vec<SchemaRow> {
+    conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")
+        .unwrap()
+        .query_map([], |r| {
+            Ok(SchemaRow {
+                kind: r.get(0)?,
+                name: r.get(1)?,
+                table: r.get(2)?,
+                sql: r.get(3)?,
+            })
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
+}
+
+fn schema_of_file(path: &Path) -> Vec<(String, Option<String>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut rows: Vec<(String, Option<String>)> = sqlite_schema(&conn)
+        .into_iter()
+        .map(|row| (row.name, row.sql))
+        .collect();
+    rows.sort();
+    rows
 }
 
 /// Runs `args` on `db` (`--database`).

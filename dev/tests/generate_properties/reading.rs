@@ -128,14 +128,10 @@ pub fn read_like_print_schema(conn: &rusqlite::Connection) -> Result<Canon, Stri
     Ok(tables)
 }
 
-pub type Entries = Vec<Vec<Option<String>>>;
+pub type Entries = Vec<crate::common::SchemaRow>;
 
 pub fn entries(conn: &rusqlite::Connection) -> Entries {
-    strings(
-        conn,
-        "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name",
-        "",
-    )
+    crate::common::sqlite_schema(conn)
 }
 
 pub fn values(conn: &rusqlite::Connection, table: &str, column: &str, key: &str) -> Vec<String> {

@@ -336,10 +336,8 @@ fn after_up(
         ));
     }
     rows_after_up(sql, head, target, before)?;
-    let names_after: BTreeSet<(String, String)> = entries(sql)
-        .into_iter()
-        .map(|e| (e[0].clone().unwrap(), e[1].clone().unwrap()))
-        .collect();
+    let names_after: BTreeSet<(String, String)> =
+        entries(sql).into_iter().map(|e| (e.kind, e.name)).collect();
     // Indexes, views and triggers of kept tables stay, unless an index lost a column.
     for object in objects {
         if !kept(head, target, &object.table, None)
