@@ -26,10 +26,7 @@ fn main() -> ExitCode {
     if let Err(err) = &outcome {
         match cli.command.format() {
             Format::Text => {}
-            Format::Json => output::write(format_args!(
-                "{:#}\n",
-                report::failure(command_name(&cli.command), err)
-            )),
+            Format::Json => report::print_failure(command_name(&cli.command), err),
             Format::Github => output::write(format_args!(
                 "{}\n",
                 report::diagnostic_annotation("error", err)

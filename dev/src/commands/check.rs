@@ -5,7 +5,7 @@
 use crate::commands::Outcome;
 use std::path::Path;
 
-use crate::commands::report::{self, Format};
+use crate::commands::report::{self, ChangeJson, DiagnosticJson, Document, Format};
 use crate::error::{Finding, Result};
 use crate::generate::cache::Cache;
 use crate::generate::diff::Change;
@@ -154,24 +154,28 @@ impl Findings<'_> {
         let (problems, hints) = (self.problems, self.unindexed);
         let count = workspace.versions.len();
         let clean = workspace.changes.is_empty() && problems.is_empty();
-        let document = serde_json::json!({
-            "version": report::JSON_VERSION,
-            "command": "check",
-            "status": if clean { "clean" } else { "out_of_date" },
-            "exit": if clean { 0 } else { 1 },
-            "meaning": if clean { "schema.rs and the records match versions/" } else { "something to fix" },
-            "migrations": count,
-            "changes": workspace.changes.iter().map(report::change).collect::<Vec<_>>(),
-            "generate": (!workspace.changes.is_empty()).then_some(&command),
-            "problems": problems.iter().map(|p| report::diagnostic(p)).collect::<Vec<_>>(),
-            "hints": hints.iter().map(|h| serde_json::json!({
-                "table": h.table,
-                "column": h.column,
-                "statement": h.statement,
-            })).collect::<Vec<_>>(),
-            "schema_hints": workspace.hints.iter().map(|h| report::diagnostic(h)).collect::<Vec<_>>(),
-        });
-        outln!("{document:#}");
+        let body = CheckJson {
+            migrations: count,
+            changes: report::changes(&workspace.changes),
+            generate: (!workspace.changes.is_empty()).then_some(command),
+            problems: problems
+                .iter()
+                .map(|p| DiagnosticJson::from(&**p))
+                .collect(),
+            hints,
+            schema_hints: workspace
+                .hints
+                .iter()
+                .map(|h| DiagnosticJson::from(&**h))
+                .collect(),
+        };
+        let document = if clean {
+            Document::new("check", "clean", 0, body)
+                .meaning("schema.rs and the records match versions/")
+        } else {
+            Document::new("check", "out_of_date", 1, body).meaning("something to fix")
+        };
+        document.print();
     }
 
     fn github(&self) {
@@ -218,7 +222,20 @@ impl Findings<'_> {
     }
 }
 
+/// The fields of `check --format json`.
+#[derive(serde::Serialize)]
+struct CheckJson<'a> {
+    migrations: usize,
+    changes: Vec<ChangeJson>,
+    /// The command that writes the missing migration.
+    generate: Option<&'a String>,
+    problems: Vec<DiagnosticJson>,
+    hints: &'a [UnindexedJoinable],
+    schema_hints: Vec<DiagnosticJson>,
+}
+
 /// A foreign-key column no index leads with, and the statement that would add one.
+#[derive(serde::Serialize)]
 struct UnindexedJoinable {
     table: String,
     column: String,

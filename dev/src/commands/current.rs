@@ -3,7 +3,7 @@
 
 use crate::apply::drift::drift;
 use crate::commands::database::existing;
-use crate::commands::report::{self, Format};
+use crate::commands::report::{Document, Format};
 use crate::commands::Outcome;
 use crate::error::Result;
 use crate::generate::cache::Cache;
@@ -38,19 +38,15 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
     // Unknown applied versions are reported on their own line below.
     let drifted = found.changed_out_of_band();
     if format == Format::Json {
-        let document = serde_json::json!({
-            "version": report::JSON_VERSION,
-            "command": "current",
-            "status": "ok",
-            "exit": 0,
-            "database": session.database.display().to_string(),
-            "position": position,
-            "head": pending.is_empty(),
-            "pending": pending,
-            "unknown_applied": session.unknown_applied(),
-            "drifted": drifted,
-        });
-        outln!("{document:#}");
+        let body = CurrentJson {
+            database: session.database.display().to_string(),
+            head: pending.is_empty(),
+            position,
+            pending,
+            unknown_applied: session.unknown_applied(),
+            drifted,
+        };
+        Document::new("current", "ok", 0, body).print();
         return Ok(Outcome::Clean);
     }
     if pending.is_empty() {
@@ -72,4 +68,15 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
         );
     }
     Ok(Outcome::Clean)
+}
+
+/// The fields of `current --format json`.
+#[derive(serde::Serialize)]
+struct CurrentJson<'a> {
+    database: String,
+    position: String,
+    head: bool,
+    pending: Vec<&'a str>,
+    unknown_applied: Vec<&'a str>,
+    drifted: bool,
 }

@@ -3,7 +3,7 @@
 
 use crate::apply::database::locate;
 use crate::apply::drift::{drift, Drift};
-use crate::commands::report::{self, Format};
+use crate::commands::report::{self, Document, Format};
 use crate::commands::Outcome;
 use crate::error::Result;
 use crate::generate::cache::Cache;
@@ -29,20 +29,21 @@ pub fn run(
     match format {
         Format::Text => {}
         Format::Json => {
-            let document = serde_json::json!({
-                "version": report::JSON_VERSION,
-                "command": "drift",
-                "database": path.display().to_string(),
-                "status": if exit == 0 { "clean" } else { "drifted" },
-                "exit": exit,
-                "meaning": if exit == 0 { "the database is what its applied versions make" } else { "something to fix" },
-                "applied": found.applied,
-                "unknown_versions": found.unknown,
-                "skipped_versions": found.skipped,
-                "changes": found.changes.iter().map(report::change).collect::<Vec<_>>(),
-                "redefined_tables": found.redefined,
-            });
-            outln!("{document:#}");
+            let body = DriftJson {
+                database: path.display().to_string(),
+                applied: found.applied,
+                unknown_versions: &found.unknown,
+                skipped_versions: &found.skipped,
+                changes: report::changes(&found.changes),
+                redefined_tables: &found.redefined,
+            };
+            let document = if exit == 0 {
+                Document::new("drift", "clean", exit, body)
+                    .meaning("the database is what its applied versions make")
+            } else {
+                Document::new("drift", "drifted", exit, body).meaning("something to fix")
+            };
+            document.print();
             return Ok(outcome);
         }
         Format::Github => {
@@ -100,4 +101,15 @@ fn lines(found: &Drift) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The fields of `drift --format json`.
+#[derive(serde::Serialize)]
+struct DriftJson<'a> {
+    database: String,
+    applied: usize,
+    unknown_versions: &'a [String],
+    skipped_versions: &'a [String],
+    changes: Vec<report::ChangeJson>,
+    redefined_tables: &'a [String],
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::commands::report::{self, Format};
+use crate::commands::report::{self, ChangeJson, Document, Format};
 use crate::commands::writing;
 use crate::commands::Outcome;
 use crate::error::Result;
@@ -101,7 +101,13 @@ pub fn run(
     }
     let generated = generated?;
     if json {
-        outln!("{:#}", document(project, &generated, &hints, said));
+        Document::new(
+            "generate",
+            "ok",
+            0,
+            document(project, &generated, &hints, said),
+        )
+        .print();
         return Ok(Outcome::Clean);
     }
     match generated {
@@ -138,63 +144,104 @@ pub fn run(
 
 /// `generate --format json`: what was written, its changes, warnings and hints, and the
 /// proof's figures. `notes` holds the other lines a person would have read on stderr.
-fn document(
+fn document<'a>(
     project: &Project,
-    generated: &Generated,
-    hints: &[String],
+    generated: &'a Generated,
+    hints: &'a [String],
     notes: Vec<String>,
-) -> serde_json::Value {
-    let mut files = serde_json::Value::Null;
-    let (created, changes, warnings, proof) = match generated {
-        Generated::NoChanges => (None, Vec::new(), Vec::new(), None),
-        Generated::Written {
-            dir,
-            not_written,
-            changes,
-            warnings,
-            proof,
-        } => (
-            {
-                let shown = project.display(dir).to_string();
-                match not_written {
-                    // Not created: the files say what would have been.
-                    Some(written) => {
-                        files = serde_json::json!({ "path": shown, "up": written.up, "down": written.down });
-                        None
-                    }
-                    None => Some(shown),
-                }
-            },
-            changes.iter().map(report::change).collect(),
-            warnings
-                .iter()
-                .map(|(file, warning)| {
-                    serde_json::json!({ "file": file, "code": warning.code(), "message": warning.to_string() })
-                })
-                .collect(),
-            proof.as_ref().map(|p| {
-                serde_json::json!({
-                    "tables": p.tables,
-                    "rows": p.rows,
-                    "unseeded": p.unseeded.iter().map(|(table, reason)| serde_json::json!({ "table": table, "reason": reason })).collect::<Vec<_>>(),
-                    "unproven": p.unproven,
-                })
-            }),
-        ),
+) -> GenerateJson<'a> {
+    let mut json = GenerateJson {
+        created: None,
+        dry_run: None,
+        changes: Vec::new(),
+        warnings: Vec::new(),
+        hints,
+        notes,
+        proof: None,
     };
-    serde_json::json!({
-        "version": report::JSON_VERSION,
-        "command": "generate",
-        "status": "ok",
-        "exit": 0,
-        "created": created,
-        "dry_run": files,
-        "changes": changes,
-        "warnings": warnings,
-        "hints": hints,
-        "notes": notes,
-        "proof": proof,
-    })
+    if let Generated::Written {
+        dir,
+        not_written,
+        changes,
+        warnings,
+        proof,
+    } = generated
+    {
+        let shown = project.display(dir).to_string();
+        match not_written {
+            // Not created: the files say what would have been.
+            Some(files) => {
+                json.dry_run = Some(DryRunJson {
+                    path: shown,
+                    up: &files.up,
+                    down: &files.down,
+                })
+            }
+            None => json.created = Some(shown),
+        }
+        json.changes = report::changes(changes);
+        json.warnings = warnings
+            .iter()
+            .map(|(file, effect)| WarningJson {
+                file,
+                code: effect.code(),
+                message: effect.to_string(),
+            })
+            .collect();
+        json.proof = proof.as_ref().map(|p| ProofJson {
+            tables: p.tables,
+            rows: p.rows,
+            unseeded: p
+                .unseeded
+                .iter()
+                .map(|(table, reason)| UnseededJson { table, reason })
+                .collect(),
+            unproven: &p.unproven,
+        });
+    }
+    json
+}
+
+/// The fields of `generate --format json`.
+#[derive(serde::Serialize)]
+struct GenerateJson<'a> {
+    /// The directory written; `None` with nothing written.
+    created: Option<String>,
+    /// `--dry-run`: where it would have been written, and the files.
+    dry_run: Option<DryRunJson<'a>>,
+    changes: Vec<ChangeJson>,
+    warnings: Vec<WarningJson<'a>>,
+    hints: &'a [String],
+    notes: Vec<String>,
+    proof: Option<ProofJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct DryRunJson<'a> {
+    path: String,
+    up: &'a str,
+    down: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct WarningJson<'a> {
+    file: &'a str,
+    code: &'static str,
+    message: String,
+}
+
+#[derive(serde::Serialize)]
+struct ProofJson<'a> {
+    tables: usize,
+    rows: usize,
+    unseeded: Vec<UnseededJson<'a>>,
+    unproven: &'a [String],
+}
+
+#[derive(serde::Serialize)]
+struct UnseededJson<'a> {
+    table: &'a str,
+    reason: &'a str,
 }
 
 /// What `generate` did.

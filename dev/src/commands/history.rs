@@ -2,7 +2,7 @@
 //! it has applied; with `--verbose`, each version's changes.
 
 use crate::apply::database::{self, DATABASE_URL};
-use crate::commands::report::{self, Format};
+use crate::commands::report::{Document, Format};
 use crate::commands::Outcome;
 use crate::error::Result;
 use crate::history::header;
@@ -37,28 +37,21 @@ pub fn run(
         _ => Vec::new(),
     };
     if format == Format::Json {
-        let listed: Vec<_> = versions
+        let versions = versions
             .iter()
             .map(|version| {
                 let header = header::header(version);
-                serde_json::json!({
-                    "version": version.dir_name,
-                    "key": version.key,
-                    "message": header.message,
-                    "applied": applied.as_ref().map(|a| a.contains(&version.key)),
-                    "changes": header.changes,
-                    "replaces": replaces(version),
-                })
+                VersionJson {
+                    version: &version.dir_name,
+                    key: &version.key,
+                    message: header.message,
+                    applied: applied.as_ref().map(|a| a.contains(&version.key)),
+                    changes: header.changes,
+                    replaces: replaces(version),
+                }
             })
             .collect();
-        let document = serde_json::json!({
-            "version": report::JSON_VERSION,
-            "command": "history",
-            "status": "ok",
-            "exit": 0,
-            "versions": listed,
-        });
-        outln!("{document:#}");
+        Document::new("history", "ok", 0, HistoryJson { versions }).print();
         return Ok(Outcome::Clean);
     }
     for version in &versions {
@@ -81,4 +74,22 @@ pub fn run(
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// The fields of `history --format json`.
+#[derive(serde::Serialize)]
+struct HistoryJson<'a> {
+    versions: Vec<VersionJson<'a>>,
+}
+
+/// One version in `history --format json`.
+#[derive(serde::Serialize)]
+struct VersionJson<'a> {
+    version: &'a str,
+    key: &'a str,
+    message: String,
+    /// `None` without a database.
+    applied: Option<bool>,
+    changes: Vec<String>,
+    replaces: Vec<String>,
 }

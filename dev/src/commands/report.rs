@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::error::{Diagnostic, Error};
 use crate::generate::diff::Change;
+use crate::support::output::outln;
 
 /// How a command prints its result.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,101 +26,190 @@ pub enum Format {
 /// The version of the JSON documents' layout: a field is only ever added within a version.
 pub const JSON_VERSION: u32 = 1;
 
-/// A change as JSON: what it does in a few words, in full, and the table it is about.
-pub fn change(change: &Change) -> Value {
-    // What changes, as data: the kind, and the column, object or names it is about.
-    let (kind, column, from, to): (&str, Option<&str>, Option<Value>, Option<Value>) = match change
-    {
-        Change::RenameTable { from, to } => {
-            ("rename_table", None, Some(json!(from)), Some(json!(to)))
+/// Every JSON document: the layout's version, the command, how it ended, and the command's
+/// own fields after these.
+#[derive(Serialize)]
+pub struct Document<'a, T: Serialize> {
+    version: u32,
+    command: &'a str,
+    status: &'a str,
+    exit: u8,
+    /// What the exit code means, for the documents of commands that can find something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meaning: Option<&'a str>,
+    #[serde(flatten)]
+    body: T,
+}
+
+impl<'a, T: Serialize> Document<'a, T> {
+    /// The document of `command`, which ended with `status` and `exit`.
+    pub fn new(command: &'a str, status: &'a str, exit: u8, body: T) -> Self {
+        Document {
+            version: JSON_VERSION,
+            command,
+            status,
+            exit,
+            meaning: None,
+            body,
         }
-        Change::RenameColumn { from, to, .. } => (
-            "rename_column",
-            Some(to),
-            Some(json!(from)),
-            Some(json!(to)),
-        ),
-        Change::CreateTable(_) => ("create_table", None, None, None),
-        Change::DropTable(_) => ("drop_table", None, None, None),
-        Change::AddColumn { column, .. } => (
-            "add_column",
-            Some(&column.name),
-            None,
-            Some(json!(column.to_string())),
-        ),
-        Change::DropColumn { column, .. } => ("drop_column", Some(column), None, None),
-        Change::AlterColumn { from, to, .. } => (
-            "alter_column",
-            Some(&to.name),
-            Some(json!(from.to_string())),
-            Some(json!(to.to_string())),
-        ),
-        Change::AlterPrimaryKey { from, to, .. } => (
-            "alter_primary_key",
-            None,
-            Some(json!(from)),
-            Some(json!(to)),
-        ),
-        Change::AddJoinable { joinable, .. } => (
-            "add_joinable",
-            Some(&joinable.column),
-            None,
-            Some(json!(joinable.parent)),
-        ),
-        Change::DropJoinable { joinable, .. } => (
-            "drop_joinable",
-            Some(&joinable.column),
-            Some(json!(joinable.parent)),
-            None,
-        ),
-        Change::CreateObject(o) => ("create_object", None, None, Some(json!(o.name))),
-        Change::DropObject(o) => ("drop_object", None, Some(json!(o.name)), None),
-        Change::ReplaceObject { from, to } => (
-            "replace_object",
-            None,
-            Some(json!(from.name)),
-            Some(json!(to.name)),
-        ),
-    };
-    json!({
-        "kind": kind,
-        "summary": change.headline(),
-        "text": change.to_string(),
-        "table": change.table(),
-        "column": column,
-        "from": from,
-        "to": to,
-    })
+    }
+
+    /// Says what `exit` means.
+    pub fn meaning(self, meaning: &'a str) -> Self {
+        Document {
+            meaning: Some(meaning),
+            ..self
+        }
+    }
+
+    /// Prints it on stdout, indented.
+    pub fn print(&self) {
+        let text = serde_json::to_string_pretty(self).expect("a document serialises");
+        outln!("{text}");
+    }
+}
+
+/// A change as JSON: what it is, as data (its kind, table, column, and what it changes from
+/// and to), with what it does in a few words and in full.
+#[derive(Serialize)]
+pub struct ChangeJson {
+    kind: &'static str,
+    summary: String,
+    text: String,
+    table: String,
+    column: Option<String>,
+    from: Option<Side>,
+    to: Option<Side>,
+}
+
+/// One side of a change: a name or type, or a key's columns.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Side {
+    /// A table, column, object or parent name, or a Diesel type.
+    One(String),
+    /// A primary key's columns.
+    Key(Vec<String>),
+}
+
+impl From<&Change> for ChangeJson {
+    fn from(change: &Change) -> ChangeJson {
+        let one = |s: &str| Some(Side::One(s.to_owned()));
+        let (kind, column, from, to): (&str, Option<&str>, _, _) = match change {
+            Change::RenameTable { from, to } => ("rename_table", None, one(from), one(to)),
+            Change::RenameColumn { from, to, .. } => {
+                ("rename_column", Some(to), one(from), one(to))
+            }
+            Change::CreateTable(_) => ("create_table", None, None, None),
+            Change::DropTable(_) => ("drop_table", None, None, None),
+            Change::AddColumn { column, .. } => (
+                "add_column",
+                Some(&column.name),
+                None,
+                one(&column.to_string()),
+            ),
+            Change::DropColumn { column, .. } => ("drop_column", Some(column), None, None),
+            Change::AlterColumn { from, to, .. } => (
+                "alter_column",
+                Some(&to.name),
+                one(&from.to_string()),
+                one(&to.to_string()),
+            ),
+            Change::AlterPrimaryKey { from, to, .. } => (
+                "alter_primary_key",
+                None,
+                Some(Side::Key(from.clone())),
+                Some(Side::Key(to.clone())),
+            ),
+            Change::AddJoinable { joinable, .. } => (
+                "add_joinable",
+                Some(&joinable.column),
+                None,
+                one(&joinable.parent),
+            ),
+            Change::DropJoinable { joinable, .. } => (
+                "drop_joinable",
+                Some(&joinable.column),
+                one(&joinable.parent),
+                None,
+            ),
+            Change::CreateObject(o) => ("create_object", None, None, one(&o.name)),
+            Change::DropObject(o) => ("drop_object", None, one(&o.name), None),
+            Change::ReplaceObject { from, to } => {
+                ("replace_object", None, one(&from.name), one(&to.name))
+            }
+        };
+        ChangeJson {
+            kind,
+            summary: change.headline(),
+            text: change.to_string(),
+            table: change.table().to_owned(),
+            column: column.map(str::to_owned),
+            from,
+            to,
+        }
+    }
+}
+
+/// Every change, as JSON.
+pub fn changes(changes: &[Change]) -> Vec<ChangeJson> {
+    changes.iter().map(ChangeJson::from).collect()
 }
 
 /// A problem as JSON, with where it is when it is in a file.
-pub fn diagnostic(shown: &Diagnostic) -> Value {
-    let location = shown.location.as_ref().map(
-        |l| json!({ "file": l.path.display().to_string(), "line": l.line, "column": l.column }),
-    );
-    json!({
-        "code": shown.code,
-        "message": shown.message,
-        "location": location,
-        "notes": shown.notes,
-        "help": shown.help,
-    })
+#[derive(Serialize)]
+pub struct DiagnosticJson {
+    code: Option<String>,
+    message: String,
+    location: Option<LocationJson>,
+    notes: Vec<String>,
+    help: Option<String>,
 }
 
-/// The document for a command that failed: the error, and what its exit code means.
-pub fn failure(command: &str, err: &Error) -> Value {
-    json!({
-        "version": JSON_VERSION,
-        "command": command,
-        "status": "error",
-        "exit": err.kind().exit_code(),
-        "meaning": match err.kind().exit_code() {
-            1 => "something to fix",
-            2 => "bad input",
-            _ => "a bug in the tool",
-        },
-        "error": diagnostic(err),
-    })
+/// Where a problem is: the file, and its line and column (from 1).
+#[derive(Serialize)]
+struct LocationJson {
+    file: String,
+    line: usize,
+    column: usize,
+}
+
+impl From<&Diagnostic> for DiagnosticJson {
+    fn from(shown: &Diagnostic) -> DiagnosticJson {
+        DiagnosticJson {
+            code: shown.code.map(str::to_owned),
+            message: shown.message.clone(),
+            location: shown.location.as_ref().map(|l| LocationJson {
+                file: l.path.display().to_string(),
+                line: l.line,
+                column: l.column,
+            }),
+            notes: shown.notes.clone(),
+            help: shown.help.clone(),
+        }
+    }
+}
+
+/// The fields of a failed command's document.
+#[derive(Serialize)]
+struct Failure {
+    error: DiagnosticJson,
+}
+
+/// Prints the document for a command that failed: the error, and what its exit code means.
+pub fn print_failure(command: &str, err: &Error) {
+    let exit = err.kind().exit_code();
+    let meaning = match exit {
+        1 => "something to fix",
+        2 => "bad input",
+        _ => "a bug in the tool",
+    };
+    let body = Failure {
+        error: DiagnosticJson::from(&**err),
+    };
+    Document::new(command, "error", exit, body)
+        .meaning(meaning)
+        .print();
 }
 
 /// One GitHub workflow command: `level` is `error`, `warning` or `notice`; `file` and

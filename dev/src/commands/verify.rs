@@ -1,7 +1,7 @@
 //! `verify`: walks every version up, down and up again on a disposable database with rows,
 //! proving the whole history rather than only its newest version.
 
-use crate::commands::report::{self, Format};
+use crate::commands::report::{Document, Format};
 use crate::commands::Outcome;
 use crate::error::Result;
 use crate::project::Project;
@@ -12,17 +12,20 @@ use crate::support::output::outln;
 pub fn run(project: &Project, format: Format) -> Result<Outcome> {
     let verified = prove::verify::verify(&project.versions_dir)?;
     if format == Format::Json {
-        let document = serde_json::json!({
-            "version": report::JSON_VERSION,
-            "command": "verify",
-            "status": "ok",
-            "exit": 0,
-            "versions": verified.versions,
-            "rows": verified.rows,
-        });
-        outln!("{document:#}");
+        let body = VerifyJson {
+            versions: verified.versions,
+            rows: verified.rows,
+        };
+        Document::new("verify", "ok", 0, body).print();
     } else {
         outln!("{verified}");
     }
     Ok(Outcome::Clean)
+}
+
+/// The fields of `verify --format json`.
+#[derive(serde::Serialize)]
+struct VerifyJson {
+    versions: usize,
+    rows: usize,
 }
