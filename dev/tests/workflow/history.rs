@@ -11,10 +11,7 @@ fn edited_version_is_caught_and_rehash_accepts_it() {
     let project = recorded_project();
     let first = "versions/2026-01-01-000000_create_blog/up.sql";
     project.write(first, &format!("{}\n-- a comment\n", project.read(first)));
-    let stderr = check_fails_with(
-        &project,
-        "version 2026-01-01-000000_create_blog changed after it was recorded",
-    );
+    let stderr = check_fails_with(&project, "C104", "2026-01-01-000000_create_blog");
     assert!(
         stderr.contains("never edit a migration others may have applied"),
         "{stderr}"
@@ -38,15 +35,12 @@ fn removed_and_out_of_order_versions_are_caught() {
     let newest = project.newest();
     std::fs::remove_dir_all(project.file(&newest)).unwrap();
     project.edit_schema("        views -> Nullable<BigInt>,\n", "");
-    check_fails_with(&project, "was recorded but is gone from versions/");
+    check_fails_with(&project, "C103", newest.trim_start_matches("versions/"));
 
     let project = recorded_project();
     project.write("versions/2026-01-02-000000_late/up.sql", "SELECT 1;\n");
     project.write("versions/2026-01-02-000000_late/down.sql", "SELECT 1;\n");
-    let stderr = check_fails_with(
-        &project,
-        "version 2026-01-02-000000_late is older than versions recorded before it arrived",
-    );
+    let stderr = check_fails_with(&project, "C105", "2026-01-02-000000_late");
     assert!(stderr.contains("run `generate` again"), "{stderr}");
 }
 
@@ -86,10 +80,7 @@ fn two_branches_adding_a_version_on_the_same_parent_are_caught_after_the_merge()
         String::from_utf8_lossy(&merge.stdout).contains("dev.sum"),
         "{merge:?}"
     );
-    let stderr = check_fails_with(
-        &project,
-        "two branches each added a version on the same parent",
-    );
+    let stderr = check_fails_with(&project, "C101", "dev.sum");
     assert!(
         stderr.contains("run `generate` again so yours comes after theirs"),
         "{stderr}"
@@ -132,7 +123,7 @@ fn diagram_is_written_between_markers_and_checked_for_freshness() {
     assert!(current.starts_with("# Blog schema\n\nHand-written words stay.\n"));
     // A diagram that fell behind (edited by hand, merged badly) is caught and redrawn.
     project.write("schema/README.md", &readme);
-    let stderr = check_fails_with(&project, "the diagram in schema/README.md is out of date");
+    let stderr = check_fails_with(&project, "C301", "schema/README.md");
     assert!(stderr.contains("cargo run -p dev -- diagram"), "{stderr}");
     project.run(&["diagram"]);
     project.assert_check_passes();
@@ -257,7 +248,11 @@ fn sql_written_into_an_uncommitted_empty_version_needs_only_a_rehash() {
 
     // Once committed, others may have applied it: editing it is the old mistake again.
     project.write(&format!("{version}/down.sql"), "SELECT 2;\n");
-    check_fails_with(&project, "never edit a migration others may have applied");
+    let stderr = check_fails_with(&project, "C104", version.trim_start_matches("versions/"));
+    assert!(
+        stderr.contains("never edit a migration others may have applied"),
+        "{stderr}"
+    );
 }
 
 #[test]
