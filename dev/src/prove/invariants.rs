@@ -96,7 +96,14 @@ fn matched(
         let found: BTreeMap<String, &Row> = now.rows.iter().map(|r| (key.of(r), r)).collect();
         for row in &before.rows {
             let id = key.of(row);
-            let Some(after) = found.get(&id) else {
+            let after = match found.get(&id) {
+                Some(after) => Some(*after),
+                // A key column a type change converts holds its value as the new type (the
+                // Bool 1 is the Text '1'): the row is the one whose key SQLite says was kept.
+                None if !exact => key.kept_in(conn, row, &now.rows)?,
+                None => None,
+            };
+            let Some(after) = after else {
                 return Err(format!(
                     "after {step}, {table} lost the row {} (it has {} rows, it had {})",
                     key.describe(&id),
@@ -161,6 +168,42 @@ impl RowKey {
         } else {
             None
         }
+    }
+
+    /// The one row of `rows` whose key columns each keep `row`'s value by SQLite's rule
+    /// (`values::is_kept`); `None` when no row, or more than one, does.
+    fn kept_in<'r>(
+        &self,
+        conn: &rusqlite::Connection,
+        row: &Row,
+        rows: &'r [Row],
+    ) -> std::result::Result<Option<&'r Row>, String> {
+        let RowKey::Columns(columns) = self else {
+            return Ok(None);
+        };
+        let mut matches = Vec::new();
+        for candidate in rows {
+            let mut kept = true;
+            for column in columns {
+                let (Some(before), Some(after)) =
+                    (row.values.get(column), candidate.values.get(column))
+                else {
+                    kept = false;
+                    break;
+                };
+                if !values::is_kept(conn, before, after).map_err(|e| e.to_string())? {
+                    kept = false;
+                    break;
+                }
+            }
+            if kept {
+                matches.push(candidate);
+            }
+        }
+        Ok(match matches.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        })
     }
 
     /// The row's key as SQL values, comparable as text.

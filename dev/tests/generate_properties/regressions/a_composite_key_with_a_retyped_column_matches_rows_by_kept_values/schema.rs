@@ -1,0 +1,7 @@
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        note -> diesel::sql_types::VarChar,
+        name -> Bool,
+    }
+}
