@@ -297,6 +297,44 @@ fn rename_table(m: &mut Model, head: &Model, table: &Index, to: &Index) {
             }
         }
     }
+    drop_undeclarable_joins(m, head);
+}
+
+/// The joins a rename carried across sections that head did not have: schema.rs cannot
+/// declare them (print-schema writes no joinable across sections), so the column they were
+/// added with stays a plain column. One head had stays: the database keeps its REFERENCES.
+fn drop_undeclarable_joins(m: &mut Model, head: &Model) {
+    let origin_of = |m: &Model, table: &str| {
+        m.table(table)
+            .map(|t| t.origin.clone().unwrap_or_else(|| t.name.clone()))
+    };
+    let mut undeclarable = Vec::new();
+    for t in &m.tables {
+        for (column, parent) in &t.joins {
+            if !m.crosses(&t.name, parent) {
+                continue;
+            }
+            let head_column = t.col(column).and_then(|c| c.origin.clone());
+            let had = t
+                .origin
+                .as_ref()
+                .and_then(|o| head.table(o))
+                .is_some_and(|h| {
+                    head_column
+                        .as_ref()
+                        .and_then(|c| h.joins.get(c))
+                        .is_some_and(|p| Some(p) == origin_of(m, parent).as_ref())
+                });
+            if !had {
+                undeclarable.push((t.name.clone(), column.clone()));
+            }
+        }
+    }
+    for (table, column) in undeclarable {
+        if let Some(t) = m.tables.iter_mut().find(|t| t.name == table) {
+            t.joins.remove(&column);
+        }
+    }
 }
 
 /// The key of a table nothing references, and that is no rowid: a composite key loses its
