@@ -70,6 +70,26 @@ impl Location {
     }
 }
 
+/// How much a diagnostic weighs: an error stops or fails the command; a hint is advice the
+/// command still succeeds with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Shown as `error:` (or `error[C106]:`).
+    Error,
+    /// Shown as `hint:`; `check` passes with it.
+    Hint,
+}
+
+impl Severity {
+    /// The word a diagnostic of this severity starts with, as rustc writes it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
 /// What is shown to explain a problem: the headline, where, context lines, how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -83,6 +103,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// A finding's stable code (`C106`); `None` for an error.
     pub code: Option<&'static str>,
+    /// An error, or a hint.
+    pub severity: Severity,
 }
 
 impl Diagnostic {
@@ -93,6 +115,7 @@ impl Diagnostic {
             notes: Vec::new(),
             help: None,
             code: None,
+            severity: Severity::Error,
         }
     }
 
@@ -241,6 +264,13 @@ impl Finding {
         Finding(diagnostic)
     }
 
+    /// A finding that is advice only (`hint[C201]: ...`): `check` still passes with it.
+    pub fn hint(code: &'static str, message: impl Into<String>) -> Self {
+        let mut finding = Finding::new(code, message);
+        finding.0.severity = Severity::Hint;
+        finding
+    }
+
     diagnostic_builders!();
 }
 
@@ -278,32 +308,9 @@ fn shown(path: &Path) -> &Path {
         .unwrap_or(path)
 }
 
-/// rustc's layout: headline, `--> file:line:column` with the line and a caret, notes, help.
-impl Diagnostic {
-    /// The diagnostic as a `level` (`hint`), where its `Display` says `error`.
-    pub fn as_level<'a>(&'a self, level: &'a str) -> impl fmt::Display + 'a {
-        Leveled {
-            level,
-            diagnostic: self,
-        }
-    }
-}
-
-/// A diagnostic shown at another level than `error`.
-struct Leveled<'a> {
-    level: &'a str,
-    diagnostic: &'a Diagnostic,
-}
-
-impl fmt::Display for Leveled<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.diagnostic.render(self.level, f)
-    }
-}
-
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.render("error", f)
+        self.render(self.severity.label(), f)
     }
 }
 

@@ -27,10 +27,9 @@ fn main() -> ExitCode {
         match cli.command.format() {
             Format::Text => {}
             Format::Json => report::print_failure(command_name(&cli.command), err),
-            Format::Github => output::write(format_args!(
-                "{}\n",
-                report::diagnostic_annotation("error", err)
-            )),
+            Format::Github => {
+                output::write(format_args!("{}\n", report::diagnostic_annotation(err)))
+            }
         }
     }
     if cli.command.timings() {

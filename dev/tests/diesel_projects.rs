@@ -136,6 +136,15 @@ fn every_print_schema_option_reads_back_and_a_missing_allow_tables_entry_is_a_hi
     let hints = document["schema_hints"].as_array().unwrap();
     assert_eq!(hints.len(), 1, "{document}");
     assert!(hints[0]["message"].as_str().unwrap().contains("stock"));
+    assert_eq!(hints[0]["severity"], "hint", "{document}");
+    assert_eq!(hints[0]["code"], "C201", "{document}");
+    // On GitHub a hint is a notice, which does not mark the pull request as failing.
+    let github = project.run(&["check", "--format", "github"]);
+    assert_eq!(github.code, Some(0), "{github:?}");
+    assert!(
+        github.stdout.starts_with("::notice::") && github.stdout.contains("does not list stock"),
+        "{github:?}"
+    );
 }
 
 #[test]

@@ -135,7 +135,7 @@ impl Findings<'_> {
             err!("{problem}");
         }
         for hint in &workspace.hints {
-            err!("{}", hint.as_level("hint"));
+            err!("{hint}");
         }
         for hint in hints {
             errln!(
@@ -199,10 +199,10 @@ impl Findings<'_> {
             );
         }
         for problem in problems {
-            outln!("{}", report::diagnostic_annotation("error", problem));
+            outln!("{}", report::diagnostic_annotation(problem));
         }
         for hint in &workspace.hints {
-            outln!("{}", report::diagnostic_annotation("notice", hint));
+            outln!("{}", report::diagnostic_annotation(hint));
         }
         for hint in hints {
             outln!(

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{Diagnostic, Error};
+use crate::error::{Diagnostic, Error, Severity};
 use crate::generate::diff::Change;
 use crate::support::output::outln;
 
@@ -159,6 +159,7 @@ pub fn changes(changes: &[Change]) -> Vec<ChangeJson> {
 /// A problem as JSON, with where it is when it is in a file.
 #[derive(Serialize)]
 pub struct DiagnosticJson {
+    severity: &'static str,
     code: Option<String>,
     message: String,
     location: Option<LocationJson>,
@@ -177,6 +178,7 @@ struct LocationJson {
 impl From<&Diagnostic> for DiagnosticJson {
     fn from(shown: &Diagnostic) -> DiagnosticJson {
         DiagnosticJson {
+            severity: shown.severity.label(),
             code: shown.code.map(str::to_owned),
             message: shown.message.clone(),
             location: shown.location.as_ref().map(|l| LocationJson {
@@ -241,7 +243,11 @@ pub fn annotation(
 
 /// A diagnostic as a GitHub annotation at its file position (relative to the current
 /// directory when it lies below it), notes and help folded in.
-pub fn diagnostic_annotation(level: &str, shown: &Diagnostic) -> String {
+pub fn diagnostic_annotation(shown: &Diagnostic) -> String {
+    let level = match shown.severity {
+        Severity::Error => "error",
+        Severity::Hint => "notice",
+    };
     let mut message = shown.message.clone();
     for note in &shown.notes {
         message.push_str(&format!("\n{note}"));

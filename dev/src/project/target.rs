@@ -144,7 +144,7 @@ fn allow_tables_hints(section: &Section, parsed: &Parsed, project: &Project) -> 
     if missing.is_empty() {
         return Vec::new();
     }
-    vec![Finding::new("C201", format!(
+    vec![Finding::hint("C201", format!(
         "`allow_tables_to_appear_in_same_query!` in `{}` does not list {}, which print-schema would list",
         project.display(&section.file),
         missing.join(", ")
