@@ -266,7 +266,7 @@ impl Finding {
 
     /// A finding that is advice only (`hint[C201]: ...`): `check` still passes with it.
     pub fn hint(code: &'static str, message: impl Into<String>) -> Self {
-        let mut finding = Finding::new(code, message);
+        let mut finding = Self::new(code, message);
         finding.0.severity = Severity::Hint;
         finding
     }
