@@ -228,6 +228,12 @@ impl Down<'_> {
                     column: column.name.clone(),
                     from: quote(source),
                 });
+                if column.not_null && !current.not_null {
+                    effects.push(Effect::RequiresValues {
+                        table: current_name.to_owned(),
+                        column: source.clone(),
+                    });
+                }
                 if !current
                     .declared_type
                     .eq_ignore_ascii_case(&column.declared_type)

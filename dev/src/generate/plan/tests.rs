@@ -27,9 +27,10 @@ fn variant(effect: &Effect) -> &'static str {
         Effect::ConvertsColumn { .. } => "converts a column",
         Effect::DropsObject { .. } => "drops an object objects.sql no longer declares",
         Effect::FillsNulls { .. } => "fills the NULLs of a column made NOT NULL",
+        Effect::RequiresValues { .. } => "makes a column NOT NULL again",
     }
 }
-const VARIANTS: usize = 11;
+const VARIANTS: usize = 12;
 
 const HEAD: &str = "
 CREATE TABLE users (
@@ -49,7 +50,8 @@ CREATE TABLE notes (id INTEGER PRIMARY KEY NOT NULL, user_id INTEGER);
 CREATE TABLE labels (id INTEGER PRIMARY KEY NOT NULL, caption TEXT);
 ";
 
-/// users: age narrows, note (which a CHECK uses) and score (indexed) go, email comes; posts
+/// users: age narrows, name becomes nullable (so down makes it NOT NULL again), note (which
+/// a CHECK uses) and score (indexed) go, email comes; posts
 /// drops a plain column in place and loses its trigger, which objects.sql no longer
 /// declares; tags goes; counters gets a key that cannot keep AUTOINCREMENT; notes.user_id
 /// comes to reference users; labels.caption is made NOT NULL, its NULLs filled.
@@ -80,7 +82,7 @@ diesel::table! {
 diesel::table! {
     users (id) {
         id -> Integer,
-        name -> Text,
+        name -> Nullable<Text>,
         age -> Nullable<Integer>,
         email -> Nullable<Text>,
     }

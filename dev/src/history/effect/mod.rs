@@ -100,6 +100,14 @@ pub enum Effect {
         /// The value its NULLs get, as given.
         expr: String,
     },
+    /// A column made NOT NULL again by a down that restores it: a row holding NULL (which
+    /// up allowed) stops the migration.
+    RequiresValues {
+        /// The rebuilt table, by its name when the step runs.
+        table: String,
+        /// The column made NOT NULL.
+        column: String,
+    },
     /// A table constraint a rebuild leaves out because it names a dropped column.
     DropsConstraint {
         /// The rebuilt table, by its name when the step runs.
@@ -126,6 +134,7 @@ impl Effect {
             Effect::ConvertsColumn { .. } => "W009",
             Effect::DropsConstraint { .. } => "W010",
             Effect::FillsNulls { .. } => "W011",
+            Effect::RequiresValues { .. } => "W012",
         }
     }
 
@@ -143,6 +152,8 @@ const CONVERTS_TAIL: &str =
     "`: its values become what that gives, and down does not give the old ones back";
 const FILLS_NULLS_TAIL: &str =
     "`: down makes the column nullable again, but those rows keep the value";
+const REQUIRES_VALUES_TAIL: &str =
+    " again: a row holding NULL stops the migration; give such rows a value first";
 const CHECKS_REFERENCE_TAIL: &str =
     ": a row that names no row there stops the migration; fix or clear such rows first";
 const DROPS_AUTOINCREMENT_TAIL: &str =
@@ -204,6 +215,12 @@ impl fmt::Display for Effect {
             } => write!(
                 f,
                 "fills the NULLs of {}.{} with `{expr}{FILLS_NULLS_TAIL}",
+                quote(table),
+                quote(column)
+            ),
+            Effect::RequiresValues { table, column } => write!(
+                f,
+                "makes {}.{} NOT NULL{REQUIRES_VALUES_TAIL}",
                 quote(table),
                 quote(column)
             ),

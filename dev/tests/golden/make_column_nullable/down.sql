@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Restores posts exactly as it was.
+-- WARNING: makes posts.title NOT NULL again: a row holding NULL stops the migration; give such rows a value first
 ALTER TABLE posts RENAME TO _dev_old_posts;
 CREATE TABLE posts (
     id INTEGER NOT NULL PRIMARY KEY,

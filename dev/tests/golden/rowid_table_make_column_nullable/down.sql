@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Restores events exactly as it was.
+-- WARNING: makes events.kind NOT NULL again: a row holding NULL stops the migration; give such rows a value first
 ALTER TABLE events RENAME TO _dev_old_events;
 CREATE TABLE events (
     kind TEXT NOT NULL,

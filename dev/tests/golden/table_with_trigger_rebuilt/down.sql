@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Restores users exactly as it was.
+-- WARNING: makes users.name NOT NULL again: a row holding NULL stops the migration; give such rows a value first
 ALTER TABLE users RENAME TO _dev_old_users;
 CREATE TABLE users (
     id INTEGER NOT NULL PRIMARY KEY,
