@@ -10,6 +10,25 @@ use crate::error::{Error, Result};
 use crate::sqlite::catalog;
 use crate::sqlite::db;
 
+/// Refuses to write to a database on a LiteFS replica. LiteFS puts a `.primary` file, which
+/// names the primary node, in the mount directory of every node but the primary, and only
+/// the primary may write: a migration on a replica would fail half-way, or diverge.
+pub fn refuse_replica(path: &Path) -> Result<()> {
+    let marker = path.with_file_name(".primary");
+    let primary = match std::fs::read_to_string(&marker) {
+        Ok(primary) => primary,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("read", &marker, e)),
+    };
+    Err(Error::input(format!(
+        "`{}` is on a LiteFS replica: only the primary, {}, may write to it",
+        path.display(),
+        primary.trim()
+    ))
+    .note(format!("LiteFS names the primary in `{}`", marker.display()))
+    .help("run this on the primary node; `current`, `history`, `drift` and `upgrade --rehearse` work on a replica"))
+}
+
 /// The variable diesel_cli reads too.
 pub const DATABASE_URL: &str = "DATABASE_URL";
 

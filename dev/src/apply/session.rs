@@ -158,6 +158,8 @@ impl<'a> Session<'a> {
     /// application's `open` takes too), with the versions it applied read again once the lock
     /// is held: another process that migrated it meanwhile has changed them.
     pub(super) fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        // Before the lock, whose file a replica's mount would not take either.
+        database::refuse_replica(&self.database)?;
         let path = self.database.clone();
         let waiting = || {
             errln!(

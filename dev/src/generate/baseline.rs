@@ -60,7 +60,7 @@ pub fn baseline(
     let entries: Vec<&Entry> = schema
         .entries()
         .iter()
-        .filter(|e| e.name != MIGRATIONS_TABLE)
+        .filter(|e| e.name != MIGRATIONS_TABLE && !catalog::is_platform_table(&e.table))
         .collect();
     let tables: Vec<&Entry> = entries
         .iter()
@@ -71,7 +71,8 @@ pub fn baseline(
     for entry in &tables {
         up.push_str(&format!("{};\n\n", entry.sql));
     }
-    let sequences = sequences(conn)?;
+    let mut sequences = sequences(conn)?;
+    sequences.retain(|(table, _)| !catalog::is_platform_table(table));
     for (table, seq) in &sequences {
         up.push_str(&format!(
             "INSERT INTO sqlite_sequence (name, seq) VALUES ({}, {seq});\n",
@@ -393,6 +394,26 @@ mod tests {
                 prop_assert_eq!(missing(&history, table, "fresh", "main"), 0, "{} gained rows: {}", table, made.up);
             }
         }
+    }
+
+    /// A platform's tables (Litestream's, D1's) are the database's host's, not the history's:
+    /// a baseline neither makes them nor copies their rows or sequences.
+    #[test]
+    fn the_baseline_leaves_out_the_tables_a_platform_keeps() {
+        let history = replayed(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT);
+             INSERT INTO notes (body) VALUES ('kept');
+             CREATE TABLE d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE);
+             INSERT INTO d1_migrations (name) VALUES ('0001.sql');
+             CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER);
+             INSERT INTO _litestream_seq VALUES (1, 42);",
+        );
+        let made = baseline(&history, &[], false).unwrap();
+        assert!(made.up.contains("CREATE TABLE notes"), "{}", made.up);
+        for platform in ["d1_migrations", "_litestream_seq", "sqlite_autoindex_d1"] {
+            assert!(!made.up.contains(platform), "{platform}: {}", made.up);
+        }
+        assert_eq!(made.rows, [("notes".to_owned(), 1)]);
     }
 
     #[test]

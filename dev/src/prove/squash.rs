@@ -64,7 +64,9 @@ pub fn prove_squash(
         let mut entries = catalog::entries(conn).map_err(|e| {
             Error::internal(format!("a disposable database: {}", e.message.clone()))
         })?;
-        entries.retain(|e| !e.name.starts_with("sqlite_stat"));
+        entries.retain(|e| {
+            !e.name.starts_with("sqlite_stat") && !catalog::is_platform_table(&e.table)
+        });
         Ok(entries)
     };
     let (expected, made) = (read(&history)?, read(&baseline)?);

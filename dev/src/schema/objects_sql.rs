@@ -8,7 +8,7 @@
 //! SQLite reads it: tokens only, so whitespace, comments, keyword case and identifier quoting
 //! are no change.
 
-use crate::sqlite::catalog::{Entry, Kind};
+use crate::sqlite::catalog::{is_platform_table, Entry, Kind};
 use std::fmt;
 use std::path::Path;
 
@@ -301,6 +301,7 @@ fn stored(entries: &[Entry]) -> Vec<SqlObject> {
     entries
         .iter()
         .filter(|e| !e.name.to_ascii_lowercase().starts_with("sqlite_"))
+        .filter(|e| !is_platform_table(&e.table))
         .filter_map(|e| {
             Some(SqlObject {
                 kind: ObjectKind::of(e.kind)?,

@@ -85,6 +85,24 @@ pub struct Entry {
     pub sql: Option<String>,
 }
 
+/// Tables that replication and hosting platforms keep inside the user's database, with
+/// who keeps them: never part of the schema (no drift, no change, not copied by `squash`).
+/// SQLite's own (`sqlite_sequence`, `sqlite_stat1` to `sqlite_stat4`) are left out by their
+/// prefix. Listed in `dev/docs/commands.md` ("Beside replication").
+pub const PLATFORM_TABLES: [(&str, &str); 4] = [
+    ("_litestream_seq", "Litestream"),
+    ("_litestream_lock", "Litestream"),
+    ("_cf_KV", "Cloudflare D1"),
+    ("d1_migrations", "Cloudflare D1"),
+];
+
+/// Whether `table` is one of [`PLATFORM_TABLES`] (SQLite compares names without case).
+pub fn is_platform_table(table: &str) -> bool {
+    PLATFORM_TABLES
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case(table))
+}
+
 /// Every entry of the main schema, sorted by kind and name: two databases with equal entries
 /// have the same schema, text for text.
 pub fn entries(conn: &Connection) -> Result<Vec<Entry>> {

@@ -15,6 +15,8 @@ pub struct Entry {
     pub kind: Kind,
     /// The object's own name (the entry's `name` column).
     pub name: String,
+    /// The table it belongs to (`tbl_name`; a table's or view's own name).
+    pub table: String,
     /// The stored `CREATE` statement.
     pub sql: String,
 }
@@ -27,7 +29,7 @@ pub struct Entry {
 pub struct StoredSchema(Vec<Entry>);
 
 /// The entries, with SQL names a Diesel row can carry.
-const ENTRIES: &str = "SELECT type AS kind, name, sql FROM main.sqlite_schema
+const ENTRIES: &str = "SELECT type AS kind, name, tbl_name AS tbl, sql FROM main.sqlite_schema
      WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
      ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid";
 
@@ -43,7 +45,8 @@ impl StoredSchema {
                 Ok(Entry {
                     kind: r.get(0)?,
                     name: r.get(1)?,
-                    sql: r.get(2)?,
+                    table: r.get(2)?,
+                    sql: r.get(3)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -68,6 +71,8 @@ impl StoredSchema {
             #[diesel(sql_type = Text)]
             name: String,
             #[diesel(sql_type = Text)]
+            tbl: String,
+            #[diesel(sql_type = Text)]
             sql: String,
         }
         #[derive(diesel::QueryableByName)]
@@ -87,6 +92,7 @@ impl StoredSchema {
                 Ok(Entry {
                     kind,
                     name: r.name,
+                    table: r.tbl,
                     sql: r.sql,
                 })
             })

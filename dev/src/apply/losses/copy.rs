@@ -73,7 +73,10 @@ impl InMemoryCopy {
         let conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
         conn.execute_batch(db::APPLICATION_PRAGMAS)
             .map_err(|e| e.to_string())?;
-        for Entry { kind, name, sql } in schema.entries() {
+        for Entry {
+            kind, name, sql, ..
+        } in schema.entries()
+        {
             conn.execute_batch(sql).map_err(|e| {
                 format!(
                     "its {kind} {name} cannot be recreated from its stored text: {}",

@@ -8,6 +8,7 @@ use regex::Regex;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
+use crate::sqlite::catalog;
 use crate::sqlite::db::sqlite_message;
 
 /// Which tables print-schema describes, per `[print_schema] filter`.
@@ -242,10 +243,13 @@ impl IndexShape {
     }
 }
 
-/// Whether print-schema lists a table: not SQLite's own (`sqlite%`) nor internal (`__%`,
-/// which covers `__diesel_schema_migrations`).
+/// Whether a table is the schema's: not SQLite's own (`sqlite%`), not internal (`__%`, which
+/// covers `__diesel_schema_migrations`), and not one a platform keeps in the database
+/// (`catalog::PLATFORM_TABLES`).
 fn is_user_table(name: &str) -> bool {
-    !name.starts_with("__") && !name.to_ascii_lowercase().starts_with("sqlite")
+    !name.starts_with("__")
+        && !name.to_ascii_lowercase().starts_with("sqlite")
+        && !catalog::is_platform_table(name)
 }
 
 fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
