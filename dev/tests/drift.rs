@@ -23,18 +23,10 @@ fn out_of_band(path: &str, sql: &str) {
 
 /// Runs `drift` and asserts it changed neither the database nor its directory.
 fn drift(project: &Project, db: &tempfile::TempDir, path: &str) -> Run {
-    let listing = |dir: &std::path::Path| {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    };
-    let before = (std::fs::read(path).unwrap(), listing(db.path()));
+    let before = (std::fs::read(path).unwrap(), file_names(db.path()));
     let run = project.run(&["drift", "--database", path]);
     assert_eq!(
-        (std::fs::read(path).unwrap(), listing(db.path())),
+        (std::fs::read(path).unwrap(), file_names(db.path())),
         before,
         "drift wrote something: {run:?}"
     );

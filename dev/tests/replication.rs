@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ok_on, run_on, Database, Project};
+use common::{file_names, ok_on, run_on, Database, Project};
 
 /// What Litestream, Cloudflare D1 and `ANALYZE` keep in a database, as they create it.
 const PLATFORM_TABLES: &str = "
@@ -57,15 +57,7 @@ fn a_litefs_replica_is_read_and_rehearsed_but_never_written() {
     project.generate("add likes");
     let dir = db.path.parent().unwrap();
     std::fs::write(dir.join(".primary"), "node-a.internal\n").unwrap();
-    let listing = || {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    };
-    let (files, applied) = (listing(), db.applied());
+    let (files, applied) = (file_names(dir), db.applied());
 
     for args in [
         &["upgrade"][..],
@@ -83,7 +75,7 @@ fn a_litefs_replica_is_read_and_rehearsed_but_never_written() {
             "{args:?}: {run:?}"
         );
         assert_eq!(db.applied(), applied, "{args:?} wrote to the replica");
-        assert_eq!(listing(), files, "{args:?} left a file in the mount");
+        assert_eq!(file_names(dir), files, "{args:?} left a file in the mount");
     }
 
     ok_on(&project, &db, &["current"]);
