@@ -63,6 +63,7 @@ pub fn apply_edits(head: &Model, edits: &[EditGen]) -> Model {
             EditGen::ChangeKey { table, column } => change_key(&mut m, table, column),
         }
     }
+    settle_joins_across_sections(&mut m, head);
     m
 }
 
@@ -297,42 +298,56 @@ fn rename_table(m: &mut Model, head: &Model, table: &Index, to: &Index) {
             }
         }
     }
-    drop_undeclarable_joins(m, head);
 }
 
-/// The joins a rename carried across sections that head did not have: schema.rs cannot
-/// declare them (print-schema writes no joinable across sections), so the column they were
-/// added with stays a plain column. One head had stays: the database keeps its REFERENCES.
-fn drop_undeclarable_joins(m: &mut Model, head: &Model) {
-    let origin_of = |m: &Model, table: &str| {
-        m.table(table)
-            .map(|t| t.origin.clone().unwrap_or_else(|| t.name.clone()))
+/// Across schema sections print-schema writes no joinable, so schema.rs can neither add nor
+/// drop a reference there: the target has exactly the references head had between the tables
+/// (the database keeps them), whatever the edits did to the model's joins on the way (a
+/// rename may take a table to the other section after an edit dropped or added a join).
+fn settle_joins_across_sections(m: &mut Model, head: &Model) {
+    let now_name = |m: &Model, head_table: &str| {
+        m.tables
+            .iter()
+            .find(|t| t.origin.as_deref() == Some(head_table))
+            .map(|t| t.name.clone())
     };
-    let mut undeclarable = Vec::new();
-    for t in &m.tables {
-        for (column, parent) in &t.joins {
-            if !m.crosses(&t.name, parent) {
+    let mut kept = Vec::new();
+    for h in &head.tables {
+        let Some(table) = now_name(m, &h.name) else {
+            continue;
+        };
+        for (head_column, head_parent) in &h.joins {
+            let Some(parent) = now_name(m, head_parent) else {
                 continue;
-            }
-            let head_column = t.col(column).and_then(|c| c.origin.clone());
-            let had = t
-                .origin
-                .as_ref()
-                .and_then(|o| head.table(o))
-                .is_some_and(|h| {
-                    head_column
-                        .as_ref()
-                        .and_then(|c| h.joins.get(c))
-                        .is_some_and(|p| Some(p) == origin_of(m, parent).as_ref())
-                });
-            if !had {
-                undeclarable.push((t.name.clone(), column.clone()));
+            };
+            let t = m.table(&table).expect("found by origin");
+            let column = t
+                .cols
+                .iter()
+                .find(|c| c.origin.as_deref() == Some(head_column.as_str()));
+            if let Some(column) = column.filter(|_| m.crosses(&table, &parent)) {
+                kept.push((table.clone(), column.name.clone(), parent));
             }
         }
     }
-    for (table, column) in undeclarable {
+    let crossing: Vec<(String, String)> = m
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.joins
+                .iter()
+                .filter(|(_, parent)| m.crosses(&t.name, parent))
+                .map(|(column, _)| (t.name.clone(), column.clone()))
+        })
+        .collect();
+    for (table, column) in crossing {
         if let Some(t) = m.tables.iter_mut().find(|t| t.name == table) {
             t.joins.remove(&column);
+        }
+    }
+    for (table, column, parent) in kept {
+        if let Some(t) = m.tables.iter_mut().find(|t| t.name == table) {
+            t.joins.insert(column, parent);
         }
     }
 }
