@@ -57,6 +57,8 @@ pub enum OpenError {
         replaced: usize,
         last_replaced: String,
     },
+    #[error("`{path}` is not at head: {} pending ({}); upgrade it first (`open()` or the dev tool's `upgrade`), then serve it", versions.len(), versions.join(", "))]
+    Pending { path: String, versions: Vec<String> },
     #[error("`{path}` holds tables but no migrations table, and differs from the first version's schema: missing {}. Migrate it by hand to that schema (or start from an empty file); open() then stamps and upgrades it", missing.join(", "))]
     NotFirstVersion { path: String, missing: Vec<String> },
 }
@@ -107,6 +109,75 @@ pub fn open_with(
     Ok(conn)
 }
 
+/// Opens the database at `path` only when it is at head, writing nothing: one with versions
+/// pending (or no database there yet) is refused with [`OpenError::Pending`], naming them.
+/// For an application that serves many databases (one per tenant) and upgrades them apart
+/// from serving, as crates.io refuses to start on a database with migrations pending. An
+/// unknown applied version or a database part-way through a squash is refused as by
+/// [`open`].
+pub fn open_at_head(path: &Path) -> Result<SqliteConnection, OpenError> {
+    open_at_head_with(path, &MIGRATIONS, embedded_squash().as_ref())
+}
+
+/// [`open_at_head`] with another set of migrations and its baseline.
+pub fn open_at_head_with(
+    path: &Path,
+    source: &dyn MigrationSource<Sqlite>,
+    squashed: Option<&Squashed>,
+) -> Result<SqliteConnection, OpenError> {
+    let display = path.display().to_string();
+    let failed = |message: String| OpenError::Database {
+        path: display.clone(),
+        message,
+    };
+    let mut migrations: Vec<Box<dyn Migration<Sqlite>>> =
+        source.migrations().map_err(|e| failed(e.to_string()))?;
+    migrations.sort_by_key(|m| m.name().version().to_string());
+    let all = || migrations.iter().map(|m| m.name().to_string()).collect();
+    if !path.is_file() {
+        return Err(OpenError::Pending {
+            path: display,
+            versions: all(),
+        });
+    }
+    let url = path
+        .to_str()
+        .ok_or_else(|| OpenError::Path(display.clone()))?;
+    let mut conn = SqliteConnection::establish(url).map_err(|source| OpenError::Connect {
+        path: display.clone(),
+        source,
+    })?;
+    conn.batch_execute(CONNECTION_PRAGMAS)
+        .map_err(|e| failed(e.to_string()))?;
+    let tables = columns(&mut conn).map_err(|e| failed(e.to_string()))?;
+    if !tables
+        .iter()
+        .any(|c| c.table == "__diesel_schema_migrations")
+    {
+        return Err(OpenError::Pending {
+            path: display,
+            versions: all(),
+        });
+    }
+    let known: BTreeSet<String> = migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = recognised_applied(&mut conn, &display, &known, squashed)?;
+    let pending: Vec<String> = migrations
+        .iter()
+        .filter(|m| !applied.contains(&m.name().version().to_string()))
+        .map(|m| m.name().to_string())
+        .collect();
+    if !pending.is_empty() {
+        return Err(OpenError::Pending {
+            path: display,
+            versions: pending,
+        });
+    }
+    Ok(conn)
+}
+
 /// Brings the database on `conn` (shown as `display`) to the newest of `source`'s versions.
 fn upgrade(
     conn: &mut SqliteConnection,
@@ -131,27 +202,7 @@ fn upgrade(
         .iter()
         .any(|c| c.table == "__diesel_schema_migrations");
     if tracked {
-        let mut applied = applied(conn).map_err(failed)?;
-        if let Some(s) = squashed {
-            applied = s.recognise(applied).map_err(|part| OpenError::PartWay {
-                path: display.clone(),
-                baseline: s.baseline.clone(),
-                applied: part.applied,
-                replaced: part.replaced,
-                last_replaced: s.last_replaced.clone(),
-            })?;
-        }
-        let unknown: Vec<String> = applied
-            .iter()
-            .filter(|v| !known.contains(*v))
-            .cloned()
-            .collect();
-        if !unknown.is_empty() {
-            return Err(OpenError::UnknownVersions {
-                path: display,
-                versions: unknown,
-            });
-        }
+        recognised_applied(conn, &display, &known, squashed)?;
     } else if !tables.is_empty() {
         if let Some(first) = migrations.first() {
             let missing = missing_from(&tables, &**first).map_err(failed)?;
@@ -178,6 +229,42 @@ fn upgrade(
             .map_err(|e| failed(e.to_string()))?;
     }
     Ok(())
+}
+
+/// The versions the database on `conn` applied, with those a squashed history's baseline
+/// accounts for left out; an applied version `known` lacks (newer code migrated it) or a
+/// database part-way through squashed versions is refused.
+fn recognised_applied(
+    conn: &mut SqliteConnection,
+    display: &str,
+    known: &BTreeSet<String>,
+    squashed: Option<&Squashed>,
+) -> Result<Vec<String>, OpenError> {
+    let mut applied = applied(conn).map_err(|message| OpenError::Database {
+        path: display.to_owned(),
+        message,
+    })?;
+    if let Some(s) = squashed {
+        applied = s.recognise(applied).map_err(|part| OpenError::PartWay {
+            path: display.to_owned(),
+            baseline: s.baseline.clone(),
+            applied: part.applied,
+            replaced: part.replaced,
+            last_replaced: s.last_replaced.clone(),
+        })?;
+    }
+    let unknown: Vec<String> = applied
+        .iter()
+        .filter(|v| !known.contains(*v))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(OpenError::UnknownVersions {
+            path: display.to_owned(),
+            versions: unknown,
+        });
+    }
+    Ok(applied)
 }
 
 /// The versions the database applied, as Diesel records them.

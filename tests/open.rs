@@ -175,3 +175,52 @@ fn count_versions() -> usize {
         .filter(|e| e.as_ref().unwrap().path().is_dir())
         .count()
 }
+
+/// A fleet application serves a tenant's database only at head: `open_at_head` names the
+/// pending versions and writes nothing, where `open` would upgrade.
+#[test]
+fn open_at_head_serves_a_database_at_head_and_refuses_one_behind_writing_nothing() {
+    use diesel::migration::MigrationSource;
+    let names: Vec<String> = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
+        .unwrap()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.sqlite3");
+    let pending = |path: &std::path::Path| match flowstate::open_at_head(path) {
+        Err(flowstate::OpenError::Pending { versions, .. }) => versions,
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("served a database not at head"),
+    };
+
+    let mut all = pending(&path);
+    all.sort();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(all, sorted);
+    assert!(!path.exists(), "no database was created");
+
+    drop(open(&path).unwrap());
+    flowstate::open_at_head(&path).unwrap();
+
+    let newest = sorted.last().unwrap().clone();
+    let version: String = newest.split('_').next().unwrap().replace('-', "");
+    {
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        conn.batch_execute(&format!(
+            "DELETE FROM __diesel_schema_migrations WHERE version = '{version}'"
+        ))
+        .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let Err(err) = flowstate::open_at_head(&path) else {
+        panic!("served a database one version behind")
+    };
+    assert!(
+        err.to_string().contains("is not at head: 1 pending") && err.to_string().contains(&newest),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before, "open_at_head wrote");
+    assert_eq!(pending(&path), [newest]);
+}
