@@ -89,15 +89,7 @@ pub fn open_with(
         path: display.clone(),
         message,
     };
-    let url = path
-        .to_str()
-        .ok_or_else(|| OpenError::Path(display.clone()))?;
-    let mut conn = SqliteConnection::establish(url).map_err(|source| OpenError::Connect {
-        path: display.clone(),
-        source,
-    })?;
-    conn.batch_execute(CONNECTION_PRAGMAS)
-        .map_err(|e| failed(e.to_string()))?;
+    let mut conn = connect(path)?;
     // Another process migrating the same database (the dev tool, another open()) goes first;
     // what it applied is then read here, and not run again.
     migration_lock::with_migration_lock(
@@ -130,9 +122,7 @@ pub fn open_at_head_with(
         path: display.clone(),
         message,
     };
-    let mut migrations: Vec<Box<dyn Migration<Sqlite>>> =
-        source.migrations().map_err(|e| failed(e.to_string()))?;
-    migrations.sort_by_key(|m| m.name().version().to_string());
+    let migrations = sorted(source, &display)?;
     let all = || migrations.iter().map(|m| m.name().to_string()).collect();
     if !path.is_file() {
         return Err(OpenError::Pending {
@@ -140,15 +130,7 @@ pub fn open_at_head_with(
             versions: all(),
         });
     }
-    let url = path
-        .to_str()
-        .ok_or_else(|| OpenError::Path(display.clone()))?;
-    let mut conn = SqliteConnection::establish(url).map_err(|source| OpenError::Connect {
-        path: display.clone(),
-        source,
-    })?;
-    conn.batch_execute(CONNECTION_PRAGMAS)
-        .map_err(|e| failed(e.to_string()))?;
+    let mut conn = connect(path)?;
     let tables = columns(&mut conn).map_err(|e| failed(e.to_string()))?;
     if !tables
         .iter()
@@ -190,9 +172,7 @@ fn upgrade(
         message,
     };
     let display = display.to_owned();
-    let mut migrations: Vec<Box<dyn Migration<Sqlite>>> =
-        source.migrations().map_err(|e| failed(e.to_string()))?;
-    migrations.sort_by_key(|m| m.name().version().to_string());
+    let migrations = sorted(source, &display)?;
     let known: BTreeSet<String> = migrations
         .iter()
         .map(|m| m.name().version().to_string())
@@ -229,6 +209,37 @@ fn upgrade(
             .map_err(|e| failed(e.to_string()))?;
     }
     Ok(())
+}
+
+/// A connection to the database at `path`, with the settings every connection gets.
+fn connect(path: &Path) -> Result<SqliteConnection, OpenError> {
+    let display = path.display().to_string();
+    let url = path
+        .to_str()
+        .ok_or_else(|| OpenError::Path(display.clone()))?;
+    let mut conn = SqliteConnection::establish(url).map_err(|source| OpenError::Connect {
+        path: display.clone(),
+        source,
+    })?;
+    conn.batch_execute(CONNECTION_PRAGMAS)
+        .map_err(|e| OpenError::Database {
+            path: display,
+            message: e.to_string(),
+        })?;
+    Ok(conn)
+}
+
+/// `source`'s migrations in Diesel's order (by version).
+fn sorted(
+    source: &dyn MigrationSource<Sqlite>,
+    display: &str,
+) -> Result<Vec<Box<dyn Migration<Sqlite>>>, OpenError> {
+    let mut migrations = source.migrations().map_err(|e| OpenError::Database {
+        path: display.to_owned(),
+        message: e.to_string(),
+    })?;
+    migrations.sort_by_key(|m| m.name().version().to_string());
+    Ok(migrations)
 }
 
 /// The versions the database on `conn` applied, with those a squashed history's baseline
