@@ -1,6 +1,8 @@
 //! The onboarding script on a fresh clone, and how it and the hook find the tool through
 //! cargo wherever it is built.
 
+use std::path::Path;
+
 use crate::common::{self, git_ok, git_with};
 use crate::{fake_cargo, files_under, path_with, repository, stderr_of};
 
@@ -14,22 +16,9 @@ fn onboarding_sets_up_a_fresh_clone_and_is_safe_to_run_twice() {
         &["clone", "-q", origin.path().to_str().unwrap(), "clone"],
     );
     for round in 1..=2 {
-        let output = duct::cmd("bash", ["dev/onboard.sh"])
-            .dir(&clone)
-            .env("DEV_BIN", common::BIN)
-            .env("TMPDIR", origin.tmp.path())
-            .env_remove("DATABASE_URL")
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(output.status.success(), "round {round}: {text}");
+        let (succeeded, text) =
+            onboard(&clone, origin.tmp.path(), |c| c.env("DEV_BIN", common::BIN));
+        assert!(succeeded, "round {round}: {text}");
         assert!(text.contains("onboard: ready"), "{text}");
         assert!(text.contains("schema.rs matches versions/"), "{text}");
     }
@@ -76,23 +65,10 @@ fn hook_and_onboarding_find_the_tool_through_cargo_wherever_it_is_built() {
     // The tool lives where cargo says (as with CARGO_TARGET_DIR), never in target/debug.
     let cargo = fake_cargo(0);
     let project = repository("1.70");
-    let onboard = duct::cmd("bash", ["dev/onboard.sh"])
-        .dir(project.path())
-        .env("PATH", path_with(&cargo))
-        .env_remove("DEV_BIN")
-        .env("TMPDIR", project.tmp.path())
-        .env_remove("DATABASE_URL")
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&onboard.stdout),
-        stderr_of(&onboard)
-    );
-    assert!(onboard.status.success(), "{text}");
+    let (succeeded, text) = onboard(project.path(), project.tmp.path(), |c| {
+        c.env("PATH", path_with(&cargo)).env_remove("DEV_BIN")
+    });
+    assert!(succeeded, "{text}");
     assert!(text.contains("schema.rs matches versions/"), "{text}");
 
     let through_cargo =
@@ -164,11 +140,24 @@ fn a_clone_with_autocrlf_gets_lf_where_it_matters_and_onboards() {
         let bytes = std::fs::read(&file).unwrap();
         assert!(!bytes.contains(&b'\r'), "{} has CR", file.display());
     }
-    let output = duct::cmd("bash", ["dev/onboard.sh"])
-        .dir(&clone)
-        .env("DEV_BIN", common::BIN)
-        .env("TMPDIR", origin.tmp.path())
-        .env_remove("DATABASE_URL")
+    let (succeeded, text) = onboard(&clone, origin.tmp.path(), |c| c.env("DEV_BIN", common::BIN));
+    assert!(succeeded, "{text}");
+    assert!(text.contains("schema.rs matches versions/"), "{text}");
+    origin.assert_no_temp_leftovers();
+}
+
+/// Runs `dev/onboard.sh` in `dir` with `tmp` as TMPDIR, no DATABASE_URL, and the tool found
+/// as `tool` says; whether it succeeded, and what it printed on both streams.
+fn onboard(
+    dir: &Path,
+    tmp: &Path,
+    tool: impl FnOnce(duct::Expression) -> duct::Expression,
+) -> (bool, String) {
+    let command = duct::cmd("bash", ["dev/onboard.sh"])
+        .dir(dir)
+        .env("TMPDIR", tmp)
+        .env_remove("DATABASE_URL");
+    let output = tool(command)
         .stdout_capture()
         .stderr_capture()
         .unchecked()
@@ -177,9 +166,7 @@ fn a_clone_with_autocrlf_gets_lf_where_it_matters_and_onboards() {
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
-        stderr_of(&output)
+        String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "{text}");
-    assert!(text.contains("schema.rs matches versions/"), "{text}");
-    origin.assert_no_temp_leftovers();
+    (output.status.success(), text)
 }
