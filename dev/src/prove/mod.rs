@@ -235,7 +235,7 @@ struct GeneratedTrip<'a> {
 }
 
 impl GeneratedTrip<'_> {
-    fn failed(&self, what: String) -> Error {
+    fn failed_with(&self, what: String) -> Error {
         failed_proof(self.files, what)
     }
 
@@ -264,7 +264,7 @@ impl Trip for GeneratedTrip<'_> {
             Step::Down => conn.revert_migration(migration).map(|_| ()),
         };
         ran.map_err(|e| {
-            self.failed(match step {
+            self.failed_with(match step {
                 Step::Up => format!("up.sql failed on seeded rows: {e}"),
                 Step::Down => format!("down.sql failed on seeded rows: {e}"),
                 Step::UpAgain => format!("up.sql failed when run again after down.sql: {e}"),
@@ -278,7 +278,7 @@ impl Trip for GeneratedTrip<'_> {
             Step::Down => "down.sql",
             Step::UpAgain => "up.sql run again",
         };
-        self.failed(match failure {
+        self.failed_with(match failure {
             Failure::Integrity(step, e) => format!("after {}, {e}", after(step)),
             Failure::Objects(step, list) => format!(
                 "after {}, views or triggers no longer compile:\n{list}",
@@ -333,7 +333,7 @@ impl Trip for GeneratedTrip<'_> {
         }
         if !remaining.is_empty() {
             let list: Vec<String> = remaining.iter().map(|c| format!("- {c}")).collect();
-            return Err(self.failed(format!(
+            return Err(self.failed_with(format!(
                 "after up.sql the database still differs from schema.rs:\n{}",
                 list.join("\n")
             )));
@@ -354,10 +354,11 @@ impl Trip for GeneratedTrip<'_> {
     fn after_down(&mut self, inspector: &rusqlite::Connection) -> Result<()> {
         let head_sequences = std::mem::take(&mut self.sequences);
         let sequences = self.of_kept_tables(head_sequences);
-        let restored = stored::sequences(inspector).map_err(|e| self.failed(e.message.clone()))?;
+        let restored =
+            stored::sequences(inspector).map_err(|e| self.failed_with(e.message.clone()))?;
         let restored = self.of_kept_tables(restored);
         if restored != sequences {
-            return Err(self.failed(format!(
+            return Err(self.failed_with(format!(
                 "down.sql did not restore sqlite_sequence (the last id each AUTOINCREMENT table gave out): {sequences:?} became {restored:?}"
             )));
         }
