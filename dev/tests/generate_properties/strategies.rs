@@ -11,7 +11,7 @@ pub const TABLES: [&str; 7] = [
 pub const RENAMED_TABLES: [&str; 4] = ["people", "entries", "labels", "archive"];
 /// Column names, with a SQL keyword, a capital and a space, which schema.rs writes with
 /// `#[sql_name]`.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 17] = [
     "name",
     "score",
     "note",
@@ -28,10 +28,12 @@ pub const COLUMNS: [&str; 16] = [
     "rank",
     "Total",
     "full name",
+    // A keyword the planner once found by word in the stored SQL (AUTOINCREMENT).
+    "autoincrement",
 ];
 pub const RENAMED_COLUMNS: [&str; 5] = ["title", "total", "status", "detail", "position"];
 /// Names SQLite reads as keywords, which SQL must quote.
-pub const KEYWORDS: [&str; 2] = ["group", "order"];
+pub const KEYWORDS: [&str; 3] = ["group", "order", "autoincrement"];
 
 #[derive(Debug, Clone)]
 pub struct ColGen {
