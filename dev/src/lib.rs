@@ -3,7 +3,7 @@
 //!
 //! The modules are layers; each uses only its own and the ones listed before it:
 //! `error`, `support`, `sqlite`, `schema`, `project`, `history`, `generate`, `prove`,
-//! `apply`, `workspace`, `commands` (`dev/tests/layers.rs` keeps it so). `dev/ARCHITECTURE.md` walks
+//! `apply`, `workspace`, `fleet`, `commands` (`dev/tests/layers.rs` keeps it so). `dev/ARCHITECTURE.md` walks
 //! through the tree, says where to add a column type or a command, and states what the code
 //! relies on about SQLite and Diesel.
 
@@ -12,6 +12,7 @@
 pub mod apply;
 pub mod commands;
 pub mod error;
+pub mod fleet;
 pub mod generate;
 pub mod history;
 pub mod project;

@@ -14,8 +14,12 @@ use dev::support::output;
 use dev::support::timing::Timings;
 
 fn main() -> ExitCode {
-    dev::sqlite::ffi::configure_sqlite();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Fleet { .. }) {
+        dev::sqlite::ffi::configure_for_threads();
+    } else {
+        dev::sqlite::ffi::configure_sqlite();
+    }
     let limits = cli.command.limits();
     dev::sqlite::sandbox::install(dev::sqlite::sandbox::Limits {
         statement_time: std::time::Duration::from_secs(limits.time_limit),
@@ -144,5 +148,6 @@ fn dispatch(cli: &Cli, timings: &mut Timings) -> Result<Outcome, Error> {
             commands::squash::run(&project()?, &options, timings)
         }
         Command::InstallHooks => commands::install_hooks::run(&project()?),
+        Command::Fleet { command } => commands::fleet::run(&project()?, command),
     }
 }

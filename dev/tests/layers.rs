@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Bottom first, as `lib.rs` and `dev/ARCHITECTURE.md` list them.
-const LAYERS: [&str; 12] = [
+const LAYERS: [&str; 13] = [
     "error",
     "support",
     "sqlite",
@@ -19,6 +19,7 @@ const LAYERS: [&str; 12] = [
     "prove",
     "apply",
     "workspace",
+    "fleet",
     "commands",
     "main",
 ];

@@ -71,15 +71,19 @@ pub fn open(path: &Path, create: bool) -> Result<SqliteConnection> {
 /// it, where the last writable connection to close removes them. Where the file cannot be
 /// opened for writing it is opened read-only.
 pub fn reader(path: &Path) -> Result<rusqlite::Connection> {
+    open_reader(path).map_err(|e| failed(path, "open", &e))
+}
+
+/// `reader`, with SQLite's error as it is, for a caller that tells its kinds apart.
+pub fn open_reader(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let open = |flags: OpenFlags| rusqlite::Connection::open_with_flags(path, flags);
     let conn = match open(OpenFlags::SQLITE_OPEN_READ_WRITE) {
         Ok(conn) => conn,
-        Err(_) => open(OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| failed(path, "open", &e))?,
+        Err(_) => open(OpenFlags::SQLITE_OPEN_READ_ONLY)?,
     };
-    conn.execute_batch(db::APPLICATION_PRAGMAS)
-        .and_then(|()| conn.execute_batch("PRAGMA query_only = ON;"))
-        .map_err(|e| failed(path, "configure", &e))?;
+    conn.execute_batch(db::APPLICATION_PRAGMAS)?;
+    conn.execute_batch("PRAGMA query_only = ON;")?;
     Ok(conn)
 }
 
@@ -125,17 +129,18 @@ pub fn applied(path: &Path) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let conn = reader(path)?;
-    let read = |e: rusqlite::Error| failed(path, "read the applied versions of", &e);
-    if !catalog::has(&conn, "__diesel_schema_migrations").map_err(read)? {
+    applied_in(&conn).map_err(|e| failed(path, "read the applied versions of", &e))
+}
+
+/// The versions the database `conn` is open on has applied, oldest first; SQLite's error
+/// as it is, for a caller that tells its kinds apart (a fleet's survey).
+pub fn applied_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    if !catalog::has(conn, "__diesel_schema_migrations")? {
         return Ok(Vec::new());
     }
-    let mut stmt = conn
-        .prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")
-        .map_err(read)?;
-    let versions = stmt
-        .query_map([], |r| r.get(0))
-        .and_then(|rows| rows.collect())
-        .map_err(read);
+    let mut stmt =
+        conn.prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")?;
+    let versions = stmt.query_map([], |r| r.get(0))?.collect();
     versions
 }
 

@@ -2,7 +2,7 @@
 
 use diesel::migration::CREATE_MIGRATIONS_TABLE;
 
-use crate::apply::session::Session;
+use crate::apply::cost::Copied;
 use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Result};
 use crate::generate::replay;
@@ -10,18 +10,18 @@ use crate::history::header;
 use crate::sqlite::quote::literal;
 
 /// The SQL `steps` would run, in order, as one script: what the harness runs, with its
-/// transactions and bookkeeping spelled out.
-pub fn script(session: &Session<'_>, steps: &[VersionStep]) -> Result<String> {
+/// transactions and bookkeeping spelled out. `whom` names the database (or databases) it is
+/// for, in its first line; `copies` (by step) says above a step what its rebuilds copy.
+pub fn script(whom: &str, steps: &[VersionStep], copies: &[Copied]) -> Result<String> {
     let mut script = format!(
-        "-- {} step{} for {}\n",
+        "-- {} step{} for {whom}\n",
         steps.len(),
         if steps.len() == 1 { "" } else { "s" },
-        session.database.display()
     );
     if steps.iter().any(|s| s.direction == Direction::Up) {
         script.push_str(&format!("{}\n", CREATE_MIGRATIONS_TABLE.trim_end()));
     }
-    for step in steps {
+    for (at, step) in steps.iter().enumerate() {
         let VersionStep { version, direction } = step;
         let file = step.file();
         let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
@@ -42,6 +42,9 @@ pub fn script(session: &Session<'_>, steps: &[VersionStep]) -> Result<String> {
             version.dir_name,
             header::header(version).message
         ));
+        for copied in copies.iter().filter(|c| c.step == at) {
+            script.push_str(&format!("{}\n", copied.describe()));
+        }
         if in_transaction {
             script.push_str(&format!(
                 "BEGIN;\n{}\n{bookkeeping}\nCOMMIT;\n",

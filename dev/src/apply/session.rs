@@ -10,20 +10,23 @@
 //! `diagnose`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
+use diesel::SqliteConnection;
 use diesel_migrations::MigrationHarness;
 
 use crate::apply::database;
 use crate::apply::diagnose;
+use crate::apply::loaded::Loaded;
 use crate::apply::losses;
-use crate::apply::rehearse::{Rehearsal, TableChange};
+use crate::apply::rehearse::Rehearsal;
 use crate::apply::step::{Direction, VersionStep};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::generate::replay;
 use crate::history::header;
 use crate::history::squash::{self, PartWay};
-use crate::history::versions::{self, Version};
+use crate::history::versions::Version;
 use crate::project::Project;
 use crate::sqlite::stored::StoredSchema;
 use crate::support::ask::Prompt;
@@ -35,8 +38,9 @@ pub struct Session<'a> {
     pub project: &'a Project,
     /// The SQLite database file, from `--database` or `DATABASE_URL`; it may not exist yet.
     pub database: PathBuf,
-    /// Every version in `versions/`, oldest first.
-    pub versions: Vec<Version>,
+    /// Every version in `versions/`, oldest first, with the text of those a step ran: one
+    /// copy for every database of a run.
+    pub loaded: Arc<Loaded>,
     /// Versions the database has applied (Diesel's keys), less those a squashed history's
     /// baseline accounts for.
     pub applied: Vec<String>,
@@ -49,6 +53,24 @@ pub struct Session<'a> {
     pub prompt: Option<&'a mut dyn Prompt>,
     /// Where progress goes: stderr as the database moves, stdout for `current` and `stamp`.
     pub report: &'a mut dyn FnMut(String),
+    /// What each step that ran dropped, as counted on the database just before it ran.
+    pub dropped: Vec<Dropped>,
+    /// Set when a signal stopped a fleet's run between two of this database's versions.
+    pub stopped: bool,
+    /// What files drop, shared with the other databases of a fleet's run.
+    pub memo: Option<Arc<losses::Memo>>,
+}
+
+/// What one step dropped from the database: the rows and values the confirmation counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// The version's directory name.
+    pub version: String,
+    /// Rows of dropped tables, values of dropped columns and rows a hand-written file
+    /// removed, added up.
+    pub rows: i64,
+    /// Each loss as the confirmation names it (`table audit with 3 rows`).
+    pub what: Vec<String>,
 }
 
 impl<'a> Session<'a> {
@@ -60,27 +82,63 @@ impl<'a> Session<'a> {
         prompt: Option<&'a mut dyn Prompt>,
         report: &'a mut dyn FnMut(String),
     ) -> Result<Session<'a>> {
-        let versions = versions::scan(&project.versions_dir)?;
+        let loaded = Arc::new(Loaded::scan(&project.versions_dir)?);
+        Session::on(project, loaded, database, yes, prompt, report)
+    }
+
+    /// `new` with versions already listed (and read) by the run: one of a fleet's databases.
+    pub fn on(
+        project: &'a Project,
+        loaded: Arc<Loaded>,
+        database: PathBuf,
+        yes: bool,
+        prompt: Option<&'a mut dyn Prompt>,
+        report: &'a mut dyn FnMut(String),
+    ) -> Result<Session<'a>> {
         let applied = database::applied(&database)?;
-        let (applied, part_way) = match squash::recognise(&versions, applied.clone()) {
+        Ok(Session::with_applied(
+            project, loaded, database, applied, yes, prompt, report,
+        ))
+    }
+
+    /// `on` with the versions the database has applied already read (by a caller that
+    /// tells SQLite's errors apart while reading them).
+    pub fn with_applied(
+        project: &'a Project,
+        loaded: Arc<Loaded>,
+        database: PathBuf,
+        applied: Vec<String>,
+        yes: bool,
+        prompt: Option<&'a mut dyn Prompt>,
+        report: &'a mut dyn FnMut(String),
+    ) -> Session<'a> {
+        let (applied, part_way) = match squash::recognise(&loaded.versions, applied.clone()) {
             Ok(recognised) => (recognised, None),
             Err(part_way) => (applied, Some(part_way)),
         };
-        Ok(Session {
+        Session {
             project,
             database,
-            versions,
+            loaded,
             applied,
             part_way,
             yes,
             prompt,
             report,
-        })
+            dropped: Vec::new(),
+            stopped: false,
+            memo: None,
+        }
+    }
+
+    /// Every version in `versions/`, oldest first.
+    pub fn versions(&self) -> &[Version] {
+        &self.loaded.versions
     }
 
     /// Applied versions that `versions/` does not contain: written by newer code.
     pub fn unknown_applied(&self) -> Vec<&str> {
-        let known: BTreeSet<&str> = self.versions.iter().map(|v| v.key.as_str()).collect();
+        let known: BTreeSet<&str> = self.versions().iter().map(|v| v.key.as_str()).collect();
         self.applied
             .iter()
             .map(String::as_str)
@@ -114,12 +172,12 @@ impl<'a> Session<'a> {
     /// for the next N), oldest first.
     pub fn upgrade_steps(&self, target: Option<&str>) -> Result<Vec<VersionStep>> {
         self.refuse_unknown()?;
-        let pending = self.versions.iter().filter(|v| !self.is_applied(v));
+        let pending = self.versions().iter().filter(|v| !self.is_applied(v));
         let steps: Vec<&Version> = match target {
             None | Some("head") => pending.collect(),
             Some(spec) if spec.starts_with('+') => pending.take(count(spec)?).collect(),
             Some(spec) => {
-                let last = header::resolve(&self.versions, spec)?;
+                let last = header::resolve(self.versions(), spec)?;
                 pending.filter(|v| v.key <= last.key).collect()
             }
         };
@@ -130,12 +188,12 @@ impl<'a> Session<'a> {
     /// them, a version every applied version after it; newest first.
     pub fn downgrade_steps(&self, target: &str) -> Result<Vec<VersionStep>> {
         self.refuse_unknown()?;
-        let applied = self.versions.iter().rev().filter(|v| self.is_applied(v));
+        let applied = self.versions().iter().rev().filter(|v| self.is_applied(v));
         let steps: Vec<&Version> = match target {
             "base" => applied.collect(),
             spec if spec.starts_with('-') => applied.take(count(spec)?).collect(),
             spec => {
-                let keep = header::resolve(&self.versions, spec)?;
+                let keep = header::resolve(self.versions(), spec)?;
                 applied.filter(|v| v.key > keep.key).collect()
             }
         };
@@ -146,7 +204,7 @@ impl<'a> Session<'a> {
     pub fn redo_steps(&self) -> Result<Vec<VersionStep>> {
         self.refuse_unknown()?;
         let newest = self
-            .versions
+            .versions()
             .iter()
             .rev()
             .find(|v| self.is_applied(v))
@@ -157,7 +215,13 @@ impl<'a> Session<'a> {
     /// Runs `f` holding the database's migration lock (`flowstate::migration_lock`, which the
     /// application's `open` takes too), with the versions it applied read again once the lock
     /// is held: another process that migrated it meanwhile has changed them.
-    pub(super) fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+    ///
+    /// `f` is given the connection the versions were read on (`None` when the file does not
+    /// exist yet), for the versions to run on.
+    pub(super) fn locked<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self, Option<SqliteConnection>) -> Result<T>,
+    ) -> Result<T> {
         // Before the lock, whose file a replica's mount would not take either.
         database::refuse_replica(&self.database)?;
         let path = self.database.clone();
@@ -168,8 +232,24 @@ impl<'a> Session<'a> {
             )
         };
         flowstate::migration_lock::with_migration_lock(&path, waiting, || {
-            self.applied = database::applied(&self.database)?;
-            f(self)
+            let mut conn = match self.database.is_file() {
+                true => Some(database::open(&self.database, false)?),
+                false => None,
+            };
+            let applied = match conn.as_mut() {
+                Some(conn) => conn
+                    .applied_migrations()
+                    .map_err(|e| {
+                        self.harness_error("read the migrations table of", &e.to_string())
+                    })?
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                None => Vec::new(),
+            };
+            self.applied = squash::recognise(self.versions(), applied)
+                .map_err(|part_way| part_way.error(&self.database))?;
+            f(self, conn)
         })
         .map_err(|e| {
             Error::input(format!(
@@ -183,7 +263,7 @@ impl<'a> Session<'a> {
     /// Runs `steps` on the database, each only after what it would drop is confirmed; holding
     /// its migration lock, so steps another process did meanwhile are not done twice.
     pub fn run(&mut self, steps: &[VersionStep], backup: bool) -> Result<()> {
-        self.locked(|session| {
+        self.locked(|session, conn| {
             // Followed step by step: a redo's up comes after its own down.
             let mut applied: BTreeSet<String> = session.applied.iter().cloned().collect();
             let still: Vec<VersionStep> = steps
@@ -201,11 +281,25 @@ impl<'a> Session<'a> {
                     steps.len()
                 ));
             }
-            session.run_locked(&still, backup)
+            session.run_locked(conn, &still, backup)
         })
     }
 
-    fn run_locked(&mut self, steps: &[VersionStep], backup: bool) -> Result<()> {
+    /// `upgrade TARGET` of one of a fleet's databases, all of it under the migration lock:
+    /// what is pending is read there, on the connection the versions then run on.
+    pub fn upgrade_to(&mut self, target: &str, backup: bool) -> Result<()> {
+        self.locked(|session, conn| {
+            let steps = session.upgrade_steps(Some(target))?;
+            session.run_locked(conn, &steps, backup)
+        })
+    }
+
+    fn run_locked(
+        &mut self,
+        conn: Option<SqliteConnection>,
+        steps: &[VersionStep],
+        backup: bool,
+    ) -> Result<()> {
         if steps.is_empty() {
             (self.report)("Nothing to do: the database is already there.".into());
             return Ok(());
@@ -215,24 +309,41 @@ impl<'a> Session<'a> {
             let copy = database::backup(&self.database)?;
             (self.report)(format!("Backed up to {}", copy.display()));
         }
-        let mut conn = database::open(&self.database, creates)?;
+        let mut conn = match conn {
+            Some(conn) => conn,
+            None => database::open(&self.database, creates)?,
+        };
         conn.applied_migrations()
             .map_err(|e| self.harness_error("read the migrations table of", &e.to_string()))?;
-        let migrations = replay::load(&self.project.versions_dir)?;
+        let loaded = Arc::clone(&self.loaded);
         // One copy of the schema for every step: making one costs a statement per table.
-        let mut copy = losses::SchemaCopy::default();
+        let mut copy = match &self.memo {
+            Some(memo) => losses::SchemaCopy::shared(Arc::clone(memo)),
+            None => losses::SchemaCopy::default(),
+        };
         // A hand-written file may delete rows, which no schema shows: from the first one on,
         // every step runs on a copy of the database first, where its rows are compared.
         let mut rehearsal: Option<Rehearsal> = None;
         for step in steps {
             let VersionStep { version, direction } = step;
-            let migration = migrations.get(version)?;
+            // A fleet run a signal asked to stop: this database stops between two versions.
+            if crate::support::scratch::stopping() {
+                self.stopped = true;
+                return Ok(());
+            }
+            let migration = loaded.script(version)?;
             let file = step.file();
-            let sql = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
+            let sql = migration.sql(*direction).ok_or_else(|| {
+                Error::input(format!(
+                    "{} has no down.sql, so it cannot be reverted",
+                    version.dir_name
+                ))
+                .note(format!("the database is at {}", self.position()))
+            })?;
             let schema = StoredSchema::read_with(&mut conn)
                 .map_err(|e| self.harness_error("read the schema of", &e.to_string()))?;
-            let drops = copy.drops(&schema, &sql, replay::own_transaction(version));
-            if rehearsal.is_none() && !header::is_proven(&sql) && self.database.is_file() {
+            let drops = copy.drops(&schema, sql, migration.own_transaction());
+            if rehearsal.is_none() && !header::is_proven(sql) && self.database.is_file() {
                 rehearsal = Some(Rehearsal::of(&self.database)?);
             }
             let removed = match rehearsal.as_mut() {
@@ -246,7 +357,7 @@ impl<'a> Session<'a> {
                 }
                 None => Vec::new(),
             };
-            self.confirm_losses(drops, &removed, version, &file, &sql)?;
+            let dropped = self.confirm_losses(drops, &removed, version, &file, sql)?;
             let outcome = match direction {
                 Direction::Up => conn.run_migration(migration),
                 Direction::Down => conn.revert_migration(migration),
@@ -263,7 +374,7 @@ impl<'a> Session<'a> {
                     &self.database,
                     &self.position(),
                     step,
-                    &sql,
+                    sql,
                     &e.to_string(),
                 ));
             }
@@ -280,6 +391,9 @@ impl<'a> Session<'a> {
                 Direction::Up => self.applied.push(version.key.clone()),
                 Direction::Down => self.applied.retain(|k| k != &version.key),
             }
+            if !dropped.what.is_empty() {
+                self.dropped.push(dropped);
+            }
             (self.report)(format!("{} {}", direction.verb(), version.dir_name));
         }
         let position = self.position();
@@ -291,7 +405,7 @@ impl<'a> Session<'a> {
     /// reports, per version, how long each took and what it did to the rows, then the peak
     /// size of the copy. Whether every row and value survived.
     pub fn rehearse(&mut self, steps: &[VersionStep]) -> Result<bool> {
-        let migrations = replay::load(&self.project.versions_dir)?;
+        let loaded = Arc::clone(&self.loaded);
         let mut copy = Rehearsal::of(&self.database)?;
         (self.report)(format!(
             "Rehearsing {} version(s) on a copy of {} ({} bytes); the database is only read.",
@@ -301,7 +415,7 @@ impl<'a> Session<'a> {
         ));
         let mut survived = true;
         for step in steps {
-            let migration = migrations.get(&step.version)?;
+            let migration = loaded.script(&step.version)?;
             let start = copy.mark("start")?;
             let mut line = format!("{}:", step.version.dir_name);
             // Up and down are each judged against the rows before up: what up keeps, what
@@ -349,14 +463,15 @@ impl<'a> Session<'a> {
 
     /// The newest applied version, or `base`.
     pub fn position(&self) -> String {
-        self.versions
-            .iter()
-            .rev()
-            .find(|v| self.is_applied(v))
-            .map_or_else(
-                || "base (no version applied)".to_owned(),
-                |v| v.dir_name.clone(),
-            )
+        self.newest_applied().map_or_else(
+            || "base (no version applied)".to_owned(),
+            |v| v.dir_name.clone(),
+        )
+    }
+
+    /// The newest version the database applied that `versions/` holds; `None` at base.
+    pub fn newest_applied(&self) -> Option<&Version> {
+        self.versions().iter().rev().find(|v| self.is_applied(v))
     }
 
     /// A failure of the harness's connection to the database, which reports only a message:
@@ -370,88 +485,6 @@ impl<'a> Session<'a> {
                 self.database.display()
             ))
         }
-    }
-
-    /// Counts the rows and values `drops` (what `sql`, the text of `file`, drops) hold now;
-    /// anything to lose needs a yes, and so does a file whose losses cannot be known.
-    fn confirm_losses(
-        &mut self,
-        drops: losses::Drops,
-        removed: &[TableChange],
-        version: &Version,
-        file: &Path,
-        sql: &str,
-    ) -> Result<()> {
-        let mut counted = Vec::new();
-        // What a run on a copy removed beyond what is dropped whole: rows gone from tables
-        // and values gone from columns that stay.
-        for change in removed.iter().filter_map(|c| c.beyond(&drops.losses)) {
-            counted.push(change.to_string());
-        }
-        if !drops.losses.is_empty() {
-            let reader = database::reader(&self.database)?;
-            for loss in &drops.losses {
-                let n = loss
-                    .count(&reader)
-                    .map_err(|e| database::failed(&self.database, "count the rows of", &e))?;
-                if n > 0 {
-                    counted.push(loss.describe(n));
-                }
-            }
-        }
-        let name = format!(
-            "{} of {}",
-            file.file_name().unwrap_or_default().to_string_lossy(),
-            version.dir_name
-        );
-        let mut what = String::new();
-        if !counted.is_empty() {
-            what = format!("{name} drops {}", counted.join(", "));
-        }
-        let location = drops
-            .unknown
-            .as_ref()
-            .and_then(|u| u.offset)
-            .map(|offset| Location::at_offset(file, sql, offset));
-        if let Some(unknown) = &drops.unknown {
-            let at = location
-                .as_ref()
-                .map(|l| format!(" at line {}", l.line))
-                .unwrap_or_default();
-            what = if what.is_empty() {
-                format!("{name} stops")
-            } else {
-                format!("{what}, and stops")
-            };
-            what.push_str(&format!(
-                "{at} on a copy of the database's schema ({}), so what it drops cannot be counted",
-                unknown.reason
-            ));
-        }
-        if what.is_empty() {
-            return Ok(());
-        }
-        if self.yes {
-            (self.report)(format!("warning: {what} (--yes given)"));
-            return Ok(());
-        }
-        if let Some(prompt) = self.prompt.as_deref_mut() {
-            if prompt.confirm(&format!("{what}. Continue?")) {
-                return Ok(());
-            }
-        }
-        let help = if drops.unknown.is_some() {
-            "fix that statement; if it fails only on an empty copy, back the database up (`--backup`) and pass `--yes` to run it anyway"
-        } else {
-            "back it up (`--backup`) and pass `--yes` to go ahead, or answer yes on a terminal"
-        };
-        let refusal = Error::input(format!("refusing to run: {what}"))
-            .note(format!("the database is at {}", self.position()))
-            .help(help);
-        Err(match location {
-            Some(location) => refusal.at(location),
-            None => refusal,
-        })
     }
 }
 

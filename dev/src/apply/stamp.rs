@@ -12,17 +12,21 @@ impl Session<'_> {
     /// `stamp TARGET`: marks every version up to `target` applied and none after it, running
     /// nothing (`base` clears every mark, `head` marks all).
     pub fn stamp(&mut self, target: &str) -> Result<()> {
-        self.locked(|session| session.stamp_locked(target))
+        self.locked(|session, conn| {
+            // Stamping writes through a connection of its own.
+            drop(conn);
+            session.stamp_locked(target)
+        })
     }
 
     fn stamp_locked(&mut self, target: &str) -> Result<()> {
         let keep: Vec<String> = if target == "base" {
             Vec::new()
         } else if target == "head" {
-            self.versions.iter().map(|v| v.key.clone()).collect()
+            self.versions().iter().map(|v| v.key.clone()).collect()
         } else {
-            let last = header::resolve(&self.versions, target)?;
-            self.versions
+            let last = header::resolve(self.versions(), target)?;
+            self.versions()
                 .iter()
                 .filter(|v| v.key <= last.key)
                 .map(|v| v.key.clone())

@@ -261,6 +261,12 @@ pub enum Command {
     },
     /// Make git run dev/hooks/pre-commit (git config core.hooksPath dev/hooks).
     InstallHooks,
+    /// Many databases at once (one per tenant): where each stands, or upgrade them all.
+    Fleet {
+        /// `status` or `upgrade`.
+        #[command(subcommand)]
+        command: commands::fleet::FleetCommand,
+    },
 }
 
 /// The subcommand's name, for messages and the JSON document of a failure.
@@ -284,6 +290,10 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Drift { .. } => "drift",
         Command::Objects { .. } => "objects",
         Command::InstallHooks => "install-hooks",
+        Command::Fleet { command } => match command {
+            commands::fleet::FleetCommand::Status { .. } => "fleet status",
+            commands::fleet::FleetCommand::Upgrade(_) => "fleet upgrade",
+        },
     }
 }
 
@@ -299,6 +309,7 @@ impl Command {
                 TextOrJson::Text => Format::Text,
                 TextOrJson::Json => Format::Json,
             },
+            Command::Fleet { command } => command.format(),
             _ => Format::Text,
         }
     }

@@ -22,7 +22,7 @@ pub fn run(project: &Project, database: Option<&str>, format: Format) -> Result<
         return Err(part_way.error(&session.database));
     }
     let pending: Vec<&str> = session
-        .versions
+        .versions()
         .iter()
         .filter(|v| !session.applied.contains(&v.key))
         .map(|v| v.dir_name.as_str())

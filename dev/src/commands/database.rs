@@ -5,7 +5,8 @@
 use crate::commands::Outcome;
 use std::path::Path;
 
-use crate::apply::database::{locate, open};
+use crate::apply::cost;
+use crate::apply::database::{locate, open, reader};
 use crate::apply::script;
 use crate::apply::session::Session;
 use crate::apply::step::VersionStep;
@@ -57,7 +58,12 @@ pub fn migrate(
     }
     let steps = plan(&session)?;
     if safety.sql {
-        out!("{}", script::script(&session, &steps)?);
+        let copies = match session.database.is_file() {
+            true => cost::copies(&reader(&session.database)?, &session.loaded, &steps)?,
+            false => Vec::new(),
+        };
+        let whom = session.database.display().to_string();
+        out!("{}", script::script(&whom, &steps, &copies)?);
         return Ok(Outcome::Clean);
     }
     session.run(&steps, safety.backup)?;

@@ -23,6 +23,7 @@ pub mod database;
 pub mod diagram;
 pub mod downgrade;
 pub mod drift;
+pub mod fleet;
 pub mod generate;
 pub mod history;
 pub mod init;
@@ -47,6 +48,12 @@ pub enum Outcome {
     /// It ran, and found something to fix (a missing migration, drift, a value that does
     /// not survive a rehearsal): exit 1.
     Findings,
+    /// A fleet command did everything else, but left some databases out (missing,
+    /// unreadable, locked, ...): exit 4.
+    Partial,
+    /// A signal stopped a fleet upgrade, which finished what was running: exit 130, as
+    /// shells report SIGINT.
+    Interrupted,
 }
 
 impl Outcome {
@@ -64,6 +71,8 @@ impl Outcome {
         match self {
             Outcome::Clean => 0,
             Outcome::Findings => 1,
+            Outcome::Partial => 4,
+            Outcome::Interrupted => 130,
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::sqlite::catalog::{self, Kind};
 
 /// A `sqlite_schema` entry. The fields are in the order entries sort in, which is all a
 /// comparison of two schemas needs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
     /// What the object is.
     pub kind: Kind,
@@ -25,7 +25,7 @@ pub struct Entry {
 /// trigger or view needs its table), then indexes, views and triggers (an INSTEAD OF
 /// trigger needs its view), each in the order they were made. SQLite's own bookkeeping
 /// tables, automatic indexes and virtual tables' shadow tables are left to SQLite to make.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StoredSchema(Vec<Entry>);
 
 /// The entries, with SQL names a Diesel row can carry.

@@ -85,3 +85,53 @@ pub fn finish() -> Result<(), Error> {
         _ => Ok(()),
     }
 }
+
+/// `9812` as `9,812`: counts of databases and rows, as people read them.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (at, digit) in digits.chars().enumerate() {
+        if at > 0 && (digits.len() - at) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A size as people read it: `4,096 bytes`, `812.0 KiB`, `96.5 MiB`, `1.2 GiB`.
+pub fn bytes(n: i64) -> String {
+    const KIB: f64 = 1024.0;
+    let size = n as f64;
+    match n {
+        n if n < 10 * 1024 => format!("{} bytes", thousands(n)),
+        n if n < 1 << 20 => format!("{:.1} KiB", size / KIB),
+        n if n < 1 << 30 => format!("{:.1} MiB", size / KIB / KIB),
+        _ => format!("{:.1} GiB", size / KIB / KIB / KIB),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_sizes_read_as_people_write_them() {
+        let counts: Vec<String> = [0, 7, 999, 1000, 9812, 1_234_567, -45_000]
+            .into_iter()
+            .map(thousands)
+            .collect();
+        assert_eq!(
+            counts,
+            ["0", "7", "999", "1,000", "9,812", "1,234,567", "-45,000"]
+        );
+        let sizes: Vec<String> = [4096, 10 * 1024, 101_187_584, 3 << 30]
+            .into_iter()
+            .map(bytes)
+            .collect();
+        assert_eq!(sizes, ["4,096 bytes", "10.0 KiB", "96.5 MiB", "3.0 GiB"]);
+    }
+}

@@ -118,6 +118,13 @@ fn install_signal_handler() {
         // Another handler already installed (an embedding program's) keeps precedence;
         // such runs rely on Drop and the sweep.
         let _ = ctrlc::set_handler(|| {
+            if DRAINING.load(Ordering::SeqCst) && !STOPPING.swap(true, Ordering::SeqCst) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "stopping: no new database is started, and each running one stops after its current version (a second signal ends the run at once)"
+                );
+                return;
+            }
             if DEFERRING.load(Ordering::SeqCst) {
                 INTERRUPTED.store(true, Ordering::SeqCst);
                 return;
@@ -125,6 +132,25 @@ fn install_signal_handler() {
             exit_interrupted();
         });
     });
+}
+
+/// Set by `drain_on_signal`.
+static DRAINING: AtomicBool = AtomicBool::new(false);
+/// A signal asked a draining run to stop.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// For a run over many databases: from now on the first SIGINT, SIGTERM or SIGHUP does not
+/// end the process but sets `stopping`, so that no new database is started, each running
+/// one stops after its current version, and the run's journal and summary are written. A
+/// second signal ends the process as usual.
+pub fn drain_on_signal() {
+    install_signal_handler();
+    DRAINING.store(true, Ordering::SeqCst);
+}
+
+/// Whether a signal asked a draining run (`drain_on_signal`) to stop.
+pub fn stopping() -> bool {
+    STOPPING.load(Ordering::SeqCst)
 }
 
 /// Set while a step that must finish whole runs (`uninterrupted`).

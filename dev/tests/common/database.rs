@@ -167,15 +167,20 @@ impl Database {
     }
 
     pub fn applied(&self) -> Vec<String> {
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")
-            .unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        applied_versions(&self.path)
     }
+}
+
+/// The version keys the database at `path` applied, oldest first.
+pub fn applied_versions(path: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 /// One row of `sqlite_schema`, its root page aside.

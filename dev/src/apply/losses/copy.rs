@@ -196,7 +196,17 @@ impl InMemoryCopy {
                 Vec::new()
             }
         };
-        Drops { losses, unknown }
+        let mut copied: Vec<String> = tracked
+            .iter()
+            .filter(|t| t.columns.iter().any(|c| c.copied))
+            .map(|t| t.name.clone())
+            .collect();
+        copied.sort();
+        Drops {
+            losses,
+            unknown,
+            copied,
+        }
     }
 
     /// Reads the schema entries again after a file ran, and the columns of the tables whose

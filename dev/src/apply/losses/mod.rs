@@ -39,10 +39,14 @@
 
 mod copy;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use rusqlite::hooks::AuthAction;
 use rusqlite::Connection;
 
 use crate::sqlite::quote::quote;
+use crate::support::output::thousands;
 
 use crate::sqlite::stored::StoredSchema;
 use copy::InMemoryCopy;
@@ -70,6 +74,7 @@ impl Loss {
     /// The loss as the confirmation shows it, with its count.
     pub fn describe(&self, n: i64) -> String {
         let plural = if n == 1 { "" } else { "s" };
+        let n = thousands(n);
         match self {
             Loss::Table(t) => format!("table {t} with {n} row{plural}"),
             Loss::Column(t, c) => format!("column {t}.{c} with {n} value{plural}"),
@@ -95,6 +100,9 @@ pub struct Drops {
     /// Set when the copy could not run the whole file: what it drops from there on is not
     /// known, so it must not be taken as nothing.
     pub unknown: Option<Unknown>,
+    /// The tables of the database whose rows it copies (a rebuild's `INSERT ... SELECT`),
+    /// sorted: every page of them is written again, and shipped to replicas and backups.
+    pub copied: Vec<String>,
 }
 /// A copy of a database's schema, kept from one migration file to the next: building it
 /// costs a statement per table, and a command may run hundreds of files. It is made again
@@ -104,14 +112,48 @@ pub struct Drops {
 #[derive(Default)]
 pub struct SchemaCopy {
     copy: Option<InMemoryCopy>,
+    /// What files dropped on other databases of the run, when it has many.
+    memo: Option<Arc<Memo>>,
+}
+
+/// What files drop, by the schema they run on and their text (and transaction): shared by
+/// the databases of a fleet, which mostly share both, so that one copy serves them all.
+#[derive(Default)]
+pub struct Memo(Mutex<HashMap<(StoredSchema, String, bool), Drops>>);
+
+impl Memo {
+    fn found(&self) -> MutexGuard<'_, HashMap<(StoredSchema, String, bool), Drops>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl SchemaCopy {
+    /// A copy that first looks in `memo`, and adds what it finds there.
+    pub fn shared(memo: Arc<Memo>) -> SchemaCopy {
+        SchemaCopy {
+            copy: None,
+            memo: Some(memo),
+        }
+    }
+
     /// Runs `sql` on a copy of `schema` (that of the database the file is about to run on)
     /// and returns what it drops there. `own_transaction` is true for a file that manages
     /// its own transaction (`run_in_transaction = false`); others run inside one, as the
     /// harness runs them.
     pub fn drops(&mut self, schema: &StoredSchema, sql: &str, own_transaction: bool) -> Drops {
+        let Some(memo) = self.memo.clone() else {
+            return self.run(schema, sql, own_transaction);
+        };
+        let key = (schema.clone(), sql.to_owned(), own_transaction);
+        if let Some(found) = memo.found().get(&key) {
+            return found.clone();
+        }
+        let found = self.run(schema, sql, own_transaction);
+        memo.found().insert(key, found.clone());
+        found
+    }
+
+    fn run(&mut self, schema: &StoredSchema, sql: &str, own_transaction: bool) -> Drops {
         let kept = self.copy.take().filter(|copy| copy.is_copy_of(schema));
         let mut copy = match kept {
             Some(copy) => copy,
@@ -119,11 +161,11 @@ impl SchemaCopy {
                 Ok(copy) => copy,
                 Err(reason) => {
                     return Drops {
-                        losses: Vec::new(),
                         unknown: Some(Unknown {
                             offset: None,
                             reason,
                         }),
+                        ..Drops::default()
                     }
                 }
             },
@@ -135,6 +177,38 @@ impl SchemaCopy {
         }
         drops
     }
+}
+
+/// What each of `files` (their SQL, and whether each manages its own transaction) drops when
+/// they run in order on a database whose schema is `schema`: a fleet's survey, before any
+/// of them runs. After a file the copy cannot run, what the next ones drop is not known
+/// either.
+pub fn forecast(schema: &StoredSchema, files: &[(&str, bool)]) -> Vec<Drops> {
+    let unknown = |offset, reason: String| Drops {
+        unknown: Some(Unknown { offset, reason }),
+        ..Drops::default()
+    };
+    let mut copy = match InMemoryCopy::new(schema) {
+        Ok(copy) => copy,
+        Err(reason) => {
+            return files
+                .iter()
+                .map(|_| unknown(None, reason.clone()))
+                .collect()
+        }
+    };
+    let mut found: Vec<Drops> = Vec::with_capacity(files.len());
+    for (sql, own_transaction) in files {
+        if found.last().is_some_and(|d| d.unknown.is_some()) {
+            found.push(unknown(
+                None,
+                "a version before it stops on the copy".into(),
+            ));
+        } else {
+            found.push(copy.run(sql, *own_transaction));
+        }
+    }
+    found
 }
 
 /// Whether an action would reach a file outside the connection's own database: `ATTACH`,
@@ -201,7 +275,8 @@ mod tests {
                 drops(sql),
                 Drops {
                     losses: vec![column("posts", "title")],
-                    unknown: None
+                    unknown: None,
+                    copied: Vec::new(),
                 },
                 "{sql}"
             );
@@ -238,7 +313,8 @@ mod tests {
             SchemaCopy::default().drops(&StoredSchema::read(&blog()).unwrap(), generated, true),
             Drops {
                 losses: vec![column("users", "age")],
-                unknown: None
+                unknown: None,
+                copied: vec!["users".to_owned()],
             }
         );
         let by_hand = "CREATE TABLE posts_new (id INTEGER PRIMARY KEY, user_id INTEGER, title TEXT, views INTEGER);
@@ -249,7 +325,8 @@ mod tests {
             drops(by_hand),
             Drops {
                 losses: vec![column("posts", "title")],
-                unknown: None
+                unknown: None,
+                copied: vec!["posts".to_owned()],
             }
         );
         let recreated = "DROP TABLE audit; CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);";
