@@ -18,23 +18,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_dev");
 const REPEAT: usize = 3;
 
 fn main() {
-    let rows: i64 = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(2_000_000);
+    let rows = child::rows_arg(2_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("project");
-    let tmp = dir.path().join("tmp");
-    fs::create_dir_all(&tmp).unwrap();
-    write_project(&project);
-    run(&project, &tmp, &["rehash"]);
-    edit(
-        &project,
-        "        name -> Text,",
-        "        name -> Nullable<Text>,",
-    );
-    run(&project, &tmp, &["generate", "names may be missing"]);
+    let (project, tmp) = child::project_making_name_nullable(BIN, dir.path(), write_project);
 
     let database = dir.path().join("app.sqlite3");
     let db = database.to_str().unwrap();
@@ -54,11 +40,11 @@ fn main() {
 
     let copy = dir.path().join("copy.sqlite3");
     let copy_arg = copy.to_str().unwrap();
-    let upgrades = median((0..REPEAT).map(|_| {
+    let upgrades = child::median((0..REPEAT).map(|_| {
         fs::copy(&database, &copy).unwrap();
         run(&project, &tmp, &["upgrade", "--database", copy_arg])
     }));
-    let rehearsals = median(
+    let rehearsals = child::median(
         (0..REPEAT).map(|_| run(&project, &tmp, &["upgrade", "--rehearse", "--database", db])),
     );
     println!(
@@ -82,30 +68,8 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// The median wall time and the highest peak memory (KiB) of `runs`.
-fn median(runs: impl Iterator<Item = (Duration, i64)>) -> (Duration, i64) {
-    let mut runs: Vec<(Duration, i64)> = runs.collect();
-    let peak = runs.iter().map(|r| r.1).max().unwrap();
-    runs.sort();
-    (runs[runs.len() / 2].0, peak)
-}
-
-/// Runs the tool, which must succeed; its wall time and peak memory (KiB).
 fn run(project: &Path, tmp: &Path, args: &[&str]) -> (Duration, i64) {
-    let child = child::run(BIN, project, tmp, args);
-    assert!(
-        child.code == Some(0),
-        "dev {args:?} failed: {}",
-        child.stderr
-    );
-    (child.wall, child.peak_kib)
-}
-
-fn edit(project: &Path, from: &str, to: &str) {
-    let path = project.join("schema/schema.rs");
-    let text = fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from));
-    fs::write(&path, text.replace(from, to)).unwrap();
+    child::ok(BIN, project, tmp, args)
 }
 
 fn write_project(root: &Path) {

@@ -1,5 +1,9 @@
 //! Running the release `dev` binary as a child and reaping it with wait4, for its wall time
-//! and its own peak resident memory: what every benchmark measures a command by.
+//! and its own peak resident memory: what every benchmark measures a command by. Also what
+//! the benchmarks of one database share: the row count argument, the median, a schema edit.
+
+// Each benchmark uses the part it needs, so a part may go unused in one.
+#![allow(dead_code)]
 
 use std::fs;
 use std::path::Path;
@@ -42,4 +46,62 @@ pub fn run(bin: &str, project: &Path, tmp: &Path, args: &[&str]) -> Child {
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         stderr: fs::read_to_string(&err_path).unwrap(),
     }
+}
+
+/// The first argument that is a number, else `default`: the benchmarks' row count.
+pub fn rows_arg(default: i64) -> i64 {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The median wall time and the highest peak memory (KiB) of `runs`.
+pub fn median(runs: impl Iterator<Item = (Duration, i64)>) -> (Duration, i64) {
+    let mut runs: Vec<(Duration, i64)> = runs.collect();
+    let peak = runs.iter().map(|r| r.1).max().unwrap();
+    runs.sort();
+    (runs[runs.len() / 2].0, peak)
+}
+
+/// Runs `bin` with `args`, which must succeed; its wall time and peak memory (KiB).
+pub fn ok(bin: &str, project: &Path, tmp: &Path, args: &[&str]) -> (Duration, i64) {
+    let child = run(bin, project, tmp, args);
+    assert!(
+        child.code == Some(0),
+        "dev {args:?} failed: {}",
+        child.stderr
+    );
+    (child.wall, child.peak_kib)
+}
+
+/// Replaces `from` (which must be there) with `to` in the project's schema.rs.
+pub fn edit(project: &Path, from: &str, to: &str) {
+    let path = project.join("schema/schema.rs");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from));
+    fs::write(&path, text.replace(from, to)).unwrap();
+}
+
+/// The project `write` lays out in `dir`, its checksums recorded and a version generated
+/// that makes `events.name` nullable (a rebuild of the table); the project and the temp
+/// directory its runs use.
+pub fn project_making_name_nullable(
+    bin: &str,
+    dir: &Path,
+    write: impl FnOnce(&Path),
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let project = dir.join("project");
+    let tmp = dir.join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    write(&project);
+    ok(bin, &project, &tmp, &["rehash"]);
+    edit(
+        &project,
+        "        name -> Text,",
+        "        name -> Nullable<Text>,",
+    );
+    ok(bin, &project, &tmp, &["generate", "names may be missing"]);
+    (project, tmp)
 }

@@ -4,7 +4,9 @@
 
 use crate::generate::baseline::BaselineSql;
 use crate::generate::diff::Change;
-use crate::generate::plan::{guard, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
+use crate::generate::plan::{
+    foreign_key_guard, guard, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON,
+};
 use crate::history::header::{self, Written};
 
 /// The files of one migration directory.
@@ -114,13 +116,13 @@ fn file(header: &Header<'_>, direction: &str, script: &Script, outside: bool) ->
     text.push_str("BEGIN;\n\n");
     text.push_str(&body);
     text.push_str("\n\n");
-    if script.rebuilds() {
-        text.push_str("-- PRAGMA foreign_key_check only reports; this turns any broken reference into an error.\n");
-        text.push_str(&guard(
-            "a row references a missing parent row",
-            "NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check)",
-        ));
-        text.push('\n');
+    if script.rebuilds() && !script.checked.is_empty() {
+        text.push_str("-- PRAGMA foreign_key_check only reports; this turns a broken reference into an error. It\n-- checks the tables this file changed and those referencing them, not the whole database.\n");
+        for table in &script.checked {
+            let check = foreign_key_guard(table);
+            text.push_str(&guard(&check.name, &check.holds));
+            text.push('\n');
+        }
     }
     text.push_str("COMMIT;\n");
     if script.rebuilds() {
@@ -143,6 +145,7 @@ mod tests {
                     ..Step::statement(sql.to_string())
                 })
                 .collect(),
+            checked: vec!["t".to_owned()],
         };
         Plan {
             up: script(up, false),
@@ -203,7 +206,7 @@ mod tests {
         assert!(!files.up.contains("foreign_keys = OFF"));
         let off = files.down.find("PRAGMA foreign_keys = OFF;").unwrap();
         let begin = files.down.find("BEGIN;").unwrap();
-        let guard = files.down.find("pragma_foreign_key_check").unwrap();
+        let guard = files.down.find("pragma_foreign_key_check('t')").unwrap();
         let commit = files.down.find("COMMIT;").unwrap();
         assert!(off < begin && begin < guard && guard < commit);
         assert!(files.down.ends_with("PRAGMA foreign_keys = ON;\n"));

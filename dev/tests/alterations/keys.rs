@@ -271,3 +271,37 @@ fn dropping_a_table_with_its_not_null_reference_is_refused_before_any_default_is
         );
     }
 }
+
+/// A rebuild checks the references of the tables it changes and of those referencing them,
+/// not the whole database: a broken reference elsewhere (written with foreign keys off) is
+/// not the migration's to judge, and a check of every table would cost what the database
+/// holds, not what the change touches.
+#[test]
+fn a_rebuild_checks_the_references_of_what_it_changes_and_no_more() {
+    let project = Project::fixture("blog");
+    // A nullability change is a rebuild of audit, which nothing references.
+    project.edit_schema(
+        "        note -> Text,\n",
+        "        note -> Nullable<Text>,\n",
+    );
+    project.generate("notes may be missing");
+    let (_db, mut conn, _) = seeded_blog(&project);
+    conn.batch_execute("PRAGMA foreign_keys = OFF; UPDATE posts SET user_id = 99 WHERE id = 1; PRAGMA foreign_keys = ON;")
+        .unwrap();
+    let source =
+        diesel_migrations::FileBasedMigrations::from_path(project.file("versions")).unwrap();
+    conn.run_pending_migrations(source)
+        .expect("a broken reference in posts is no business of a rebuild of audit");
+
+    // A rebuild of users checks posts, which references it, and names it.
+    project.edit_schema(
+        "        name -> Text,\n",
+        "        name -> Nullable<Text>,\n",
+    );
+    project.generate("names may be missing");
+    let err = upgrade_fails(&mut conn, &project);
+    assert!(
+        err.contains("posts: a row references a missing parent row"),
+        "{err}"
+    );
+}

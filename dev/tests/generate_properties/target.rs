@@ -94,8 +94,11 @@ pub fn target_of(head: &Model, edits: &[EditGen], whole: bool) -> Target {
                 // this test writes, whatever the type.
                 // A foreign key at head keeps rows pointing at row 1 of its parent: down puts
                 // the reference back, and the NULLs this value replaces cannot come back.
-                let references = head_column
-                    .is_some_and(|hc| h.joins.contains_key(&hc.name) || hc.name == "parent_id");
+                // So does a column schema.rs makes a reference as it makes it NOT NULL: the
+                // NULLs it fills must name a row that exists.
+                let references = t.joins.contains_key(&c.name)
+                    || head_column
+                        .is_some_and(|hc| h.joins.contains_key(&hc.name) || hc.name == "parent_id");
                 let value = if references {
                     "1"
                 } else if head_column.is_some_and(|hc| hc.check) {

@@ -12,7 +12,7 @@ use crate::sqlite::quote::quote;
 
 use super::defaults::Defaults;
 use super::order::{stored_parents_first, stored_parents_first_preferring};
-use super::rebuild::{carried_rowid, foreign_key_guard, row_key, Converted, Copied, Rebuild};
+use super::rebuild::{carried_rowid, row_key, Converted, Copied, Rebuild};
 use super::rename_back::RenameBack;
 use super::{drop_tables, Script, Step, LEGACY_OFF, LEGACY_ON};
 use crate::schema::model::{Column, ColumnKey};
@@ -290,7 +290,6 @@ impl Down<'_> {
             effects,
             converted,
             row_key: row_key(now),
-            guards: vec![foreign_key_guard(&old.name)],
         }
     }
 

@@ -41,7 +41,7 @@ pub use defaults::{
     missing_default, missing_defaults, needs_default, refuse_defaults_of_another_type,
     working_example, Defaults,
 };
-pub use rebuild::guard;
+pub use rebuild::{foreign_key_guard, guard};
 pub use up::{refuse_changing_virtual, refuse_dropping_referenced};
 
 /// One step of a migration: a statement (or a rebuild's group of statements), the notes a
@@ -89,6 +89,10 @@ impl Step {
 pub struct Script {
     /// The steps, in the order they run.
     pub steps: Vec<Step>,
+    /// The tables whose references the file checks at its end when it rebuilds (foreign
+    /// keys are off then, so SQLite checks nothing itself), by their names there: each
+    /// table the file makes or changes, and each that references one of those.
+    pub checked: Vec<String>,
 }
 
 impl Script {
@@ -232,7 +236,12 @@ pub fn plan(
         declared: goal.objects.unwrap_or_default(),
     };
     let broken_at_head = objects::broken(&conn)?;
-    let up = planner.up(changes, before)?;
+    let mut up = planner.up(changes, before)?;
+    // The references first: a key no reference can name any more breaks whatever fires a
+    // check of it (a trigger's statement too), and is the change's problem, said as such.
+    let after = inspect(&conn, &TableFilter::All)?;
+    up.checked = checked(before, &after);
+    planner.check_references(&up)?;
     let broken = objects::newly_broken(&broken_at_head, objects::broken(&conn)?);
     if !broken.is_empty() {
         let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
@@ -252,9 +261,8 @@ pub fn plan(
     if let Some(declared) = goal.objects {
         declared::refuse_rewritten(&catalog::entries(&conn)?, declared)?;
     }
-    let after = inspect(&conn, &TableFilter::All)?;
     let after_entries = catalog::entries(&conn)?;
-    let down = down::restore(
+    let mut down = down::restore(
         before,
         &before_entries,
         &after,
@@ -262,8 +270,36 @@ pub fn plan(
         changes,
         defaults,
     );
+    down.checked = checked(&after, before);
     defaults::try_down_values(&conn, &down, changes, defaults, before)?;
     Ok(Plan { up, down })
+}
+
+/// The tables of `end` a file from `start` to `end` must check the references of: those it
+/// makes or changes (their stored text is not what it was, or they are new), and those that
+/// reference one of them. Sorted, each once.
+fn checked(start: &Database, end: &Database) -> Vec<String> {
+    let changed: Vec<&str> = end
+        .tables
+        .iter()
+        .filter(|t| start.table(&t.name).is_none_or(|s| s.sql != t.sql))
+        .map(|t| t.name.as_str())
+        .collect();
+    let mut checked: Vec<String> = end
+        .tables
+        .iter()
+        .filter(|t| !t.kind.is_virtual())
+        .filter(|t| {
+            changed.contains(&t.name.as_str())
+                || t.foreign_keys
+                    .iter()
+                    .any(|fk| changed.iter().any(|c| c.eq_ignore_ascii_case(&fk.parent)))
+        })
+        .map(|t| t.name.clone())
+        .collect();
+    checked.sort();
+    checked.dedup();
+    checked
 }
 
 #[cfg(test)]

@@ -26,7 +26,6 @@ impl Planner<'_> {
         rebuild: &mut Rebuild,
         current: &introspect::StoredTable,
     ) -> Result<()> {
-        let guards = std::mem::take(&mut rebuild.guards);
         // Tried as the file runs it: foreign keys off (set before the savepoint, as SQLite
         // ignores the pragma inside a transaction), or dropping the old table of a parent
         // would delete rows its children still reference and fail the trial.
@@ -77,7 +76,6 @@ impl Planner<'_> {
                 .iter()
                 .filter_map(|trigger| trigger.sql.clone()),
         );
-        rebuild.guards = guards;
         outcome
     }
 

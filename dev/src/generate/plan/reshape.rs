@@ -13,7 +13,7 @@ use crate::sqlite::create_table::{self, ColumnDef, CreateTable, Item};
 use crate::sqlite::quote::quoted_list;
 
 use super::defaults::usable_as_default;
-use super::rebuild::{carried_rowid, foreign_key_guard, row_key, Copied, Rebuild};
+use super::rebuild::{carried_rowid, row_key, Copied, Rebuild};
 use super::table_edit::{ColumnItem, Draft, Requested};
 use super::up::Planner;
 use crate::sqlite::catalog::has_autoincrement;
@@ -225,7 +225,6 @@ impl Planner<'_> {
             effects,
             converted,
             row_key: row_key(current),
-            guards: vec![foreign_key_guard(name)],
         };
         self.recreate_indexes_and_triggers(&mut rebuild, current)?;
         Ok(rebuild)

@@ -18,6 +18,7 @@ use super::defaults::{
     constant_default, missing_defaults, needs_default, usable_as_default, Defaults,
 };
 use super::order::parents_first;
+use super::rebuild::{foreign_key_guard, guard};
 use super::trial::{inspect_one, try_in_savepoint};
 use super::{
     drop_tables, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON, LEGACY_OFF, LEGACY_ON,
@@ -160,6 +161,31 @@ impl Planner<'_> {
             .help("schema.rs asks for something SQLite refuses here; adjust it, or write this step with `generate --empty`"));
         }
         script.steps.push(step);
+        Ok(())
+    }
+
+    /// Runs the reference checks the file ends with (`Script::checked`) on the planning copy,
+    /// where up has run: a reference SQLite cannot check at all (a parent key that is no
+    /// longer unique, "foreign key mismatch") or one the seeded rows break stops the plan
+    /// here, as the step that caused it would.
+    pub(super) fn check_references(&self, script: &Script) -> Result<()> {
+        if !script.rebuilds() {
+            return Ok(());
+        }
+        for table in &script.checked {
+            let check = foreign_key_guard(table);
+            if let Err(e) = self.conn.execute_batch(&guard(&check.name, &check.holds)) {
+                let _ = self
+                    .conn
+                    .execute_batch("DROP TABLE IF EXISTS temp._dev_guard;");
+                return Err(Error::input(format!(
+                    "the planned SQL does not run on head: {}",
+                    sqlite_message(&e)
+                ))
+                .note(script.text())
+                .help("schema.rs asks for something SQLite refuses here; adjust it, or write this step with `generate --empty`"));
+            }
+        }
         Ok(())
     }
 

@@ -32,13 +32,14 @@ CREATE TABLE users (
 );
 INSERT INTO users (id, name, age) SELECT id, name, age FROM _dev_old_users;
 DROP TABLE _dev_old_users;
+
+-- PRAGMA foreign_key_check only reports; this turns a broken reference into an error. It
+-- checks the tables this file changed and those referencing them, not the whole database.
+CREATE TEMP TABLE _dev_guard (ok INTEGER CONSTRAINT "posts: a row references a missing parent row" CHECK (ok));
+INSERT INTO _dev_guard SELECT NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check('posts'));
+DROP TABLE _dev_guard;
 CREATE TEMP TABLE _dev_guard (ok INTEGER CONSTRAINT "users: a row references a missing parent row" CHECK (ok));
 INSERT INTO _dev_guard SELECT NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check('users'));
-DROP TABLE _dev_guard;
-
--- PRAGMA foreign_key_check only reports; this turns any broken reference into an error.
-CREATE TEMP TABLE _dev_guard (ok INTEGER CONSTRAINT "a row references a missing parent row" CHECK (ok));
-INSERT INTO _dev_guard SELECT NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check);
 DROP TABLE _dev_guard;
 COMMIT;
 PRAGMA legacy_alter_table = OFF;

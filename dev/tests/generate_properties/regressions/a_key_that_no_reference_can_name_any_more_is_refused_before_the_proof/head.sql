@@ -1,0 +1,1 @@
+CREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER REFERENCES posts (id));
