@@ -3,7 +3,7 @@
 //! `prove` checks a generated migration with them, `verify` every version of the history.
 
 use crate::sqlite::catalog::Entry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::generate::seed::{self, Row, Rowid, Snapshot};
 use crate::schema::introspect::Database;
@@ -229,17 +229,67 @@ impl RowKey {
 }
 
 /// `PRAGMA integrity_check` must say ok and `PRAGMA foreign_key_check` report nothing.
-pub fn check_integrity(conn: &rusqlite::Connection) -> std::result::Result<(), String> {
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+///
+/// With a `scope` (lower-cased table names), only those tables' integrity, and the
+/// references of those tables and of the tables that reference one of them: what a step
+/// that touched only them can have broken.
+pub fn check_integrity(
+    conn: &rusqlite::Connection,
+    scope: Option<&BTreeSet<String>>,
+) -> std::result::Result<(), String> {
+    let Some(scope) = scope else {
+        return check_tables(conn, None);
+    };
+    let tables: Vec<(String, bool)> = conn
+        .prepare(
+            "SELECT name, EXISTS (SELECT 1 FROM pragma_foreign_key_list(name) AS f
+                                  WHERE lower(f.\"table\") IN (SELECT value FROM json_each(?1)))
+             FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )
+        .and_then(|mut stmt| {
+            let scope = serde_json::to_string(scope).unwrap_or_default();
+            stmt.query_map([scope], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
         .map_err(|e| e.to_string())?;
-    if integrity != "ok" {
-        return Err(format!("PRAGMA integrity_check reports: {integrity}"));
+    for (table, references_scope) in tables {
+        let inside = scope.contains(&table.to_ascii_lowercase());
+        if inside || references_scope {
+            check_tables(conn, Some((&table, inside)))?;
+        }
+    }
+    Ok(())
+}
+
+/// `PRAGMA integrity_check` and `foreign_key_check`: of the whole database, or of one
+/// table's references (and its integrity too when `integrity`).
+fn check_tables(
+    conn: &rusqlite::Connection,
+    table: Option<(&str, bool)>,
+) -> std::result::Result<(), String> {
+    let (integrity_sql, references_sql, args) = match table {
+        None => (
+            "SELECT integrity_check FROM pragma_integrity_check",
+            "SELECT count(*) FROM pragma_foreign_key_check",
+            Vec::new(),
+        ),
+        Some((name, _)) => (
+            "SELECT integrity_check FROM pragma_integrity_check(?1)",
+            "SELECT count(*) FROM pragma_foreign_key_check(?1)",
+            vec![name],
+        ),
+    };
+    let params = rusqlite::params_from_iter(args.iter());
+    if table.is_none_or(|(_, integrity)| integrity) {
+        let integrity: String = conn
+            .query_row(integrity_sql, params.clone(), |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if integrity != "ok" {
+            return Err(format!("PRAGMA integrity_check reports: {integrity}"));
+        }
     }
     let broken: i64 = conn
-        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-            r.get(0)
-        })
+        .query_row(references_sql, params, |r| r.get(0))
         .map_err(|e| e.to_string())?;
     if broken > 0 {
         return Err(format!(

@@ -9,11 +9,12 @@
 
 use crate::sqlite::catalog::Kind;
 use crate::sqlite::catalog::{self, Entry};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::generate::replay;
-use crate::generate::seed;
+use crate::generate::seed::{self, Snapshot};
 use crate::history::versions;
 use crate::history::versions::Version;
 use crate::prove::invariants::snapshots;
@@ -96,7 +97,7 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
                 ));
             }
         }
-        let mut present: Vec<String> = Vec::new();
+        let mut known = Known::default();
         let mut failed_at = None;
         for (index, version) in versions.iter().enumerate().skip(start) {
             match stair(
@@ -105,7 +106,7 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
                 &scratch.database(),
                 &migrations,
                 version,
-                &mut present,
+                &mut known,
                 &mut rows,
             ) {
                 Ok(()) => {}
@@ -131,35 +132,106 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
     ))
 }
 
-/// One version up, down and up again on seeded rows; `present` holds the tables seeded so
-/// far, `rows` counts the rows seeded.
+/// What the walk knows of the disposable database between versions: its schema as
+/// print-schema reads it, the tables seeded so far, and their values as they are now. A
+/// version changes only the tables it touches (SQLite's authorizer names them), so only
+/// those are read again: the walk costs what the versions change, not the database's size.
+#[derive(Default)]
+struct Known {
+    /// The schema after the last version; `None` before the first.
+    head: Option<Database>,
+    /// The tables holding seeded rows.
+    present: Vec<String>,
+    /// Their values now, by table.
+    values: BTreeMap<String, Snapshot>,
+}
+
+/// One version up, down and up again on seeded rows; `known` is the database before it and
+/// after it, `rows` counts the rows seeded.
 fn stair(
     conn: &mut diesel::SqliteConnection,
     inspector: &rusqlite::Connection,
     database: &Path,
     migrations: &replay::Migrations,
     version: &Version,
-    present: &mut Vec<String>,
+    known: &mut Known,
     rows: &mut usize,
 ) -> Result<()> {
     let migration = migrations.get(version)?;
     sandbox::take_breach();
-    let head = inspect(inspector, &TableFilter::All)?;
-    present.retain(|t| head.table(t).is_some());
-    let seeded = seed::seed(inspector, &head, present);
+    let head = match known.head.take() {
+        Some(head) => head,
+        None => inspect(inspector, &TableFilter::All)?,
+    };
+    known.present.retain(|t| head.table(t).is_some());
+    // A statement taken from the cache is not authorized again: start the seeding without
+    // any, so that every table it writes is named.
+    inspector.flush_prepared_statement_cache();
+    let (seeded, written) = sandbox::touching(|| seed::seed(inspector, &head, &known.present));
     *rows += seeded.rows;
-    *present = seeded.tables.clone();
-    let mut trip = VersionTrip { database, version };
-    let values = snapshots(inspector, &head, &head, present, |t, c| {
-        Some(ColumnKey::new(t, c))
-    })
-    .map_err(|e| trip.failed_with(format!("could not be read before up: {e}")))?;
+    // The tables seeded now, and those the seeding wrote to, are read (all of them, when
+    // SQLite cannot say what it wrote).
+    let stale: Vec<String> = seeded
+        .tables
+        .iter()
+        .filter(|t| !known.values.contains_key(*t) || touches(&written, t))
+        .cloned()
+        .collect();
+    known.present = seeded.tables.clone();
+    let mut trip = VersionTrip {
+        database,
+        version,
+        touched: Some(BTreeSet::new()),
+    };
+    known.values.retain(|t, _| known.present.contains(t));
+    reread(inspector, &head, &stale, &mut known.values)
+        .map_err(|e| trip.failed_with(format!("could not be read before up: {e}")))?;
     let before = Before {
         head: &head,
-        seeded: present,
-        values: &values,
+        seeded: &known.present,
+        values: &known.values,
     };
-    round_trip(conn, inspector, migration, &before, &mut trip)
+    let after_up = round_trip(conn, inspector, migration, &before, &mut trip)?;
+    // Up again left the database as after up: read again what the steps touched and the
+    // tables whose definition changed.
+    known.present.retain(|t| after_up.table(t).is_some());
+    let changed: Vec<String> = known
+        .present
+        .iter()
+        .filter(|t| {
+            touches(&trip.touched, t)
+                || head.table(t).map(|h| &h.sql) != after_up.table(t).map(|a| &a.sql)
+        })
+        .cloned()
+        .collect();
+    known.values.retain(|t, _| known.present.contains(t));
+    reread(inspector, &after_up, &changed, &mut known.values)
+        .map_err(|e| trip.failed_with(format!("could not be read after up again: {e}")))?;
+    known.head = Some(after_up);
+    Ok(())
+}
+
+/// Whether `table` is among the `touched` (lower-cased); all are when SQLite could not say.
+fn touches(touched: &Option<BTreeSet<String>>, table: &str) -> bool {
+    touched
+        .as_ref()
+        .is_none_or(|set| set.contains(&table.to_ascii_lowercase()))
+}
+
+/// Reads the values of `tables` of `now` into `values`.
+fn reread(
+    inspector: &rusqlite::Connection,
+    now: &Database,
+    tables: &[String],
+    values: &mut BTreeMap<String, Snapshot>,
+) -> std::result::Result<(), String> {
+    for table in tables {
+        values.remove(table);
+    }
+    values.extend(snapshots(inspector, now, now, tables, |t, c| {
+        Some(ColumnKey::new(t, c))
+    })?);
+    Ok(())
 }
 
 /// The round trip of one version of the history: a failure is the version's, named by it.
@@ -167,6 +239,9 @@ struct VersionTrip<'a> {
     /// The disposable database, where a statement the sandbox stopped is found again.
     database: &'a Path,
     version: &'a Version,
+    /// The tables the steps so far wrote to or changed (lower-cased); `None` when SQLite
+    /// could not say, and every table counts.
+    touched: Option<BTreeSet<String>>,
 }
 
 impl VersionTrip<'_> {
@@ -189,9 +264,16 @@ impl Trip for VersionTrip<'_> {
             Step::Down => (version.down_sql(), "fails down on seeded rows"),
             Step::UpAgain => (version.up_sql(), "fails up again after down"),
         };
-        let ran = match step {
+        let (ran, touched) = sandbox::touching(|| match step {
             Step::Up | Step::UpAgain => sandbox::migration(|| conn.run_migration(migration)),
             Step::Down => sandbox::migration(|| conn.revert_migration(migration)),
+        });
+        self.touched = match (self.touched.take(), touched) {
+            (Some(mut all), Some(now)) => {
+                all.extend(now);
+                Some(all)
+            }
+            _ => None,
         };
         if let Err(e) = ran {
             // A file the sandbox stopped is the input's fault, named at its statement.
@@ -233,6 +315,20 @@ impl Trip for VersionTrip<'_> {
     /// SQLite's own tables are not the migrations' (see the module's doc).
     fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<Entry>> {
         user_schema(inspector)
+    }
+
+    /// What the steps touched, and the tables of every entry that differs from before.
+    fn scope(&self, entries_before: &[Entry], entries_now: &[Entry]) -> Option<BTreeSet<String>> {
+        let mut scope = self.touched.clone()?;
+        let differs = |entry: &&Entry, other: &[Entry]| !other.contains(entry);
+        for entry in entries_before
+            .iter()
+            .filter(|e| differs(e, entries_now))
+            .chain(entries_now.iter().filter(|e| differs(e, entries_before)))
+        {
+            scope.insert(entry.table.to_ascii_lowercase());
+        }
+        Some(scope)
     }
 
     fn located_after_up(

@@ -19,8 +19,9 @@
 //! their own migrations on) is left as the application would open it. What was refused is
 //! kept for the error that reports the failed migration (`take_breach`).
 
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -78,6 +79,10 @@ static STATEMENT_MILLIS: AtomicU64 = AtomicU64::new(300_000);
 /// none).
 static MIGRATION_STARTED: AtomicU64 = AtomicU64::new(0);
 static BREACH: Mutex<Option<Breach>> = Mutex::new(None);
+/// Set once `install` has confined new connections: only then does `touching` know.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The tables confined connections wrote or changed while `touching` runs, lower-cased.
+static TOUCHED: Mutex<Option<BTreeSet<String>>> = Mutex::new(None);
 
 /// Confines every connection this process opens from now on on a disposable database, and
 /// caps SQLite's heap. Called once, before any connection opens.
@@ -96,6 +101,49 @@ pub fn install(limits: Limits) {
         },
         stopped: |limit| record(Breach::TooLong(limit)),
     });
+    INSTALLED.store(true, Ordering::SeqCst);
+}
+
+/// Runs `run`, and says which tables the statements of confined connections wrote to,
+/// altered, created or dropped meanwhile (lower-cased), as SQLite's authorizer names them
+/// while it prepares each statement: the writes of the triggers they fire and of the
+/// foreign-key actions they cause (`ON DELETE CASCADE`) included. `None` when connections
+/// are not confined, so there is no authorizer to ask.
+pub fn touching<T>(run: impl FnOnce() -> T) -> (T, Option<BTreeSet<String>>) {
+    if !INSTALLED.load(Ordering::SeqCst) {
+        return (run(), None);
+    }
+    *touched() = Some(BTreeSet::new());
+    let outcome = run();
+    let found = touched().take();
+    (outcome, found)
+}
+
+fn touched() -> std::sync::MutexGuard<'static, Option<BTreeSet<String>>> {
+    TOUCHED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Notes the table `action` writes or changes, while `touching` runs.
+fn note_touched(action: i32, first: Option<&str>, second: Option<&str>) {
+    use libsqlite3_sys as ffi_codes;
+    let table = match action {
+        ffi_codes::SQLITE_INSERT
+        | ffi_codes::SQLITE_UPDATE
+        | ffi_codes::SQLITE_DELETE
+        | ffi_codes::SQLITE_CREATE_TABLE
+        | ffi_codes::SQLITE_DROP_TABLE => first,
+        ffi_codes::SQLITE_ALTER_TABLE
+        | ffi_codes::SQLITE_CREATE_INDEX
+        | ffi_codes::SQLITE_DROP_INDEX
+        | ffi_codes::SQLITE_CREATE_TRIGGER
+        | ffi_codes::SQLITE_DROP_TRIGGER => second,
+        _ => return,
+    };
+    if let (Some(table), Some(set)) = (table, touched().as_mut()) {
+        set.insert(table.to_ascii_lowercase());
+    }
 }
 
 /// Runs `run` (one migration file, up or down) with the time limit holding for all of its
@@ -147,6 +195,7 @@ fn confines(filename: Option<&str>) -> bool {
 /// Why the authorizer refuses `action` (SQLite's action code, with its first two
 /// arguments), or `None` when it may run.
 fn refusal(action: i32, first: Option<&str>, second: Option<&str>) -> Option<String> {
+    note_touched(action, first, second);
     const ATTACH: i32 = libsqlite3_sys::SQLITE_ATTACH;
     const FUNCTION: i32 = libsqlite3_sys::SQLITE_FUNCTION;
     const PRAGMA: i32 = libsqlite3_sys::SQLITE_PRAGMA;

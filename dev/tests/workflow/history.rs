@@ -165,6 +165,37 @@ fn verify_walks_the_history_and_catches_a_broken_down() {
     project.assert_no_temp_leftovers();
 }
 
+/// `verify` compares only the tables each step touched, as SQLite's authorizer names them:
+/// the writes of the triggers a statement fires and of the foreign-key actions it causes
+/// are among them, so a down that never names the table it empties is caught all the same.
+#[test]
+fn verify_follows_the_writes_of_triggers_and_cascades() {
+    for (name, down, emptied) in [
+        (
+            "2026-06-01-000000_audit_by_trigger",
+            "CREATE TRIGGER wipe AFTER UPDATE ON users BEGIN DELETE FROM audit; END;\nUPDATE users SET name = name;\nDROP TRIGGER wipe;\n",
+            "audit",
+        ),
+        (
+            // Every user comes back as it was; their posts go with ON DELETE CASCADE.
+            "2026-06-01-000000_posts_by_cascade",
+            "CREATE TEMP TABLE kept AS SELECT * FROM users;\nDELETE FROM users;\nINSERT INTO users SELECT * FROM kept;\nDROP TABLE kept;\n",
+            "posts",
+        ),
+    ] {
+        let project = recorded_project();
+        project.add_version(name, "SELECT 1;\n", down);
+        let run = project.run(&["rehash"]);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let lossy = project.run(&["verify"]);
+        assert_eq!(lossy.code, Some(1), "{name}: {lossy:?}");
+        assert!(
+            lossy.stderr.contains(&format!("loses data: after down.sql, {emptied} lost")),
+            "{name}: {lossy:?}"
+        );
+    }
+}
+
 #[test]
 fn this_repository_verifies_its_own_history_checksums_and_diagram() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
