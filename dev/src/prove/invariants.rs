@@ -230,35 +230,34 @@ impl RowKey {
 
 /// `PRAGMA integrity_check` must say ok and `PRAGMA foreign_key_check` report nothing.
 ///
-/// With a `scope` (lower-cased table names), only those tables' integrity, and the
-/// references of those tables and of the tables that reference one of them: what a step
-/// that touched only them can have broken.
+///
+/// With a `scope`, only the integrity of the tables it names, and the references of those
+/// and of the tables that reference one of them: what a step that touched only them can
+/// have broken.
 pub fn check_integrity(
     conn: &rusqlite::Connection,
-    scope: Option<&BTreeSet<String>>,
+    scope: Option<Scope<'_>>,
 ) -> std::result::Result<(), String> {
-    let Some(scope) = scope else {
+    let Some(Scope { tables, schema }) = scope else {
         return check_tables(conn, None);
     };
-    let tables: Vec<(String, bool)> = conn
-        .prepare(
-            "SELECT name, EXISTS (SELECT 1 FROM pragma_foreign_key_list(name) AS f
-                                  WHERE lower(f.\"table\") IN (SELECT value FROM json_each(?1)))
-             FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-        )
-        .and_then(|mut stmt| {
-            let scope = serde_json::to_string(scope).unwrap_or_default();
-            stmt.query_map([scope], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
-        })
-        .map_err(|e| e.to_string())?;
-    for (table, references_scope) in tables {
-        let inside = scope.contains(&table.to_ascii_lowercase());
-        if inside || references_scope {
-            check_tables(conn, Some((&table, inside)))?;
+    let named = |name: &str| tables.contains(&name.to_ascii_lowercase());
+    for table in schema.tables.iter().filter(|t| !t.kind.is_virtual()) {
+        let inside = named(&table.name);
+        if inside || table.foreign_keys.iter().any(|fk| named(&fk.parent)) {
+            check_tables(conn, Some((&table.name, inside)))?;
         }
     }
     Ok(())
+}
+
+/// The tables a step touched (lower-cased), and the schema they are in now.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The tables, lower-cased.
+    pub tables: &'a BTreeSet<String>,
+    /// The database they are in, as print-schema reads it: who references whom.
+    pub schema: &'a Database,
 }
 
 /// `PRAGMA integrity_check` and `foreign_key_check`: of the whole database, or of one

@@ -159,6 +159,7 @@ pub fn prove(
         head,
         seeded: &seeded.tables,
         values: &values,
+        entries: None,
     };
     round_trip(conn, inspector, &*migration, &before, &mut trip)?;
 

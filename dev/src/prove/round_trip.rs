@@ -20,7 +20,7 @@ use diesel::SqliteConnection;
 use crate::error::{Error, Result};
 use crate::generate::seed::Snapshot;
 use crate::prove::invariants::{
-    check_integrity, compare_restored, compare_values, describe_difference, snapshots,
+    check_integrity, compare_restored, compare_values, describe_difference, snapshots, Scope,
 };
 use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::ColumnKey;
@@ -113,6 +113,17 @@ pub struct Before<'a> {
     pub seeded: &'a [String],
     /// Their values, by head's table and column names.
     pub values: &'a BTreeMap<String, Snapshot>,
+    /// The schema entries as the trip reads them (`Trip::schema`), when the caller has
+    /// them already: the entries a trip ended with, when no schema changed since.
+    pub entries: Option<Vec<Entry>>,
+}
+
+/// The database the round trip leaves: as up left it, which up again gives too.
+pub struct After {
+    /// Its tables as print-schema reads them.
+    pub database: Database,
+    /// Its schema entries as the trip reads them.
+    pub entries: Vec<Entry>,
 }
 
 /// Takes `migration` up, down and up again on the database behind `conn` and `inspector`,
@@ -124,12 +135,15 @@ pub fn round_trip(
     migration: &dyn Migration<Sqlite>,
     before: &Before,
     trip: &mut dyn Trip,
-) -> Result<Database> {
+) -> Result<After> {
     let head = before.head;
-    let entries_before = trip.schema(inspector)?;
+    let entries_before = match &before.entries {
+        Some(entries) => entries.clone(),
+        None => trip.schema(inspector)?,
+    };
     let broken_before = objects::broken(inspector)?;
     let checked =
-        |trip: &dyn Trip, step: Step, integrity: Option<Option<&BTreeSet<String>>>| -> Result<()> {
+        |trip: &dyn Trip, step: Step, integrity: Option<Option<Scope<'_>>>| -> Result<()> {
             if let Some(scope) = integrity {
                 check_integrity(inspector, scope)
                     .map_err(|e| trip.failed(Failure::Integrity(step, e)))?;
@@ -156,8 +170,8 @@ pub fn round_trip(
     trip.run(conn, migration, Step::Up)?;
     let entries_after_up = trip.schema(inspector)?;
     let scope = trip.scope(&entries_before, &entries_after_up);
-    checked(trip, Step::Up, Some(scope.as_ref()))?;
     let after_up = inspect(inspector, &TableFilter::All)?;
+    checked(trip, Step::Up, Some(scoped(&scope, &after_up)))?;
     let kept = snapshots(inspector, head, &after_up, &in_scope(&scope), |t, c| {
         trip.located_after_up(&after_up, t, c)
     })
@@ -176,7 +190,7 @@ pub fn round_trip(
     }
     // What down touched counts too: the trip has seen it run.
     let scope = trip.scope(&entries_before, &entries_after_up);
-    checked(trip, Step::Down, Some(scope.as_ref()))?;
+    checked(trip, Step::Down, Some(scoped(&scope, head)))?;
     // Down brings back every row with the values of every column up kept; a column up
     // dropped comes back with its default. Against the rows before up: those a migration
     // inserted may go again with its down.
@@ -204,5 +218,13 @@ pub fn round_trip(
             &again,
         ))));
     }
-    Ok(after_up)
+    Ok(After {
+        database: after_up,
+        entries: again,
+    })
+}
+
+/// The checks' scope: the tables `tables` names (every table when `None`), in `schema`.
+fn scoped<'a>(tables: &'a Option<BTreeSet<String>>, schema: &'a Database) -> Option<Scope<'a>> {
+    tables.as_ref().map(|tables| Scope { tables, schema })
 }

@@ -138,8 +138,8 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
 /// those are read again: the walk costs what the versions change, not the database's size.
 #[derive(Default)]
 struct Known {
-    /// The schema after the last version; `None` before the first.
-    head: Option<Database>,
+    /// The schema after the last version, and its entries; `None` before the first.
+    head: Option<(Database, Vec<Entry>)>,
     /// The tables holding seeded rows.
     present: Vec<String>,
     /// Their values now, by table.
@@ -159,9 +159,9 @@ fn stair(
 ) -> Result<()> {
     let migration = migrations.get(version)?;
     sandbox::take_breach();
-    let head = match known.head.take() {
-        Some(head) => head,
-        None => inspect(inspector, &TableFilter::All)?,
+    let (head, entries) = match known.head.take() {
+        Some((head, entries)) => (head, Some(entries)),
+        None => (inspect(inspector, &TableFilter::All)?, None),
     };
     known.present.retain(|t| head.table(t).is_some());
     // A statement taken from the cache is not authorized again: start the seeding without
@@ -190,8 +190,11 @@ fn stair(
         head: &head,
         seeded: &known.present,
         values: &known.values,
+        // Seeding writes rows only: the schema is the one the last version ended with.
+        entries,
     };
-    let after_up = round_trip(conn, inspector, migration, &before, &mut trip)?;
+    let after = round_trip(conn, inspector, migration, &before, &mut trip)?;
+    let after_up = after.database;
     // Up again left the database as after up: read again what the steps touched and the
     // tables whose definition changed.
     known.present.retain(|t| after_up.table(t).is_some());
@@ -207,7 +210,7 @@ fn stair(
     known.values.retain(|t, _| known.present.contains(t));
     reread(inspector, &after_up, &changed, &mut known.values)
         .map_err(|e| trip.failed_with(format!("could not be read after up again: {e}")))?;
-    known.head = Some(after_up);
+    known.head = Some((after_up, after.entries));
     Ok(())
 }
 
