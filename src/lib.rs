@@ -63,6 +63,16 @@ pub enum OpenError {
     NotFirstVersion { path: String, missing: Vec<String> },
 }
 
+impl OpenError {
+    /// SQLite's (or the harness's) `message` about the database shown as `path`.
+    fn database(path: &str, message: impl ToString) -> OpenError {
+        OpenError::Database {
+            path: path.to_owned(),
+            message: message.to_string(),
+        }
+    }
+}
+
 /// Opens (creating it if needed) the database at `path` and applies pending migrations.
 ///
 /// A database that applied a version this build does not contain is refused, never run.
@@ -85,10 +95,7 @@ pub fn open_with(
     squashed: Option<&Squashed>,
 ) -> Result<SqliteConnection, OpenError> {
     let display = path.display().to_string();
-    let failed = |message: String| OpenError::Database {
-        path: display.clone(),
-        message,
-    };
+    let failed = |message: String| OpenError::database(&display, message);
     let mut conn = connect(path)?;
     // Another process migrating the same database (the dev tool, another open()) goes first;
     // what it applied is then read here, and not run again.
@@ -118,10 +125,7 @@ pub fn open_at_head_with(
     squashed: Option<&Squashed>,
 ) -> Result<SqliteConnection, OpenError> {
     let display = path.display().to_string();
-    let failed = |message: String| OpenError::Database {
-        path: display.clone(),
-        message,
-    };
+    let failed = |message: String| OpenError::database(&display, message);
     let migrations = sorted(source, &display)?;
     let all = || migrations.iter().map(|m| m.name().to_string()).collect();
     if !path.is_file() {
@@ -167,10 +171,7 @@ fn upgrade(
     source: &dyn MigrationSource<Sqlite>,
     squashed: Option<&Squashed>,
 ) -> Result<(), OpenError> {
-    let failed = |message: String| OpenError::Database {
-        path: display.to_owned(),
-        message,
-    };
+    let failed = |message: String| OpenError::database(display, message);
     let display = display.to_owned();
     let migrations = sorted(source, &display)?;
     let known: BTreeSet<String> = migrations
@@ -222,10 +223,7 @@ fn connect(path: &Path) -> Result<SqliteConnection, OpenError> {
         source,
     })?;
     conn.batch_execute(CONNECTION_PRAGMAS)
-        .map_err(|e| OpenError::Database {
-            path: display,
-            message: e.to_string(),
-        })?;
+        .map_err(|e| OpenError::database(&display, e))?;
     Ok(conn)
 }
 
@@ -234,10 +232,9 @@ fn sorted(
     source: &dyn MigrationSource<Sqlite>,
     display: &str,
 ) -> Result<Vec<Box<dyn Migration<Sqlite>>>, OpenError> {
-    let mut migrations = source.migrations().map_err(|e| OpenError::Database {
-        path: display.to_owned(),
-        message: e.to_string(),
-    })?;
+    let mut migrations = source
+        .migrations()
+        .map_err(|e| OpenError::database(display, e))?;
     migrations.sort_by_key(|m| m.name().version().to_string());
     Ok(migrations)
 }
@@ -251,10 +248,7 @@ fn recognised_applied(
     known: &BTreeSet<String>,
     squashed: Option<&Squashed>,
 ) -> Result<Vec<String>, OpenError> {
-    let mut applied = applied(conn).map_err(|message| OpenError::Database {
-        path: display.to_owned(),
-        message,
-    })?;
+    let mut applied = applied(conn).map_err(|message| OpenError::database(display, message))?;
     if let Some(s) = squashed {
         applied = s.recognise(applied).map_err(|part| OpenError::PartWay {
             path: display.to_owned(),

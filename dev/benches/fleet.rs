@@ -34,7 +34,7 @@ fn main() {
     let (project, tmp) = (dir.path().join("project"), dir.path().join("tmp"));
     fs::create_dir_all(&tmp).unwrap();
     let template = tenant_template(&project, &tmp, dir.path());
-    let diesel = diesel_cli();
+    let diesel = child::diesel_cli();
     println!(
         "machine: {} cores; each tenant {} bytes, one version behind",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -148,16 +148,6 @@ fn diesel_loop(diesel: &Path, project: &Path, tenants: &Path, in_project: bool) 
         .unwrap();
     assert!(status.success(), "the diesel_cli loop failed");
     start.elapsed()
-}
-
-/// The pinned diesel_cli, if it is installed.
-fn diesel_cli() -> Option<PathBuf> {
-    let path = std::env::var_os("DIESEL_CLI")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/bin/diesel")
-        });
-    path.is_file().then_some(path)
 }
 
 fn tool(project: &Path, tmp: &Path, args: &[&str]) {

@@ -10,7 +10,7 @@
 //!     cargo bench -p dev --bench history -- 100x300      # other sizes: TABLESxMIGRATIONS
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod child;
@@ -29,7 +29,7 @@ fn main() {
     if sizes.is_empty() {
         sizes = vec![(200, 600), (200, 1000)];
     }
-    let diesel = diesel_cli();
+    let diesel = child::diesel_cli();
     println!(
         "machine: {} cores",
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -90,14 +90,4 @@ fn redo_all(diesel: &Path, project: &Path, dir: &Path) -> Duration {
     let start = Instant::now();
     diesel_run(&["migration", "redo", "--all"]);
     start.elapsed()
-}
-
-/// The pinned diesel_cli, if it is installed.
-fn diesel_cli() -> Option<PathBuf> {
-    let path = std::env::var_os("DIESEL_CLI")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/bin/diesel")
-        });
-    path.is_file().then_some(path)
 }

@@ -105,3 +105,14 @@ pub fn project_making_name_nullable(
     ok(bin, &project, &tmp, &["generate", "names may be missing"]);
     (project, tmp)
 }
+
+/// The pinned diesel_cli (`DIESEL_CLI`, else `target/tools/bin/diesel`, which `.ci/run`
+/// installs), if it is there.
+pub fn diesel_cli() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("DIESEL_CLI")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/bin/diesel")
+        });
+    path.is_file().then_some(path)
+}

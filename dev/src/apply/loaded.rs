@@ -20,6 +20,7 @@ use diesel_migrations::MigrationError;
 use crate::apply::step::Direction;
 use crate::error::{Error, Result};
 use crate::generate::replay;
+use crate::history::squash::{self, Baseline, PartWay};
 use crate::history::versions::{self, Version};
 
 /// Every version of `versions/`, with the text of those a step has needed.
@@ -28,6 +29,8 @@ pub struct Loaded {
     pub versions: Vec<Version>,
     /// Each version's text, by its position in `versions`, read on first use.
     scripts: Vec<OnceLock<std::result::Result<Script, String>>>,
+    /// The baseline of a squashed history (`None`: never squashed), read on first use.
+    baseline: OnceLock<Option<Baseline>>,
 }
 
 impl Loaded {
@@ -35,15 +38,30 @@ impl Loaded {
     pub fn scan(versions_dir: &std::path::Path) -> Result<Loaded> {
         let versions = versions::scan(versions_dir)?;
         let scripts = versions.iter().map(|_| OnceLock::new()).collect();
-        Ok(Loaded { versions, scripts })
+        Ok(Loaded {
+            versions,
+            scripts,
+            baseline: OnceLock::new(),
+        })
+    }
+
+    /// What a database's applied versions mean for this history (`squash::recognise`),
+    /// the baseline read once for every database of the run.
+    pub fn recognise(&self, applied: Vec<String>) -> std::result::Result<Vec<String>, PartWay> {
+        let baseline = self
+            .baseline
+            .get_or_init(|| squash::baseline(&self.versions));
+        squash::recognise_with(baseline.as_ref(), applied)
     }
 
     /// The text of `version`, read on the first call and kept for the rest of the run.
     pub fn script(&self, version: &Version) -> Result<&Script> {
+        // The versions are sorted by key, and no two share one.
         let at = self
             .versions
-            .iter()
-            .position(|v| v.dir_name == version.dir_name)
+            .binary_search_by(|v| v.key.cmp(&version.key))
+            .ok()
+            .filter(|&at| self.versions[at].dir_name == version.dir_name)
             .ok_or_else(|| {
                 Error::input(format!("`{}` is not in versions/", version.path.display()))
             })?;

@@ -25,7 +25,7 @@ use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Result};
 use crate::generate::replay;
 use crate::history::header;
-use crate::history::squash::{self, PartWay};
+use crate::history::squash::PartWay;
 use crate::history::versions::Version;
 use crate::project::Project;
 use crate::sqlite::stored::StoredSchema;
@@ -112,7 +112,7 @@ impl<'a> Session<'a> {
         prompt: Option<&'a mut dyn Prompt>,
         report: &'a mut dyn FnMut(String),
     ) -> Session<'a> {
-        let (applied, part_way) = match squash::recognise(&loaded.versions, applied.clone()) {
+        let (applied, part_way) = match loaded.recognise(applied.clone()) {
             Ok(recognised) => (recognised, None),
             Err(part_way) => (applied, Some(part_way)),
         };
@@ -247,7 +247,9 @@ impl<'a> Session<'a> {
                     .collect(),
                 None => Vec::new(),
             };
-            self.applied = squash::recognise(self.versions(), applied)
+            self.applied = self
+                .loaded
+                .recognise(applied)
                 .map_err(|part_way| part_way.error(&self.database))?;
             f(self, conn)
         })

@@ -95,7 +95,16 @@ impl PartWay {
 /// What a database's applied versions (Diesel keys) mean for `versions`: the applied list
 /// with the versions a baseline accounts for left out, or why it cannot be read.
 pub fn recognise(versions: &[Version], applied: Vec<String>) -> Result<Vec<String>, PartWay> {
-    let Some(baseline) = baseline(versions) else {
+    recognise_with(baseline(versions).as_ref(), applied)
+}
+
+/// `recognise` with the history's baseline already read (`None`: never squashed): for a
+/// run that places many databases in one history.
+pub fn recognise_with(
+    baseline: Option<&Baseline>,
+    applied: Vec<String>,
+) -> Result<Vec<String>, PartWay> {
+    let Some(baseline) = baseline else {
         return Ok(applied);
     };
     baseline
