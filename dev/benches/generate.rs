@@ -181,13 +181,7 @@ fn run_once(project: &Path, tmp: &Path, args: &[&str]) -> Run {
 
 /// SQLite alone executing every migration's up.sql, in order, on one in-memory connection.
 fn floor(project: &Path) -> Duration {
-    let mut dirs: Vec<_> = fs::read_dir(project.join("versions"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    let sql: Vec<String> = dirs
+    let sql: Vec<String> = child::version_dirs(project)
         .iter()
         .map(|d| fs::read_to_string(d.join("up.sql")).unwrap())
         .collect();

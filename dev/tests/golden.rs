@@ -8,6 +8,8 @@
 //! - `schema.rs`: the target `schema/schema.rs` (required);
 //! - `objects.sql`: the project's `schema/objects.sql` (optional; without it the project
 //!   keeps no objects file);
+//! - `Cargo.toml`: the project's manifest, for its `[package.metadata.dev-migrate]`
+//!   settings (optional; without it the oldest SQLite the migrations run on is unknown);
 //! - `args`: extra arguments for `generate`, one argument per line, taken as written (no
 //!   shell quoting; blank lines are skipped), e.g. `--rename` then `posts.title=headline`;
 //! - `up.sql`, `down.sql`: what `generate` must write (required), and `metadata.toml` when
@@ -47,8 +49,11 @@ const OUTPUTS: [&str; 2] = ["up.sql", "down.sql"];
 /// Files `generate` writes only for some changes; expected exactly when written.
 const OPTIONAL_OUTPUTS: [&str; 1] = ["metadata.toml"];
 
-/// Files a case may have besides its inputs and outputs.
-const OPTIONAL_INPUTS: [&str; 2] = ["args", "objects.sql"];
+/// Files a case may have besides its inputs and outputs: `Cargo.toml` holds the project's
+/// settings (the oldest SQLite its migrations run on); without it (a case has no
+/// `Cargo.lock`) that SQLite is unknown, and the plan copies a table where SQLite 3.53 would
+/// alter it in place.
+const OPTIONAL_INPUTS: [&str; 3] = ["args", "objects.sql", "Cargo.toml"];
 
 const HOW_TO_UPDATE: &str = "to accept what generate writes now, run\n    \
     UPDATE_GOLDEN=1 cargo test -p dev --test golden\nand read every changed golden file \
@@ -86,6 +91,7 @@ struct Case {
     head: String,
     schema: String,
     objects: Option<String>,
+    manifest: Option<String>,
     args: Vec<String>,
 }
 
@@ -129,6 +135,7 @@ fn read_case(name: &str, dir: &Path) -> Result<Case, String> {
         head: read("head.sql").unwrap(),
         schema: read("schema.rs").unwrap(),
         objects: read("objects.sql"),
+        manifest: read("Cargo.toml"),
         args,
     })
 }
@@ -146,6 +153,9 @@ fn project(case: &Case) -> Project {
     project.write("schema/schema.rs", &case.schema);
     if let Some(objects) = &case.objects {
         project.write("schema/objects.sql", objects);
+    }
+    if let Some(manifest) = &case.manifest {
+        project.write("Cargo.toml", manifest);
     }
     project.write(&format!("versions/{HEAD}/up.sql"), &case.head);
     project

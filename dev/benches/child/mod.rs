@@ -14,6 +14,9 @@ pub struct Child {
     pub wall: Duration,
     /// Peak resident memory, KiB.
     pub peak_kib: i64,
+    /// What it wrote to files, KiB, as the kernel counts it when pages are dirtied (the
+    /// database, its journal or WAL): what a replica would have to ship.
+    pub written_kib: i64,
     /// The exit code; `None` when a signal ended it.
     pub code: Option<i32>,
     pub stderr: String,
@@ -43,6 +46,7 @@ pub fn run(bin: &str, project: &Path, tmp: &Path, args: &[&str]) -> Child {
     Child {
         wall,
         peak_kib: usage.ru_maxrss,
+        written_kib: usage.ru_oublock / 2,
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         stderr: fs::read_to_string(&err_path).unwrap(),
     }
@@ -115,4 +119,15 @@ pub fn diesel_cli() -> Option<std::path::PathBuf> {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/bin/diesel")
         });
     path.is_file().then_some(path)
+}
+
+/// The version directories of `project`, oldest first.
+pub fn version_dirs(project: &Path) -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = fs::read_dir(project.join("versions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
 }

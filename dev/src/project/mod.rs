@@ -1,13 +1,15 @@
 //! Finding a Diesel project and reading its `diesel.toml`.
 //!
 //! The tool takes every path from `diesel.toml`, the file diesel_cli reads, so both tools
-//! work on the same tree (`config`). A project may split its tables over several schema
+//! work on the same tree (`config`); the oldest SQLite its migrations run on is a Cargo setting
+//! (`oldest_sqlite`). A project may split its tables over several schema
 //! files, each a `[print_schema.KEY]` section; `target` reads what they declare together.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 mod config;
+pub mod oldest_sqlite;
 pub mod target;
 
 pub use config::{AllowTables, Section, CONFIG_FILE};

@@ -9,6 +9,7 @@ pub mod ffi;
 pub mod lexer;
 pub mod objects;
 pub mod quote;
+pub mod release;
 pub mod sandbox;
 pub mod stored;
 pub mod values;

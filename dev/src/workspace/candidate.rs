@@ -10,7 +10,7 @@ use crate::generate::render::{self, Files, Header};
 use crate::generate::{naming, write};
 use crate::history::effect::Effect;
 use crate::history::{checksums, versions};
-use crate::project::Project;
+use crate::project::{oldest_sqlite, Project};
 use crate::prove;
 use crate::schema::diagram;
 use crate::schema::introspect::{self, TableFilter};
@@ -76,6 +76,7 @@ impl Workspace {
         given: &Given,
         timings: &mut Timings,
     ) -> Result<Planned> {
+        let oldest_sqlite = oldest_sqlite::read(&project.root)?;
         let plan = timings.time("plan", || {
             plan::plan(
                 changes,
@@ -87,7 +88,10 @@ impl Workspace {
                     defaults: &given.defaults,
                     conversions: &given.conversions,
                 },
-                project.integer_primary_key_is_bigint,
+                plan::Settings {
+                    integer_primary_key_is_bigint: project.integer_primary_key_is_bigint,
+                    oldest_sqlite: &oldest_sqlite,
+                },
                 &self.all_db,
                 &self.scratch.database(),
                 &self.scratch.path().join("plan.sqlite3"),

@@ -1,13 +1,15 @@
 //! Changes SQLite cannot ALTER, renames and NOT NULL values: each generated, then applied
 //! and reverted on a database with rows in every table.
 //!
-//! By concern: `columns` (types, defaults, NOT NULL), `renames` and `keys` (primary keys,
-//! references and joinables). The helpers they share are here.
+//! By concern: `columns` (types, defaults, NOT NULL), `in_place` (NOT NULL changed without a
+//! copy, where the oldest SQLite the project runs on allows), `renames` and `keys` (primary
+//! keys, references and joinables). The helpers they share are here.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod columns;
+mod in_place;
 mod keys;
 mod renames;
 

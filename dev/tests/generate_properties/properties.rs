@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
 use crate::common::{self, application_database, Project, BIN};
-use crate::head::{build_head, ident, value};
+use crate::head::{build_head, ident, value, Head};
 use crate::judge::retyped_columns;
 use crate::model::{Col, Model, SECTIONS};
 use crate::step::Step;
@@ -38,6 +38,7 @@ pub fn run_property(diesel: Option<&str>) {
         total.with_rowid_tables += scratch.with_rowid_tables;
         total.with_cycles += scratch.with_cycles;
         total.across_sections += scratch.across_sections;
+        total.in_place += scratch.in_place;
         for (k, v) in scratch.refused {
             *total.refused.entry(k).or_default() += v;
         }
@@ -45,8 +46,8 @@ pub fn run_property(diesel: Option<&str>) {
     });
     let tally = tally.into_inner();
     eprintln!(
-        "generate_properties: {} written and proven on rows ({} with a rowid-keyed table, {} with a cycle of references, {} with a reference across schema sections), {} failed atomically on rows that cannot fit, {} without changes, refused: {:#?}",
-        tally.written, tally.with_rowid_tables, tally.with_cycles, tally.across_sections, tally.failed_on_rows, tally.unchanged, tally.refused
+        "generate_properties: {} written and proven on rows ({} with a rowid-keyed table, {} with a cycle of references, {} with a reference across schema sections, {} changing nullability in place), {} failed atomically on rows that cannot fit, {} without changes, refused: {:#?}",
+        tally.written, tally.with_rowid_tables, tally.with_cycles, tally.across_sections, tally.in_place, tally.failed_on_rows, tally.unchanged, tally.refused
     );
     match result {
         Ok(()) => {}
@@ -89,6 +90,8 @@ pub struct Tally {
     pub with_rowid_tables: usize,
     pub with_cycles: usize,
     pub across_sections: usize,
+    /// Of those written, how many changed a column's nullability in place (`ALTER COLUMN`).
+    pub in_place: usize,
     pub refused: BTreeMap<String, usize>,
 }
 
@@ -98,18 +101,12 @@ pub fn run_case(case: &Case, diesel: Option<&str>, tally: &mut Tally) -> Result<
     let files = render_schema(&target.model);
     let schema = shown(&files);
 
-    let project = Project {
-        dir: tempfile::tempdir().unwrap(),
-        tmp: tempfile::tempdir().unwrap(),
-    };
-    project.write("diesel.toml", &diesel_toml(&head.model));
+    let project = project_at_head(&head, case.in_place);
     write_schema(&project, &files);
-    project.write("versions/2026-01-01-000000_head/up.sql", &head.up);
-    project.write("versions/2026-01-01-000000_head/down.sql", &head.down);
     let context = |what: String| {
         format!(
-            "{what}\n--- head up.sql:\n{}\n{schema}\n--- flags: {:?}",
-            head.up, target.flags
+            "{what}\n--- head up.sql:\n{}\n{schema}\n--- flags: {:?}, in place: {}",
+            head.up, target.flags, case.in_place
         )
     };
 
@@ -197,6 +194,25 @@ pub fn run_case(case: &Case, diesel: Option<&str>, tally: &mut Tally) -> Result<
     let objects2 = carry(&head.objects, &head.model, &target.model);
     step.run(&head2, &objects2, &target2, &context2)?;
     Ok(())
+}
+
+/// A project whose one version makes `head`; with `in_place`, its Cargo.toml says its
+/// migrations run on SQLite 3.53 or later, which changes nullability in place.
+fn project_at_head(head: &Head, in_place: bool) -> Project {
+    let project = Project {
+        dir: tempfile::tempdir().unwrap(),
+        tmp: tempfile::tempdir().unwrap(),
+    };
+    project.write("diesel.toml", &diesel_toml(&head.model));
+    if in_place {
+        project.write(
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n\n[package.metadata.dev-migrate]\noldest-sqlite = \"3.53\"\n",
+        );
+    }
+    project.write("versions/2026-01-01-000000_head/up.sql", &head.up);
+    project.write("versions/2026-01-01-000000_head/down.sql", &head.down);
+    project
 }
 
 /// diesel.toml: one `[print_schema]`, or two sections splitting the tables by name.

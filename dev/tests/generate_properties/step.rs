@@ -222,6 +222,18 @@ impl Step<'_> {
             return Err(context(format!("a migration for no change: {run:?}")));
         }
         self.tally.written += 1;
+        let newest = self
+            .project
+            .versions()
+            .pop()
+            .expect("generate wrote a version");
+        if self
+            .project
+            .read(&format!("versions/{newest}/up.sql"))
+            .contains(" ALTER COLUMN ")
+        {
+            self.tally.in_place += 1;
+        }
         if head.tables.iter().any(|t| t.key == ["rowid"]) {
             self.tally.with_rowid_tables += 1;
         }

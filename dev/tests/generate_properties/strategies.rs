@@ -169,6 +169,9 @@ pub struct Case {
     pub cycle: bool,
     /// Two schema sections: which of `TABLES` and `RENAMED_TABLES` the second selects.
     pub sections: Option<Vec<bool>>,
+    /// The project says its migrations run on SQLite 3.53 or later, which changes a
+    /// column's nullability in place; otherwise that SQLite is unknown, and it is rebuilt.
+    pub in_place: bool,
 }
 
 pub fn ty() -> impl Strategy<Value = Ty> {
@@ -353,9 +356,10 @@ pub fn case() -> impl Strategy<Value = Case> {
             0.25,
             prop::collection::vec(any::<bool>(), TABLES.len() + RENAMED_TABLES.len()),
         ),
+        any::<bool>(),
     )
         .prop_map(
-            |(names, tables, extras, edits, more_edits, rows, hostile, cycle, sections)| Case {
+            |(
                 names,
                 tables,
                 extras,
@@ -365,6 +369,18 @@ pub fn case() -> impl Strategy<Value = Case> {
                 hostile,
                 cycle,
                 sections,
+                in_place,
+            )| Case {
+                names,
+                tables,
+                extras,
+                edits,
+                more_edits,
+                rows,
+                hostile,
+                cycle,
+                sections,
+                in_place,
             },
         )
 }

@@ -11,6 +11,7 @@ use crate::schema::types::SqlType;
 use crate::sqlite::quote::quote;
 
 use super::defaults::Defaults;
+use super::in_place::restore_nullability;
 use super::order::{stored_parents_first, stored_parents_first_preferring};
 use super::rebuild::{carried_rowid, row_key, Converted, Copied, Rebuild};
 use super::rename_back::RenameBack;
@@ -18,7 +19,8 @@ use super::{drop_tables, Script, Step, LEGACY_OFF, LEGACY_ON};
 use crate::schema::model::{Column, ColumnKey};
 
 /// Plans the down: brings every `sqlite_schema` entry back to `before`, from the state up
-/// leaves (`after`), keeping the rows of every table that exists on both sides.
+/// leaves (`after`), keeping the rows of every table that exists on both sides; a change of
+/// nullability alone in place when `alters_nullability` (`in_place`).
 pub(super) fn restore(
     before: &Database,
     before_entries: &[Entry],
@@ -26,12 +28,14 @@ pub(super) fn restore(
     after_entries: &[Entry],
     changes: &[Change],
     defaults: &Defaults,
+    alters_nullability: bool,
 ) -> Script {
     let mut down = Down {
         before,
         after,
         changes,
         defaults,
+        alters_nullability,
         script: Script::default(),
         handled: BTreeSet::new(),
         in_place: Vec::new(),
@@ -64,6 +68,8 @@ struct Down<'a> {
     after: &'a Database,
     changes: &'a [Change],
     defaults: &'a Defaults,
+    /// The oldest SQLite the migrations run on changes nullability in place.
+    alters_nullability: bool,
     script: Script,
     /// Tables whose indexes and triggers their own step restores.
     handled: BTreeSet<String>,
@@ -177,6 +183,17 @@ impl Down<'_> {
             self.in_place.extend(steps);
             // Not rebuilt: its indexes and triggers (which up may have rewritten, renaming
             // what they name in another table) are restored with those of untouched tables.
+            self.handled.remove(&old.name);
+            return;
+        }
+        if let Some(step) = self
+            .alters_nullability
+            .then(|| restore_nullability(old, now))
+            .flatten()
+        {
+            self.script.steps.push(step);
+            // Not rebuilt: its indexes and triggers are restored with those of untouched
+            // tables.
             self.handled.remove(&old.name);
             return;
         }

@@ -13,6 +13,7 @@
 mod declared;
 mod defaults;
 mod down;
+mod in_place;
 mod order;
 mod rebuild;
 mod rebuild_trial;
@@ -30,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::generate::diff::Change;
 use crate::generate::seed;
 use crate::history::effect::Effect;
+use crate::project::oldest_sqlite::OldestSqlite;
 use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::Schema;
 use crate::schema::objects_sql::Declared;
@@ -209,13 +211,22 @@ pub struct Given<'a> {
     pub conversions: &'a Defaults,
 }
 
+/// What the project says about how its migrations are read and run.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// `sqlite_integer_primary_key_is_bigint`: how print-schema reads rowid keys.
+    pub integer_primary_key_is_bigint: bool,
+    /// The oldest SQLite the migrations run on: which statements they may use.
+    pub oldest_sqlite: &'a OldestSqlite,
+}
+
 /// Plans `changes` (from head, the database at `head` whose tables are `before`, to
 /// `goal`). `work` is where the planning copy is made; it is the caller's to remove.
 pub fn plan(
     changes: &[Change],
     goal: Goal<'_>,
     given: Given<'_>,
-    integer_primary_key_is_bigint: bool,
+    settings: Settings<'_>,
     before: &Database,
     head: &Path,
     work: &Path,
@@ -232,8 +243,9 @@ pub fn plan(
         target: goal.tables,
         defaults,
         conversions: given.conversions,
-        integer_primary_key_is_bigint,
+        integer_primary_key_is_bigint: settings.integer_primary_key_is_bigint,
         declared: goal.objects.unwrap_or_default(),
+        oldest_sqlite: settings.oldest_sqlite,
     };
     let broken_at_head = objects::broken(&conn)?;
     let mut up = planner.up(changes, before)?;
@@ -269,6 +281,7 @@ pub fn plan(
         &after_entries,
         changes,
         defaults,
+        planner.alters_nullability(),
     );
     down.checked = checked(&after, before);
     defaults::try_down_values(&conn, &down, changes, defaults, before)?;

@@ -132,7 +132,13 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
                 "CAST(round(age) AS INTEGER)".to_owned(),
             )]),
         },
-        false,
+        Settings {
+            integer_primary_key_is_bigint: false,
+            oldest_sqlite: &OldestSqlite {
+                release: None,
+                source: "a test".to_owned(),
+            },
+        },
         &before,
         &head,
         &dir.path().join("plan.sqlite3"),

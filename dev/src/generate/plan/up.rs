@@ -1,5 +1,5 @@
 //! Planning up, change by change, on the planning copy: renames, new tables (parents
-//! first), in-place ALTERs, rebuilds where ALTER TABLE cannot, then drops (children first).
+//! first), the changes of existing tables (`in_place` decides how), then drops (children first).
 //! Each step runs on the copy as soon as it is planned.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,10 +19,11 @@ use super::defaults::{
 };
 use super::order::parents_first;
 use super::rebuild::{foreign_key_guard, guard};
-use super::trial::{inspect_one, try_in_savepoint};
+use super::trial::try_in_savepoint;
 use super::{
     drop_tables, with_foreign_keys_off, Script, Step, FOREIGN_KEYS_ON, LEGACY_OFF, LEGACY_ON,
 };
+use crate::project::oldest_sqlite::OldestSqlite;
 use crate::schema::model::ColumnKey;
 use crate::schema::objects_sql::Declared;
 
@@ -36,6 +37,8 @@ pub(super) struct Planner<'a> {
     pub(super) integer_primary_key_is_bigint: bool,
     /// What `objects.sql` declares, in its order; empty without the file.
     pub(super) declared: &'a [Declared],
+    /// The oldest SQLite the migrations run on: which statements they may use.
+    pub(super) oldest_sqlite: &'a OldestSqlite,
 }
 
 impl Planner<'_> {
@@ -113,15 +116,7 @@ impl Planner<'_> {
             }
         }
         for (table, table_changes) in altered {
-            let current = inspect_one(self.conn, table)?;
-            if self.needs_rebuild(table, &table_changes) {
-                let rebuild = self.rebuild_up(&current, &table_changes)?;
-                self.run(&mut script, rebuild.into_step())?;
-            } else {
-                for change in &table_changes {
-                    self.run(&mut script, self.alter(change))?;
-                }
-            }
+            self.alter_table(&mut script, table, &table_changes)?;
         }
 
         for drop in drop_tables(dropped.iter().filter_map(|name| before.table(name))) {
@@ -192,7 +187,7 @@ impl Planner<'_> {
     /// Changes SQLite's ALTER TABLE cannot make, including a DROP COLUMN it refuses (a key,
     /// UNIQUE, indexed, referencing or CHECKed column, one a view or trigger uses),
     /// which is tried on the planning copy and rolled back.
-    fn needs_rebuild(&self, table: &str, changes: &[&Change]) -> bool {
+    pub(super) fn needs_rebuild(&self, table: &str, changes: &[&Change]) -> bool {
         changes.iter().any(|change| match change {
             Change::AlterColumn { .. }
             | Change::AlterPrimaryKey { .. }
@@ -326,7 +321,7 @@ impl Planner<'_> {
     }
 
     /// An in-place ALTER for a change that needs no rebuild.
-    fn alter(&self, change: &Change) -> Step {
+    pub(super) fn alter(&self, change: &Change) -> Step {
         match change {
             Change::AddColumn {
                 table,

@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Rebuilds users: change column users.age from Nullable<Integer> to Integer
+-- Copied, not altered in place: SQLite 3.53 changes nullability in place, but the oldest SQLite these migrations run on is unknown (no Cargo.lock names the libsqlite3-sys the application links). Once every database runs 3.53 or later, say so in Cargo.toml: `oldest-sqlite = "3.53"` under [package.metadata.dev-migrate].
 -- WARNING: fills the NULLs of users.age with `0`: down makes the column nullable again, but those rows keep the value
 ALTER TABLE users RENAME TO _dev_old_users;
 CREATE TABLE users (

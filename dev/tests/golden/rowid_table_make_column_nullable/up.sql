@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Rebuilds events: change column events.kind from Text to Nullable<Text>
+-- Copied, not altered in place: SQLite 3.53 changes nullability in place, but the oldest SQLite these migrations run on is unknown (no Cargo.lock names the libsqlite3-sys the application links). Once every database runs 3.53 or later, say so in Cargo.toml: `oldest-sqlite = "3.53"` under [package.metadata.dev-migrate].
 ALTER TABLE events RENAME TO _dev_old_events;
 CREATE TABLE events (
     kind TEXT,

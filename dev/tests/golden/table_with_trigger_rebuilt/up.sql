@@ -12,6 +12,7 @@ PRAGMA legacy_alter_table = ON;
 BEGIN;
 
 -- Rebuilds users: change column users.name from Text to Nullable<Text>
+-- Copied, not altered in place: SQLite 3.53 changes nullability in place, but the oldest SQLite these migrations run on is unknown (no Cargo.lock names the libsqlite3-sys the application links). Once every database runs 3.53 or later, say so in Cargo.toml: `oldest-sqlite = "3.53"` under [package.metadata.dev-migrate].
 ALTER TABLE users RENAME TO _dev_old_users;
 CREATE TABLE users (
     id INTEGER NOT NULL PRIMARY KEY,

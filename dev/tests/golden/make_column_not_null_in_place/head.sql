@@ -1,0 +1,12 @@
+CREATE TABLE users (
+    id INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    nick TEXT,
+    age INTEGER
+);
+
+CREATE TABLE posts (
+    id INTEGER NOT NULL PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title TEXT NOT NULL
+);
