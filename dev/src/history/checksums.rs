@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Finding, Result};
-use crate::history::versions::{key_of, Version};
-use crate::support::invocation;
+use crate::history::versions::{self, key_of, Version};
+use crate::support::{files, invocation};
 
 /// The checksum file, inside the migrations directory (Diesel reads only directories).
 pub const SUM_FILE: &str = "dev.sum";
@@ -40,10 +40,7 @@ pub fn sum_path(versions_dir: &Path) -> PathBuf {
 /// SHA-256 as lower-case hex: the one hash of the checksum chain, which the snapshot cache
 /// keys on too.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// A hash of every file of a version directory, names included.
@@ -51,31 +48,29 @@ fn files_hash(version: &Version) -> Result<String> {
     let mut names: Vec<String> = fs::read_dir(&version.path)
         .map_err(|e| Error::io("read", &version.path, e))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
+        .filter(versions::is_file)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with('.'))
         .collect();
     names.sort();
     let mut hasher = Sha256::new();
+    let mut bytes = Vec::new();
     for name in names {
         let path = version.path.join(&name);
-        let bytes = lf_line_endings(fs::read(&path).map_err(|e| Error::io("read", &path, e))?);
+        files::read_into(&path, &mut bytes).map_err(|e| Error::io("read", &path, e))?;
+        let lf = lf_line_endings(&bytes);
         hasher.update(name.as_bytes());
         hasher.update([0]);
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
+        hasher.update((lf.len() as u64).to_le_bytes());
+        hasher.update(&lf);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// `bytes` with every CRLF turned into LF; bytes without CRLF come back untouched.
-fn lf_line_endings(bytes: Vec<u8>) -> Vec<u8> {
+fn lf_line_endings(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if !bytes.windows(2).any(|pair| pair == b"\r\n") {
-        return bytes;
+        return std::borrow::Cow::Borrowed(bytes);
     }
     let mut lf = Vec::with_capacity(bytes.len());
     for (index, &byte) in bytes.iter().enumerate() {
@@ -83,7 +78,7 @@ fn lf_line_endings(bytes: Vec<u8>) -> Vec<u8> {
             lf.push(byte);
         }
     }
-    lf
+    std::borrow::Cow::Owned(lf)
 }
 
 fn chain(previous: &str, dir_name: &str, files: &str) -> String {
@@ -469,7 +464,7 @@ mod tests {
             .collect();
         assert_eq!(before[0].files, recorded);
         // A lone CR is content, not a line ending.
-        assert_eq!(lf_line_endings(b"a\rb\r\n".to_vec()), b"a\rb\n");
+        assert_eq!(lf_line_endings(b"a\rb\r\n").as_ref(), b"a\rb\n");
     }
 
     #[test]
