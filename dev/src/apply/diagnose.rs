@@ -1,10 +1,11 @@
 //! Naming why a step failed on a real database, as what it is. Another process holding the
 //! database locked is not a problem with the migration. A migration that fails only because
 //! of the rows it meets (a reference to a parent row that does not exist, a duplicate for a
-//! new UNIQUE, a NULL for a new NOT NULL) is the data's problem: the file runs again on a copy
-//! of the database in a scratch directory, where SQLite names the statement, and
-//! `pragma_foreign_key_check` names the rows that reference nothing, so the user knows which
-//! rows to fix.
+//! new UNIQUE, a NULL for a new NOT NULL, a row a CHECK added in place refuses) is the data's
+//! problem: the file runs again on a copy of the database in a scratch directory, where
+//! SQLite names the statement, `pragma_foreign_key_check` names the rows that reference
+//! nothing, and `refused` the rows a constraint added in place refuses, so the user knows
+//! which rows to fix.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,6 +13,7 @@ use std::path::Path;
 use crate::apply::database;
 use crate::apply::duplicates;
 use crate::apply::losses;
+use crate::apply::refused;
 use crate::apply::step::{Direction, VersionStep};
 use crate::error::{Error, Location, Result};
 use crate::generate::replay;
@@ -90,6 +92,9 @@ pub fn explain_failure(
         if let Some(key) = &diagnosis.shared_key {
             err = err.note(format!("rows already share a key of the new index: {key}"));
         }
+        for refused in &diagnosis.refused {
+            err = err.note(refused.clone());
+        }
         return err
             .note(position)
         .help("rows already in the database break a constraint this migration adds: change or remove those rows, then run the command again (if the migration writes those values itself, fix the migration)");
@@ -118,6 +123,8 @@ struct Diagnosis {
     broken: BrokenRows,
     /// When a new UNIQUE index failed: one key the rows already share.
     shared_key: Option<String>,
+    /// When a constraint added in place failed: the rows it refused (`refused`).
+    refused: Vec<String>,
 }
 
 impl Diagnosis {
@@ -240,15 +247,28 @@ fn diagnose(database: &Path, sql: &str, own_transaction: bool) -> Result<Option<
         rusqlite::Error::SqliteFailure(e, _)
             if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
     );
-    let shared_key = lexer::split_statements(sql)
+    let statement = lexer::split_statements(sql)
         .into_iter()
-        .find(|r| r.start == offset && unique)
-        .and_then(|r| duplicates::shared_key(&conn, &sql[r]));
+        .find(|r| r.start == offset)
+        .map(|r| &sql[r]);
+    let shared_key = statement
+        .filter(|_| unique)
+        .and_then(|statement| duplicates::shared_key(&conn, statement));
+    // SQLite's ALTER that adds a constraint in place fails with the bare code.
+    let in_place = matches!(
+        &error,
+        rusqlite::Error::SqliteFailure(e, _) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT
+    );
+    let refused = statement
+        .filter(|_| in_place)
+        .map(|statement| refused::refused_rows(&conn, statement))
+        .unwrap_or_default();
     Ok(Some(Diagnosis {
         offset,
         error,
         broken,
         shared_key,
+        refused,
     }))
 }
 

@@ -14,6 +14,7 @@ pub mod drift;
 pub mod duplicates;
 pub mod loaded;
 pub mod losses;
+pub mod refused;
 pub mod rehearse;
 pub mod script;
 pub mod session;

@@ -225,6 +225,10 @@ fn hand_written_alter_column_and_add_constraint_run_through_every_command() {
     let run = run_on(&project, &db, &["upgrade"]);
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("constraint failed"), "{run:?}");
+    assert!(
+        run.stderr.contains("the new `CONSTRAINT short_nick CHECK (nick IS NOT 'reserved')` of people is not true in 1 row: id = 5"),
+        "{run:?}"
+    );
     db.exec("DELETE FROM people WHERE id = 5;");
     ok_on(&project, &db, &["upgrade"]);
     assert!(db.schema().iter().any(|(name, sql)| name == "people"

@@ -43,7 +43,7 @@ pub use defaults::{
     missing_default, missing_defaults, needs_default, refuse_defaults_of_another_type,
     working_example, Defaults,
 };
-pub use rebuild::{foreign_key_guard, guard};
+pub use rebuild::{foreign_key_guard, guard, row_key};
 pub use up::{refuse_changing_virtual, refuse_dropping_referenced};
 
 /// One step of a migration: a statement (or a rebuild's group of statements), the notes a
