@@ -82,6 +82,19 @@ pub trait Trip {
         None
     }
 
+    /// The database after up, every table as `inspect` reads it: `head` is how it read
+    /// before up, when the schema's entries were `entries_before`. Read whole unless the
+    /// trip knows better.
+    fn database_after_up(
+        &self,
+        inspector: &rusqlite::Connection,
+        _head: &Database,
+        _entries_before: &[Entry],
+        _entries_now: &[Entry],
+    ) -> Result<Database> {
+        inspect(inspector, &TableFilter::All)
+    }
+
     /// Head's tables whose rows down gives back under another key (see
     /// `compare_restored`).
     fn rekeyed(&self) -> BTreeMap<String, Vec<String>> {
@@ -141,18 +154,21 @@ pub fn round_trip(
         Some(entries) => entries.clone(),
         None => trip.schema(inspector)?,
     };
-    let broken_before = objects::broken(inspector)?;
-    let checked =
-        |trip: &dyn Trip, step: Step, integrity: Option<Option<Scope<'_>>>| -> Result<()> {
-            if let Some(scope) = integrity {
-                check_integrity(inspector, scope)
-                    .map_err(|e| trip.failed(Failure::Integrity(step, e)))?;
-            }
-            match objects::regressions(inspector, &broken_before)? {
-                None => Ok(()),
-                Some(list) => Err(trip.failed(Failure::Objects(step, list))),
-            }
-        };
+    let broken_before = objects::broken(inspector, &entries_before)?;
+    let checked = |trip: &dyn Trip,
+                   step: Step,
+                   entries: &[Entry],
+                   integrity: Option<Option<Scope<'_>>>|
+     -> Result<()> {
+        if let Some(scope) = integrity {
+            check_integrity(inspector, scope)
+                .map_err(|e| trip.failed(Failure::Integrity(step, e)))?;
+        }
+        match objects::regressions(inspector, entries, &broken_before)? {
+            None => Ok(()),
+            Some(list) => Err(trip.failed(Failure::Objects(step, list))),
+        }
+    };
     // The seeded tables a scope covers.
     let in_scope = |scope: &Option<BTreeSet<String>>| -> Vec<String> {
         before
@@ -170,8 +186,13 @@ pub fn round_trip(
     trip.run(conn, migration, Step::Up)?;
     let entries_after_up = trip.schema(inspector)?;
     let scope = trip.scope(&entries_before, &entries_after_up);
-    let after_up = inspect(inspector, &TableFilter::All)?;
-    checked(trip, Step::Up, Some(scoped(&scope, &after_up)))?;
+    let after_up = trip.database_after_up(inspector, head, &entries_before, &entries_after_up)?;
+    checked(
+        trip,
+        Step::Up,
+        &entries_after_up,
+        Some(scoped(&scope, &after_up)),
+    )?;
     let kept = snapshots(inspector, head, &after_up, &in_scope(&scope), |t, c| {
         trip.located_after_up(&after_up, t, c)
     })
@@ -190,7 +211,12 @@ pub fn round_trip(
     }
     // What down touched counts too: the trip has seen it run.
     let scope = trip.scope(&entries_before, &entries_after_up);
-    checked(trip, Step::Down, Some(scoped(&scope, head)))?;
+    checked(
+        trip,
+        Step::Down,
+        &entries_after_down,
+        Some(scoped(&scope, head)),
+    )?;
     // Down brings back every row with the values of every column up kept; a column up
     // dropped comes back with its default. Against the rows before up: those a migration
     // inserted may go again with its down.
@@ -210,8 +236,8 @@ pub fn round_trip(
     trip.after_down(inspector)?;
 
     trip.run(conn, migration, Step::UpAgain)?;
-    checked(trip, Step::UpAgain, None)?;
     let again = trip.schema(inspector)?;
+    checked(trip, Step::UpAgain, &again, None)?;
     if again != entries_after_up {
         return Err(trip.failed(Failure::UpAgainDiffers(describe_difference(
             &entries_after_up,

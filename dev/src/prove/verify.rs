@@ -19,7 +19,7 @@ use crate::history::versions;
 use crate::history::versions::Version;
 use crate::prove::invariants::snapshots;
 use crate::prove::round_trip::{round_trip, Before, Failure, Step, Trip};
-use crate::schema::introspect::{inspect, Database, TableFilter};
+use crate::schema::introspect::{inspect, reinspect, Database, TableFilter};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
 use crate::sqlite::sandbox;
@@ -73,11 +73,14 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
     let mut start = 0;
     while start < versions.len() {
         let scratch = Scratch::create()?;
-        let mut conn = db::open_diesel(&scratch.database())?;
+        let mut paired = db::open_paired(&scratch.database())?;
+        let db::Paired {
+            conn,
+            reader: inspector,
+        } = &mut paired;
         conn.applied_migrations().map_err(|e| {
             Error::internal(format!("cannot set up the disposable database: {e}")).caused_by(e)
         })?;
-        let inspector = db::open_rusqlite(&scratch.database())?;
         for version in &versions[..start] {
             let migration = migrations.get(version)?;
             if let Err(e) = sandbox::migration(|| conn.run_migration(migration)) {
@@ -101,8 +104,8 @@ fn walk(versions_dir: &Path, keep_going: bool) -> Result<(Verified, Vec<Error>)>
         let mut failed_at = None;
         for (index, version) in versions.iter().enumerate().skip(start) {
             match stair(
-                &mut conn,
-                &inspector,
+                conn,
+                inspector,
                 &scratch.database(),
                 &migrations,
                 version,
@@ -323,14 +326,11 @@ impl Trip for VersionTrip<'_> {
     /// What the steps touched, and the tables of every entry that differs from before.
     fn scope(&self, entries_before: &[Entry], entries_now: &[Entry]) -> Option<BTreeSet<String>> {
         let mut scope = self.touched.clone()?;
-        let differs = |entry: &&Entry, other: &[Entry]| !other.contains(entry);
-        for entry in entries_before
-            .iter()
-            .filter(|e| differs(e, entries_now))
-            .chain(entries_now.iter().filter(|e| differs(e, entries_before)))
-        {
-            scope.insert(entry.table.to_ascii_lowercase());
-        }
+        scope.extend(
+            catalog::differing_tables(entries_before, entries_now)
+                .iter()
+                .map(|t| t.to_ascii_lowercase()),
+        );
         Some(scope)
     }
 
@@ -342,6 +342,19 @@ impl Trip for VersionTrip<'_> {
     ) -> Option<ColumnKey> {
         after_up.table(table)?.column(column)?;
         Some(ColumnKey::new(table, column))
+    }
+
+    /// Head read whole before the walk's first version, and each version's database after
+    /// up from the one before: only the tables whose entries changed are read again.
+    fn database_after_up(
+        &self,
+        inspector: &rusqlite::Connection,
+        head: &Database,
+        entries_before: &[Entry],
+        entries_now: &[Entry],
+    ) -> Result<Database> {
+        let changed = catalog::differing_tables(entries_before, entries_now);
+        reinspect(inspector, head, &changed)
     }
 }
 

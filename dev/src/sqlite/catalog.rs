@@ -2,6 +2,7 @@
 //! the one place that knows how each kind is dropped. A new kind of object is added here, and
 //! every `match` on [`Kind`] then says where it needs a decision.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
@@ -107,20 +108,39 @@ pub fn is_platform_table(table: &str) -> bool {
 /// have the same schema, text for text.
 pub fn entries(conn: &Connection) -> Result<Vec<Entry>> {
     let read = || -> rusqlite::Result<Vec<Entry>> {
-        conn.prepare_cached(
-            "SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY type, name",
-        )?
-        .query_map([], |row| {
-            Ok(Entry {
-                kind: row.get(0)?,
-                name: row.get(1)?,
-                table: row.get(2)?,
-                sql: row.get(3)?,
-            })
-        })?
-        .collect()
+        conn.prepare_cached("SELECT type, name, tbl_name, sql FROM main.sqlite_schema")?
+            .query_map([], |row| {
+                Ok(Entry {
+                    kind: row.get(0)?,
+                    name: row.get(1)?,
+                    table: row.get(2)?,
+                    sql: row.get(3)?,
+                })
+            })?
+            .collect()
     };
-    read().map_err(unreadable)
+    // Sorted here rather than by SQLite, which would copy every entry's text into a sorter
+    // first: `verify` reads the schema after each step. `Kind` and byte order sort as
+    // `ORDER BY type, name` does.
+    let mut entries = read().map_err(unreadable)?;
+    entries.sort_unstable_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    Ok(entries)
+}
+
+/// The tables (by `tbl_name`, as stored) of every entry one of `a` and `b` holds and the
+/// other does not, each sorted as `entries` sorts them: what changed between two readings
+/// of a schema.
+pub fn differing_tables(a: &[Entry], b: &[Entry]) -> BTreeSet<String> {
+    let missing_from = |entries: &[Entry], entry: &Entry| {
+        entries
+            .binary_search_by(|e| (e.kind, &e.name).cmp(&(entry.kind, &entry.name)))
+            .map_or(true, |i| entries[i] != *entry)
+    };
+    a.iter()
+        .filter(|e| missing_from(b, e))
+        .chain(b.iter().filter(|e| missing_from(a, e)))
+        .map(|e| e.table.clone())
+        .collect()
 }
 
 /// Whether the main schema has an entry named `name` (any kind). SQLite's error is left to

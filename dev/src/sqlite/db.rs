@@ -38,6 +38,38 @@ fn establish(path: &Path, pragmas: &str) -> Result<SqliteConnection> {
     Ok(conn)
 }
 
+/// A Diesel connection to the disposable database (the harness runs migrations on it) and a
+/// rusqlite one that reads it, on one SQLite connection where confinement lets the tool see
+/// it open (`ffi::sharing_handle`): a second connection would parse the whole schema again
+/// after every statement that changes it, which at hundreds of tables is most of what
+/// reading the schema after each step costs. Elsewhere the two are two connections.
+pub struct Paired {
+    /// Reads (and seeds) the database. Declared first: it is dropped before `conn` closes
+    /// the handle it may borrow.
+    pub reader: rusqlite::Connection,
+    /// Runs the migrations.
+    pub conn: SqliteConnection,
+}
+
+impl Drop for Paired {
+    /// Nothing beyond the fields' own drops, in order; being `Drop`, a `Paired` cannot be
+    /// taken apart, so `reader` never outlives `conn`.
+    fn drop(&mut self) {}
+}
+
+/// Opens the disposable database at `path` as a `Paired`.
+pub fn open_paired(path: &Path) -> Result<Paired> {
+    // SAFETY: the reader is stored in a `Paired` beside the connection whose handle it may
+    // borrow, and dropped first.
+    let (conn, shared) = unsafe { crate::sqlite::ffi::sharing_handle(|| open_diesel(path)) };
+    let conn = conn?;
+    let reader = match shared {
+        Some(reader) => reader,
+        None => open_rusqlite(path)?,
+    };
+    Ok(Paired { reader, conn })
+}
+
 /// A rusqlite connection to the same file, for introspection and statement-level work.
 pub fn open_rusqlite(path: &Path) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)

@@ -126,6 +126,41 @@ pub fn now_millis() -> u64 {
     u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+thread_local! {
+    /// The connection this thread confined last (`confine`), for `sharing_handle`.
+    static OPENED: std::cell::Cell<*mut libsqlite3_sys::sqlite3> =
+        const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Runs `open`, which opens one connection on a disposable database (a Diesel one), and
+/// returns it with a rusqlite connection on the same SQLite handle: reading through it
+/// costs no second parse of the schema after each change the first makes. `None` when no
+/// connection was confined meanwhile (confinement is not installed: the library's tests).
+///
+/// # Safety
+///
+/// The rusqlite connection borrows the handle without owning it: it must be dropped before
+/// what `open` returned closes the handle (`db::Paired` holds both in that order).
+pub unsafe fn sharing_handle<T>(open: impl FnOnce() -> T) -> (T, Option<rusqlite::Connection>) {
+    OPENED.with(|opened| opened.set(std::ptr::null_mut()));
+    let opened = open();
+    let handle = OPENED.with(|opened| opened.replace(std::ptr::null_mut()));
+    if handle.is_null() {
+        return (opened, None);
+    }
+    // SAFETY: `handle` is the connection `open` just opened and returned (the auto-extension
+    // ran on this thread while it opened); rusqlite does not close a handle it does not own,
+    // and the caller drops it before that connection closes. Extended result codes, as
+    // rusqlite opens its own connections with: its errors say which constraint failed
+    // (Diesel reads the extended code with `sqlite3_extended_errcode` either way).
+    let shared = unsafe {
+        libsqlite3_sys::sqlite3_extended_result_codes(handle, 1);
+        rusqlite::Connection::from_handle(handle)
+    }
+    .ok();
+    (opened, shared)
+}
+
 /// The auto-extension: confines a connection on a disposable database, as the
 /// `Confinement` says.
 unsafe extern "C" fn confine(
@@ -145,6 +180,7 @@ unsafe extern "C" fn confine(
     if !(confinement().confines)(filename) {
         return libsqlite3_sys::SQLITE_OK;
     }
+    OPENED.with(|opened| opened.set(db));
     let watch = Box::into_raw(Box::new(Watch {
         started: AT_REST.into(),
     }));

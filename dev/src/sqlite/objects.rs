@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
-use crate::sqlite::catalog::{self, Entry, Kind};
+use crate::sqlite::catalog::{Entry, Kind};
 use crate::sqlite::db::{sqlite_message, strict};
 use crate::sqlite::lexer;
 use crate::sqlite::quote::quote;
@@ -38,12 +38,20 @@ impl std::fmt::Display for Broken {
 /// Every view and trigger of the main schema that does not compile on `conn` now, with
 /// double-quoted strings off: a view selecting `"c"` after `c` was dropped would otherwise
 /// compile, selecting the constant 'c'.
-pub fn broken(conn: &Connection) -> Result<Vec<Broken>> {
-    strict(conn, || broken_now(conn))
+/// `entries` are the schema's entries as `catalog::entries` reads them now.
+pub fn broken(conn: &Connection, entries: &[Entry]) -> Result<Vec<Broken>> {
+    // Without a view or a trigger there is nothing to prepare, and no reason to switch the
+    // connection's settings (which makes every prepared statement compile again).
+    if !entries
+        .iter()
+        .any(|e| matches!(e.kind, Kind::View | Kind::Trigger))
+    {
+        return Ok(Vec::new());
+    }
+    strict(conn, || broken_now(conn, entries))
 }
 
-fn broken_now(conn: &Connection) -> Result<Vec<Broken>> {
-    let entries = catalog::entries(conn)?;
+fn broken_now(conn: &Connection, entries: &[Entry]) -> Result<Vec<Broken>> {
     let of_kind = |kind: Kind| entries.iter().filter(move |e| e.kind == kind);
     let mut found = BTreeSet::new();
     for view in of_kind(Kind::View) {
@@ -62,7 +70,7 @@ fn broken_now(conn: &Connection) -> Result<Vec<Broken>> {
         }
         // One trigger at a time, so the one that fails is named, not its neighbours.
         for trigger in of_kind(Kind::Trigger).filter(|e| e.table == table) {
-            if let Some(reason) = alone(conn, &entries, &trigger.name, table)? {
+            if let Some(reason) = alone(conn, entries, &trigger.name, table)? {
                 found.insert(Broken {
                     kind: Kind::Trigger,
                     name: trigger.name.clone(),
@@ -166,11 +174,15 @@ pub fn newly_broken(before: &[Broken], after: Vec<Broken>) -> Vec<Broken> {
         .collect()
 }
 
-/// What no longer compiles on `conn` of what compiled when `before` was taken, as one
-/// `- kind name: reason` line each; `None` when everything still does. For the proof and
+/// What no longer compiles on `conn` (whose entries are `entries`) of what compiled when
+/// `before` was taken, as one `- kind name: reason` line each; `None` when everything still does. For the proof and
 /// `verify`, which check after every step.
-pub fn regressions(conn: &Connection, before: &[Broken]) -> Result<Option<String>> {
-    let broken = newly_broken(before, broken(conn)?);
+pub fn regressions(
+    conn: &Connection,
+    entries: &[Entry],
+    before: &[Broken],
+) -> Result<Option<String>> {
+    let broken = newly_broken(before, broken(conn, entries)?);
     Ok((!broken.is_empty()).then(|| {
         broken
             .iter()
@@ -262,6 +274,12 @@ fn alone(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite::catalog;
+
+    /// What `broken` finds on `conn` with its entries as they are.
+    fn broken_now_in(conn: &Connection) -> Result<Vec<Broken>> {
+        broken(conn, &catalog::entries(conn).unwrap())
+    }
 
     fn database(sql: &str) -> Connection {
         let conn = Connection::open_in_memory().unwrap();
@@ -276,7 +294,7 @@ mod tests {
              CREATE TABLE o (id INTEGER NOT NULL PRIMARY KEY, x INTEGER);
              CREATE TRIGGER tr AFTER UPDATE OF g ON t BEGIN UPDATE o SET x = x + 1 WHERE id = NEW.id; END;",
         );
-        assert_eq!(broken(&conn).unwrap(), []);
+        assert_eq!(broken_now_in(&conn).unwrap(), []);
         conn.execute_batch(
             "PRAGMA legacy_alter_table = ON;
              ALTER TABLE o RENAME TO o_old;
@@ -284,7 +302,7 @@ mod tests {
              DROP TABLE o_old;",
         )
         .unwrap();
-        let found = broken(&conn).unwrap();
+        let found = broken_now_in(&conn).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
             (found[0].kind, found[0].name.as_str()),
@@ -299,7 +317,7 @@ mod tests {
             "CREATE TABLE t (a INTEGER, b TEXT);
              CREATE VIEW v AS SELECT \"b\" FROM t;",
         );
-        assert!(broken(&conn).unwrap().is_empty());
+        assert!(broken_now_in(&conn).unwrap().is_empty());
         conn.execute_batch(
             "PRAGMA legacy_alter_table = ON;
              ALTER TABLE t RENAME TO t_old; CREATE TABLE t (a INTEGER); DROP TABLE t_old;",
@@ -307,7 +325,7 @@ mod tests {
         .unwrap();
         // SQLite itself would read "b" as the string 'b' and select it without an error.
         assert!(conn.prepare("SELECT * FROM v").is_ok());
-        let found = broken(&conn).unwrap();
+        let found = broken_now_in(&conn).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].reason.contains("no such column: \"b\""),
@@ -331,7 +349,7 @@ mod tests {
 
     #[test]
     fn a_sound_schema_has_nothing_broken() {
-        assert_eq!(broken(&database(HEAD)).unwrap(), []);
+        assert_eq!(broken_now_in(&database(HEAD)).unwrap(), []);
     }
 
     #[test]
@@ -351,7 +369,7 @@ mod tests {
              END;",
         )
         .unwrap();
-        let found = broken(&conn).unwrap();
+        let found = broken_now_in(&conn).unwrap();
         let names: Vec<(Kind, &str)> = found.iter().map(|b| (b.kind, b.name.as_str())).collect();
         assert_eq!(
             names,
@@ -370,10 +388,10 @@ mod tests {
              CREATE VIEW v AS SELECT a FROM t;
              CREATE TRIGGER v_insert INSTEAD OF INSERT ON v BEGIN INSERT INTO t VALUES (NEW.a); END;",
         );
-        assert_eq!(broken(&conn).unwrap(), []);
+        assert_eq!(broken_now_in(&conn).unwrap(), []);
         conn.execute_batch("DROP TABLE t; CREATE TABLE t (b);")
             .unwrap();
-        let found = broken(&conn).unwrap();
+        let found = broken_now_in(&conn).unwrap();
         assert_eq!(found.len(), 2, "{found:?}");
     }
 
@@ -385,10 +403,10 @@ mod tests {
                  UPDATE tags SET id = id WHERE id = NEW.id;
              END;",
         );
-        assert_eq!(broken(&conn).unwrap(), []);
+        assert_eq!(broken_now_in(&conn).unwrap(), []);
         conn.execute_batch("ALTER TABLE tags DROP COLUMN name")
             .unwrap();
-        let found = broken(&conn).unwrap();
+        let found = broken_now_in(&conn).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].name, "touch");
         assert!(

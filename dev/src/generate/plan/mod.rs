@@ -247,14 +247,15 @@ pub fn plan(
         declared: goal.objects.unwrap_or_default(),
         oldest_sqlite: settings.oldest_sqlite,
     };
-    let broken_at_head = objects::broken(&conn)?;
+    let broken_at_head = objects::broken(&conn, &before_entries)?;
     let mut up = planner.up(changes, before)?;
     // The references first: a key no reference can name any more breaks whatever fires a
     // check of it (a trigger's statement too), and is the change's problem, said as such.
     let after = inspect(&conn, &TableFilter::All)?;
     up.checked = checked(before, &after);
     planner.check_references(&up)?;
-    let broken = objects::newly_broken(&broken_at_head, objects::broken(&conn)?);
+    let after_entries = catalog::entries(&conn)?;
+    let broken = objects::newly_broken(&broken_at_head, objects::broken(&conn, &after_entries)?);
     if !broken.is_empty() {
         let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
         let err = objects::refuse(&what.join(", "), &broken);
@@ -271,9 +272,8 @@ pub fn plan(
         });
     }
     if let Some(declared) = goal.objects {
-        declared::refuse_rewritten(&catalog::entries(&conn)?, declared)?;
+        declared::refuse_rewritten(&after_entries, declared)?;
     }
-    let after_entries = catalog::entries(&conn)?;
     let mut down = down::restore(
         before,
         &before_entries,

@@ -4,6 +4,8 @@
 //! This stage only reports facts; how diesel print-schema would read them is `model`'s job,
 //! and the exact stored text is kept for restoring tables byte for byte.
 
+use std::collections::BTreeSet;
+
 use regex::Regex;
 use rusqlite::Connection;
 
@@ -246,13 +248,13 @@ impl IndexShape {
 /// Whether a table is the schema's: not SQLite's own (`sqlite%`), not internal (`__%`, which
 /// covers `__diesel_schema_migrations`), and not one a platform keeps in the database
 /// (`catalog::PLATFORM_TABLES`).
-fn is_user_table(name: &str) -> bool {
+pub(super) fn is_user_table(name: &str) -> bool {
     !name.starts_with("__")
         && !name.to_ascii_lowercase().starts_with("sqlite")
         && !catalog::is_platform_table(name)
 }
 
-fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+pub(super) fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| {
         Error::input(format!(
             "cannot read the schema ({context}): {}",
@@ -264,10 +266,7 @@ fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
 /// Reads every table print-schema would describe under `filter`: four queries for the
 /// whole database, whatever its size, joining `sqlite_schema` with the pragma functions.
 pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
-    let mut tables = read_tables(conn)?;
-    attach_columns(conn, &mut tables)?;
-    let all_foreign_keys = attach_foreign_keys(conn, &mut tables)?;
-    attach_indexes_and_triggers(conn, &mut tables)?;
+    let (mut tables, all_foreign_keys) = queries::read(conn, None)?;
     tables.retain(|t| filter.includes(&t.name));
     Ok(Database {
         tables,
@@ -275,154 +274,34 @@ pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
     })
 }
 
-/// Where table `name` is in `tables`, sorted by name.
-fn position(tables: &[StoredTable], name: &str) -> Option<usize> {
-    tables.binary_search_by(|t| t.name.as_str().cmp(name)).ok()
-}
-
-/// Every user table, sorted by name, without its columns, keys and objects yet.
-fn read_tables(conn: &Connection) -> Result<Vec<StoredTable>> {
-    let mut tables: Vec<StoredTable> = query(
-        conn,
-        "tables",
-        "SELECT s.name, s.sql, l.wr, l.type FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name AND l.schema = 'main' \
-         WHERE s.type = 'table' ORDER BY s.name",
-        |row| {
-            Ok(StoredTable {
-                name: row.get(0)?,
-                sql: row.get(1)?,
-                without_rowid: row.get(2)?,
-                kind: match row.get_ref(3)?.as_str()? {
-                    "virtual" => TableKind::Virtual,
-                    "shadow" => TableKind::Shadow,
-                    _ => TableKind::Ordinary,
-                },
-                columns: Vec::new(),
-                hidden_columns: Vec::new(),
-                foreign_keys: Vec::new(),
-                indexes: Vec::new(),
-                triggers: Vec::new(),
-            })
-        },
-    )?;
-    tables.retain(|t| is_user_table(&t.name));
-    Ok(tables)
-}
-
-/// Gives every table its columns, in order; a virtual table's hidden ones apart.
-fn attach_columns(conn: &Connection, tables: &mut [StoredTable]) -> Result<()> {
-    // hidden = 1 marks a virtual table's hidden column; generated columns (2, 3) are real.
-    let columns: Vec<(String, bool, StoredColumn)> = query(
-        conn,
-        "columns",
-        "SELECT s.name, c.name, c.type, c.\"notnull\", c.dflt_value, c.pk, c.hidden \
-         FROM sqlite_schema s JOIN pragma_table_xinfo(s.name) c \
-         WHERE s.type = 'table' ORDER BY s.name, c.cid",
-        |row| {
-            let hidden: i64 = row.get(6)?;
-            Ok((
-                row.get(0)?,
-                hidden == 1,
-                StoredColumn {
-                    name: row.get(1)?,
-                    declared_type: row.get(2)?,
-                    not_null: row.get(3)?,
-                    default: row.get(4)?,
-                    pk_position: row.get(5)?,
-                    generated: hidden >= 2,
-                },
-            ))
-        },
-    )?;
-    for (table, hidden, column) in columns {
-        if let Some(i) = position(tables, &table) {
-            if hidden {
-                tables[i].hidden_columns.push(column);
-            } else {
-                tables[i].columns.push(column);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Gives every table its foreign keys; returns every user table's, for the references
-/// into tables the filter leaves out.
-fn attach_foreign_keys(conn: &Connection, tables: &mut [StoredTable]) -> Result<Vec<ForeignKey>> {
-    let foreign_keys: Vec<ForeignKey> = query(
-        conn,
-        "foreign keys",
-        "SELECT s.name, f.id, f.\"from\", f.\"table\", f.\"to\", f.on_update, f.on_delete \
-         FROM sqlite_schema s JOIN pragma_foreign_key_list(s.name) f \
-         WHERE s.type = 'table' ORDER BY s.name, f.id, f.seq",
-        |row| {
-            Ok(ForeignKey {
-                child: row.get(0)?,
-                id: row.get(1)?,
-                column: row.get(2)?,
-                parent: row.get(3)?,
-                parent_column: row.get(4)?,
-                on_update: row.get(5)?,
-                on_delete: row.get(6)?,
-            })
-        },
-    )?;
-    let mut all = Vec::new();
-    for fk in foreign_keys
-        .into_iter()
-        .filter(|fk| is_user_table(&fk.child))
-    {
-        if let Some(i) = position(tables, &fk.child) {
-            tables[i].foreign_keys.push(fk.clone());
-        }
-        all.push(fk);
-    }
-    Ok(all)
-}
-
-/// Gives every table its indexes (with their shape) and triggers.
-fn attach_indexes_and_triggers(conn: &Connection, tables: &mut [StoredTable]) -> Result<()> {
-    let objects: Vec<(String, String, SchemaObject)> = query(
-        conn,
-        "indexes and triggers",
-        "SELECT s.type, s.tbl_name, s.name, s.sql, l.\"unique\", l.origin, l.partial, \
-         (SELECT i.name FROM pragma_index_info(s.name) i WHERE i.seqno = 0), \
-         (SELECT count(*) FROM pragma_index_info(s.name)) \
-         FROM sqlite_schema s LEFT JOIN pragma_index_list(s.tbl_name) l ON l.name = s.name \
-         WHERE s.type IN ('index', 'trigger') ORDER BY s.name",
-        |row| {
-            let kind: String = row.get(0)?;
-            let index = if kind == "index" {
-                Some(IndexShape {
-                    unique: row.get::<_, Option<bool>>(4)?.unwrap_or(false),
-                    primary_key: row.get::<_, Option<String>>(5)?.as_deref() == Some("pk"),
-                    partial: row.get::<_, Option<bool>>(6)?.unwrap_or(false),
-                    leading_column: row.get(7)?,
-                    columns: row.get(8)?,
-                })
-            } else {
-                None
-            };
-            Ok((
-                kind,
-                row.get(1)?,
-                SchemaObject {
-                    name: row.get(2)?,
-                    sql: row.get(3)?,
-                    index,
-                },
-            ))
-        },
-    )?;
-    for (kind, table, object) in objects {
-        if let Some(i) = position(tables, &table) {
-            match kind.as_str() {
-                "index" => tables[i].indexes.push(object),
-                _ => tables[i].triggers.push(object),
-            }
-        }
-    }
-    Ok(())
+/// `previous`, read by `inspect` with every table (`TableFilter::All`), brought up to date:
+/// the tables `changed` names (the `tbl_name` of every `sqlite_schema` entry that differs
+/// since) are read again, or left out when they are gone; every other table reads as it
+/// did, since what the pragmas say of a table follows from its own entries. At hundreds of
+/// tables, reading the few a version changed is what keeps `verify` linear.
+pub fn reinspect(
+    conn: &Connection,
+    previous: &Database,
+    changed: &BTreeSet<String>,
+) -> Result<Database> {
+    let names = serde_json::to_string(changed).map_err(|e| Error::internal(e.to_string()))?;
+    let (fresh, _) = queries::read(conn, Some(&names))?;
+    let mut tables: Vec<StoredTable> = previous
+        .tables
+        .iter()
+        .filter(|t| !changed.contains(&t.name))
+        .cloned()
+        .chain(fresh)
+        .collect();
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    let all_foreign_keys = tables
+        .iter()
+        .flat_map(|t| t.foreign_keys.iter().cloned())
+        .collect();
+    Ok(Database {
+        tables,
+        all_foreign_keys,
+    })
 }
 
 /// The table `create_sql` makes, as SQLite reads it: its columns, key and rowid, for a
@@ -438,16 +317,6 @@ pub fn shape_of(create_sql: &str) -> Result<StoredTable> {
         .ok_or_else(|| Error::internal(format!("`{create_sql}` made no table")))
 }
 
-fn query<T>(
-    conn: &Connection,
-    what: &str,
-    sql: &str,
-    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
-    conn.prepare_cached(sql)
-        .and_then(|mut stmt| stmt.query_map([], row)?.collect())
-        .map_err(sql_error(what))
-}
-
+mod queries;
 #[cfg(test)]
 mod tests;

@@ -45,3 +45,42 @@ fn filter_hides_tables_but_their_foreign_keys_still_count() {
     assert_eq!(db.tables.len(), 1);
     assert_eq!(db.all_foreign_keys.len(), 1);
 }
+
+/// Reading again only the tables whose entries changed gives what reading every table
+/// gives, whatever the change: the oracle is `inspect` itself, after each statement.
+#[test]
+fn reading_the_changed_tables_again_is_reading_them_all() {
+    let conn = database(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email TEXT UNIQUE, age INT);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users ON DELETE CASCADE, title TEXT NOT NULL);
+         CREATE TABLE tags (name TEXT PRIMARY KEY, post_id INTEGER REFERENCES posts) WITHOUT ROWID;
+         CREATE INDEX posts_user ON posts (user_id);
+         CREATE VIEW titles AS SELECT title FROM posts;",
+    );
+    let entries = |conn: &Connection| catalog::entries(conn).unwrap();
+    let mut known = inspect(&conn, &TableFilter::All).unwrap();
+    for statement in [
+        "ALTER TABLE users ADD COLUMN bio TEXT DEFAULT 'x'",
+        "ALTER TABLE users RENAME TO people",
+        "ALTER TABLE posts RENAME COLUMN title TO headline",
+        "ALTER TABLE posts ALTER COLUMN headline DROP NOT NULL",
+        "CREATE UNIQUE INDEX tags_post ON tags (post_id)",
+        "CREATE TRIGGER tagged AFTER INSERT ON tags BEGIN SELECT 1; END",
+        "ALTER TABLE people DROP COLUMN age",
+        "CREATE TABLE extra (a, b REFERENCES people (id))",
+        "DROP INDEX posts_user",
+        "DROP TABLE tags",
+        "DROP VIEW titles",
+    ] {
+        let before = entries(&conn);
+        conn.execute_batch(statement).unwrap();
+        let now = entries(&conn);
+        let changed = catalog::differing_tables(&before, &now);
+        known = reinspect(&conn, &known, &changed).unwrap();
+        assert_eq!(
+            known,
+            inspect(&conn, &TableFilter::All).unwrap(),
+            "{statement}"
+        );
+    }
+}
