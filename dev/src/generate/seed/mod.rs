@@ -144,6 +144,11 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked
         tables: present.to_vec(),
         ..Seeded::default()
     };
+    // Every table holds its rows already (`verify`, from its second version on): nothing to
+    // set aside, seed or check.
+    if db.tables.iter().all(|t| t.kind.is_virtual() || present.contains(&t.name)) {
+        return seeded;
+    }
     // Seeds stand for rows a database already holds, not for rows being inserted now: a
     // trigger firing on them would add rows of its own (with NULL where a seed never has
     // one, or with keys later seeds collide with). The disposable database's triggers are
