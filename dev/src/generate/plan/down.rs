@@ -98,6 +98,7 @@ impl Down<'_> {
             .tables
             .iter()
             .filter(|t| !originals.contains(&t.name))
+            .map(|t| &**t)
             .collect();
         self.script
             .steps
@@ -112,6 +113,7 @@ impl Down<'_> {
             .tables
             .iter()
             .filter(|t| self.after.table(&self.now_name(&t.name)).is_none())
+            .map(|t| &**t)
             .collect();
         for name in stored_parents_first(missing.iter().copied()) {
             let table = self.before.table(name).expect("listed from before");
@@ -138,6 +140,7 @@ impl Down<'_> {
                     .table(&current_name)
                     .is_some_and(|now| now.sql != old.sql || current_name != old.name)
             })
+            .map(|t| &**t)
             .collect();
         // Parents first: each rebuild checks its rows' references right away. Round a cycle,
         // a table whose key comes back goes first: the tables referencing it need that key.

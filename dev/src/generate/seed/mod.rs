@@ -146,7 +146,11 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked
     };
     // Every table holds its rows already (`verify`, from its second version on): nothing to
     // set aside, seed or check.
-    if db.tables.iter().all(|t| t.kind.is_virtual() || present.contains(&t.name)) {
+    if db
+        .tables
+        .iter()
+        .all(|t| t.kind.is_virtual() || present.contains(&t.name))
+    {
         return seeded;
     }
     // Seeds stand for rows a database already holds, not for rows being inserted now: a
@@ -239,6 +243,7 @@ fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut See
         .tables
         .iter()
         .filter(|t| !present.contains(&t.name) && !t.kind.is_virtual())
+        .map(|t| &**t)
         .collect();
     while !pending.is_empty() {
         let ready = pending

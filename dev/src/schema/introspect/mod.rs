@@ -5,6 +5,7 @@
 //! and the exact stored text is kept for restoring tables byte for byte.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use regex::Regex;
 use rusqlite::Connection;
@@ -42,8 +43,10 @@ impl TableFilter {
 /// The tables of a database that print-schema describes, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Database {
-    /// The described tables, sorted by name.
-    pub tables: Vec<StoredTable>,
+    /// The described tables, sorted by name (byte order, as SQLite's `ORDER BY` sorts
+    /// them). Shared: a database read again after a step (`reinspect`) keeps the tables it
+    /// did not change without copying them.
+    pub tables: Vec<Arc<StoredTable>>,
     /// Every foreign key of every user table, filtered or not: print-schema counts them all
     /// when it decides which joinables to write.
     pub all_foreign_keys: Vec<ForeignKey>,
@@ -65,7 +68,10 @@ impl Database {
 
     /// The described table with this name, if any.
     pub fn table(&self, name: &str) -> Option<&StoredTable> {
-        self.tables.iter().find(|t| t.name == name)
+        self.tables
+            .binary_search_by(|t| t.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &*self.tables[i])
     }
 }
 
@@ -266,10 +272,13 @@ pub(super) fn sql_error(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_
 /// Reads every table print-schema would describe under `filter`: four queries for the
 /// whole database, whatever its size, joining `sqlite_schema` with the pragma functions.
 pub fn inspect(conn: &Connection, filter: &TableFilter) -> Result<Database> {
-    let (mut tables, all_foreign_keys) = queries::read(conn, None)?;
-    tables.retain(|t| filter.includes(&t.name));
+    let (tables, all_foreign_keys) = queries::read(conn, None)?;
     Ok(Database {
-        tables,
+        tables: tables
+            .into_iter()
+            .filter(|t| filter.includes(&t.name))
+            .map(Arc::new)
+            .collect(),
         all_foreign_keys,
     })
 }
@@ -286,12 +295,12 @@ pub fn reinspect(
 ) -> Result<Database> {
     let names = serde_json::to_string(changed).map_err(|e| Error::internal(e.to_string()))?;
     let (fresh, _) = queries::read(conn, Some(&names))?;
-    let mut tables: Vec<StoredTable> = previous
+    let mut tables: Vec<Arc<StoredTable>> = previous
         .tables
         .iter()
         .filter(|t| !changed.contains(&t.name))
         .cloned()
-        .chain(fresh)
+        .chain(fresh.into_iter().map(Arc::new))
         .collect();
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     let all_foreign_keys = tables
@@ -314,6 +323,7 @@ pub fn shape_of(create_sql: &str) -> Result<StoredTable> {
     inspect(&conn, &TableFilter::All)?
         .tables
         .pop()
+        .map(Arc::unwrap_or_clone)
         .ok_or_else(|| Error::internal(format!("`{create_sql}` made no table")))
 }
 

@@ -46,7 +46,8 @@ fn read_tables(conn: &Connection, only: Option<&str>) -> Result<Vec<StoredTable>
         "tables",
         only,
         concat!(
-            "SELECT s.name, s.sql, l.wr, l.type FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name AND l.schema = 'main' ",
+            // The table's own row of pragma_table_list (by its argument), not every table's.
+            "SELECT s.name, s.sql, l.wr, l.type FROM sqlite_schema s JOIN pragma_table_list(s.name) l ON l.name = s.name AND l.schema = 'main' ",
             "WHERE s.type = 'table' AND ",
             only!("name"),
             " ORDER BY s.name"
