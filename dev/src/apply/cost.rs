@@ -65,7 +65,7 @@ pub fn copies(conn: &Connection, loaded: &Loaded, steps: &[VersionStep]) -> Resu
     let mut found = Vec::new();
     for (step, drops) in losses::forecast(&schema, &texts).into_iter().enumerate() {
         for table in drops.copied {
-            if !catalog::has(conn, &table).map_err(sqlite)? {
+            if !catalog::has_table(conn, &table).map_err(sqlite)? {
                 continue;
             }
             let (rows, bytes) = cost(conn, &table).map_err(sqlite)?;

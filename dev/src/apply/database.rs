@@ -135,7 +135,7 @@ pub fn applied(path: &Path) -> Result<Vec<String>> {
 /// The versions the database `conn` is open on has applied, oldest first; SQLite's error
 /// as it is, for a caller that tells its kinds apart (a fleet's survey).
 pub fn applied_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
-    if !catalog::has(conn, "__diesel_schema_migrations")? {
+    if !catalog::has_table(conn, "__diesel_schema_migrations")? {
         return Ok(Vec::new());
     }
     let mut stmt =

@@ -260,7 +260,7 @@ impl<'a> Survey<'a> {
                 }
             }
             for table in drops.copied.iter().filter(|_| self.costs) {
-                if catalog::has(conn, table)? {
+                if catalog::has_table(conn, table)? {
                     let (rows, bytes) = cost::cost(conn, table)?;
                     standing.copies.push(Copied {
                         step: at,

@@ -90,7 +90,8 @@ impl std::fmt::Display for Proof {
 pub struct Goal<'a> {
     /// Reads the database as schema.rs describes it (its sections and filter).
     pub project: &'a Project,
-    /// The database at head, where the proof starts.
+    /// The database at head, where the proof starts, every table read
+    /// (`TableFilter::All`).
     pub head: &'a Database,
     /// What schema.rs asks for: up must reach it.
     pub target: &'a Schema,

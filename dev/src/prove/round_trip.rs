@@ -10,7 +10,7 @@
 //! schema, where a column is after up, the checks only one of them makes, and the words of
 //! each failure.
 
-use crate::sqlite::catalog::Entry;
+use crate::sqlite::catalog::{self, Entry};
 use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::migration::Migration;
@@ -22,7 +22,7 @@ use crate::generate::seed::Snapshot;
 use crate::prove::invariants::{
     check_integrity, compare_restored, compare_values, describe_difference, snapshots, Scope,
 };
-use crate::schema::introspect::{inspect, Database, TableFilter};
+use crate::schema::introspect::{reinspect, Database};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::objects;
 
@@ -82,19 +82,6 @@ pub trait Trip {
         None
     }
 
-    /// The database after up, every table as `inspect` reads it: `head` is how it read
-    /// before up, when the schema's entries were `entries_before`. Read whole unless the
-    /// trip knows better.
-    fn database_after_up(
-        &self,
-        inspector: &rusqlite::Connection,
-        _head: &Database,
-        _entries_before: &[Entry],
-        _entries_now: &[Entry],
-    ) -> Result<Database> {
-        inspect(inspector, &TableFilter::All)
-    }
-
     /// Head's tables whose rows down gives back under another key (see
     /// `compare_restored`).
     fn rekeyed(&self) -> BTreeMap<String, Vec<String>> {
@@ -120,7 +107,8 @@ pub trait Trip {
 /// The database before up: head, the tables seeded, and their values by head's names (a
 /// value left out of a row is one the round trip need not find again).
 pub struct Before<'a> {
-    /// The database as it is before up.
+    /// The database as it is before up, every table read (`TableFilter::All`): after up,
+    /// only the tables whose entries changed are read again.
     pub head: &'a Database,
     /// The tables holding seeded rows.
     pub seeded: &'a [String],
@@ -186,7 +174,13 @@ pub fn round_trip(
     trip.run(conn, migration, Step::Up)?;
     let entries_after_up = trip.schema(inspector)?;
     let scope = trip.scope(&entries_before, &entries_after_up);
-    let after_up = trip.database_after_up(inspector, head, &entries_before, &entries_after_up)?;
+    // Head is a whole reading (`TableFilter::All`) made when the entries were
+    // `entries_before`: only the tables whose entries up changed are read again.
+    let after_up = reinspect(
+        inspector,
+        head,
+        &catalog::differing_tables(&entries_before, &entries_after_up),
+    )?;
     checked(
         trip,
         Step::Up,

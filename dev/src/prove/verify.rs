@@ -19,7 +19,7 @@ use crate::history::versions;
 use crate::history::versions::Version;
 use crate::prove::invariants::snapshots;
 use crate::prove::round_trip::{round_trip, Before, Failure, Step, Trip};
-use crate::schema::introspect::{inspect, reinspect, Database, TableFilter};
+use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
 use crate::sqlite::sandbox;
@@ -342,19 +342,6 @@ impl Trip for VersionTrip<'_> {
     ) -> Option<ColumnKey> {
         after_up.table(table)?.column(column)?;
         Some(ColumnKey::new(table, column))
-    }
-
-    /// Head read whole before the walk's first version, and each version's database after
-    /// up from the one before: only the tables whose entries changed are read again.
-    fn database_after_up(
-        &self,
-        inspector: &rusqlite::Connection,
-        head: &Database,
-        entries_before: &[Entry],
-        entries_now: &[Entry],
-    ) -> Result<Database> {
-        let changed = catalog::differing_tables(entries_before, entries_now);
-        reinspect(inspector, head, &changed)
     }
 }
 

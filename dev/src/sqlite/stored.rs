@@ -136,7 +136,7 @@ impl StoredSchema {
 pub fn sequences(conn: &Connection) -> crate::error::Result<Vec<(String, i64)>> {
     // SQLite makes sqlite_sequence with the first AUTOINCREMENT table.
     let read = || -> rusqlite::Result<Vec<(String, i64)>> {
-        if !catalog::has(conn, "sqlite_sequence")? {
+        if !catalog::has_table(conn, "sqlite_sequence")? {
             return Ok(Vec::new());
         }
         conn.prepare("SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid")?

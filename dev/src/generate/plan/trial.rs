@@ -1,10 +1,8 @@
 //! Asking SQLite, on the planning copy, whether a statement runs: tried in a savepoint and
 //! rolled back, with double-quoted strings off so a name that no longer resolves fails.
 
-use std::sync::Arc;
-
 use crate::error::{Error, Result};
-use crate::schema::introspect::{self, inspect, TableFilter};
+use crate::schema::introspect::{self, inspect_table};
 use crate::sqlite::db::sqlite_message;
 
 /// One table of the planning copy, as it is now.
@@ -12,11 +10,7 @@ pub(super) fn inspect_one(
     conn: &rusqlite::Connection,
     name: &str,
 ) -> Result<introspect::StoredTable> {
-    inspect(conn, &TableFilter::All)?
-        .tables
-        .into_iter()
-        .find(|t| t.name == name)
-        .map(Arc::unwrap_or_clone)
+    inspect_table(conn, name)?
         .ok_or_else(|| Error::internal(format!("table {name} is not in the planning copy")))
 }
 

@@ -245,6 +245,9 @@ fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut See
         .filter(|t| !present.contains(&t.name) && !t.kind.is_virtual())
         .map(|t| &**t)
         .collect();
+    // SQLite makes sqlite_sequence with the first AUTOINCREMENT table, and seeding makes no
+    // table: asked once, not once per table.
+    let sequences = catalog::has_table(conn, "sqlite_sequence").unwrap_or(true);
     while !pending.is_empty() {
         let ready = pending
             .iter()
@@ -256,7 +259,7 @@ fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut See
             .unwrap_or(0);
         let table = pending.remove(ready);
         let coming: Vec<&str> = pending.iter().map(|t| t.name.as_str()).collect();
-        match seed_table(conn, db, table, seeded, asked, &coming) {
+        match seed_table(conn, db, table, seeded, asked, &coming, sequences) {
             Ok(()) => {
                 seeded.tables.push(table.name.clone());
                 seeded.rows += ROWS as usize;
@@ -276,6 +279,7 @@ fn seed_table(
     seeded: &Seeded,
     asked: &Asked,
     coming: &[&str],
+    sequences: bool,
 ) -> Result<(), String> {
     let columns: Vec<&crate::schema::introspect::StoredColumn> =
         table.columns.iter().filter(|c| !c.generated).collect();
@@ -339,8 +343,6 @@ fn seed_table(
     // An AUTOINCREMENT table's sequence runs ahead of its rows, as one does after deletes:
     // a copy that loses it would give a new row the id of a deleted one.
     let outcome = outcome.and_then(|()| {
-        // SQLite makes sqlite_sequence with the first AUTOINCREMENT table.
-        let sequences = catalog::has(conn, "sqlite_sequence").map_err(|e| sqlite_message(&e))?;
         if !sequences {
             return Ok(());
         }

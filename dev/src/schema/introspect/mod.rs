@@ -313,6 +313,13 @@ pub fn reinspect(
     })
 }
 
+/// The table `name` as `inspect` reads it, reading no other; `None` when there is none.
+pub fn inspect_table(conn: &Connection, name: &str) -> Result<Option<StoredTable>> {
+    let names = serde_json::to_string(&[name]).map_err(|e| Error::internal(e.to_string()))?;
+    let (tables, _) = queries::read(conn, Some(&names))?;
+    Ok(tables.into_iter().find(|t| t.name == name))
+}
+
 /// The table `create_sql` makes, as SQLite reads it: its columns, key and rowid, for a
 /// statement not yet run anywhere (a rebuild's new table). Its REFERENCES may name tables
 /// that do not exist; SQLite checks them only when rows arrive.
