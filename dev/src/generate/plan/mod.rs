@@ -32,7 +32,7 @@ use crate::generate::diff::Change;
 use crate::generate::seed;
 use crate::history::effect::Effect;
 use crate::project::oldest_sqlite::OldestSqlite;
-use crate::schema::introspect::{inspect, Database, TableFilter};
+use crate::schema::introspect::{reinspect, Database};
 use crate::schema::model::Schema;
 use crate::schema::objects_sql::Declared;
 use crate::sqlite::objects;
@@ -220,8 +220,8 @@ pub struct Settings<'a> {
     pub oldest_sqlite: &'a OldestSqlite,
 }
 
-/// Plans `changes` (from head, the database at `head` whose tables are `before`, to
-/// `goal`). `work` is where the planning copy is made; it is the caller's to remove.
+/// Plans `changes` (from head, the database at `head` whose tables are `before`, every one
+/// read, to `goal`). `work` is where the planning copy is made; it is the caller's to remove.
 pub fn plan(
     changes: &[Change],
     goal: Goal<'_>,
@@ -249,12 +249,19 @@ pub fn plan(
     };
     let broken_at_head = objects::broken(&conn, &before_entries)?;
     let mut up = planner.up(changes, before)?;
+    // Before is a whole reading of head, which seeding left as it was: only the tables
+    // whose entries up changed are read again. (The reference checks below make temporary
+    // tables only, which are no entries of the main schema.)
+    let after_entries = catalog::entries(&conn)?;
+    let after = reinspect(
+        &conn,
+        before,
+        &catalog::differing_tables(&before_entries, &after_entries),
+    )?;
     // The references first: a key no reference can name any more breaks whatever fires a
     // check of it (a trigger's statement too), and is the change's problem, said as such.
-    let after = inspect(&conn, &TableFilter::All)?;
     up.checked = checked(before, &after);
     planner.check_references(&up)?;
-    let after_entries = catalog::entries(&conn)?;
     let broken = objects::newly_broken(&broken_at_head, objects::broken(&conn, &after_entries)?);
     if !broken.is_empty() {
         let what: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
