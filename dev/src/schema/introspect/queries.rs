@@ -41,17 +41,25 @@ fn position(tables: &[StoredTable], name: &str) -> Option<usize> {
 
 /// Every user table, sorted by name, without its columns, keys and objects yet.
 fn read_tables(conn: &Connection, only: Option<&str>) -> Result<Vec<StoredTable>> {
-    let mut tables: Vec<StoredTable> = query(
-        conn,
-        "tables",
-        only,
-        concat!(
-            // The table's own row of pragma_table_list (by its argument), not every table's.
+    // pragma_table_list goes through every table, its argument only filtering them: once
+    // for all of them, or once for each of a few.
+    let sql = match only {
+        None => concat!(
+            "SELECT s.name, s.sql, l.wr, l.type FROM sqlite_schema s JOIN pragma_table_list l ON l.name = s.name AND l.schema = 'main' ",
+            "WHERE s.type = 'table' AND ?1 IS NULL ORDER BY s.name"
+        ),
+        Some(_) => concat!(
             "SELECT s.name, s.sql, l.wr, l.type FROM sqlite_schema s JOIN pragma_table_list(s.name) l ON l.name = s.name AND l.schema = 'main' ",
             "WHERE s.type = 'table' AND ",
             only!("name"),
             " ORDER BY s.name"
         ),
+    };
+    let mut tables: Vec<StoredTable> = query(
+        conn,
+        "tables",
+        only,
+        sql,
         |row| {
             Ok(StoredTable {
                 name: row.get(0)?,
