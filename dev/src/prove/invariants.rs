@@ -21,7 +21,12 @@ pub fn snapshots(
     locate: impl Fn(&str, &str) -> Option<ColumnKey>,
 ) -> std::result::Result<BTreeMap<String, Snapshot>, String> {
     let mut all = BTreeMap::new();
-    for table in head.tables.iter().filter(|t| seeded.contains(&t.name)) {
+    let seeded: BTreeSet<&str> = seeded.iter().map(String::as_str).collect();
+    for table in head
+        .tables
+        .iter()
+        .filter(|t| seeded.contains(t.name.as_str()))
+    {
         // A generated column holds no data of its own: SQLite computes it, and a new type
         // may well give the same expression another representation.
         let located: Vec<(&str, ColumnKey)> = table

@@ -9,8 +9,8 @@ use super::*;
 use crate::generate::diff::{diff, diff_objects};
 use crate::generate::render::{render, Header};
 use crate::history::effect::WARNING_PREFIX;
-use crate::schema::objects_sql::{self, SqlObject};
 use crate::schema::introspect::{inspect, TableFilter};
+use crate::schema::objects_sql::{self, SqlObject};
 use crate::schema::{model, schema_rs};
 
 /// Which variant an effect is. Exhaustive, so a new variant must be added here, and then to

@@ -11,7 +11,7 @@
 //! refuses a value gets one the table's own text names (`checked`). A table that cannot be
 //! seeded is reported with SQLite's reason, never skipped silently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -236,7 +236,7 @@ fn unseed_broken(conn: &Connection, batch: &[String], seeded: &mut Seeded) -> ru
 }
 
 fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut Seeded) {
-    let present = seeded.tables.clone();
+    let present: HashSet<String> = seeded.tables.iter().cloned().collect();
     // A virtual table's module keeps it and its shadow tables: rows written there by hand
     // would corrupt its index.
     let mut pending: Vec<&StoredTable> = db
@@ -244,6 +244,13 @@ fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut See
         .iter()
         .filter(|t| !present.contains(&t.name) && !t.kind.is_virtual())
         .map(|t| &**t)
+        .collect();
+    let mut waiting: HashSet<&str> = pending.iter().map(|t| t.name.as_str()).collect();
+    // The tables that hold rows or will: a reference to one of them gets a parent's key.
+    let mut with_rows: HashSet<&str> = present
+        .iter()
+        .map(String::as_str)
+        .chain(waiting.iter().copied())
         .collect();
     // SQLite makes sqlite_sequence with the first AUTOINCREMENT table, and seeding makes no
     // table: asked once, not once per table.
@@ -254,20 +261,23 @@ fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut See
             .position(|t| {
                 t.foreign_keys
                     .iter()
-                    .all(|fk| fk.parent == t.name || !pending.iter().any(|p| p.name == fk.parent))
+                    .all(|fk| fk.parent == t.name || !waiting.contains(fk.parent.as_str()))
             })
             .unwrap_or(0);
         let table = pending.remove(ready);
-        let coming: Vec<&str> = pending.iter().map(|t| t.name.as_str()).collect();
-        match seed_table(conn, db, table, seeded, asked, &coming, sequences) {
+        waiting.remove(table.name.as_str());
+        match seed_table(conn, db, table, asked, &with_rows, sequences) {
             Ok(()) => {
                 seeded.tables.push(table.name.clone());
                 seeded.rows += ROWS as usize;
             }
-            Err(reason) => seeded.failed.push(Unseeded {
-                name: table.name.clone(),
-                reason,
-            }),
+            Err(reason) => {
+                with_rows.remove(table.name.as_str());
+                seeded.failed.push(Unseeded {
+                    name: table.name.clone(),
+                    reason,
+                });
+            }
         }
     }
 }
@@ -276,9 +286,8 @@ fn seed_table(
     conn: &Connection,
     db: &Database,
     table: &StoredTable,
-    seeded: &Seeded,
     asked: &Asked,
-    coming: &[&str],
+    with_rows: &HashSet<&str>,
     sequences: bool,
 ) -> Result<(), String> {
     let columns: Vec<&crate::schema::introspect::StoredColumn> =
@@ -315,7 +324,7 @@ fn seed_table(
     let outcome = (1..=ROWS).try_for_each(|k| {
         let mut values: Vec<Value> = columns
             .iter()
-            .map(|column| value_for(db, table, column, k, seeded, asked, coming))
+            .map(|column| value_for(db, table, column, k, asked, with_rows))
             .collect::<Result<_, _>>()?;
         if rowid.is_some() {
             values.insert(0, Value::Integer(ROWIDS[k as usize - 1]));
@@ -367,9 +376,8 @@ fn value_for(
     table: &StoredTable,
     column: &crate::schema::introspect::StoredColumn,
     k: i64,
-    seeded: &Seeded,
     asked: &Asked,
-    coming: &[&str],
+    with_rows: &HashSet<&str>,
 ) -> Result<Value, String> {
     let key = ColumnKey::new(&table.name, &column.name);
     if let Some(parent) = asked.new_parent.get(&key) {
@@ -387,9 +395,7 @@ fn value_for(
         .find(|fk| fk.column == column.name)
     {
         // A parent seeded later (a cycle) gets the same keys: the check waits for them.
-        let parent_seeded = fk.parent == table.name
-            || seeded.tables.contains(&fk.parent)
-            || coming.contains(&fk.parent.as_str());
+        let parent_seeded = fk.parent == table.name || with_rows.contains(fk.parent.as_str());
         let parent = db.table(&fk.parent);
         let target = fk
             .parent_column

@@ -55,29 +55,23 @@ fn read_tables(conn: &Connection, only: Option<&str>) -> Result<Vec<StoredTable>
             " ORDER BY s.name"
         ),
     };
-    let mut tables: Vec<StoredTable> = query(
-        conn,
-        "tables",
-        only,
-        sql,
-        |row| {
-            Ok(StoredTable {
-                name: row.get(0)?,
-                sql: row.get(1)?,
-                without_rowid: row.get(2)?,
-                kind: match row.get_ref(3)?.as_str()? {
-                    "virtual" => TableKind::Virtual,
-                    "shadow" => TableKind::Shadow,
-                    _ => TableKind::Ordinary,
-                },
-                columns: Vec::new(),
-                hidden_columns: Vec::new(),
-                foreign_keys: Vec::new(),
-                indexes: Vec::new(),
-                triggers: Vec::new(),
-            })
-        },
-    )?;
+    let mut tables: Vec<StoredTable> = query(conn, "tables", only, sql, |row| {
+        Ok(StoredTable {
+            name: row.get(0)?,
+            sql: row.get(1)?,
+            without_rowid: row.get(2)?,
+            kind: match row.get_ref(3)?.as_str()? {
+                "virtual" => TableKind::Virtual,
+                "shadow" => TableKind::Shadow,
+                _ => TableKind::Ordinary,
+            },
+            columns: Vec::new(),
+            hidden_columns: Vec::new(),
+            foreign_keys: Vec::new(),
+            indexes: Vec::new(),
+            triggers: Vec::new(),
+        })
+    })?;
     tables.retain(|t| is_user_table(&t.name));
     Ok(tables)
 }
