@@ -85,6 +85,15 @@ fn main() {
         upgrades.1 / 1024,
         whole_check.as_secs_f64()
     );
+    let ratio = upgrades.0.as_secs_f64() / by_hand.0.as_secs_f64();
+    println!(
+        "{}",
+        child::goal(
+            "the rebuild at most 1.2x the hand-written one",
+            &format!("{ratio:.2}x"),
+            ratio <= 1.2
+        )
+    );
 }
 
 /// The smallest rebuild that makes `name` nullable, as a person would write it.

@@ -38,14 +38,23 @@ fn main() {
     println!("| tables / migrations | floor | generate, no cache | ratio | check, no cache | generate, cached | check, cached | drift, cached | peak memory |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut details = String::new();
+    let mut goals = Vec::new();
     for (tables, migrations) in sizes {
-        let row = measure(tables, migrations, &mut details);
+        let row = measure(tables, migrations, &mut details, &mut goals);
         println!("{row}");
+    }
+    for goal in goals {
+        println!("{goal}");
     }
     print!("\n{details}");
 }
 
-fn measure(tables: usize, migrations: usize, details: &mut String) -> String {
+fn measure(
+    tables: usize,
+    migrations: usize,
+    details: &mut String,
+    goals: &mut Vec<String>,
+) -> String {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
     let tmp = dir.path().join("tmp");
@@ -108,6 +117,22 @@ fn measure(tables: usize, migrations: usize, details: &mut String) -> String {
         for line in r.timings.lines() {
             writeln!(details, "    {line}").unwrap();
         }
+    }
+    let size = format!("{tables} / {migrations}");
+    for (what, run) in [("generate", &cold), ("check", &check_cold)] {
+        let times = run.wall.as_secs_f64() / floor.as_secs_f64();
+        goals.push(child::goal(
+            &format!("{what} without a cache at most 1.0x the floor at {size}"),
+            &format!("{times:.2}x"),
+            times <= 1.0,
+        ));
+    }
+    for (what, run, under) in [("generate", &warm, 30.0), ("check", &check_warm, 15.0)] {
+        goals.push(child::goal(
+            &format!("{what} with the cache under {under:.0} ms at {size}"),
+            &format!("{:.0} ms", ms(run.wall)),
+            ms(run.wall) < under,
+        ));
     }
     format!(
         "| {tables} / {migrations} | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} MiB |",

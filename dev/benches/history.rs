@@ -36,6 +36,7 @@ fn main() {
     );
     println!("| tables / migrations | verify | diesel migration redo --all | ratio | squash | peak memory, verify / squash |");
     println!("| --- | --- | --- | --- | --- | --- |");
+    let mut goals = Vec::new();
     for (tables, migrations) in sizes {
         let dir = tempfile::tempdir().unwrap();
         let (project, tmp) = (dir.path().join("project"), dir.path().join("tmp"));
@@ -67,6 +68,22 @@ fn main() {
             verify.1 / 1024,
             squash.1 / 1024
         );
+        if let Some(redo) = redo {
+            let times = verify.0.as_secs_f64() / redo.as_secs_f64();
+            goals.push(child::goal(
+                &format!("verify within 2x of redo --all at {tables} / {migrations}"),
+                &format!("{times:.1}x"),
+                times <= 2.0,
+            ));
+        }
+        goals.push(child::goal(
+            &format!("squash under 3 s at {tables} / {migrations}"),
+            &format!("{:.2} s", squash.0.as_secs_f64()),
+            squash.0.as_secs_f64() < 3.0,
+        ));
+    }
+    for goal in goals {
+        println!("{goal}");
     }
 }
 

@@ -131,3 +131,12 @@ pub fn version_dirs(project: &Path) -> Vec<std::path::PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// A line saying whether a figure meets its goal (issue 22's numbers, which the benchmarks
+/// report beside what they measure).
+pub fn goal(what: &str, measured: &str, met: bool) -> String {
+    format!(
+        "goal: {what}: {measured}, {}",
+        if met { "met" } else { "not met" }
+    )
+}
