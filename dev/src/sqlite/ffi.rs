@@ -135,17 +135,20 @@ thread_local! {
 /// Runs `open`, which opens one connection on a disposable database (a Diesel one), and
 /// returns it with a rusqlite connection on the same SQLite handle: reading through it
 /// costs no second parse of the schema after each change the first makes. `None` when no
-/// connection was confined meanwhile (confinement is not installed: the library's tests).
+/// connection was confined meanwhile (confinement is not installed: the library's tests),
+/// and when `open` failed (the handle it opened may be closed already).
 ///
 /// # Safety
 ///
 /// The rusqlite connection borrows the handle without owning it: it must be dropped before
 /// what `open` returned closes the handle (`db::Paired` holds both in that order).
-pub unsafe fn sharing_handle<T>(open: impl FnOnce() -> T) -> (T, Option<rusqlite::Connection>) {
+pub unsafe fn sharing_handle<T, E>(
+    open: impl FnOnce() -> Result<T, E>,
+) -> (Result<T, E>, Option<rusqlite::Connection>) {
     OPENED.with(|opened| opened.set(std::ptr::null_mut()));
     let opened = open();
     let handle = OPENED.with(|opened| opened.replace(std::ptr::null_mut()));
-    if handle.is_null() {
+    if handle.is_null() || opened.is_err() {
         return (opened, None);
     }
     // SAFETY: `handle` is the connection `open` just opened and returned (the auto-extension
