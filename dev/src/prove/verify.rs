@@ -255,6 +255,13 @@ impl VersionTrip<'_> {
         Error::check(format!("version {} {what}", self.version.dir_name))
             .help("fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
     }
+
+    /// Up failed on the seeded rows: rows a database at the version before may hold.
+    fn failed_on_rows(&self, what: String) -> Error {
+        Error::check(format!("version {} {what}", self.version.dir_name)).help(
+            "fix that migration: the seeded rows are values a database at the version before may hold (chosen to break a migration), and a database holding them could not be upgraded",
+        )
+    }
 }
 
 impl Trip for VersionTrip<'_> {
@@ -285,6 +292,8 @@ impl Trip for VersionTrip<'_> {
             // A file the sandbox stopped is the input's fault, named at its statement.
             return Err(if sandbox::breached() {
                 replay::failure(self.database, version, &file, &e.to_string())
+            } else if step == Step::Up {
+                self.failed_on_rows(format!("{what}: {e}"))
             } else {
                 self.failed_with(format!("{what}: {e}"))
             });

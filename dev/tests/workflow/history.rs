@@ -165,6 +165,34 @@ fn verify_walks_the_history_and_catches_a_broken_down() {
     project.assert_no_temp_leftovers();
 }
 
+/// An up that fails on the seeded rows is the migration's problem with rows a real
+/// database may hold, and the help says so (not that its down is wrong).
+#[test]
+fn verify_says_an_up_that_fails_on_rows_would_fail_on_a_database_holding_them() {
+    let project = recorded_project();
+    project.add_version(
+        "2026-06-01-000000_short_titles",
+        "ALTER TABLE posts ADD CONSTRAINT short_title CHECK (length(title) < 2);\n",
+        "ALTER TABLE posts DROP CONSTRAINT short_title;\n",
+    );
+    assert_eq!(project.run(&["rehash"]).code, Some(0));
+    let run = project.run(&["verify"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("short_titles fails up on seeded rows"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("a database holding them could not be upgraded"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stderr.contains("a down that does not undo its up"),
+        "{run:?}"
+    );
+}
+
 /// `verify` compares only the tables each step touched, as SQLite's authorizer names them:
 /// the writes of the triggers a statement fires and of the foreign-key actions it causes
 /// are among them, so a down that never names the table it empties is caught all the same.
