@@ -252,15 +252,12 @@ struct VersionTrip<'a> {
 
 impl VersionTrip<'_> {
     fn failed_with(&self, what: String) -> Error {
-        Error::check(format!("version {} {what}", self.version.dir_name))
-            .help("fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
+        self.failed_saying(what, "fix that migration: a down that does not undo its up breaks every `downgrade` and `redo`")
     }
 
-    /// Up failed on the seeded rows: rows a database at the version before may hold.
-    fn failed_on_rows(&self, what: String) -> Error {
-        Error::check(format!("version {} {what}", self.version.dir_name)).help(
-            "fix that migration: the seeded rows are values a database at the version before may hold (chosen to break a migration), and a database holding them could not be upgraded",
-        )
+    /// The version's failure `what`, with `help`.
+    fn failed_saying(&self, what: String, help: &str) -> Error {
+        Error::check(format!("version {} {what}", self.version.dir_name)).help(help)
     }
 }
 
@@ -293,7 +290,8 @@ impl Trip for VersionTrip<'_> {
             return Err(if sandbox::breached() {
                 replay::failure(self.database, version, &file, &e.to_string())
             } else if step == Step::Up {
-                self.failed_on_rows(format!("{what}: {e}"))
+                // The seeded rows are values a database at the version before may hold.
+                self.failed_saying(format!("{what}: {e}"), "fix that migration: the seeded rows are values a database at the version before may hold (chosen to break a migration), and a database holding them could not be upgraded")
             } else {
                 self.failed_with(format!("{what}: {e}"))
             });

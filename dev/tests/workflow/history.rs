@@ -136,6 +136,10 @@ fn verify_walks_the_history_and_catches_a_broken_down() {
     let run = project.run(&["verify"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stdout.starts_with("Verified 2 versions"), "{run:?}");
+    // Every table is seeded, users' CHECK (age >= 0) included: three rows in each of three
+    // tables. (Errors read without SQLite's extended codes once left users, and so posts,
+    // unseeded, and nothing said so.)
+    assert!(run.stdout.contains("(9 rows in all)"), "{run:?}");
     project.assert_no_temp_leftovers();
 
     let newest = project.newest();

@@ -138,11 +138,9 @@ impl Planner<'_> {
                 oldest.source
             ),
         };
+        let release = short(Release::ALTER_COLUMN_NOT_NULL);
         format!(
-            "Copied, not altered in place: SQLite {} changes nullability in place, but {runs_on}. Once every database runs {} or later, say so in Cargo.toml: `oldest-sqlite = \"{}\"` under [package.metadata.dev-migrate].",
-            short(Release::ALTER_COLUMN_NOT_NULL),
-            short(Release::ALTER_COLUMN_NOT_NULL),
-            short(Release::ALTER_COLUMN_NOT_NULL),
+            "Copied, not altered in place: SQLite {release} changes nullability in place, but {runs_on}. Once every database runs {release} or later, say so in Cargo.toml: `oldest-sqlite = \"{release}\"` under [package.metadata.dev-migrate]."
         )
     }
 

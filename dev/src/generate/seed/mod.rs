@@ -144,13 +144,10 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked
         tables: present.to_vec(),
         ..Seeded::default()
     };
+    let pending = unseeded(db, present);
     // Every table holds its rows already (`verify`, from its second version on): nothing to
     // set aside, seed or check.
-    if db
-        .tables
-        .iter()
-        .all(|t| t.kind.is_virtual() || present.contains(&t.name))
-    {
+    if pending.is_empty() {
         return seeded;
     }
     // Seeds stand for rows a database already holds, not for rows being inserted now: a
@@ -177,7 +174,7 @@ fn seed_with(conn: &Connection, db: &Database, present: &[String], asked: &Asked
     // each other in a cycle are seeded too; rows left referencing a parent that could not
     // be seeded are taken out again, and their table named.
     let deferred = conn.execute_batch("SAVEPOINT dev_seed_all; PRAGMA defer_foreign_keys = ON;");
-    seed_tables(conn, db, asked, &mut seeded);
+    seed_tables(conn, db, asked, &mut seeded, pending);
     if deferred.is_ok() {
         let batch: Vec<String> = seeded.tables[present.len()..].to_vec();
         if let Err(e) = unseed_broken(conn, &batch, &mut seeded)
@@ -235,16 +232,28 @@ fn unseed_broken(conn: &Connection, batch: &[String], seeded: &mut Seeded) -> ru
     Ok(())
 }
 
-fn seed_tables(conn: &Connection, db: &Database, asked: &Asked, seeded: &mut Seeded) {
-    let present: HashSet<String> = seeded.tables.iter().cloned().collect();
-    // A virtual table's module keeps it and its shadow tables: rows written there by hand
-    // would corrupt its index.
-    let mut pending: Vec<&StoredTable> = db
-        .tables
+/// The tables of `db` to seed: those not `present` (holding rows already), but no virtual
+/// table, whose module keeps it and its shadow tables (rows written there by hand would
+/// corrupt its index).
+fn unseeded<'a>(db: &'a Database, present: &[String]) -> Vec<&'a StoredTable> {
+    let present: HashSet<&str> = present.iter().map(String::as_str).collect();
+    db.tables
         .iter()
-        .filter(|t| !present.contains(&t.name) && !t.kind.is_virtual())
+        .filter(|t| !present.contains(t.name.as_str()) && !t.kind.is_virtual())
         .map(|t| &**t)
-        .collect();
+        .collect()
+}
+
+/// Seeds the `pending` tables of `db`, parents first; `seeded` says which tables hold rows
+/// already, and gets those that now do.
+fn seed_tables<'a>(
+    conn: &Connection,
+    db: &'a Database,
+    asked: &Asked,
+    seeded: &mut Seeded,
+    mut pending: Vec<&'a StoredTable>,
+) {
+    let present: HashSet<String> = seeded.tables.iter().cloned().collect();
     let mut waiting: HashSet<&str> = pending.iter().map(|t| t.name.as_str()).collect();
     // The tables that hold rows or will: a reference to one of them gets a parent's key.
     let mut with_rows: HashSet<&str> = present

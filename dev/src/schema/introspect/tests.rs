@@ -67,6 +67,9 @@ fn reading_the_changed_tables_again_is_reading_them_all() {
         "CREATE UNIQUE INDEX tags_post ON tags (post_id)",
         "CREATE TRIGGER tagged AFTER INSERT ON tags BEGIN SELECT 1; END",
         "ALTER TABLE people DROP COLUMN age",
+        // A virtual table makes shadow tables, each an entry of its own.
+        "CREATE VIRTUAL TABLE notes USING fts5(body)",
+        "DROP TABLE notes",
         "CREATE TABLE extra (a, b REFERENCES people (id))",
         "DROP INDEX posts_user",
         "DROP TABLE tags",
@@ -83,4 +86,26 @@ fn reading_the_changed_tables_again_is_reading_them_all() {
             "{statement}"
         );
     }
+}
+
+/// A table is found by a binary search of the tables, which SQLite sorted by name: byte
+/// order, upper case before lower, as Rust compares strings.
+#[test]
+fn every_table_is_found_by_its_name_whatever_its_case_or_characters() {
+    let names = [
+        "b", "Bee", "_x", "Zed", "a b", "é", "a", "\"q\"", "[w]", "1",
+    ];
+    let sql: String = names
+        .iter()
+        .map(|n| format!("CREATE TABLE {} (id);", crate::sqlite::quote::quote(n)))
+        .collect();
+    let db = inspect(&database(&sql), &TableFilter::All).unwrap();
+    for name in names {
+        assert_eq!(
+            db.table(name).map(|t| t.name.as_str()),
+            Some(name),
+            "{name}"
+        );
+    }
+    assert!(db.table("A").is_none() && db.table("zed").is_none());
 }
