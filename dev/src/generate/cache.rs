@@ -66,6 +66,11 @@ impl Cache {
             .collect()
     }
 
+    /// Where `checksums::index` keeps what each version's files hashed to.
+    pub fn hash_index(&self) -> PathBuf {
+        self.dir.join("versions.index")
+    }
+
     fn snapshot(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.sqlite3"))
     }

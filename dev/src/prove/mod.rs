@@ -35,6 +35,7 @@ use crate::schema::introspect::Database;
 use crate::schema::model::ColumnKey;
 use crate::schema::model::{self, Schema};
 use crate::schema::objects_sql::{self, Declared, SqlObject};
+use crate::sqlite::sandbox;
 use crate::sqlite::stored;
 use invariants::snapshots;
 use round_trip::{round_trip, Before, Failure, Step, Trip};
@@ -155,6 +156,7 @@ pub fn prove(
         sequences,
         created: None,
         tables_after_up: BTreeSet::new(),
+        touched: Some(BTreeSet::new()),
     };
     let before = Before {
         head,
@@ -234,6 +236,9 @@ struct GeneratedTrip<'a> {
     created: Option<(usize, seed::Seeded)>,
     /// Once up ran: the tables it left.
     tables_after_up: BTreeSet<String>,
+    /// The tables the steps so far wrote to or changed (lower-cased); `None` when SQLite
+    /// could not say, and every table counts.
+    touched: Option<BTreeSet<String>>,
 }
 
 impl GeneratedTrip<'_> {
@@ -261,10 +266,11 @@ impl Trip for GeneratedTrip<'_> {
         migration: &dyn Migration<Sqlite>,
         step: Step,
     ) -> Result<()> {
-        let ran = match step {
+        let (ran, touched) = sandbox::touching(|| match step {
             Step::Up | Step::UpAgain => conn.run_migration(migration).map(|_| ()),
             Step::Down => conn.revert_migration(migration).map(|_| ()),
-        };
+        });
+        self.touched = sandbox::together(self.touched.take(), touched);
         ran.map_err(|e| {
             self.failed_with(match step {
                 Step::Up => format!("up.sql failed on seeded rows: {e}"),
@@ -301,6 +307,11 @@ impl Trip for GeneratedTrip<'_> {
 
     fn schema(&self, inspector: &rusqlite::Connection) -> Result<Vec<Entry>> {
         catalog::entries(inspector)
+    }
+
+    /// What the steps touched, and the tables of every entry that differs from before.
+    fn scope(&self, entries_before: &[Entry], entries_now: &[Entry]) -> Option<BTreeSet<String>> {
+        round_trip::touched_scope(self.touched.as_ref(), entries_before, entries_now)
     }
 
     fn located_after_up(

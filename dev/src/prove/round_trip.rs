@@ -245,6 +245,23 @@ pub fn round_trip(
 }
 
 /// The checks' scope: the tables `tables` names (every table when `None`), in `schema`.
+/// The scope of a trip that has seen its steps touch `touched` (`sandbox::touching`), the
+/// schema now differing from `entries_before` as `entries_now` does: those tables and the
+/// tables of every entry that differs. `None` (every table) when SQLite could not say.
+pub fn touched_scope(
+    touched: Option<&BTreeSet<String>>,
+    entries_before: &[Entry],
+    entries_now: &[Entry],
+) -> Option<BTreeSet<String>> {
+    let mut scope = touched?.clone();
+    scope.extend(
+        catalog::differing_tables(entries_before, entries_now)
+            .iter()
+            .map(|t| t.to_ascii_lowercase()),
+    );
+    Some(scope)
+}
+
 fn scoped<'a>(tables: &'a Option<BTreeSet<String>>, schema: &'a Database) -> Option<Scope<'a>> {
     tables.as_ref().map(|tables| Scope { tables, schema })
 }

@@ -18,7 +18,7 @@ use crate::generate::seed::{self, Snapshot};
 use crate::history::versions;
 use crate::history::versions::Version;
 use crate::prove::invariants::snapshots;
-use crate::prove::round_trip::{round_trip, Before, Failure, Step, Trip};
+use crate::prove::round_trip::{round_trip, touched_scope, Before, Failure, Step, Trip};
 use crate::schema::introspect::{inspect, Database, TableFilter};
 use crate::schema::model::ColumnKey;
 use crate::sqlite::db;
@@ -278,13 +278,7 @@ impl Trip for VersionTrip<'_> {
             Step::Up | Step::UpAgain => sandbox::migration(|| conn.run_migration(migration)),
             Step::Down => sandbox::migration(|| conn.revert_migration(migration)),
         });
-        self.touched = match (self.touched.take(), touched) {
-            (Some(mut all), Some(now)) => {
-                all.extend(now);
-                Some(all)
-            }
-            _ => None,
-        };
+        self.touched = sandbox::together(self.touched.take(), touched);
         if let Err(e) = ran {
             // A file the sandbox stopped is the input's fault, named at its statement.
             return Err(if sandbox::breached() {
@@ -332,13 +326,7 @@ impl Trip for VersionTrip<'_> {
 
     /// What the steps touched, and the tables of every entry that differs from before.
     fn scope(&self, entries_before: &[Entry], entries_now: &[Entry]) -> Option<BTreeSet<String>> {
-        let mut scope = self.touched.clone()?;
-        scope.extend(
-            catalog::differing_tables(entries_before, entries_now)
-                .iter()
-                .map(|t| t.to_ascii_lowercase()),
-        );
-        Some(scope)
+        touched_scope(self.touched.as_ref(), entries_before, entries_now)
     }
 
     fn located_after_up(

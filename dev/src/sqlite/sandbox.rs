@@ -119,6 +119,16 @@ pub fn touching<T>(run: impl FnOnce() -> T) -> (T, Option<BTreeSet<String>>) {
     (outcome, found)
 }
 
+/// What two runs of `touching` found together: `None` when either could not say.
+pub fn together(
+    first: Option<BTreeSet<String>>,
+    second: Option<BTreeSet<String>>,
+) -> Option<BTreeSet<String>> {
+    let (mut all, more) = (first?, second?);
+    all.extend(more);
+    Some(all)
+}
+
 fn touched() -> std::sync::MutexGuard<'static, Option<BTreeSet<String>>> {
     TOUCHED
         .lock()

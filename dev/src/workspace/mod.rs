@@ -37,6 +37,33 @@ use crate::sqlite::db;
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
 
+/// Head as the disposable database stores it, read through a connection kept for later.
+struct Head {
+    inspector: rusqlite::Connection,
+    all_db: introspect::Database,
+    head_db: introspect::Database,
+    head: Schema,
+}
+
+impl Head {
+    /// Reads the disposable database at head: every table, those the project manages, and
+    /// those as print-schema would describe them.
+    fn read(project: &Project, scratch: &Scratch, timings: &mut Timings) -> Result<Head> {
+        let inspector = db::open_rusqlite(&scratch.database())?;
+        timings.time("introspect", || {
+            let all_db = introspect::inspect(&inspector, &TableFilter::All)?;
+            let head_db = all_db.filtered(&project.filter);
+            let head = project.describe(&all_db)?;
+            Ok(Head {
+                inspector,
+                all_db,
+                head_db,
+                head,
+            })
+        })
+    }
+}
+
 /// Head of `versions/` on a disposable database, compared with schema.rs.
 pub struct Workspace {
     /// Every version in `versions/`, oldest first.
@@ -92,43 +119,52 @@ impl Workspace {
         need_links: bool,
         timings: &mut Timings,
     ) -> Result<Workspace> {
-        let use_cache = cache.is_some();
         let versions = versions::scan(&project.versions_dir)?;
         let wants_links = need_links || checksums::recorded(&project.versions_dir);
         let scratch = Scratch::create()?;
         // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
-        // does not need it first) run on the other.
+        // does not need it first) run on the other, schema.rs until head has been read.
         let (
             Target {
                 schema: target,
                 hints,
             },
             links,
-            conn,
+            (
+                conn,
+                Head {
+                    inspector,
+                    all_db,
+                    head_db,
+                    head,
+                },
+            ),
         ) = std::thread::scope(|scope| -> Result<_> {
             let reading = scope.spawn(|| {
                 let started = std::time::Instant::now();
                 (target::read(project), started.elapsed())
             });
-            let hashing = (wants_links && !use_cache).then(|| {
+            let hashing = (wants_links && cache.is_none()).then(|| {
                 scope.spawn(|| {
                     let started = std::time::Instant::now();
                     (checksums::links(&versions), started.elapsed())
                 })
             });
-            let mut links = if use_cache {
-                timings.time("hash versions", || checksums::links(&versions))?
-            } else {
-                Vec::new()
+            let mut links = match &cache {
+                Some(cache) => timings.time("hash versions", || {
+                    checksums::index::links(&versions, &cache.hash_index())
+                })?,
+                None => Vec::new(),
             };
             let keys = Cache::keys(&links);
-            let conn = replay::upgrade_to_head(
+            let upgraded = replay::upgrade_to_head(
                 &scratch.database(),
                 &project.versions_dir,
                 &versions,
                 cache.as_ref().map(|c| (c, keys.as_slice())),
                 timings,
-            );
+            )
+            .and_then(|conn| Ok((conn, Head::read(project, &scratch, timings)?)));
             let (target, read_time) = reading.join().expect("reading schema.rs does not panic");
             timings.parallel("read schema.rs", read_time);
             if let Some(hashing) = hashing {
@@ -139,14 +175,7 @@ impl Workspace {
             // A broken schema.rs is reported before a failing migration, as it is found first.
             // Tables the print_schema filters leave out are not managed, on either side.
             let target = target?;
-            Ok((target, links, conn?))
-        })?;
-        let inspector = db::open_rusqlite(&scratch.database())?;
-        let (all_db, head_db, head) = timings.time("introspect", || -> Result<_> {
-            let all_db = introspect::inspect(&inspector, &TableFilter::All)?;
-            let head_db = all_db.filtered(&project.filter);
-            let head = project.describe(&all_db)?;
-            Ok((all_db, head_db, head))
+            Ok((target, links, upgraded?))
         })?;
         let declared = objects_sql::read(&project.objects_file(), &target)?;
         let changes = timings.time("diff", || -> Result<_> {

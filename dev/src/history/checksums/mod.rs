@@ -26,6 +26,8 @@ use crate::error::{Error, Finding, Result};
 use crate::history::versions::{self, key_of, Version};
 use crate::support::{files, invocation};
 
+pub mod index;
+
 /// The checksum file, inside the migrations directory (Diesel reads only directories).
 pub const SUM_FILE: &str = "dev.sum";
 
@@ -45,6 +47,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A hash of every file of a version directory, names included.
 fn files_hash(version: &Version) -> Result<String> {
+    hash_files(version, &file_names(version)?)
+}
+
+/// The names of the files of a version directory that its hash covers (dot-files left out),
+/// sorted.
+fn file_names(version: &Version) -> Result<Vec<String>> {
     let mut names: Vec<String> = fs::read_dir(&version.path)
         .map_err(|e| Error::io("read", &version.path, e))?
         .filter_map(|e| e.ok())
@@ -53,10 +61,15 @@ fn files_hash(version: &Version) -> Result<String> {
         .filter(|n| !n.starts_with('.'))
         .collect();
     names.sort();
+    Ok(names)
+}
+
+/// The hash of the files `names` (sorted) of a version directory, names included.
+fn hash_files(version: &Version, names: &[String]) -> Result<String> {
     let mut hasher = Sha256::new();
     let mut bytes = Vec::new();
     for name in names {
-        let path = version.path.join(&name);
+        let path = version.path.join(name);
         files::read_into(&path, &mut bytes).map_err(|e| Error::io("read", &path, e))?;
         let lf = lf_line_endings(&bytes);
         hasher.update(name.as_bytes());
@@ -104,23 +117,40 @@ struct Line {
 }
 
 /// Each version's files hash and the chain hash up to and including it, oldest first: the
-/// chain hash of version i identifies the whole history up to i. The files are hashed on
-/// every core (reading a thousand small directories is most of the cost); the chain is then
-/// linked in order.
+/// chain hash of version i identifies the whole history up to i.
 pub fn links(versions: &[Version]) -> Result<Vec<Link>> {
+    Ok(linked(versions, on_every_core(versions, files_hash)?))
+}
+
+/// `work` on each version, on every core (reading a thousand small directories is most of
+/// what hashing a history costs), in the versions' order.
+fn on_every_core<T: Send>(
+    versions: &[Version],
+    work: impl Fn(&Version) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = versions.len().div_ceil(threads).max(1);
-    let hashed: Vec<Result<Vec<String>>> = std::thread::scope(|scope| {
+    let work = &work;
+    let done: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
         let workers: Vec<_> = versions
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(files_hash).collect()))
+            .map(|part| scope.spawn(move || part.iter().map(work).collect()))
             .collect();
         workers
             .into_iter()
             .map(|w| w.join().expect("hashing files does not panic"))
             .collect()
     });
-    let hashes = hashed.into_iter().collect::<Result<Vec<_>>>()?.concat();
+    Ok(done
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The chain over `versions`, given each one's files hash, linked in order.
+fn linked(versions: &[Version], hashes: Vec<String>) -> Vec<Link> {
     let mut previous = String::new();
     let mut links = Vec::with_capacity(versions.len());
     for (version, files) in versions.iter().zip(hashes) {
@@ -128,7 +158,7 @@ pub fn links(versions: &[Version]) -> Result<Vec<Link>> {
         previous = link.clone();
         links.push(Link { files, chain: link });
     }
-    Ok(links)
+    links
 }
 
 /// `links` with `version` added after them.
@@ -356,155 +386,4 @@ fn changed_version(dir_name: &str, tracked_dir: &Path) -> Finding {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn project() -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let versions = dir.path().join("versions");
-        for name in ["2026-01-01-000000_a", "2026-01-02-000000_b"] {
-            fs::create_dir_all(versions.join(name)).unwrap();
-            fs::write(versions.join(name).join("up.sql"), format!("-- {name}")).unwrap();
-        }
-        (dir, versions)
-    }
-
-    fn scan(versions: &Path) -> Vec<Version> {
-        crate::history::versions::scan(versions).unwrap()
-    }
-
-    fn messages(versions: &Path) -> Vec<String> {
-        let found = scan(versions);
-        problems(versions, &found, &links(&found).unwrap())
-            .unwrap()
-            .iter()
-            .map(|e| e.message.clone())
-            .collect()
-    }
-
-    fn write(versions: &Path, found: &[Version]) -> Result<()> {
-        fs::write(sum_path(versions), render(found)?)
-            .map_err(|e| Error::io("write", &sum_path(versions), e))
-    }
-
-    fn render(found: &[Version]) -> Result<String> {
-        Ok(super::render(found, &links(found)?))
-    }
-
-    #[test]
-    fn written_history_verifies() {
-        let (_dir, versions) = project();
-        write(&versions, &scan(&versions)).unwrap();
-        assert!(messages(&versions).is_empty());
-        assert!(
-            crate::history::versions::scan(&versions).unwrap().len() == 2,
-            "dev.sum is not a version"
-        );
-    }
-
-    #[test]
-    fn detects_edit_removal_out_of_order_and_unrecorded() {
-        let (_dir, versions) = project();
-        write(&versions, &scan(&versions)).unwrap();
-        fs::write(versions.join("2026-01-01-000000_a/up.sql"), "-- edited").unwrap();
-        assert_eq!(
-            messages(&versions),
-            ["version 2026-01-01-000000_a changed after it was recorded"]
-        );
-
-        let (_dir, versions) = project();
-        write(&versions, &scan(&versions)).unwrap();
-        fs::remove_dir_all(versions.join("2026-01-01-000000_a")).unwrap();
-        assert!(messages(&versions)[0].contains("is gone from versions/"));
-
-        let (_dir, versions) = project();
-        write(&versions, &scan(&versions)).unwrap();
-        fs::create_dir(versions.join("2025-12-31-000000_late")).unwrap();
-        fs::write(versions.join("2025-12-31-000000_late/up.sql"), "").unwrap();
-        fs::create_dir(versions.join("2026-02-01-000000_new")).unwrap();
-        fs::write(versions.join("2026-02-01-000000_new/up.sql"), "").unwrap();
-        let found = messages(&versions);
-        assert!(
-            found
-                .iter()
-                .any(|m| m.contains("2025-12-31-000000_late is older")),
-            "{found:?}"
-        );
-        assert!(
-            found
-                .iter()
-                .any(|m| m.contains("2026-02-01-000000_new is not recorded")),
-            "{found:?}"
-        );
-    }
-
-    #[test]
-    fn line_endings_alone_are_not_an_edit_and_lf_hashes_are_unchanged() {
-        let (_dir, versions) = project();
-        let lf_text = "CREATE TABLE t (\n  id INTEGER\n);\n";
-        fs::write(versions.join("2026-01-01-000000_a/up.sql"), lf_text).unwrap();
-        let before = links(&scan(&versions)).unwrap();
-        write(&versions, &scan(&versions)).unwrap();
-        fs::write(
-            versions.join("2026-01-01-000000_a/up.sql"),
-            lf_text.replace('\n', "\r\n"),
-        )
-        .unwrap();
-        assert_eq!(links(&scan(&versions)).unwrap(), before);
-        assert!(messages(&versions).is_empty());
-        // The hash of an LF file is the one recorded before line endings were normalised.
-        let mut hasher = Sha256::new();
-        hasher.update(b"up.sql\0");
-        hasher.update((lf_text.len() as u64).to_le_bytes());
-        hasher.update(lf_text.as_bytes());
-        let recorded: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(before[0].files, recorded);
-        // A lone CR is content, not a line ending.
-        assert_eq!(lf_line_endings(b"a\rb\r\n").as_ref(), b"a\rb\n");
-    }
-
-    #[test]
-    fn detects_two_versions_added_on_the_same_parent() {
-        let (_dir, versions) = project();
-        // Branch one records c on top of b; branch two records d on top of b.
-        let add = |name: &str| {
-            fs::create_dir(versions.join(name)).unwrap();
-            fs::write(versions.join(name).join("up.sql"), name).unwrap();
-        };
-        add("2026-01-03-000000_c");
-        let ours = render(&scan(&versions)).unwrap();
-        fs::remove_dir_all(versions.join("2026-01-03-000000_c")).unwrap();
-        add("2026-01-04-000000_d");
-        let theirs = render(&scan(&versions)).unwrap();
-        add("2026-01-03-000000_c");
-        // A merge that kept both lines, as a careless conflict resolution does.
-        let c_line = ours.lines().last().unwrap();
-        let merged: String = theirs
-            .lines()
-            .map(|l| {
-                if l.starts_with("2026-01-04") {
-                    format!("{c_line}\n{l}\n")
-                } else {
-                    format!("{l}\n")
-                }
-            })
-            .collect();
-        fs::write(sum_path(&versions), merged).unwrap();
-        let found = messages(&versions);
-        assert!(
-            found[0].contains("two branches each added a version on the same parent"),
-            "{found:?}"
-        );
-
-        fs::write(
-            sum_path(&versions),
-            "<<<<<<< HEAD\nx\n=======\ny\n>>>>>>> other\n",
-        )
-        .unwrap();
-        assert!(messages(&versions)[0].contains("same parent"));
-    }
-}
+mod tests;

@@ -1,0 +1,271 @@
+//! What each version's files hashed to, kept with the files' metadata at the time, so that
+//! a run reads only the versions whose files changed: git's index, for `versions/`.
+//!
+//! A version's hash is reused when its directory and each of its files have the same size,
+//! modification and change times and inode as when they were hashed. Adding, removing or
+//! renaming a file in the directory changes the directory's times; writing a file changes
+//! its own, and its change time cannot be set back (`touch -d` sets only the modification
+//! time, and sets the change time to now). The metadata is read before the files are, so an
+//! edit made while they are read shows next time.
+//!
+//! As in git, an entry is trusted only when its times are older than the index file by more
+//! than the coarsest clock a file system keeps (2 s, FAT's): a file written twice within one
+//! tick of its file system's clock keeps its times, and an entry recorded within that tick
+//! would miss the second write. Such an entry is hashed again, and recorded again, until it
+//! is old enough.
+//!
+//! The index is a cache: one that cannot be read is ignored, one that cannot be written costs
+//! the next run its shortcut, and the hashes it gives are exactly those `links` computes, so
+//! `dev.sum` and the snapshot keys do not depend on it.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::{file_names, hash_files, linked, on_every_core, Link};
+use crate::error::Result;
+use crate::history::versions::Version;
+
+/// The first line of an index this tool can read.
+const HEADER: &str = "dev-migrate hash index 1";
+
+/// How much older than the index an entry's times must be to be trusted, in nanoseconds.
+const TICK: i128 = 2_000_000_000;
+
+/// `super::links`, reusing the hashes the index at `index` recorded for versions whose files
+/// have not changed since, and recording the others there.
+pub fn links(versions: &[Version], index: &Path) -> Result<Vec<Link>> {
+    let recorded = Index::read(index);
+    let looked = on_every_core(versions, |version| {
+        match recorded.entries.get(&version.dir_name) {
+            Some(entry) if entry.trusted(recorded.written) && entry.unchanged(version) => {
+                Ok(Looked::Reused(entry))
+            }
+            _ => hashed(version).map(|(hash, entry)| Looked::Hashed(hash, entry)),
+        }
+    })?;
+    if looked.iter().any(|l| matches!(l, Looked::Hashed(..))) {
+        write(index, versions, &looked);
+    }
+    let hashes = looked
+        .into_iter()
+        .map(|l| match l {
+            Looked::Reused(entry) => entry.hash.clone(),
+            Looked::Hashed(hash, _) => hash,
+        })
+        .collect();
+    Ok(linked(versions, hashes))
+}
+
+/// A version's hash: the index's, or its files' read again (with the entry recording it,
+/// unless its metadata could not be read).
+enum Looked<'a> {
+    Reused(&'a Entry),
+    Hashed(String, Option<Entry>),
+}
+
+/// A version's files hashed, with the metadata they had just before they were read.
+fn hashed(version: &Version) -> Result<(String, Option<Entry>)> {
+    let dir = Stamp::of(&version.path);
+    let names = file_names(version)?;
+    let files: Option<Vec<(String, Stamp)>> = names
+        .iter()
+        .map(|name| Some((name.clone(), Stamp::of(&version.path.join(name))?)))
+        .collect();
+    let hash = hash_files(version, &names)?;
+    let entry = dir.zip(files).map(|(dir, files)| Entry {
+        hash: hash.clone(),
+        dir,
+        files,
+    });
+    Ok((hash, entry))
+}
+
+/// Replaces the index with the entries of `versions`; a failure only costs the next run its
+/// shortcut.
+fn write(index: &Path, versions: &[Version], looked: &[Looked<'_>]) {
+    let mut text = format!("{HEADER}\n");
+    for (version, looked) in versions.iter().zip(looked) {
+        let entry = match looked {
+            Looked::Reused(entry) => Some(*entry),
+            Looked::Hashed(_, entry) => entry.as_ref(),
+        };
+        if let Some(line) = entry.and_then(|e| e.line(&version.dir_name)) {
+            text.push_str(&line);
+        }
+    }
+    let (Some(dir), Some(name)) = (index.parent(), index.file_name()) else {
+        return;
+    };
+    let partial = dir.join(format!(
+        ".{}.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = fs::create_dir_all(dir)
+        .and_then(|()| fs::write(&partial, text))
+        .and_then(|()| fs::rename(&partial, index));
+    if written.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+}
+
+/// What was recorded: each version's entry by directory name, and when the index was
+/// written (nanoseconds since the epoch, by the file system's clock).
+#[derive(Debug, Default)]
+struct Index {
+    written: i128,
+    entries: HashMap<String, Entry>,
+}
+
+impl Index {
+    /// The index at `path`; empty when there is none or it is not one this tool wrote.
+    fn read(path: &Path) -> Index {
+        let Some(written) = fs::metadata(path).ok().and_then(|m| nanos(m.modified())) else {
+            return Index::default();
+        };
+        let Ok(text) = fs::read_to_string(path) else {
+            return Index::default();
+        };
+        let mut lines = text.lines();
+        if lines.next() != Some(HEADER) {
+            return Index::default();
+        }
+        Index {
+            written,
+            entries: lines.filter_map(Entry::parse).collect(),
+        }
+    }
+}
+
+/// One version's hash, and the metadata of its directory and files when they were read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    hash: String,
+    dir: Stamp,
+    /// By name, as the hash covers them.
+    files: Vec<(String, Stamp)>,
+}
+
+impl Entry {
+    /// Whether every time it recorded is older than the index by more than a clock's tick.
+    fn trusted(&self, written: i128) -> bool {
+        std::iter::once(&self.dir)
+            .chain(self.files.iter().map(|(_, stamp)| stamp))
+            .all(|stamp| stamp.modified.max(stamp.changed) < written - TICK)
+    }
+
+    /// Whether the version's directory and files still have the metadata recorded.
+    fn unchanged(&self, version: &Version) -> bool {
+        Stamp::of(&version.path) == Some(self.dir)
+            && self
+                .files
+                .iter()
+                .all(|(name, stamp)| Stamp::of(&version.path.join(name)) == Some(*stamp))
+    }
+
+    /// The index's line for the entry of directory `dir_name`: tab-separated name, hash and
+    /// directory stamp, then each file's name and stamp. None for a name a line cannot hold.
+    fn line(&self, dir_name: &str) -> Option<String> {
+        let mut line = format!("{dir_name}\t{}\t{}", self.hash, self.dir.text());
+        for (name, stamp) in &self.files {
+            line.push_str(&format!("\t{name}\t{}", stamp.text()));
+        }
+        let fields = 3 + 2 * self.files.len();
+        (line.split('\t').count() == fields && !line.contains(['\n', '\r'])).then(|| line + "\n")
+    }
+
+    /// An entry and its directory's name from its line; None for a line it did not write.
+    fn parse(line: &str) -> Option<(String, Entry)> {
+        let mut fields = line.split('\t');
+        let (dir_name, hash, dir) = (fields.next()?, fields.next()?, fields.next()?);
+        let mut files = Vec::new();
+        while let Some(name) = fields.next() {
+            files.push((name.to_owned(), Stamp::parse(fields.next()?)?));
+        }
+        let entry = Entry {
+            hash: hash.to_owned(),
+            dir: Stamp::parse(dir)?,
+            files,
+        };
+        Some((dir_name.to_owned(), entry))
+    }
+}
+
+/// A file's or directory's metadata, as far as a write changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    modified: i128,
+    /// Status change time (creation time where the system keeps no change time).
+    changed: i128,
+    inode: u64,
+}
+
+impl Stamp {
+    /// The metadata of `path` (links followed, as the files are read); None when some of it
+    /// cannot be read, so that the entry is never trusted.
+    fn of(path: &Path) -> Option<Stamp> {
+        let metadata = fs::metadata(path).ok()?;
+        Some(Stamp {
+            size: metadata.len(),
+            modified: nanos(metadata.modified())?,
+            changed: changed(&metadata)?,
+            inode: inode(&metadata),
+        })
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.size, self.modified, self.changed, self.inode
+        )
+    }
+
+    fn parse(text: &str) -> Option<Stamp> {
+        let mut parts = text.split(':');
+        let stamp = Stamp {
+            size: parts.next()?.parse().ok()?,
+            modified: parts.next()?.parse().ok()?,
+            changed: parts.next()?.parse().ok()?,
+            inode: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(stamp)
+    }
+}
+
+/// A time as nanoseconds since the epoch.
+fn nanos(time: std::io::Result<SystemTime>) -> Option<i128> {
+    let time = time.ok()?;
+    Some(match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).ok()?,
+        Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+    })
+}
+
+#[cfg(unix)]
+fn changed(metadata: &fs::Metadata) -> Option<i128> {
+    use std::os::unix::fs::MetadataExt;
+    Some(i128::from(metadata.ctime()) * 1_000_000_000 + i128::from(metadata.ctime_nsec()))
+}
+
+#[cfg(not(unix))]
+fn changed(metadata: &fs::Metadata) -> Option<i128> {
+    nanos(metadata.created())
+}
+
+#[cfg(unix)]
+fn inode(metadata: &fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    metadata.ino()
+}
+
+#[cfg(not(unix))]
+fn inode(_metadata: &fs::Metadata) -> u64 {
+    0
+}
+
+#[cfg(test)]
+mod tests;
