@@ -119,11 +119,19 @@ impl Workspace {
         need_links: bool,
         timings: &mut Timings,
     ) -> Result<Workspace> {
+        // SQLite replays on this core; reading schema.rs (from the start until head has been
+        // read) and hashing the history (when the cache does not need it first) run on the
+        // other.
+        let reading = {
+            let project = project.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                (target::read(&project), started.elapsed())
+            })
+        };
         let versions = versions::scan(&project.versions_dir)?;
         let wants_links = need_links || checksums::recorded(&project.versions_dir);
         let scratch = Scratch::create()?;
-        // SQLite replays on this core; reading schema.rs and hashing the history (when the cache
-        // does not need it first) run on the other, schema.rs until head has been read.
         let (
             Target {
                 schema: target,
@@ -140,10 +148,6 @@ impl Workspace {
                 },
             ),
         ) = std::thread::scope(|scope| -> Result<_> {
-            let reading = scope.spawn(|| {
-                let started = std::time::Instant::now();
-                (target::read(project), started.elapsed())
-            });
             let hashing = (wants_links && cache.is_none()).then(|| {
                 scope.spawn(|| {
                     let started = std::time::Instant::now();
