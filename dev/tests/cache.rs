@@ -90,10 +90,11 @@ fn snapshot_is_stored_then_used_and_a_new_version_replays_on_top() {
     assert_eq!(uncached.code, Some(0));
     assert_eq!(cached.code, Some(0));
     assert_eq!(uncached.stdout, cached.stdout);
+    // check opens no database: head's tables come as read from the snapshot before.
     assert!(
-        cached
-            .stderr
-            .contains("timing: replayed 0 of 2 versions; the rest came from a snapshot"),
+        cached.stderr.contains(
+            "timing: replayed 0 of 2 versions; head's tables came as kept from its snapshot"
+        ),
         "{cached:?}"
     );
     assert!(!uncached.stderr.contains("from a snapshot"), "{uncached:?}");
@@ -138,14 +139,39 @@ fn corrupt_snapshot_is_detected_ignored_and_replaced() {
     fs::write(&snapshot, &bytes).unwrap();
 
     project.add_posts_views();
-    let check = dev(&project, &["check"]);
-    assert_eq!(check.code, Some(1), "{check:?}");
-    assert!(check.stdout.contains("add column posts.views"), "{check:?}");
+    // generate restores the snapshot (check only reads head's tables as kept).
+    let generate = dev(&project, &["generate", "--dry-run", "add views"]);
+    assert_eq!(generate.code, Some(0), "{generate:?}");
+    assert!(generate.stdout.contains("ADD COLUMN"), "{generate:?}");
     assert_ne!(
         fs::read(&snapshot).unwrap(),
         bytes,
         "the corrupt entry is not kept"
     );
+    project.assert_no_temp_leftovers();
+}
+
+#[test]
+fn corrupt_kept_tables_of_head_are_read_again() {
+    let project = blog();
+    check_passes(&project);
+    let heads = project.file("target/dev-cache/heads");
+    let kept: Vec<PathBuf> = fs::read_dir(&heads)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "check keeps head's tables");
+    // Bytes that would decode as a head of no table, without the digest they were kept
+    // with: head is read from the database again.
+    let mut bytes = fs::read(&kept[0]).unwrap();
+    bytes.truncate(32);
+    bytes.extend([0, 0]);
+    fs::write(&kept[0], bytes).unwrap();
+    fs::write(project.file("target/dev-cache/heads/x.kept"), "not kept").unwrap();
+    project.add_posts_views();
+    let check = dev(&project, &["check"]);
+    assert_eq!(check.code, Some(1), "{check:?}");
+    assert!(check.stdout.contains("add column posts.views"), "{check:?}");
     project.assert_no_temp_leftovers();
 }
 
@@ -236,9 +262,9 @@ fn the_staged_check_starts_from_the_clones_snapshots() {
     let staged = dev(&project, &["check", "--staged", "--timings"]);
     assert_eq!(staged.code, Some(0), "{staged:?}");
     assert!(
-        staged
-            .stderr
-            .contains("timing: replayed 0 of 2 versions; the rest came from a snapshot"),
+        staged.stderr.contains(
+            "timing: replayed 0 of 2 versions; head's tables came as kept from its snapshot"
+        ),
         "{staged:?}"
     );
     project.assert_no_temp_leftovers();
@@ -308,4 +334,36 @@ fn set_modified(path: &Path, time: std::time::SystemTime) {
         .unwrap()
         .set_modified(time)
         .unwrap();
+}
+
+#[test]
+fn schema_rs_is_kept_parsed_by_content_and_an_edit_is_read() {
+    let project = blog();
+    check_passes(&project);
+    let kept = |project: &Project| {
+        fs::read_dir(project.file("target/dev-cache/schema-rs"))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    };
+    assert_eq!(kept(&project), 1);
+    check_passes(&project);
+    assert_eq!(kept(&project), 1);
+    let schema = project.read("schema/schema.rs");
+    project.write(
+        "schema/schema.rs",
+        &schema.replacen(
+            "title -> Text,",
+            "title -> Text,\n        subtitle -> Nullable<Text>,",
+            1,
+        ),
+    );
+    let check = dev(&project, &["check"]);
+    assert_eq!(check.code, Some(1), "{check:?}");
+    assert!(
+        check.stdout.contains("add column posts.subtitle"),
+        "the edited schema.rs was read: {check:?}"
+    );
+    assert_eq!(kept(&project), 2);
+    project.write("schema/schema.rs", &schema);
+    check_passes(&project);
 }

@@ -18,7 +18,7 @@ use crate::support::invocation;
 use crate::support::output::{err, errln, outln};
 use crate::support::timing::Timings;
 use crate::workspace::problems::{diagram_problem, history_problems};
-use crate::workspace::Workspace;
+use crate::workspace::{Needs, Workspace};
 
 /// What `check` was asked for.
 #[derive(Debug, Clone, Copy)]
@@ -60,7 +60,12 @@ fn check(
     // The staged copy is thrown away: the working tree's cache serves it.
     let root = staged.map_or(project.root.as_path(), Staged::real_root);
     let cache = options.use_cache.then(|| Cache::for_root(root));
-    let workspace = Workspace::open_cached(project, cache, false, timings)?;
+    // check changes no database: head may be read as a run before kept it.
+    let needs = Needs {
+        links: false,
+        database: false,
+    };
+    let workspace = Workspace::open_cached(project, cache, needs, timings)?;
     let count = workspace.versions.len();
     let mut problems = match staged {
         Some(staged) => staged.history_problems(&workspace.versions, &workspace.links)?,

@@ -71,6 +71,17 @@ impl Cache {
         self.dir.join("versions.index")
     }
 
+    /// Where head's tables are kept, read, for the snapshot they were read from
+    /// (`support::kept`).
+    pub fn kept_heads(&self) -> PathBuf {
+        self.dir.join("heads")
+    }
+
+    /// Where `schema_rs::kept` keeps the schema files parsed before.
+    pub fn parsed_schema_files(&self) -> PathBuf {
+        self.dir.join("schema-rs")
+    }
+
     fn snapshot(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.sqlite3"))
     }
@@ -88,17 +99,25 @@ impl Cache {
             .rev()
             .take(MAX_REPLAY_ON_SNAPSHOT + 1)
         {
-            let Ok(bytes) = fs::read(self.snapshot(key)) else {
-                continue;
-            };
-            let expected = fs::read_to_string(self.checksum(key)).unwrap_or_default();
-            if sha256_hex(&bytes) != expected.trim() || fs::write(target, &bytes).is_err() {
-                self.forget(key);
-                continue;
+            if self.restore_exactly(key, target) {
+                return Some(index + 1);
             }
-            return Some(index + 1);
         }
         None
+    }
+
+    /// Copies the snapshot of `key` into `target` if there is one and its bytes verify;
+    /// one that does not verify is deleted.
+    pub fn restore_exactly(&self, key: &str, target: &Path) -> bool {
+        let Ok(bytes) = fs::read(self.snapshot(key)) else {
+            return false;
+        };
+        let expected = fs::read_to_string(self.checksum(key)).unwrap_or_default();
+        if sha256_hex(&bytes) != expected.trim() || fs::write(target, &bytes).is_err() {
+            self.forget(key);
+            return false;
+        }
+        true
     }
 
     /// Deletes an entry that turned out not to be what its key says.

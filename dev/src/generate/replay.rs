@@ -72,6 +72,22 @@ pub fn upgrade_to_head(
     Ok(conn)
 }
 
+/// Head from the snapshot of `key` alone (the key of all of `versions`), with nothing
+/// replayed on it: `None` when there is no such snapshot or it is not what its key says.
+/// For a run that guesses head's key before it has hashed the history, so this writes no
+/// snapshot.
+pub fn restore_head(
+    database: &Path,
+    versions: &[Version],
+    cache: &Cache,
+    key: &str,
+) -> Result<Option<SqliteConnection>> {
+    if versions.is_empty() || !cache.restore_exactly(key, database) {
+        return Ok(None);
+    }
+    from_snapshot(database, versions, versions.len())
+}
+
 /// Opens a restored snapshot, or `None` when its migrations table is not exactly the first
 /// `held` versions (a snapshot is never trusted on its name alone).
 fn from_snapshot(

@@ -70,6 +70,25 @@ const EXAMPLE_NAME: &str = "2026-11-21-193000_create_users";
 /// Reads `versions_dir` and returns its migrations oldest first. A missing directory holds
 /// no migrations.
 pub fn scan(versions_dir: &Path) -> Result<Vec<Version>> {
+    let versions = list(versions_dir)?;
+    match versions.iter().find(|v| !v.up_sql().is_file()) {
+        Some(version) => Err(no_up_sql(version)),
+        None => Ok(versions),
+    }
+}
+
+/// The error of a version without up.sql, which Diesel refuses.
+pub fn no_up_sql(version: &Version) -> Error {
+    Error::input(format!(
+        "migration `{}` has no up.sql",
+        version.path.display()
+    ))
+    .help("add an up.sql (and a down.sql) to it, or remove the directory")
+}
+
+/// `scan` without looking for each version's up.sql: for a caller that reads every version's
+/// files anyway (`checksums::index`), and says `no_up_sql` itself.
+pub fn list(versions_dir: &Path) -> Result<Vec<Version>> {
     let entries = match fs::read_dir(versions_dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -92,12 +111,6 @@ pub fn scan(versions_dir: &Path) -> Result<Vec<Version>> {
                 "name it `<version>_<name>` with a version of letters, digits and dashes, e.g. `{EXAMPLE_NAME}`"
             ))
         })?;
-        if !path.join("up.sql").is_file() {
-            return Err(
-                Error::input(format!("migration `{}` has no up.sql", path.display()))
-                    .help("add an up.sql (and a down.sql) to it, or remove the directory"),
-            );
-        }
         let key = key_of(&name);
         let found = Version {
             dir_name: name.clone(),

@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::error::{Error, Finding, Result};
 use crate::project::{AllowTables, Project, Section};
 use crate::schema::model::Schema;
-use crate::schema::schema_rs::{self, Parsed};
+use crate::schema::schema_rs::{self, kept, Parsed};
 
 /// The declared schema, and what print-schema would have written differently.
 #[derive(Debug, Clone, Default)]
@@ -27,12 +27,13 @@ pub struct Target {
     pub hints: Vec<Finding>,
 }
 
-/// Reads every section's file.
-pub fn read(project: &Project) -> Result<Target> {
+/// Reads every section's file; with `kept`, a directory where a file parsed before is kept
+/// by its content (`schema_rs::kept`).
+pub fn read(project: &Project, kept: Option<&Path>) -> Result<Target> {
     let mut target = Target::default();
     let mut owner: BTreeMap<String, &Path> = BTreeMap::new();
     for section in &project.sections {
-        let parsed = read_section(section, project)?;
+        let parsed = read_section(section, project, kept)?;
         target
             .hints
             .extend(allow_tables_hints(section, &parsed, project));
@@ -55,15 +56,19 @@ pub fn read(project: &Project) -> Result<Target> {
 }
 
 /// One section's file, read as print-schema wrote it.
-fn read_section(section: &Section, project: &Project) -> Result<Parsed> {
+fn read_section(section: &Section, project: &Project, kept: Option<&Path>) -> Result<Parsed> {
     let text = std::fs::read_to_string(&section.file).map_err(|e| {
         Error::io("read the schema file", &section.file, e).help(format!(
             "create it (diesel print-schema writes one), or fix `file` under {} in diesel.toml",
             section.header()
         ))
     })?;
+    let parse = |text: &str| match kept {
+        Some(dir) => kept::parse_kept(&section.file, text, dir),
+        None => schema_rs::parse_file(&section.file, text),
+    };
     let Some(patch_file) = &section.patch_file else {
-        return schema_rs::parse_file(&section.file, &text);
+        return parse(&text);
     };
     let unpatched = unpatch(
         &text,
@@ -71,7 +76,7 @@ fn read_section(section: &Section, project: &Project) -> Result<Parsed> {
         &project.display(patch_file).to_string(),
         &project.display(&section.file).to_string(),
     )?;
-    schema_rs::parse_file(&section.file, &unpatched).map_err(|e| {
+    parse(&unpatched).map_err(|e| {
         e.note(format!(
             "lines are counted in the file as print-schema wrote it, before `{}` was applied",
             project.display(patch_file)

@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::schema::introspect;
 use crate::schema::types::SqlType;
 
 /// A column as Diesel sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     /// The SQL name, which both sides share (schema.rs may name the Rust side otherwise).
     pub name: String,
@@ -42,7 +44,7 @@ impl fmt::Display for Column {
 
 /// `joinable!(child -> parent (column))`: a foreign key from `column` to the parent's single
 /// primary-key column.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Joinable {
     /// The child's foreign-key column, by SQL name.
     pub column: String,
@@ -51,7 +53,7 @@ pub struct Joinable {
 }
 
 /// A table as Diesel sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     /// The SQL name, which both sides share (schema.rs may name the Rust side otherwise).
     pub name: String,
@@ -125,7 +127,7 @@ impl fmt::Display for ColumnKey {
 }
 
 /// Every table, by SQL name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     /// The tables, keyed by SQL name.
     pub tables: BTreeMap<String, Table>,

@@ -135,3 +135,17 @@ pub fn read_into(path: &Path, bytes: &mut Vec<u8>) -> std::io::Result<()> {
         }
     }
 }
+
+/// A file's inode number, which a file written anew under the same name does not keep; 0
+/// where the system has none to give.
+#[cfg(unix)]
+pub fn inode(metadata: &fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    metadata.ino()
+}
+
+/// A file's inode number; 0 where the system has none to give.
+#[cfg(not(unix))]
+pub fn inode(_metadata: &fs::Metadata) -> u64 {
+    0
+}

@@ -5,6 +5,7 @@
 pub mod ask;
 pub mod files;
 pub mod invocation;
+pub mod kept;
 pub mod lock;
 pub mod output;
 pub mod scratch;

@@ -133,10 +133,11 @@ impl Workspace {
             changes,
             conversions: &given.conversions,
         };
+        let super::head::Opened { conn, inspector } = super::opened(&mut self.opened)?;
         timings.time("prove", || {
             prove::prove(
-                &mut self.conn,
-                &self.inspector,
+                conn,
+                inspector,
                 &goal,
                 &candidate.stage,
                 &candidate.dir_name,
@@ -153,8 +154,8 @@ impl Workspace {
         candidate: &Candidate,
         files: &Files,
     ) -> Result<PathBuf> {
-        let new_head =
-            introspect::inspect(&self.inspector, &TableFilter::All)?.filtered(&project.filter);
+        let new_head = introspect::inspect(super::inspector(&self.opened)?, &TableFilter::All)?
+            .filtered(&project.filter);
         let new_schema = model::from_database(&new_head, project.integer_primary_key_is_bigint)?;
         let block = diagram::render(&new_head, &new_schema);
         let records = self.records(project, &candidate.stage, block)?;

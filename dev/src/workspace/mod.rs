@@ -16,52 +16,36 @@
 
 pub mod candidate;
 pub mod given;
+mod head;
 pub mod problems;
 mod renames;
 
-use crate::error::{Finding, Result};
+use crate::error::{Error, Finding, Result};
 use crate::generate::cache::Cache;
 use crate::generate::diff::{diff, diff_objects, Change};
 use crate::generate::plan;
-use crate::generate::replay;
 use crate::history::checksums;
 use crate::history::versions::{self, Version};
 use crate::project::target::{self, Target};
 use crate::project::Project;
 use crate::schema::diagram;
-use crate::schema::introspect::{self, TableFilter};
+use crate::schema::introspect;
 use crate::schema::model::Schema;
 use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::catalog;
-use crate::sqlite::db;
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
+use head::{Head, Opened};
 
-/// Head as the disposable database stores it, read through a connection kept for later.
-struct Head {
-    inspector: rusqlite::Connection,
-    all_db: introspect::Database,
-    head_db: introspect::Database,
-    head: Schema,
-}
-
-impl Head {
-    /// Reads the disposable database at head: every table, those the project manages, and
-    /// those as print-schema would describe them.
-    fn read(project: &Project, scratch: &Scratch, timings: &mut Timings) -> Result<Head> {
-        let inspector = db::open_rusqlite(&scratch.database())?;
-        timings.time("introspect", || {
-            let all_db = introspect::inspect(&inspector, &TableFilter::All)?;
-            let head_db = all_db.filtered(&project.filter);
-            let head = project.describe(&all_db)?;
-            Ok(Head {
-                inspector,
-                all_db,
-                head_db,
-                head,
-            })
-        })
-    }
+/// What a command needs of the workspace beyond the comparison `check` makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// The history's hash chain, even when neither the cache nor dev.sum needs it (generate
+    /// records it afterwards).
+    pub links: bool,
+    /// The database at head, open: for any command that plans, proves or reads it further.
+    /// Without it, head may be read as a run before kept it, and no database is opened.
+    pub database: bool,
 }
 
 /// Head of `versions/` on a disposable database, compared with schema.rs.
@@ -90,10 +74,9 @@ pub struct Workspace {
     /// The disposable directory holding the database at head, where `generate` plans and
     /// stages the new version; removed with the workspace.
     scratch: Scratch,
-    /// The database at head, kept open for `generate` to prove the new version on.
-    conn: diesel::SqliteConnection,
-    /// A second connection to it, for introspecting what the proof leaves.
-    inspector: rusqlite::Connection,
+    /// The database at head, open; `None` for a workspace opened without it, whose head was
+    /// read as a run before kept it.
+    opened: Option<Opened>,
 }
 
 impl Workspace {
@@ -107,7 +90,11 @@ impl Workspace {
         timings: &mut Timings,
     ) -> Result<Workspace> {
         let cache = use_cache.then(|| Cache::for_root(&project.root));
-        Workspace::open_cached(project, cache, need_links, timings)
+        let needs = Needs {
+            links: need_links,
+            database: true,
+        };
+        Workspace::open_cached(project, cache, needs, timings)
     }
 
     /// `open` with the snapshot cache `cache` (none: replay every version). `check --staged`
@@ -116,7 +103,7 @@ impl Workspace {
     pub fn open_cached(
         project: &Project,
         cache: Option<Cache>,
-        need_links: bool,
+        needs: Needs,
         timings: &mut Timings,
     ) -> Result<Workspace> {
         // SQLite replays on this core; reading schema.rs (from the start until head has been
@@ -124,13 +111,18 @@ impl Workspace {
         // other.
         let reading = {
             let project = project.clone();
+            let kept = cache.as_ref().map(Cache::parsed_schema_files);
             std::thread::spawn(move || {
                 let started = std::time::Instant::now();
-                (target::read(&project), started.elapsed())
+                (target::read(&project, kept.as_deref()), started.elapsed())
             })
         };
-        let versions = versions::scan(&project.versions_dir)?;
-        let wants_links = need_links || checksums::recorded(&project.versions_dir);
+        // With the cache, the index reads every version's files, up.sql too.
+        let versions = match cache {
+            Some(_) => versions::list(&project.versions_dir)?,
+            None => versions::scan(&project.versions_dir)?,
+        };
+        let wants_links = needs.links || checksums::recorded(&project.versions_dir);
         let scratch = Scratch::create()?;
         let (
             Target {
@@ -138,15 +130,7 @@ impl Workspace {
                 hints,
             },
             links,
-            (
-                conn,
-                Head {
-                    inspector,
-                    all_db,
-                    head_db,
-                    head,
-                },
-            ),
+            Head { opened, all_db },
         ) = std::thread::scope(|scope| -> Result<_> {
             let hashing = (wants_links && cache.is_none()).then(|| {
                 scope.spawn(|| {
@@ -154,42 +138,42 @@ impl Workspace {
                     (checksums::links(&versions), started.elapsed())
                 })
             });
-            let mut links = match &cache {
-                Some(cache) => timings.time("hash versions", || {
-                    checksums::index::links(&versions, &cache.hash_index())
-                })?,
-                None => Vec::new(),
-            };
-            let keys = Cache::keys(&links);
-            let upgraded = replay::upgrade_to_head(
-                &scratch.database(),
-                &project.versions_dir,
+            let found = head::find(
+                project,
+                &scratch,
                 &versions,
-                cache.as_ref().map(|c| (c, keys.as_slice())),
+                cache.as_ref(),
+                needs.database,
                 timings,
-            )
-            .and_then(|conn| Ok((conn, Head::read(project, &scratch, timings)?)));
+            );
             let (target, read_time) = reading.join().expect("reading schema.rs does not panic");
             timings.parallel("read schema.rs", read_time);
-            if let Some(hashing) = hashing {
-                let (hashed, hash_time) = hashing.join().expect("hashing does not panic");
-                timings.parallel("hash versions", hash_time);
-                links = hashed?;
-            }
+            let hashed = match hashing {
+                Some(hashing) => {
+                    let (hashed, hash_time) = hashing.join().expect("hashing does not panic");
+                    timings.parallel("hash versions", hash_time);
+                    Some(hashed?)
+                }
+                None => None,
+            };
             // A broken schema.rs is reported before a failing migration, as it is found first.
             // Tables the print_schema filters leave out are not managed, on either side.
             let target = target?;
-            Ok((target, links, upgraded?))
+            let (links, head) = found?;
+            Ok((target, hashed.unwrap_or(links), head))
         })?;
+        let head_db = all_db.filtered(&project.filter);
+        let head = project.describe(&all_db)?;
         let declared = objects_sql::read(&project.objects_file(), &target)?;
         let changes = timings.time("diff", || -> Result<_> {
             let mut changes = diff(&head, &target);
             if let Some(declared) = &declared {
-                let entries = catalog::entries(&inspector)?;
+                let inspector = inspector(&opened)?;
+                let entries = catalog::entries(inspector)?;
                 let stored = objects_sql::managed(&entries, &project.filter);
                 let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
                 changes.extend(diff_objects(&stored, &wanted));
-                plan::try_declared(&inspector, &changes, declared)?;
+                plan::try_declared(inspector, &changes, declared)?;
             }
             Ok(changes)
         })?;
@@ -204,8 +188,7 @@ impl Workspace {
             declared,
             changes,
             scratch,
-            conn,
-            inspector,
+            opened,
         })
     }
 
@@ -216,7 +199,22 @@ impl Workspace {
 
     /// The indexes, views and triggers of head that objects.sql would declare.
     pub fn managed_objects(&self, project: &Project) -> Result<Vec<SqlObject>> {
-        let entries = catalog::entries(&self.inspector)?;
+        let entries = catalog::entries(inspector(&self.opened)?)?;
         Ok(objects_sql::managed(&entries, &project.filter))
     }
+}
+
+/// The open database of a workspace opened with it.
+fn opened(opened: &mut Option<Opened>) -> Result<&mut Opened> {
+    opened
+        .as_mut()
+        .ok_or_else(|| Error::internal("the workspace was opened without its database"))
+}
+
+/// The inspecting connection of a workspace opened with its database.
+fn inspector(opened: &Option<Opened>) -> Result<&rusqlite::Connection> {
+    opened
+        .as_ref()
+        .map(|o| &o.inspector)
+        .ok_or_else(|| Error::internal("the workspace was opened without its database"))
 }

@@ -25,38 +25,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{file_names, hash_files, linked, on_every_core, Link};
 use crate::error::Result;
-use crate::history::versions::Version;
+use crate::history::versions::{self, Version};
+use crate::support::files;
 
 /// The first line of an index this tool can read.
 const HEADER: &str = "dev-migrate hash index 1";
 
+/// The file every version has.
+const UP_SQL: &str = "up.sql";
+
 /// How much older than the index an entry's times must be to be trusted, in nanoseconds.
 const TICK: i128 = 2_000_000_000;
-
-/// `super::links`, reusing the hashes the index at `index` recorded for versions whose files
-/// have not changed since, and recording the others there.
-pub fn links(versions: &[Version], index: &Path) -> Result<Vec<Link>> {
-    let recorded = Index::read(index);
-    let looked = on_every_core(versions, |version| {
-        match recorded.entries.get(&version.dir_name) {
-            Some(entry) if entry.trusted(recorded.written) && entry.unchanged(version) => {
-                Ok(Looked::Reused(entry))
-            }
-            _ => hashed(version).map(|(hash, entry)| Looked::Hashed(hash, entry)),
-        }
-    })?;
-    if looked.iter().any(|l| matches!(l, Looked::Hashed(..))) {
-        write(index, versions, &looked);
-    }
-    let hashes = looked
-        .into_iter()
-        .map(|l| match l {
-            Looked::Reused(entry) => entry.hash.clone(),
-            Looked::Hashed(hash, _) => hash,
-        })
-        .collect();
-    Ok(linked(versions, hashes))
-}
 
 /// A version's hash: the index's, or its files' read again (with the entry recording it,
 /// unless its metadata could not be read).
@@ -69,6 +48,9 @@ enum Looked<'a> {
 fn hashed(version: &Version) -> Result<(String, Option<Entry>)> {
     let dir = Stamp::of(&version.path);
     let names = file_names(version)?;
+    if !names.iter().any(|name| name == UP_SQL) {
+        return Err(versions::no_up_sql(version));
+    }
     let files: Option<Vec<(String, Stamp)>> = names
         .iter()
         .map(|name| Some((name.clone(), Stamp::of(&version.path.join(name))?)))
@@ -114,14 +96,54 @@ fn write(index: &Path, versions: &[Version], looked: &[Looked<'_>]) {
 /// What was recorded: each version's entry by directory name, and when the index was
 /// written (nanoseconds since the epoch, by the file system's clock).
 #[derive(Debug, Default)]
-struct Index {
+pub struct Index {
     written: i128,
     entries: HashMap<String, Entry>,
 }
 
 impl Index {
+    /// `super::links`, reusing the hashes recorded for versions whose files have not changed
+    /// since, and recording the others in the index at `path` (where this one was read). A
+    /// version without up.sql is refused as `versions::scan` refuses it: its files are read
+    /// here anyway, so the versions may come from `versions::list`.
+    pub fn links(&self, versions: &[Version], path: &Path) -> Result<Vec<Link>> {
+        let looked = on_every_core(versions, |version| {
+            match self.entries.get(&version.dir_name) {
+                Some(entry)
+                    if entry.trusted(self.written)
+                        && entry.files.iter().any(|(name, _)| name == UP_SQL)
+                        && entry.unchanged(version) =>
+                {
+                    Ok(Looked::Reused(entry))
+                }
+                _ => hashed(version).map(|(hash, entry)| Looked::Hashed(hash, entry)),
+            }
+        })?;
+        if looked.iter().any(|l| matches!(l, Looked::Hashed(..))) {
+            write(path, versions, &looked);
+        }
+        let hashes = looked
+            .into_iter()
+            .map(|l| match l {
+                Looked::Reused(entry) => entry.hash.clone(),
+                Looked::Hashed(hash, _) => hash,
+            })
+            .collect();
+        Ok(linked(versions, hashes))
+    }
+
+    /// The links the recorded hashes give, without looking at the files: what `links` gives
+    /// when nothing changed since. `None` when a version has no entry.
+    pub fn recorded_links(&self, versions: &[Version]) -> Option<Vec<Link>> {
+        let hashes = versions
+            .iter()
+            .map(|v| Some(self.entries.get(&v.dir_name)?.hash.clone()))
+            .collect::<Option<Vec<String>>>()?;
+        Some(linked(versions, hashes))
+    }
+
     /// The index at `path`; empty when there is none or it is not one this tool wrote.
-    fn read(path: &Path) -> Index {
+    pub fn read(path: &Path) -> Index {
         let Some(written) = fs::metadata(path).ok().and_then(|m| nanos(m.modified())) else {
             return Index::default();
         };
@@ -213,7 +235,7 @@ impl Stamp {
             size: metadata.len(),
             modified: nanos(metadata.modified())?,
             changed: changed(&metadata)?,
-            inode: inode(&metadata),
+            inode: files::inode(&metadata),
         })
     }
 
@@ -254,17 +276,6 @@ fn changed(metadata: &fs::Metadata) -> Option<i128> {
 #[cfg(not(unix))]
 fn changed(metadata: &fs::Metadata) -> Option<i128> {
     nanos(metadata.created())
-}
-
-#[cfg(unix)]
-fn inode(metadata: &fs::Metadata) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    metadata.ino()
-}
-
-#[cfg(not(unix))]
-fn inode(_metadata: &fs::Metadata) -> u64 {
-    0
 }
 
 #[cfg(test)]

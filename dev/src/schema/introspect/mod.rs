@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use regex::Regex;
 use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::sqlite::catalog;
@@ -41,7 +42,7 @@ impl TableFilter {
 }
 
 /// The tables of a database that print-schema describes, by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Database {
     /// The described tables, sorted by name (byte order, as SQLite's `ORDER BY` sorts
     /// them). Shared: a database read again after a step (`reinspect`) keeps the tables it
@@ -76,7 +77,7 @@ impl Database {
 }
 
 /// A table as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTable {
     /// The table's name, as `sqlite_schema` holds it.
     pub name: String,
@@ -101,7 +102,7 @@ pub struct StoredTable {
 }
 
 /// What a table is, as `PRAGMA table_list` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TableKind {
     /// A table of rows.
     Ordinary,
@@ -173,7 +174,7 @@ impl StoredTable {
 }
 
 /// A column as `PRAGMA table_xinfo` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredColumn {
     /// The column's name as declared.
     pub name: String,
@@ -190,7 +191,7 @@ pub struct StoredColumn {
 }
 
 /// One row of `PRAGMA foreign_key_list`: a single column of a (possibly composite) key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// The table that holds the key.
     pub child: String,
@@ -209,7 +210,7 @@ pub struct ForeignKey {
 }
 
 /// An index or trigger: its name and stored SQL (`None` for automatic indexes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaObject {
     /// The index's or trigger's name.
     pub name: String,
@@ -221,7 +222,7 @@ pub struct SchemaObject {
 }
 
 /// What an index covers, for marking columns in the diagram and hinting at missing ones.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexShape {
     /// UNIQUE, declared or from a UNIQUE constraint.
     pub unique: bool,

@@ -26,6 +26,7 @@
 
 mod custom;
 mod joinable;
+pub mod kept;
 mod suggest;
 mod table;
 
@@ -54,7 +55,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Schema> {
 
 /// What a schema file declares beyond its tables: what `check` compares with what
 /// print-schema would write.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Parsed {
     /// The tables, by SQL name.
     pub schema: Schema,

@@ -9,7 +9,9 @@
 use rusqlite::types::Value;
 
 /// A Diesel SQL type that print-schema can write for SQLite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum SqlType {
     /// True or false: print-schema reads `BOOLEAN`, `BOOL` and `TINYINT` as it.
     Bool,

@@ -55,7 +55,10 @@ fn files_of(links: &[Link]) -> Vec<&str> {
 fn gives_the_hashes_links_computes_and_records_them() {
     let (_dir, versions, index) = history();
     let expected = super::super::links(&versions).unwrap();
-    assert_eq!(links(&versions, &index).unwrap(), expected);
+    assert_eq!(
+        Index::read(&index).links(&versions, &index).unwrap(),
+        expected
+    );
     let recorded = Index::read(&index);
     assert_eq!(recorded.entries.len(), 2);
     assert_eq!(
@@ -69,16 +72,19 @@ fn gives_the_hashes_links_computes_and_records_them() {
         .collect();
     assert_eq!(names, ["down.sql", "up.sql"]);
     // Read again (the entries too recent to trust), still the same.
-    assert_eq!(links(&versions, &index).unwrap(), expected);
+    assert_eq!(
+        Index::read(&index).links(&versions, &index).unwrap(),
+        expected
+    );
 }
 
 #[test]
 fn reuses_an_old_enough_entry_whose_files_are_unchanged() {
     let (_dir, versions, index) = history();
-    let expected = links(&versions, &index).unwrap();
+    let expected = Index::read(&index).links(&versions, &index).unwrap();
     age(&index);
     let forged = forge(&index, &versions[1].dir_name);
-    let reused = links(&versions, &index).unwrap();
+    let reused = Index::read(&index).links(&versions, &index).unwrap();
     assert_eq!(files_of(&reused), [expected[0].files.as_str(), &forged]);
     // The chain is linked over the hashes given.
     assert_ne!(reused[1].chain, expected[1].chain);
@@ -87,15 +93,18 @@ fn reuses_an_old_enough_entry_whose_files_are_unchanged() {
 #[test]
 fn does_not_trust_an_entry_recorded_within_a_clock_tick() {
     let (_dir, versions, index) = history();
-    let expected = links(&versions, &index).unwrap();
+    let expected = Index::read(&index).links(&versions, &index).unwrap();
     forge(&index, &versions[1].dir_name);
-    assert_eq!(links(&versions, &index).unwrap(), expected);
+    assert_eq!(
+        Index::read(&index).links(&versions, &index).unwrap(),
+        expected
+    );
 }
 
 #[test]
 fn rereads_a_file_written_since_even_with_its_size_and_time_kept() {
     let (_dir, versions, index) = history();
-    links(&versions, &index).unwrap();
+    Index::read(&index).links(&versions, &index).unwrap();
     age(&index);
     forge(&index, &versions[0].dir_name);
     let up = versions[0].up_sql();
@@ -109,7 +118,7 @@ fn rereads_a_file_written_since_even_with_its_size_and_time_kept() {
         .unwrap()
         .set_modified(before)
         .unwrap();
-    let found = links(&versions, &index).unwrap();
+    let found = Index::read(&index).links(&versions, &index).unwrap();
     assert_eq!(found, super::super::links(&versions).unwrap());
     assert!(found[0].files != "f".repeat(64));
 }
@@ -117,7 +126,7 @@ fn rereads_a_file_written_since_even_with_its_size_and_time_kept() {
 #[test]
 fn rereads_a_version_given_another_file() {
     let (_dir, versions, index) = history();
-    links(&versions, &index).unwrap();
+    Index::read(&index).links(&versions, &index).unwrap();
     age(&index);
     let forged = forge(&index, &versions[0].dir_name);
     fs::write(
@@ -125,7 +134,7 @@ fn rereads_a_version_given_another_file() {
         "run_in_transaction = false\n",
     )
     .unwrap();
-    let found = links(&versions, &index).unwrap();
+    let found = Index::read(&index).links(&versions, &index).unwrap();
     assert_ne!(found[0].files, forged);
     assert_eq!(found, super::super::links(&versions).unwrap());
 }
@@ -142,8 +151,29 @@ fn ignores_an_index_it_did_not_write() {
     ] {
         fs::write(&index, garbage).unwrap();
         age(&index);
-        assert_eq!(links(&versions, &index).unwrap(), expected);
+        assert_eq!(
+            Index::read(&index).links(&versions, &index).unwrap(),
+            expected
+        );
     }
+}
+
+#[test]
+fn recorded_links_are_the_links_of_an_unchanged_history() {
+    let (_dir, versions, index) = history();
+    assert_eq!(Index::read(&index).recorded_links(&versions), None);
+    let expected = Index::read(&index).links(&versions, &index).unwrap();
+    assert_eq!(
+        Index::read(&index).recorded_links(&versions),
+        Some(expected)
+    );
+    assert_eq!(
+        Index::read(&index)
+            .recorded_links(&versions[..1])
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
