@@ -64,22 +64,6 @@ impl Scratch {
     pub fn database(&self) -> PathBuf {
         self.path().join("scratch.sqlite3")
     }
-
-    /// Removes the database and SQLite's files beside it, to start it again.
-    pub fn remove_database(&self) -> Result<()> {
-        let database = self.database();
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            let mut name = database.clone().into_os_string();
-            name.push(suffix);
-            match std::fs::remove_file(&name) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::io("remove", Path::new(&name), e));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Drop for Scratch {

@@ -54,7 +54,10 @@ impl Workspace {
         let version = naming::next_version(time::OffsetDateTime::now_utc(), &self.versions)?;
         Ok(Candidate {
             dir_name: format!("{version}_{slug}"),
-            stage: self.scratch.path().join("candidate"),
+            stage: super::database(&self.opened)?
+                .scratch
+                .path()
+                .join("candidate"),
             version,
         })
     }
@@ -93,8 +96,11 @@ impl Workspace {
                     oldest_sqlite: &oldest_sqlite,
                 },
                 &self.all_db,
-                &self.scratch.database(),
-                &self.scratch.path().join("plan.sqlite3"),
+                &super::database(&self.opened)?.scratch.database(),
+                &super::database(&self.opened)?
+                    .scratch
+                    .path()
+                    .join("plan.sqlite3"),
             )
         })?;
         let files = render::render(
@@ -133,7 +139,9 @@ impl Workspace {
             changes,
             conversions: &given.conversions,
         };
-        let super::head::Opened { conn, inspector } = super::opened(&mut self.opened)?;
+        let super::head::Opened {
+            conn, inspector, ..
+        } = super::database_mut(&mut self.opened)?;
         timings.time("prove", || {
             prove::prove(
                 conn,
@@ -154,8 +162,9 @@ impl Workspace {
         candidate: &Candidate,
         files: &Files,
     ) -> Result<PathBuf> {
-        let new_head = introspect::inspect(super::inspector(&self.opened)?, &TableFilter::All)?
-            .filtered(&project.filter);
+        let new_head =
+            introspect::inspect(&super::database(&self.opened)?.inspector, &TableFilter::All)?
+                .filtered(&project.filter);
         let new_schema = model::from_database(&new_head, project.integer_primary_key_is_bigint)?;
         let block = diagram::render(&new_head, &new_schema);
         let records = self.records(project, &candidate.stage, block)?;

@@ -27,7 +27,11 @@ impl Workspace {
         let head_db = &self.head_db;
         let needed = plan::needs_default(changes, head_db);
         let mut defaults = by_column(defaults);
-        check_defaults(super::inspector(&self.opened)?, &defaults, &needed)?;
+        check_defaults(
+            &super::database(&self.opened)?.inspector,
+            &defaults,
+            &needed,
+        )?;
         let missing: Vec<ColumnKey> = needed
             .into_iter()
             .filter(|key| !defaults.contains_key(key))
@@ -54,7 +58,11 @@ impl Workspace {
         }
         plan::refuse_defaults_of_another_type(&defaults, changes, head_db)?;
         let conversions = by_column(conversions);
-        check_conversions(super::inspector(&self.opened)?, &conversions, changes)?;
+        check_conversions(
+            &super::database(&self.opened)?.inspector,
+            &conversions,
+            changes,
+        )?;
         Ok(Given {
             defaults,
             conversions,

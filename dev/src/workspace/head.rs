@@ -22,19 +22,18 @@ use crate::support::kept;
 use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
 
-/// Head of `versions` on the disposable database in `scratch`, with the history's links when
-/// there is a `cache` (its keys are made of them; empty otherwise). Opened with the database
-/// when `database` is asked for, or when the project keeps objects.sql (compared through it).
+/// Head of `versions` on a disposable database, with the history's links when there is a
+/// `cache` (its keys are made of them; empty otherwise). Opened with the database when
+/// `database` is asked for, or when the project keeps objects.sql (compared through it).
 pub(super) fn find(
     project: &Project,
-    scratch: &Scratch,
     versions: &[Version],
     cache: Option<&Cache>,
     database: bool,
     timings: &mut Timings,
 ) -> Result<(Vec<Link>, Head)> {
     let Some(cache) = cache else {
-        let head = Head::upgraded(project, scratch, versions, None, timings)?;
+        let head = Head::upgraded(project, Scratch::create()?, versions, None, timings)?;
         return Ok((Vec::new(), head));
     };
     let database = database || project.objects_file().is_file();
@@ -48,7 +47,7 @@ pub(super) fn find(
             .map(|key| {
                 scope.spawn(move || {
                     let started = std::time::Instant::now();
-                    let head = Head::guessed(scratch, versions, cache, &key);
+                    let head = Head::guessed(versions, cache, &key);
                     (key, head, started.elapsed())
                 })
             });
@@ -77,21 +76,26 @@ pub(super) fn find(
                     ));
                     return Ok((links, head));
                 }
-                // Not head: a version changed since the index was written.
-                _ => scratch.remove_database()?,
+                // Not head (a version changed since the index was written): its disposable
+                // directory goes with it.
+                _ => {}
             }
         }
+        let scratch = Scratch::create()?;
         let head = Head::upgraded(project, scratch, versions, Some((cache, &keys)), timings)?;
         Ok((links, head))
     })
 }
 
-/// The disposable database at head, open.
+/// The disposable database at head, open, with its directory.
 pub(super) struct Opened {
     /// For `generate` to prove the new version on.
     pub conn: SqliteConnection,
     /// A second connection, for introspecting what the proof leaves.
     pub inspector: rusqlite::Connection,
+    /// The disposable directory holding the database, where `generate` plans and stages the
+    /// new version; removed after the connections close (fields drop in order).
+    pub scratch: Scratch,
 }
 
 /// Head: every table as stored, and the database when it was opened.
@@ -102,13 +106,17 @@ pub(super) struct Head {
 
 impl Head {
     /// Reads every table of the database at head behind `conn`.
-    fn read(scratch: &Scratch, conn: SqliteConnection, timings: &mut Timings) -> Result<Head> {
+    fn read(scratch: Scratch, conn: SqliteConnection, timings: &mut Timings) -> Result<Head> {
         let inspector = db::open_rusqlite(&scratch.database())?;
         let all_db = timings.time("introspect", || {
             introspect::inspect(&inspector, &TableFilter::All)
         })?;
         Ok(Head {
-            opened: Some(Opened { conn, inspector }),
+            opened: Some(Opened {
+                conn,
+                inspector,
+                scratch,
+            }),
             all_db,
         })
     }
@@ -117,7 +125,7 @@ impl Head {
     /// `keys`, the keys of every prefix, when there is a cache), and read.
     fn upgraded(
         project: &Project,
-        scratch: &Scratch,
+        scratch: Scratch,
         versions: &[Version],
         cache: Option<(&Cache, &[String])>,
         timings: &mut Timings,
@@ -138,12 +146,8 @@ impl Head {
 
     /// Head restored from the snapshot of `key` when there is one that verifies, and read:
     /// head, when no version changed since `key` was recorded.
-    fn guessed(
-        scratch: &Scratch,
-        versions: &[Version],
-        cache: &Cache,
-        key: &str,
-    ) -> Result<Option<Head>> {
+    fn guessed(versions: &[Version], cache: &Cache, key: &str) -> Result<Option<Head>> {
+        let scratch = Scratch::create()?;
         let Some(conn) = replay::restore_head(&scratch.database(), versions, cache, key)? else {
             return Ok(None);
         };

@@ -33,7 +33,6 @@ use crate::schema::introspect;
 use crate::schema::model::Schema;
 use crate::schema::objects_sql::{self, Declared, SqlObject};
 use crate::sqlite::catalog;
-use crate::support::scratch::Scratch;
 use crate::support::timing::Timings;
 use head::{Head, Opened};
 
@@ -71,9 +70,6 @@ pub struct Workspace {
     /// What head must change to match `target` (and `declared`), with no renames: a renamed
     /// table shows as a drop and a create.
     pub changes: Vec<Change>,
-    /// The disposable directory holding the database at head, where `generate` plans and
-    /// stages the new version; removed with the workspace.
-    scratch: Scratch,
     /// The database at head, open; `None` for a workspace opened without it, whose head was
     /// read as a run before kept it.
     opened: Option<Opened>,
@@ -123,7 +119,6 @@ impl Workspace {
             None => versions::scan(&project.versions_dir)?,
         };
         let wants_links = needs.links || checksums::recorded(&project.versions_dir);
-        let scratch = Scratch::create()?;
         let (
             Target {
                 schema: target,
@@ -138,14 +133,7 @@ impl Workspace {
                     (checksums::links(&versions), started.elapsed())
                 })
             });
-            let found = head::find(
-                project,
-                &scratch,
-                &versions,
-                cache.as_ref(),
-                needs.database,
-                timings,
-            );
+            let found = head::find(project, &versions, cache.as_ref(), needs.database, timings);
             let (target, read_time) = reading.join().expect("reading schema.rs does not panic");
             timings.parallel("read schema.rs", read_time);
             let hashed = match hashing {
@@ -168,7 +156,7 @@ impl Workspace {
         let changes = timings.time("diff", || -> Result<_> {
             let mut changes = diff(&head, &target);
             if let Some(declared) = &declared {
-                let inspector = inspector(&opened)?;
+                let inspector = &database(&opened)?.inspector;
                 let entries = catalog::entries(inspector)?;
                 let stored = objects_sql::managed(&entries, &project.filter);
                 let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
@@ -187,7 +175,6 @@ impl Workspace {
             head,
             declared,
             changes,
-            scratch,
             opened,
         })
     }
@@ -199,22 +186,22 @@ impl Workspace {
 
     /// The indexes, views and triggers of head that objects.sql would declare.
     pub fn managed_objects(&self, project: &Project) -> Result<Vec<SqlObject>> {
-        let entries = catalog::entries(inspector(&self.opened)?)?;
+        let entries = catalog::entries(&database(&self.opened)?.inspector)?;
         Ok(objects_sql::managed(&entries, &project.filter))
     }
 }
 
 /// The open database of a workspace opened with it.
-fn opened(opened: &mut Option<Opened>) -> Result<&mut Opened> {
-    opened
-        .as_mut()
-        .ok_or_else(|| Error::internal("the workspace was opened without its database"))
+fn database(opened: &Option<Opened>) -> Result<&Opened> {
+    opened.as_ref().ok_or_else(without_database)
 }
 
-/// The inspecting connection of a workspace opened with its database.
-fn inspector(opened: &Option<Opened>) -> Result<&rusqlite::Connection> {
-    opened
-        .as_ref()
-        .map(|o| &o.inspector)
-        .ok_or_else(|| Error::internal("the workspace was opened without its database"))
+/// `database`, to write to.
+fn database_mut(opened: &mut Option<Opened>) -> Result<&mut Opened> {
+    opened.as_mut().ok_or_else(without_database)
+}
+
+/// A stage that needs the database, of a workspace opened without it: a bug.
+fn without_database() -> Error {
+    Error::internal("the workspace was opened without its database")
 }
