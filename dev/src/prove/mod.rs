@@ -105,7 +105,9 @@ pub struct Goal<'a> {
 }
 
 /// Runs the migration staged from `files` (as `dir_name` under `stage`) on the database
-/// behind `conn` and `inspector`; says what it ran on.
+/// behind `conn` and `inspector`, which `seeded` filled (`seed::seed_for` with the goal's
+/// head, changes and target); says what it ran on, and gives every table of the database it
+/// leaves (the new head).
 pub fn prove(
     conn: &mut SqliteConnection,
     inspector: &rusqlite::Connection,
@@ -113,7 +115,8 @@ pub fn prove(
     stage: &Path,
     dir_name: &str,
     files: &Files,
-) -> Result<Proof> {
+    seeded: &seed::Seeded,
+) -> Result<(Proof, Database)> {
     let (head, changes) = (goal.head, goal.changes);
     let failed = |what: String| failed_proof(files, what);
     write_files(&stage.join(dir_name), files)?;
@@ -124,7 +127,6 @@ pub fn prove(
         .pop()
         .ok_or_else(|| failed("the staged migration did not load".into()))?;
 
-    let seeded = seed::seed_for(inspector, head, changes, goal.target);
     // A column `--convert` converts takes the values it gives: nothing to refuse, and its
     // old values are not the ones to find again.
     let converted: Vec<ColumnKey> = goal
@@ -164,11 +166,11 @@ pub fn prove(
         values: &values,
         entries: None,
     };
-    round_trip(conn, inspector, &*migration, &before, &mut trip)?;
+    let after = round_trip(conn, inspector, &*migration, &before, &mut trip)?;
 
     let (kept_from_head, created) = trip.created.expect("seeded once up ran");
     let unseeded: Vec<&seed::Unseeded> = seeded.failed.iter().chain(&created.failed).collect();
-    Ok(Proof {
+    let proof = Proof {
         tables: seeded.tables.len() + created.tables.len() - kept_from_head,
         rows: seeded.rows + created.rows,
         unseeded: unseeded
@@ -180,7 +182,8 @@ pub fn prove(
             .map(|u| u.name.clone())
             .filter(|name| changes.iter().any(|c| touches(c, changes, name)))
             .collect(),
-    })
+    };
+    Ok((proof, after.database))
 }
 
 /// The error of a generated migration that failed its proof: a bug in the tool.

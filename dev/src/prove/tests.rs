@@ -58,7 +58,9 @@ fn prove_on(head_sql: &str, target: &str, up: &str, down: &str) -> Result<String
         changes: &changes,
         conversions: &conversions,
     };
-    prove(&mut conn, &inspector, &goal, &stage, "1_x", &files).map(|proof| proof.to_string())
+    let seeded = seed::seed_for(&inspector, &head, &changes, &target);
+    prove(&mut conn, &inspector, &goal, &stage, "1_x", &files, &seeded)
+        .map(|(proof, _)| proof.to_string())
 }
 
 const HEAD: &str = "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL);";

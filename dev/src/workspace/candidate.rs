@@ -7,13 +7,12 @@ use crate::error::{Error, Result};
 use crate::generate::diff::Change;
 use crate::generate::plan::{self, Defaults};
 use crate::generate::render::{self, Files, Header};
-use crate::generate::{naming, write};
+use crate::generate::{naming, seed, write};
 use crate::history::effect::Effect;
 use crate::history::{checksums, versions};
 use crate::project::{oldest_sqlite, Project};
 use crate::prove;
 use crate::schema::diagram;
-use crate::schema::introspect::{self, TableFilter};
 use crate::schema::model;
 use crate::support::files;
 use crate::support::timing::Timings;
@@ -69,9 +68,10 @@ impl Workspace {
         plan::refuse_dropping_referenced(&self.all_db, changes)
     }
 
-    /// Plans `changes` on a copy of head and renders the files, headed by `message`.
+    /// Seeds head with the rows the plan and the proof run on, plans `changes` on a copy of
+    /// it and renders the files, headed by `message`.
     pub fn plan(
-        &self,
+        &mut self,
         project: &Project,
         candidate: &Candidate,
         message: &str,
@@ -80,6 +80,11 @@ impl Workspace {
         timings: &mut Timings,
     ) -> Result<Planned> {
         let oldest_sqlite = oldest_sqlite::read(&project.root)?;
+        let inspector = &super::database(&self.opened)?.inspector;
+        // Once, on head: the planning copy is made of the seeded head.
+        self.seeded = Some(timings.time("seed", || {
+            seed::seed_for(inspector, &self.all_db, changes, &self.target)
+        }));
         let plan = timings.time("plan", || {
             plan::plan(
                 changes,
@@ -142,7 +147,11 @@ impl Workspace {
         let super::head::Opened {
             conn, inspector, ..
         } = super::database_mut(&mut self.opened)?;
-        timings.time("prove", || {
+        let seeded = self
+            .seeded
+            .as_ref()
+            .ok_or_else(|| Error::internal("the proof ran before the plan seeded head"))?;
+        let (proof, new_head) = timings.time("prove", || {
             prove::prove(
                 conn,
                 inspector,
@@ -150,8 +159,11 @@ impl Workspace {
                 &candidate.stage,
                 &candidate.dir_name,
                 files,
+                seeded,
             )
-        })
+        })?;
+        self.proven_head = Some(new_head);
+        Ok(proof)
     }
 
     /// Publishes the proven version with the checksum file and the diagram of the new head,
@@ -162,9 +174,11 @@ impl Workspace {
         candidate: &Candidate,
         files: &Files,
     ) -> Result<PathBuf> {
-        let new_head =
-            introspect::inspect(&super::database(&self.opened)?.inspector, &TableFilter::All)?
-                .filtered(&project.filter);
+        let new_head = self
+            .proven_head
+            .as_ref()
+            .ok_or_else(|| Error::internal("the version was published before its proof"))?
+            .filtered(&project.filter);
         let new_schema = model::from_database(&new_head, project.integer_primary_key_is_bigint)?;
         let block = diagram::render(&new_head, &new_schema);
         let records = self.records(project, &candidate.stage, block)?;

@@ -24,6 +24,7 @@ use crate::error::{Error, Finding, Result};
 use crate::generate::cache::Cache;
 use crate::generate::diff::{diff, diff_objects, Change};
 use crate::generate::plan;
+use crate::generate::seed::Seeded;
 use crate::history::checksums;
 use crate::history::versions::{self, Version};
 use crate::project::target::{self, Target};
@@ -73,6 +74,10 @@ pub struct Workspace {
     /// The database at head, open; `None` for a workspace opened without it, whose head was
     /// read as a run before kept it.
     opened: Option<Opened>,
+    /// What seeding head did, once `plan` seeded it for the plan and the proof.
+    seeded: Option<Seeded>,
+    /// Every table of the database the proof left (the new head), once `prove` ran.
+    proven_head: Option<introspect::Database>,
 }
 
 impl Workspace {
@@ -176,6 +181,8 @@ impl Workspace {
             declared,
             changes,
             opened,
+            seeded: None,
+            proven_head: None,
         })
     }
 

@@ -29,7 +29,6 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::generate::diff::Change;
-use crate::generate::seed;
 use crate::history::effect::Effect;
 use crate::project::oldest_sqlite::OldestSqlite;
 use crate::schema::introspect::{reinspect, Database};
@@ -222,6 +221,9 @@ pub struct Settings<'a> {
 
 /// Plans `changes` (from head, the database at `head` whose tables are `before`, every one
 /// read, to `goal`). `work` is where the planning copy is made; it is the caller's to remove.
+/// `head` holds the seed rows (`seed::seed_for`, the rows the proof runs on too), as a real
+/// database holds rows: some statements (ADD COLUMN with a non-constant default, a NOT NULL
+/// column without one) succeed on an empty table and fail on rows.
 pub fn plan(
     changes: &[Change],
     goal: Goal<'_>,
@@ -233,9 +235,6 @@ pub fn plan(
 ) -> Result<Plan> {
     std::fs::copy(head, work).map_err(|e| Error::io("copy the disposable database to", work, e))?;
     let conn = crate::sqlite::db::open_rusqlite(work)?;
-    // Rows, as a real database has them: some statements (ADD COLUMN with a non-constant
-    // default, a NOT NULL column without one) succeed on an empty table and fail on rows.
-    seed::seed_for(&conn, before, changes, goal.tables);
     let before_entries = catalog::entries(&conn)?;
     let defaults = given.defaults;
     let planner = up::Planner {

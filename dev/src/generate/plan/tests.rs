@@ -117,6 +117,7 @@ fn every_effect_is_the_warning_its_file_holds_and_every_variant_occurs() {
         .cloned()
         .collect();
     changes.extend(diff_objects(&stored, &kept));
+    crate::generate::seed::seed_for(&conn, &before, &changes, &target);
     let planned = plan(
         &changes,
         Goal {
