@@ -75,17 +75,23 @@ pub fn upgrade_to_head(
 /// Head from the snapshot of `key` alone (the key of all of `versions`), with nothing
 /// replayed on it: `None` when there is no such snapshot or it is not what its key says.
 /// For a run that guesses head's key before it has hashed the history, so this writes no
-/// snapshot.
+/// snapshot. Opened as a `db::Paired`, the reader sharing the harness's connection.
 pub fn restore_head(
     database: &Path,
     versions: &[Version],
     cache: &Cache,
     key: &str,
-) -> Result<Option<SqliteConnection>> {
+) -> Result<Option<db::Paired>> {
     if versions.is_empty() || !cache.restore_exactly(key, database) {
         return Ok(None);
     }
-    from_snapshot(database, versions, versions.len())
+    let mut paired = db::open_paired(database)?;
+    if holds_exactly(&mut paired.conn, versions) {
+        return Ok(Some(paired));
+    }
+    drop(paired);
+    std::fs::remove_file(database).map_err(|e| Error::io("remove", database, e))?;
+    Ok(None)
 }
 
 /// Opens a restored snapshot, or `None` when its migrations table is not exactly the first
@@ -96,18 +102,23 @@ fn from_snapshot(
     held: usize,
 ) -> Result<Option<SqliteConnection>> {
     let mut conn = db::open_diesel(database)?;
-    let mut applied: Vec<String> = conn
-        .applied_migrations()
-        .map(|v| v.iter().map(ToString::to_string).collect())
-        .unwrap_or_default();
-    applied.sort();
-    let expected: Vec<&str> = versions[..held].iter().map(|v| v.key.as_str()).collect();
-    if applied == expected {
+    if holds_exactly(&mut conn, &versions[..held]) {
         return Ok(Some(conn));
     }
     drop(conn);
     std::fs::remove_file(database).map_err(|e| Error::io("remove", database, e))?;
     Ok(None)
+}
+
+/// Whether the migrations table behind `conn` lists exactly `versions`.
+fn holds_exactly(conn: &mut SqliteConnection, versions: &[Version]) -> bool {
+    let mut applied: Vec<String> = conn
+        .applied_migrations()
+        .map(|v| v.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    applied.sort();
+    let expected: Vec<&str> = versions.iter().map(|v| v.key.as_str()).collect();
+    applied == expected
 }
 
 /// Every version on an in-memory database, then head written to `database`.

@@ -80,7 +80,7 @@ impl Workspace {
         timings: &mut Timings,
     ) -> Result<Planned> {
         let oldest_sqlite = oldest_sqlite::read(&project.root)?;
-        let inspector = &super::database(&self.opened)?.inspector;
+        let inspector = &super::database(&self.opened)?.db.reader;
         // Once, on head: the planning copy is made of the seeded head.
         self.seeded = Some(timings.time("seed", || {
             seed::seed_for(inspector, &self.all_db, changes, &self.target)
@@ -144,17 +144,15 @@ impl Workspace {
             changes,
             conversions: &given.conversions,
         };
-        let super::head::Opened {
-            conn, inspector, ..
-        } = super::database_mut(&mut self.opened)?;
+        let db = &mut super::database_mut(&mut self.opened)?.db;
         let seeded = self
             .seeded
             .as_ref()
             .ok_or_else(|| Error::internal("the proof ran before the plan seeded head"))?;
         let (proof, new_head) = timings.time("prove", || {
             prove::prove(
-                conn,
-                inspector,
+                &mut db.conn,
+                &db.reader,
                 &goal,
                 &candidate.stage,
                 &candidate.dir_name,

@@ -28,7 +28,7 @@ impl Workspace {
         let needed = plan::needs_default(changes, head_db);
         let mut defaults = by_column(defaults);
         check_defaults(
-            &super::database(&self.opened)?.inspector,
+            &super::database(&self.opened)?.db.reader,
             &defaults,
             &needed,
         )?;
@@ -59,7 +59,7 @@ impl Workspace {
         plan::refuse_defaults_of_another_type(&defaults, changes, head_db)?;
         let conversions = by_column(conversions);
         check_conversions(
-            &super::database(&self.opened)?.inspector,
+            &super::database(&self.opened)?.db.reader,
             &conversions,
             changes,
         )?;

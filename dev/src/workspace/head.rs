@@ -7,8 +7,6 @@
 //! confirm it; and a run that changes no database (`check`) reads head's tables as a run
 //! before read them for the same head (`support::kept`), opening no database at all.
 
-use diesel::SqliteConnection;
-
 use crate::error::Result;
 use crate::generate::cache::Cache;
 use crate::generate::replay;
@@ -89,10 +87,9 @@ pub(super) fn find(
 
 /// The disposable database at head, open, with its directory.
 pub(super) struct Opened {
-    /// For `generate` to prove the new version on.
-    pub conn: SqliteConnection,
-    /// A second connection, for introspecting what the proof leaves.
-    pub inspector: rusqlite::Connection,
+    /// The harness's connection, for `generate` to prove the new version on, and the reader
+    /// that introspects what the proof leaves, sharing its handle.
+    pub db: db::Paired,
     /// The disposable directory holding the database, where `generate` plans and stages the
     /// new version; removed after the connections close (fields drop in order).
     pub scratch: Scratch,
@@ -105,18 +102,29 @@ pub(super) struct Head {
 }
 
 impl Head {
-    /// Reads every table of the database at head behind `conn`.
-    fn read(scratch: Scratch, conn: SqliteConnection, timings: &mut Timings) -> Result<Head> {
-        let inspector = db::open_rusqlite(&scratch.database())?;
-        let all_db = timings.time("introspect", || {
-            introspect::inspect(&inspector, &TableFilter::All)
-        })?;
+    /// Reads every table of the database at head, open in `scratch` as `db`: as kept for
+    /// `key` (head's snapshot key) when it is, else from the database, then kept.
+    fn read(
+        scratch: Scratch,
+        db: db::Paired,
+        key: Option<(&Cache, &str)>,
+        timings: &mut Timings,
+    ) -> Result<Head> {
+        let kept = key.and_then(|(cache, key)| Head::kept(cache, key));
+        let all_db = match kept {
+            Some(kept) => kept.all_db,
+            None => {
+                let all_db = timings.time("introspect", || {
+                    introspect::inspect(&db.reader, &TableFilter::All)
+                })?;
+                if let Some((cache, key)) = key {
+                    keep(&all_db, cache, key);
+                }
+                all_db
+            }
+        };
         Ok(Head {
-            opened: Some(Opened {
-                conn,
-                inspector,
-                scratch,
-            }),
+            opened: Some(Opened { db, scratch }),
             all_db,
         })
     }
@@ -137,22 +145,21 @@ impl Head {
             cache,
             timings,
         )?;
-        let head = Head::read(scratch, conn, timings)?;
-        if let Some((cache, key)) = cache.and_then(|(c, keys)| Some((c, keys.last()?))) {
-            head.keep(cache, key);
-        }
-        Ok(head)
+        // Opened again as a pair: the reader then shares the harness's connection.
+        drop(conn);
+        let db = db::open_paired(&scratch.database())?;
+        let key = cache.and_then(|(cache, keys)| Some((cache, keys.last()?.as_str())));
+        Head::read(scratch, db, key, timings)
     }
 
     /// Head restored from the snapshot of `key` when there is one that verifies, and read:
     /// head, when no version changed since `key` was recorded.
     fn guessed(versions: &[Version], cache: &Cache, key: &str) -> Result<Option<Head>> {
         let scratch = Scratch::create()?;
-        let Some(conn) = replay::restore_head(&scratch.database(), versions, cache, key)? else {
+        let Some(db) = replay::restore_head(&scratch.database(), versions, cache, key)? else {
             return Ok(None);
         };
-        let head = Head::read(scratch, conn, &mut Timings::default())?;
-        head.keep(cache, key);
+        let head = Head::read(scratch, db, Some((cache, key)), &mut Timings::default())?;
         Ok(Some(head))
     }
 
@@ -165,15 +172,16 @@ impl Head {
             all_db,
         })
     }
+}
 
-    /// Keeps head's tables for `kept`, unless they are kept already.
-    fn keep(&self, cache: &Cache, key: &str) {
-        let Some(kept_key) = kept::key("head", key.as_bytes()) else {
-            return;
-        };
-        let dir = cache.kept_heads();
-        if !kept::holds(&dir, &kept_key) {
-            kept::store(&dir, &kept_key, &self.all_db);
-        }
+/// Keeps head's tables (`all_db`, read from the snapshot of `key`) for `Head::kept`, unless
+/// they are kept already.
+fn keep(all_db: &Database, cache: &Cache, key: &str) {
+    let Some(kept_key) = kept::key("head", key.as_bytes()) else {
+        return;
+    };
+    let dir = cache.kept_heads();
+    if !kept::holds(&dir, &kept_key) {
+        kept::store(&dir, &kept_key, all_db);
     }
 }

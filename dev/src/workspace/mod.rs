@@ -161,7 +161,7 @@ impl Workspace {
         let changes = timings.time("diff", || -> Result<_> {
             let mut changes = diff(&head, &target);
             if let Some(declared) = &declared {
-                let inspector = &database(&opened)?.inspector;
+                let inspector = &database(&opened)?.db.reader;
                 let entries = catalog::entries(inspector)?;
                 let stored = objects_sql::managed(&entries, &project.filter);
                 let wanted: Vec<SqlObject> = declared.iter().map(|d| d.object.clone()).collect();
@@ -193,7 +193,7 @@ impl Workspace {
 
     /// The indexes, views and triggers of head that objects.sql would declare.
     pub fn managed_objects(&self, project: &Project) -> Result<Vec<SqlObject>> {
-        let entries = catalog::entries(&database(&self.opened)?.inspector)?;
+        let entries = catalog::entries(&database(&self.opened)?.db.reader)?;
         Ok(objects_sql::managed(&entries, &project.filter))
     }
 }
