@@ -59,7 +59,10 @@ fn check(
 ) -> Result<Outcome> {
     // The staged copy is thrown away: the working tree's cache serves it.
     let root = staged.map_or(project.root.as_path(), Staged::real_root);
-    let cache = options.use_cache.then(|| Cache::for_root(root));
+    let cache = options.use_cache.then(|| match staged {
+        Some(_) => Cache::for_copy_of(root),
+        None => Cache::for_root(root),
+    });
     // check changes no database: head may be read as a run before kept it.
     let needs = Needs {
         links: false,

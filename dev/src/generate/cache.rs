@@ -28,6 +28,9 @@ const MAX_REPLAY_ON_SNAPSHOT: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    /// Whether the versions read with it are the project's own files, whose metadata the
+    /// hash index records; not for a copy of them (`check --staged`).
+    own_files: bool,
 }
 
 impl Cache {
@@ -49,6 +52,18 @@ impl Cache {
                 Some(target) => target.join("dev-cache"),
                 None => user_cache(root),
             },
+            own_files: true,
+        }
+    }
+
+    /// The store of the project at `root`, for a copy of its files (git's index, which
+    /// `check --staged` checks out): snapshots and kept values are keyed by content and
+    /// serve it, but the copy's file metadata is not the tree's, so the hash index neither
+    /// serves the copy nor records it.
+    pub fn for_copy_of(root: &Path) -> Cache {
+        Cache {
+            own_files: false,
+            ..Cache::for_root(root)
         }
     }
 
@@ -66,9 +81,10 @@ impl Cache {
             .collect()
     }
 
-    /// Where `checksums::index` keeps what each version's files hashed to.
-    pub fn hash_index(&self) -> PathBuf {
-        self.dir.join("versions.index")
+    /// Where `checksums::index` keeps what each version's files hashed to; `None` for a
+    /// copy of the project's files.
+    pub fn hash_index(&self) -> Option<PathBuf> {
+        self.own_files.then(|| self.dir.join("versions.index"))
     }
 
     /// Where head's tables are kept, read, for the snapshot they were read from

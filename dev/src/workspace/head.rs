@@ -35,7 +35,8 @@ pub(super) fn find(
         return Ok((Vec::new(), head));
     };
     let database = database || project.objects_file().is_file();
-    let index = Index::read(&cache.hash_index());
+    let index_path = cache.hash_index();
+    let index = index_path.as_deref().map(Index::read).unwrap_or_default();
     std::thread::scope(|scope| {
         // Head's key as the index recorded it: while the history is hashed, the other core
         // restores and reads that snapshot, which is head when no file changed since.
@@ -50,7 +51,7 @@ pub(super) fn find(
                 })
             });
         let links = timings.time("hash versions", || {
-            index.links(versions, &cache.hash_index())
+            index.links(versions, index_path.as_deref())
         })?;
         let keys = Cache::keys(&links);
         let kept = (!database)

@@ -103,10 +103,11 @@ pub struct Index {
 
 impl Index {
     /// `super::links`, reusing the hashes recorded for versions whose files have not changed
-    /// since, and recording the others in the index at `path` (where this one was read). A
+    /// since, and recording the others in the index at `path` (where this one was read; none:
+    /// nowhere). A
     /// version without up.sql is refused as `versions::scan` refuses it: its files are read
     /// here anyway, so the versions may come from `versions::list`.
-    pub fn links(&self, versions: &[Version], path: &Path) -> Result<Vec<Link>> {
+    pub fn links(&self, versions: &[Version], path: Option<&Path>) -> Result<Vec<Link>> {
         let looked = on_every_core(versions, |version| {
             match self.entries.get(&version.dir_name) {
                 Some(entry)
@@ -119,7 +120,8 @@ impl Index {
                 _ => hashed(version).map(|(hash, entry)| Looked::Hashed(hash, entry)),
             }
         })?;
-        if looked.iter().any(|l| matches!(l, Looked::Hashed(..))) {
+        if let Some(path) = path.filter(|_| looked.iter().any(|l| matches!(l, Looked::Hashed(..))))
+        {
             write(path, versions, &looked);
         }
         let hashes = looked

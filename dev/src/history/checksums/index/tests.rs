@@ -56,7 +56,7 @@ fn gives_the_hashes_links_computes_and_records_them() {
     let (_dir, versions, index) = history();
     let expected = super::super::links(&versions).unwrap();
     assert_eq!(
-        Index::read(&index).links(&versions, &index).unwrap(),
+        Index::read(&index).links(&versions, Some(&index)).unwrap(),
         expected
     );
     let recorded = Index::read(&index);
@@ -73,7 +73,7 @@ fn gives_the_hashes_links_computes_and_records_them() {
     assert_eq!(names, ["down.sql", "up.sql"]);
     // Read again (the entries too recent to trust), still the same.
     assert_eq!(
-        Index::read(&index).links(&versions, &index).unwrap(),
+        Index::read(&index).links(&versions, Some(&index)).unwrap(),
         expected
     );
 }
@@ -81,10 +81,10 @@ fn gives_the_hashes_links_computes_and_records_them() {
 #[test]
 fn reuses_an_old_enough_entry_whose_files_are_unchanged() {
     let (_dir, versions, index) = history();
-    let expected = Index::read(&index).links(&versions, &index).unwrap();
+    let expected = Index::read(&index).links(&versions, Some(&index)).unwrap();
     age(&index);
     let forged = forge(&index, &versions[1].dir_name);
-    let reused = Index::read(&index).links(&versions, &index).unwrap();
+    let reused = Index::read(&index).links(&versions, Some(&index)).unwrap();
     assert_eq!(files_of(&reused), [expected[0].files.as_str(), &forged]);
     // The chain is linked over the hashes given.
     assert_ne!(reused[1].chain, expected[1].chain);
@@ -93,10 +93,10 @@ fn reuses_an_old_enough_entry_whose_files_are_unchanged() {
 #[test]
 fn does_not_trust_an_entry_recorded_within_a_clock_tick() {
     let (_dir, versions, index) = history();
-    let expected = Index::read(&index).links(&versions, &index).unwrap();
+    let expected = Index::read(&index).links(&versions, Some(&index)).unwrap();
     forge(&index, &versions[1].dir_name);
     assert_eq!(
-        Index::read(&index).links(&versions, &index).unwrap(),
+        Index::read(&index).links(&versions, Some(&index)).unwrap(),
         expected
     );
 }
@@ -104,7 +104,7 @@ fn does_not_trust_an_entry_recorded_within_a_clock_tick() {
 #[test]
 fn rereads_a_file_written_since_even_with_its_size_and_time_kept() {
     let (_dir, versions, index) = history();
-    Index::read(&index).links(&versions, &index).unwrap();
+    Index::read(&index).links(&versions, Some(&index)).unwrap();
     age(&index);
     forge(&index, &versions[0].dir_name);
     let up = versions[0].up_sql();
@@ -118,7 +118,7 @@ fn rereads_a_file_written_since_even_with_its_size_and_time_kept() {
         .unwrap()
         .set_modified(before)
         .unwrap();
-    let found = Index::read(&index).links(&versions, &index).unwrap();
+    let found = Index::read(&index).links(&versions, Some(&index)).unwrap();
     assert_eq!(found, super::super::links(&versions).unwrap());
     assert!(found[0].files != "f".repeat(64));
 }
@@ -126,7 +126,7 @@ fn rereads_a_file_written_since_even_with_its_size_and_time_kept() {
 #[test]
 fn rereads_a_version_given_another_file() {
     let (_dir, versions, index) = history();
-    Index::read(&index).links(&versions, &index).unwrap();
+    Index::read(&index).links(&versions, Some(&index)).unwrap();
     age(&index);
     let forged = forge(&index, &versions[0].dir_name);
     fs::write(
@@ -134,7 +134,7 @@ fn rereads_a_version_given_another_file() {
         "run_in_transaction = false\n",
     )
     .unwrap();
-    let found = Index::read(&index).links(&versions, &index).unwrap();
+    let found = Index::read(&index).links(&versions, Some(&index)).unwrap();
     assert_ne!(found[0].files, forged);
     assert_eq!(found, super::super::links(&versions).unwrap());
 }
@@ -152,7 +152,7 @@ fn ignores_an_index_it_did_not_write() {
         fs::write(&index, garbage).unwrap();
         age(&index);
         assert_eq!(
-            Index::read(&index).links(&versions, &index).unwrap(),
+            Index::read(&index).links(&versions, Some(&index)).unwrap(),
             expected
         );
     }
@@ -162,7 +162,7 @@ fn ignores_an_index_it_did_not_write() {
 fn recorded_links_are_the_links_of_an_unchanged_history() {
     let (_dir, versions, index) = history();
     assert_eq!(Index::read(&index).recorded_links(&versions), None);
-    let expected = Index::read(&index).links(&versions, &index).unwrap();
+    let expected = Index::read(&index).links(&versions, Some(&index)).unwrap();
     assert_eq!(
         Index::read(&index).recorded_links(&versions),
         Some(expected)
@@ -174,6 +174,14 @@ fn recorded_links_are_the_links_of_an_unchanged_history() {
             .len(),
         1
     );
+}
+
+#[test]
+fn records_nothing_without_a_path() {
+    let (_dir, versions, index) = history();
+    let expected = super::super::links(&versions).unwrap();
+    assert_eq!(Index::default().links(&versions, None).unwrap(), expected);
+    assert!(!index.exists());
 }
 
 #[test]
