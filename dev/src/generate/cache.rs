@@ -70,15 +70,12 @@ impl Cache {
     /// The key of every prefix of a history, from its `checksums::links`: key i stands for
     /// versions 0..=i.
     pub fn keys(links: &[Link]) -> Vec<String> {
-        let salt = format!(
-            "dev {} sqlite {} snapshot 1",
-            env!("CARGO_PKG_VERSION"),
-            rusqlite::version()
-        );
-        links
-            .iter()
-            .map(|link| sha256_hex(format!("{salt}\n{}", link.chain).as_bytes()))
-            .collect()
+        links.iter().map(key_of).collect()
+    }
+
+    /// The key of the whole history (the last of `keys`), alone; `None` for no version.
+    pub fn head_key(links: &[Link]) -> Option<String> {
+        links.last().map(key_of)
     }
 
     /// Where `checksums::index` keeps what each version's files hashed to; `None` for a
@@ -182,6 +179,17 @@ impl Cache {
             self.forget(&key);
         }
     }
+}
+
+/// The key of the history up to and including the version of `link`: its chain hash, with
+/// the tool's and SQLite's versions.
+fn key_of(link: &Link) -> String {
+    let salt = format!(
+        "dev {} sqlite {} snapshot 1",
+        env!("CARGO_PKG_VERSION"),
+        rusqlite::version()
+    );
+    sha256_hex(format!("{salt}\n{}", link.chain).as_bytes())
 }
 
 /// The cache of a project that is no cargo project: a directory of its own (named by the

@@ -44,7 +44,20 @@ pub fn key(kind: &str, input: &[u8]) -> Option<String> {
 
 /// The value kept in `dir` under `key`, if there is one that decodes.
 pub fn load<T: DeserializeOwned>(dir: &Path, key: &str) -> Option<T> {
-    let bytes = fs::read(file(dir, key)).ok()?;
+    unsealed(&fs::read(file(dir, key)).ok()?)
+}
+
+/// `value` encoded after the SHA-256 of its encoding, as kept values are stored.
+pub fn sealed<T: Serialize>(value: &T) -> Option<Vec<u8>> {
+    let value = postcard::to_stdvec(value).ok()?;
+    let mut bytes = Sha256::digest(&value).to_vec();
+    bytes.extend(value);
+    Some(bytes)
+}
+
+/// The value `sealed` encoded in `bytes`; `None` when they do not match their digest or do
+/// not decode.
+pub fn unsealed<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     let (digest, value) = bytes.split_at_checked(DIGEST)?;
     if Sha256::digest(value).as_slice() != digest {
         return None;
@@ -60,11 +73,9 @@ pub fn holds(dir: &Path, key: &str) -> bool {
 /// Keeps `value` in `dir` under `key` (written whole or not at all), then removes the
 /// oldest values there beyond `KEEP`.
 pub fn store<T: Serialize>(dir: &Path, key: &str, value: &T) {
-    let Ok(value) = postcard::to_stdvec(value) else {
+    let Some(bytes) = sealed(value) else {
         return;
     };
-    let mut bytes = Sha256::digest(&value).to_vec();
-    bytes.extend(value);
     let kept = file(dir, key);
     let partial = kept.with_extension(format!("partial-{}", std::process::id()));
     let written = fs::create_dir_all(dir)

@@ -41,7 +41,7 @@ pub(super) fn find(
         // Head's key as the index recorded it: while the history is hashed, the other core
         // restores and reads that snapshot, which is head when no file changed since.
         let guess = database
-            .then(|| Cache::keys(&index.recorded_links(versions)?).pop())
+            .then(|| Cache::head_key(&index.recorded_links(versions)?))
             .flatten()
             .map(|key| {
                 scope.spawn(move || {
@@ -53,9 +53,9 @@ pub(super) fn find(
         let links = timings.time("hash versions", || {
             index.links(versions, index_path.as_deref())
         })?;
-        let keys = Cache::keys(&links);
+        let head_key = Cache::head_key(&links);
         let kept = (!database)
-            .then(|| Head::kept(cache, keys.last()?))
+            .then(|| Head::kept(cache, head_key.as_deref()?))
             .flatten();
         if let Some(head) = kept {
             timings.notes.push(format!(
@@ -67,7 +67,7 @@ pub(super) fn find(
         if let Some(guess) = guess {
             let (key, head, took) = guess.join().expect("reading head does not panic");
             match head {
-                Ok(Some(head)) if keys.last() == Some(&key) => {
+                Ok(Some(head)) if head_key.as_ref() == Some(&key) => {
                     timings.parallel("restore head", took);
                     timings.notes.push(format!(
                         "replayed 0 of {} versions; head came from a snapshot",
@@ -81,6 +81,7 @@ pub(super) fn find(
             }
         }
         let scratch = Scratch::create()?;
+        let keys = Cache::keys(&links);
         let head = Head::upgraded(project, scratch, versions, Some((cache, &keys)), timings)?;
         Ok((links, head))
     })

@@ -14,8 +14,9 @@
 //! would miss the second write. Such an entry is hashed again, and recorded again, until it
 //! is old enough.
 //!
-//! The index is a cache: one that cannot be read is ignored, one that cannot be written costs
-//! the next run its shortcut, and the hashes it gives are exactly those `links` computes, so
+//! The index is a cache, stored as kept values are (`support::kept::sealed`: behind the
+//! SHA-256 of its bytes): one that cannot be read or does not match is ignored, one that
+//! cannot be written costs the next run its shortcut, and the hashes it gives are exactly those `links` computes, so
 //! `dev.sum` and the snapshot keys do not depend on it.
 
 use std::collections::HashMap;
@@ -23,13 +24,15 @@ use std::fs;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
+
 use super::{file_names, hash_files, linked, on_every_core, Link};
 use crate::error::Result;
 use crate::history::versions::{self, Version};
-use crate::support::files;
+use crate::support::{files, kept};
 
-/// The first line of an index this tool can read.
-const HEADER: &str = "dev-migrate hash index 1";
+/// The format of the index this tool reads and writes, stored first in it.
+const FORMAT: u32 = 2;
 
 /// The file every version has.
 const UP_SQL: &str = "up.sql";
@@ -67,16 +70,25 @@ fn hashed(version: &Version) -> Result<(String, Option<Entry>)> {
 /// Replaces the index with the entries of `versions`; a failure only costs the next run its
 /// shortcut.
 fn write(index: &Path, versions: &[Version], looked: &[Looked<'_>]) {
-    let mut text = format!("{HEADER}\n");
-    for (version, looked) in versions.iter().zip(looked) {
-        let entry = match looked {
-            Looked::Reused(entry) => Some(*entry),
-            Looked::Hashed(_, entry) => entry.as_ref(),
-        };
-        if let Some(line) = entry.and_then(|e| e.line(&version.dir_name)) {
-            text.push_str(&line);
-        }
-    }
+    let entries: HashMap<String, Entry> = versions
+        .iter()
+        .zip(looked)
+        .filter_map(|(version, looked)| {
+            let entry = match looked {
+                Looked::Reused(entry) => Some(*entry),
+                Looked::Hashed(_, entry) => entry.as_ref(),
+            };
+            Some((version.dir_name.clone(), entry?.clone()))
+        })
+        .collect();
+    save(index, &entries);
+}
+
+/// Writes `entries` as the index at `index`, whole or not at all.
+fn save(index: &Path, entries: &HashMap<String, Entry>) {
+    let Some(bytes) = kept::sealed(&(FORMAT, entries)) else {
+        return;
+    };
     let (Some(dir), Some(name)) = (index.parent(), index.file_name()) else {
         return;
     };
@@ -86,7 +98,7 @@ fn write(index: &Path, versions: &[Version], looked: &[Looked<'_>]) {
         std::process::id()
     ));
     let written = fs::create_dir_all(dir)
-        .and_then(|()| fs::write(&partial, text))
+        .and_then(|()| fs::write(&partial, bytes))
         .and_then(|()| fs::rename(&partial, index));
     if written.is_err() {
         let _ = fs::remove_file(&partial);
@@ -149,22 +161,18 @@ impl Index {
         let Some(written) = fs::metadata(path).ok().and_then(|m| nanos(m.modified())) else {
             return Index::default();
         };
-        let Ok(text) = fs::read_to_string(path) else {
+        let Some((FORMAT, entries)) = fs::read(path)
+            .ok()
+            .and_then(|bytes| kept::unsealed::<(u32, HashMap<String, Entry>)>(&bytes))
+        else {
             return Index::default();
         };
-        let mut lines = text.lines();
-        if lines.next() != Some(HEADER) {
-            return Index::default();
-        }
-        Index {
-            written,
-            entries: lines.filter_map(Entry::parse).collect(),
-        }
+        Index { written, entries }
     }
 }
 
 /// One version's hash, and the metadata of its directory and files when they were read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Entry {
     hash: String,
     dir: Stamp,
@@ -188,37 +196,10 @@ impl Entry {
                 .iter()
                 .all(|(name, stamp)| Stamp::of(&version.path.join(name)) == Some(*stamp))
     }
-
-    /// The index's line for the entry of directory `dir_name`: tab-separated name, hash and
-    /// directory stamp, then each file's name and stamp. None for a name a line cannot hold.
-    fn line(&self, dir_name: &str) -> Option<String> {
-        let mut line = format!("{dir_name}\t{}\t{}", self.hash, self.dir.text());
-        for (name, stamp) in &self.files {
-            line.push_str(&format!("\t{name}\t{}", stamp.text()));
-        }
-        let fields = 3 + 2 * self.files.len();
-        (line.split('\t').count() == fields && !line.contains(['\n', '\r'])).then(|| line + "\n")
-    }
-
-    /// An entry and its directory's name from its line; None for a line it did not write.
-    fn parse(line: &str) -> Option<(String, Entry)> {
-        let mut fields = line.split('\t');
-        let (dir_name, hash, dir) = (fields.next()?, fields.next()?, fields.next()?);
-        let mut files = Vec::new();
-        while let Some(name) = fields.next() {
-            files.push((name.to_owned(), Stamp::parse(fields.next()?)?));
-        }
-        let entry = Entry {
-            hash: hash.to_owned(),
-            dir: Stamp::parse(dir)?,
-            files,
-        };
-        Some((dir_name.to_owned(), entry))
-    }
 }
 
 /// A file's or directory's metadata, as far as a write changes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
     size: u64,
     /// Modification time, nanoseconds since the epoch.
@@ -239,24 +220,6 @@ impl Stamp {
             changed: changed(&metadata)?,
             inode: files::inode(&metadata),
         })
-    }
-
-    fn text(&self) -> String {
-        format!(
-            "{}:{}:{}:{}",
-            self.size, self.modified, self.changed, self.inode
-        )
-    }
-
-    fn parse(text: &str) -> Option<Stamp> {
-        let mut parts = text.split(':');
-        let stamp = Stamp {
-            size: parts.next()?.parse().ok()?,
-            modified: parts.next()?.parse().ok()?,
-            changed: parts.next()?.parse().ok()?,
-            inode: parts.next()?.parse().ok()?,
-        };
-        parts.next().is_none().then_some(stamp)
     }
 }
 
