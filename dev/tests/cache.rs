@@ -373,3 +373,33 @@ fn schema_rs_is_kept_parsed_by_content_and_an_edit_is_read() {
     project.write("schema/schema.rs", &schema);
     check_passes(&project);
 }
+
+#[test]
+fn a_head_guessed_from_the_index_is_not_used_once_a_version_changed() {
+    let project = blog();
+    check_passes(&project);
+    // The index names the head check saw; generate restores it on the other core while it
+    // hashes the history, which now says another head.
+    let up = "versions/2026-01-01-000000_create_blog/up.sql";
+    project.write(
+        up,
+        &project
+            .read(up)
+            .replace("title TEXT NOT NULL", "title TEXT NOT NULL,\n    slug TEXT"),
+    );
+    project.edit_schema(
+        "title -> Text,",
+        "title -> Text,\n        slug -> Nullable<Text>,",
+    );
+    let run = dev(
+        &project,
+        &["generate", "--dry-run", "--timings", "add slug"],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("No changes in schema detected."),
+        "the edited history was replayed: {run:?}"
+    );
+    assert!(!run.stderr.contains("head came from a snapshot"), "{run:?}");
+    project.assert_no_temp_leftovers();
+}

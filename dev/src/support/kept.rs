@@ -44,25 +44,7 @@ pub fn key(kind: &str, input: &[u8]) -> Option<String> {
 
 /// The value kept in `dir` under `key`, if there is one that decodes.
 pub fn load<T: DeserializeOwned>(dir: &Path, key: &str) -> Option<T> {
-    unsealed(&fs::read(file(dir, key)).ok()?)
-}
-
-/// `value` encoded after the SHA-256 of its encoding, as kept values are stored.
-pub fn sealed<T: Serialize>(value: &T) -> Option<Vec<u8>> {
-    let value = postcard::to_stdvec(value).ok()?;
-    let mut bytes = Sha256::digest(&value).to_vec();
-    bytes.extend(value);
-    Some(bytes)
-}
-
-/// The value `sealed` encoded in `bytes`; `None` when they do not match their digest or do
-/// not decode.
-pub fn unsealed<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
-    let (digest, value) = bytes.split_at_checked(DIGEST)?;
-    if Sha256::digest(value).as_slice() != digest {
-        return None;
-    }
-    postcard::from_bytes(value).ok()
+    read_sealed(&file(dir, key))
 }
 
 /// Whether `dir` keeps a value under `key`.
@@ -70,19 +52,11 @@ pub fn holds(dir: &Path, key: &str) -> bool {
     file(dir, key).is_file()
 }
 
-/// Keeps `value` in `dir` under `key` (written whole or not at all), then removes the
-/// oldest values there beyond `KEEP`.
+/// Keeps `value` in `dir` under `key`, then removes the oldest values there beyond `KEEP`
+/// (never the one just kept: several may share one tick of the file system's clock).
 pub fn store<T: Serialize>(dir: &Path, key: &str, value: &T) {
-    let Some(bytes) = sealed(value) else {
-        return;
-    };
     let kept = file(dir, key);
-    let partial = kept.with_extension(format!("partial-{}", std::process::id()));
-    let written = fs::create_dir_all(dir)
-        .and_then(|()| fs::write(&partial, bytes))
-        .and_then(|()| fs::rename(&partial, &kept));
-    if written.is_err() {
-        let _ = fs::remove_file(&partial);
+    if !write_sealed(&kept, value) {
         return;
     }
     let Ok(entries) = fs::read_dir(dir) else {
@@ -90,14 +64,44 @@ pub fn store<T: Serialize>(dir: &Path, key: &str, value: &T) {
     };
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .map(|e| e.path())
+        .filter(|path| path.extension().is_some_and(|x| x == EXTENSION) && *path != kept)
+        .filter_map(|path| Some((path.metadata().ok()?.modified().ok()?, path)))
         .collect();
     files.sort();
-    let excess = files.len().saturating_sub(KEEP);
+    let excess = (files.len() + 1).saturating_sub(KEEP);
     for (_, path) in files.into_iter().take(excess) {
         let _ = fs::remove_file(path);
     }
+}
+
+/// Writes `value` to `path` after the SHA-256 of its encoding, whole or not at all (under a
+/// hidden name beside it, then renamed); whether it was written.
+pub fn write_sealed<T: Serialize>(path: &Path, value: &T) -> bool {
+    let (Some(dir), Ok(value)) = (path.parent(), postcard::to_stdvec(value)) else {
+        return false;
+    };
+    let mut bytes = Sha256::digest(&value).to_vec();
+    bytes.extend(value);
+    let partial = files::partial_of(path, std::process::id());
+    let written = fs::create_dir_all(dir)
+        .and_then(|()| fs::write(&partial, bytes))
+        .and_then(|()| fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+    written.is_ok()
+}
+
+/// The value `write_sealed` wrote to `path`; `None` when there is none, or its bytes do not
+/// match their digest or do not decode.
+pub fn read_sealed<T: DeserializeOwned>(path: &Path) -> Option<T> {
+    let bytes = fs::read(path).ok()?;
+    let (digest, value) = bytes.split_at_checked(DIGEST)?;
+    if Sha256::digest(value).as_slice() != digest {
+        return None;
+    }
+    postcard::from_bytes(value).ok()
 }
 
 /// The length of the digest a value's bytes are stored after.
@@ -139,6 +143,24 @@ mod tests {
         }
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), KEEP);
         assert_eq!(load::<usize>(dir.path(), &key_of(KEEP + 3)), Some(KEEP + 3));
+    }
+
+    #[test]
+    fn the_value_just_kept_is_never_the_one_removed() {
+        // Values stored within one tick of the file system's clock look as old as each
+        // other, or older than those already there: here the others look newer.
+        let dir = tempfile::tempdir().unwrap();
+        let key_of = |n: usize| key("test", n.to_string().as_bytes()).unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        for n in 0..KEEP {
+            store(dir.path(), &key_of(n), &n);
+            let path = file(dir.path(), &key_of(n));
+            let file = fs::File::options().append(true).open(path).unwrap();
+            file.set_modified(later).unwrap();
+        }
+        store(dir.path(), &key_of(KEEP), &KEEP);
+        assert_eq!(load::<usize>(dir.path(), &key_of(KEEP)), Some(KEEP));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), KEEP);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! would miss the second write. Such an entry is hashed again, and recorded again, until it
 //! is old enough.
 //!
-//! The index is a cache, stored as kept values are (`support::kept::sealed`: behind the
+//! The index is a cache, stored as kept values are (`support::kept::write_sealed`: behind the
 //! SHA-256 of its bytes): one that cannot be read or does not match is ignored, one that
 //! cannot be written costs the next run its shortcut, and the hashes it gives are exactly those `links` computes, so
 //! `dev.sum` and the snapshot keys do not depend on it.
@@ -86,23 +86,7 @@ fn write(index: &Path, versions: &[Version], looked: &[Looked<'_>]) {
 
 /// Writes `entries` as the index at `index`, whole or not at all.
 fn save(index: &Path, entries: &HashMap<String, Entry>) {
-    let Some(bytes) = kept::sealed(&(FORMAT, entries)) else {
-        return;
-    };
-    let (Some(dir), Some(name)) = (index.parent(), index.file_name()) else {
-        return;
-    };
-    let partial = dir.join(format!(
-        ".{}.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = fs::create_dir_all(dir)
-        .and_then(|()| fs::write(&partial, bytes))
-        .and_then(|()| fs::rename(&partial, index));
-    if written.is_err() {
-        let _ = fs::remove_file(&partial);
-    }
+    kept::write_sealed(index, &(FORMAT, entries));
 }
 
 /// What was recorded: each version's entry by directory name, and when the index was
@@ -116,9 +100,8 @@ pub struct Index {
 impl Index {
     /// `super::links`, reusing the hashes recorded for versions whose files have not changed
     /// since, and recording the others in the index at `path` (where this one was read; none:
-    /// nowhere). A
-    /// version without up.sql is refused as `versions::scan` refuses it: its files are read
-    /// here anyway, so the versions may come from `versions::list`.
+    /// nowhere). A version without up.sql is refused as `versions::scan` refuses it: its files
+    /// are read here anyway, so the versions may come from `versions::list`.
     pub fn links(&self, versions: &[Version], path: Option<&Path>) -> Result<Vec<Link>> {
         let looked = on_every_core(versions, |version| {
             match self.entries.get(&version.dir_name) {
@@ -161,9 +144,7 @@ impl Index {
         let Some(written) = fs::metadata(path).ok().and_then(|m| nanos(m.modified())) else {
             return Index::default();
         };
-        let Some((FORMAT, entries)) = fs::read(path)
-            .ok()
-            .and_then(|bytes| kept::unsealed::<(u32, HashMap<String, Entry>)>(&bytes))
+        let Some((FORMAT, entries)) = kept::read_sealed::<(u32, HashMap<String, Entry>)>(path)
         else {
             return Index::default();
         };

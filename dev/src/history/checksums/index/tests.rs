@@ -87,6 +87,20 @@ fn does_not_trust_an_entry_recorded_within_a_clock_tick() {
     let (_dir, versions, index) = history();
     let expected = Index::read(&index).links(&versions, Some(&index)).unwrap();
     forge(&index, &versions[1].dir_name);
+    // The index written 1 s after the newest time it records, however long the run took.
+    let entry = &Index::read(&index).entries[&versions[1].dir_name];
+    let newest = std::iter::once(&entry.dir)
+        .chain(entry.files.iter().map(|(_, stamp)| stamp))
+        .map(|stamp| stamp.modified.max(stamp.changed))
+        .max()
+        .unwrap();
+    let written = UNIX_EPOCH + Duration::from_nanos(u64::try_from(newest).unwrap());
+    fs::File::options()
+        .append(true)
+        .open(&index)
+        .unwrap()
+        .set_modified(written + Duration::from_secs(1))
+        .unwrap();
     assert_eq!(
         Index::read(&index).links(&versions, Some(&index)).unwrap(),
         expected
@@ -139,7 +153,10 @@ fn ignores_an_index_it_did_not_write() {
     let mut damaged = fs::read(&index).unwrap();
     let last = damaged.len() - 1;
     damaged[last] ^= 1;
-    let another_format = kept::sealed(&(FORMAT + 1, Index::read(&index).entries)).unwrap();
+    let another_format = {
+        kept::write_sealed(&index, &(FORMAT + 1, Index::read(&index).entries));
+        fs::read(&index).unwrap()
+    };
     for garbage in [b"not an index".to_vec(), damaged, another_format] {
         fs::write(&index, garbage).unwrap();
         age(&index);
