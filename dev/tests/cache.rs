@@ -57,6 +57,17 @@ fn generate(project: &Project, message: &str) {
     assert_eq!(run.code, Some(0), "generate failed: {run:?}");
 }
 
+/// Edits the blog's only version in place: posts gets a column `slug`.
+fn edit_history_adding_slug(project: &Project) {
+    let up = "versions/2026-01-01-000000_create_blog/up.sql";
+    project.write(
+        up,
+        &project
+            .read(up)
+            .replace("title TEXT NOT NULL", "title TEXT NOT NULL,\n    slug TEXT"),
+    );
+}
+
 fn snapshots(project: &Project) -> Vec<PathBuf> {
     snapshots_in(&project.file("target/dev-cache"))
 }
@@ -211,13 +222,7 @@ fn snapshot_that_is_not_what_its_key_says_is_never_trusted() {
 fn edited_history_misses_the_cache() {
     let project = blog();
     check_passes(&project);
-    let up = "versions/2026-01-01-000000_create_blog/up.sql";
-    project.write(
-        up,
-        &project
-            .read(up)
-            .replace("title TEXT NOT NULL", "title TEXT NOT NULL,\n    slug TEXT"),
-    );
+    edit_history_adding_slug(&project);
     let check = dev(&project, &["check"]);
     assert_eq!(check.code, Some(1), "{check:?}");
     assert!(
@@ -380,13 +385,7 @@ fn a_head_guessed_from_the_index_is_not_used_once_a_version_changed() {
     check_passes(&project);
     // The index names the head check saw; generate restores it on the other core while it
     // hashes the history, which now says another head.
-    let up = "versions/2026-01-01-000000_create_blog/up.sql";
-    project.write(
-        up,
-        &project
-            .read(up)
-            .replace("title TEXT NOT NULL", "title TEXT NOT NULL,\n    slug TEXT"),
-    );
+    edit_history_adding_slug(&project);
     project.edit_schema(
         "title -> Text,",
         "title -> Text,\n        slug -> Nullable<Text>,",
