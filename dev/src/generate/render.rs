@@ -4,9 +4,7 @@
 
 use crate::generate::baseline::BaselineSql;
 use crate::generate::diff::Change;
-use crate::generate::plan::{
-    foreign_key_guard, guard, Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON,
-};
+use crate::generate::plan::{Plan, Script, FOREIGN_KEYS_OFF, FOREIGN_KEYS_ON};
 use crate::history::header::{self, Written};
 
 /// The files of one migration directory.
@@ -116,11 +114,11 @@ fn file(header: &Header<'_>, direction: &str, script: &Script, outside: bool) ->
     text.push_str("BEGIN;\n\n");
     text.push_str(&body);
     text.push_str("\n\n");
-    if script.rebuilds() && !script.checked.is_empty() {
+    let guards = script.guards();
+    if !guards.is_empty() {
         text.push_str("-- PRAGMA foreign_key_check only reports; this turns a broken reference into an error. It\n-- checks the tables this file changed and those referencing them, not the whole database.\n");
-        for table in &script.checked {
-            let check = foreign_key_guard(table);
-            text.push_str(&guard(&check.name, &check.holds));
+        for guard in guards {
+            text.push_str(&guard);
             text.push('\n');
         }
     }

@@ -100,6 +100,22 @@ fn dropping_an_indexed_referencing_column_rebuilds_and_says_so() {
             .contains("down.sql adds it back and needs a value"),
         "{run:?}"
     );
+    // Down adds user_id back with this value in every row, and no user has the id 0: a
+    // reference the file's own guard would refuse (foreign keys are off while it rebuilds).
+    let run = project.assert_rejected(&[
+        "generate",
+        "posts lose their author",
+        "--default",
+        "posts.user_id=0",
+    ]);
+    assert!(
+        run.stderr.contains(
+            "down.sql adds back the columns up drops with one value in every row (`--default posts.user_id=0`)"
+        ) && run
+            .stderr
+            .contains("posts: a row references a missing parent row"),
+        "{run:?}"
+    );
     let run = project.run(&[
         "generate",
         "posts lose their author",

@@ -360,8 +360,9 @@ pub(super) fn constant_default(conn: &rusqlite::Connection, expr: &str) -> bool 
 /// Runs `down` on the planning copy (which up left with its seeded rows) when it gives
 /// dropped columns a value, as the file would run it. Down adds such a column back with one
 /// value in every row, the `--default` given or the column's DEFAULT: one that a row cannot
-/// take (a UNIQUE index takes no single value in more than one row, a CHECK may refuse it) is
-/// a problem of the input, said now with SQLite's reason, not a failed proof.
+/// take (a UNIQUE index takes no single value in more than one row, a CHECK may refuse it, a
+/// reference needs a parent row with that key) is a problem of the input, said now with
+/// SQLite's reason, not a failed proof. It runs as the file does, reference guards included.
 pub(super) fn try_down_values(
     conn: &rusqlite::Connection,
     down: &Script,
@@ -387,7 +388,12 @@ pub(super) fn try_down_values(
     if values.is_empty() {
         return Ok(());
     }
-    let body = down.text();
+    // As the file runs it, its reference guards too: a value a reference cannot take fails
+    // only there, foreign keys being off.
+    let body = std::iter::once(down.text())
+        .chain(down.guards())
+        .collect::<Vec<_>>()
+        .join("\n");
     let batch = if down.rebuilds() {
         with_foreign_keys_off(&body)
     } else {
@@ -405,7 +411,7 @@ pub(super) fn try_down_values(
     .help(format!(
         "{}before dropping the column, make it nullable without a DEFAULT, or drop the UNIQUE index on it (a hand-written migration: `generate --empty`), so that down adds it back as NULL",
         if values.iter().any(|v| v.starts_with("`--default")) {
-            "give a `--default` each row accepts; or, "
+            "give a `--default` each row accepts (for a reference, a key of a row its parent table has); or, "
         } else {
             ""
         }

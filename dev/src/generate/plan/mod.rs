@@ -42,7 +42,7 @@ pub use defaults::{
     missing_default, missing_defaults, needs_default, refuse_defaults_of_another_type,
     working_example, Defaults,
 };
-pub use rebuild::{foreign_key_guard, guard, row_key};
+pub use rebuild::row_key;
 pub use up::{refuse_changing_virtual, refuse_dropping_referenced};
 
 /// One step of a migration: a statement (or a rebuild's group of statements), the notes a
@@ -114,6 +114,22 @@ impl Script {
             .map(Step::text)
             .collect::<Vec<_>>()
             .join("\n\n")
+    }
+
+    /// What the file runs before COMMIT when it rebuilds (foreign keys are off then, so
+    /// SQLite checks no reference itself): a guard that fails on a broken reference, for
+    /// each `checked` table.
+    pub fn guards(&self) -> Vec<String> {
+        if !self.rebuilds() {
+            return Vec::new();
+        }
+        self.checked
+            .iter()
+            .map(|table| {
+                let check = rebuild::foreign_key_guard(table);
+                rebuild::guard(&check.name, &check.holds)
+            })
+            .collect()
     }
 }
 
